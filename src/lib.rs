@@ -1,1 +1,17 @@
-pub fn x(){}
+//! `otel-bootstrap`: recommends (and installs) the OpenTelemetry instrumentation packages
+//! for the libraries installed in a Python environment.
+//!
+//! The pipeline, one module each: [`environment`] finds the environment, [`scan`] reads
+//! its site-packages, [`registry`] knows every release's instrumentations, [`plan`] decides
+//! (pure), and [`output`] prints. [`commands`] wires them to the command line ([`cli`]).
+
+pub mod cli;
+pub mod commands;
+pub mod diagnostics;
+pub mod environment;
+// pub mod index; (wired when src/index.rs lands)
+pub mod output;
+pub mod plan;
+pub mod registry;
+pub mod requirement;
+pub mod scan;

@@ -1,0 +1,566 @@
+//! The plan: a pure function of (registry, installed distributions, options) to the
+//! recommended instrumentations, each with its reason, and the instrumentations left out,
+//! each with why. No I/O happens here.
+//!
+//! Semantics, from each instrumentation wheel's metadata (what the instrumentors check at
+//! run time): every `instruments` requirement must be installed within range, and when
+//! `instruments-any` is not empty at least one of those must be. Default instrumentations
+//! are always recommended. Each instrumentation is recommended at most once, in registry
+//! (upstream) order: defaults first, then the others.
+
+use std::collections::HashSet;
+
+use pep440_rs::Version;
+use pep508_rs::PackageName;
+
+use crate::diagnostics::{Warning, WarningKind};
+use crate::registry::{Instrumentation, Kind, Registry, RegistryError, Release};
+use crate::requirement::{normalize, PlainRequirement};
+use crate::scan::Installed;
+
+/// The project whose installed version picks the registry release.
+pub const INSTRUMENTATION_PROJECT: &str = "opentelemetry-instrumentation";
+
+/// What the user asked for, beyond the environment.
+#[derive(Debug, Clone, Default)]
+pub struct PlanOptions {
+    /// `--otel-version`: use this release instead of the installed one.
+    pub release: Option<Version>,
+    /// `--exclude`: names (`flask` or the full project name) never to recommend.
+    pub exclude: Vec<String>,
+    /// `--include`: opt-in instrumentations to recommend.
+    pub include: Vec<String>,
+}
+
+/// A library that satisfied a requirement of an instrumentation.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SatisfiedBy {
+    /// The requirement from the registry (`flask>=1.0`).
+    pub requirement: String,
+    pub name: String,
+    pub version: String,
+    /// Where it is installed (or which lockfile entry).
+    pub location: String,
+}
+
+/// Why an instrumentation is recommended.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Reason {
+    /// A default instrumentation: always recommended.
+    Default,
+    /// Its libraries are installed within range.
+    Libraries { satisfied_by: Vec<SatisfiedBy> },
+    /// Asked for with `--include`.
+    Included { satisfied_by: Vec<SatisfiedBy> },
+}
+
+/// One recommended instrumentation.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Recommendation {
+    pub name: String,
+    /// The requirement line, exactly as printed.
+    pub requirement: String,
+    pub reason: Reason,
+}
+
+/// Why an instrumentation whose library is present is not recommended.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum SkipReason {
+    /// The library is installed, but not at a version the instrumentation supports.
+    OutOfRange {
+        library: String,
+        installed: String,
+        requirement: String,
+    },
+    /// The library's installed version is not a PEP 440 version.
+    InvalidVersion { library: String, installed: String },
+    /// Some of the libraries it needs all of are installed, this one is not.
+    MissingLibrary {
+        library: String,
+        requirement: String,
+    },
+    /// Removed with `--exclude`.
+    Excluded,
+    /// Left out of bootstrap upstream; `--include` recommends it.
+    OptIn,
+}
+
+/// An instrumentation left out, with every reason.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Skipped {
+    pub name: String,
+    pub requirement: String,
+    pub reasons: Vec<SkipReason>,
+}
+
+/// How the release was chosen.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum ReleaseChoice {
+    /// `--otel-version`.
+    Requested,
+    /// The installed `opentelemetry-instrumentation`.
+    Installed,
+    /// The installed `opentelemetry-instrumentation` is newer than any bundled release.
+    NewerThanRegistry { installed: String },
+    /// The installed version is not in the registry; the newest release below it is used.
+    NearestBelow { installed: String },
+    /// Nothing installed: the newest release whose packages were all published.
+    NewestComplete,
+}
+
+/// A core package that has to move to the chosen release.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct CoreMove {
+    pub name: String,
+    pub installed: String,
+    pub requirement: String,
+}
+
+/// When the release asked for is partial, the release used instead.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Alignment {
+    /// The partial release the plan would have used.
+    pub from_release: String,
+    /// Recommended packages with no version published at `from_release`.
+    pub unpublished: Vec<String>,
+    /// Installed core packages that must move to the release used.
+    pub core_moves: Vec<CoreMove>,
+}
+
+/// The plan.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Plan {
+    /// The registry release used (`0.66b1`).
+    pub release: String,
+    pub release_choice: ReleaseChoice,
+    /// Set when a partial release was replaced by an older, complete one.
+    pub alignment: Option<Alignment>,
+    pub recommendations: Vec<Recommendation>,
+    pub skipped: Vec<Skipped>,
+    pub warnings: Vec<Warning>,
+}
+
+/// Errors in what the user asked for.
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    #[error(transparent)]
+    Registry(#[from] RegistryError),
+    #[error("`--include {name}`: release `{release}` has no such instrumentation")]
+    UnknownInclude { name: String, release: String },
+    #[error("no release in the registry has every recommended package published (the oldest tried was `{oldest}`)")]
+    NothingPublished { oldest: String },
+}
+
+/// The normalized names a scan must read for `release` to be planned: its libraries, its
+/// instrumentation packages and its core packages, plus `opentelemetry-instrumentation`.
+pub fn wanted_names(registry: &Registry) -> Result<HashSet<String>, RegistryError> {
+    let mut wanted = HashSet::new();
+    wanted.insert(INSTRUMENTATION_PROJECT.to_owned());
+    // The newest release covers nearly every name; the release in use is read too once known.
+    if let Some(newest) = registry.versions().next_back() {
+        extend_wanted(&mut wanted, &registry.load(newest)?);
+    }
+    Ok(wanted)
+}
+
+/// Adds the names `release` looks at to `wanted`.
+pub fn extend_wanted(wanted: &mut HashSet<String>, release: &Release) {
+    for name in release.library_names() {
+        wanted.insert(name.to_string());
+    }
+    for instrumentation in &release.instrumentations {
+        wanted.insert(instrumentation.name.to_string());
+    }
+    for package in &release.core {
+        wanted.insert(package.name.to_string());
+    }
+}
+
+/// Chooses the release and plans it, replacing a partial release with the newest one
+/// below it in which every recommended package was published.
+pub fn plan(
+    registry: &Registry,
+    installed: &Installed,
+    options: &PlanOptions,
+) -> Result<Plan, PlanError> {
+    let mut warnings = Vec::new();
+    let (target, release_choice) = choose_release(registry, installed, options)?;
+    match &release_choice {
+        ReleaseChoice::NewerThanRegistry { installed } => warnings.push(Warning::new(
+            WarningKind::Release,
+            format!(
+                "`{INSTRUMENTATION_PROJECT}` {installed} is newer than every release in the registry; using `{target}` (run `otel-bootstrap registry update` or update otel-bootstrap)"
+            ),
+        )),
+        ReleaseChoice::NearestBelow { installed } => warnings.push(Warning::new(
+            WarningKind::Release,
+            format!(
+                "`{INSTRUMENTATION_PROJECT}` {installed} is not in the registry; using `{target}`, the newest release below it"
+            ),
+        )),
+        _ => {}
+    }
+
+    let release = registry.load(&target)?;
+    let first = plan_release(&release, installed, options)?;
+    let unpublished = unpublished_names(&release, &first);
+    if unpublished.is_empty() {
+        return Ok(finish(release, release_choice, None, first, warnings));
+    }
+
+    // A partial release: walk down to the newest release that has everything published.
+    for candidate in registry
+        .versions()
+        .rev()
+        .filter(|version| **version < target)
+    {
+        let older = registry.load(candidate)?;
+        let planned = plan_release(&older, installed, options)?;
+        if !unpublished_names(&older, &planned).is_empty() {
+            continue;
+        }
+        let core_moves = core_moves(&older, installed);
+        let alignment = Alignment {
+            from_release: release.raw_version.clone(),
+            unpublished,
+            core_moves,
+        };
+        warnings.push(alignment_warning(&alignment, &older.raw_version));
+        return Ok(finish(
+            older,
+            release_choice,
+            Some(alignment),
+            planned,
+            warnings,
+        ));
+    }
+    Err(PlanError::NothingPublished {
+        oldest: registry
+            .versions()
+            .next()
+            .map(ToString::to_string)
+            .unwrap_or_default(),
+    })
+}
+
+fn choose_release(
+    registry: &Registry,
+    installed: &Installed,
+    options: &PlanOptions,
+) -> Result<(Version, ReleaseChoice), PlanError> {
+    if let Some(requested) = &options.release {
+        let found = registry
+            .versions()
+            .find(|version| *version == requested)
+            .ok_or_else(|| registry.unknown_release(&requested.to_string()))?;
+        return Ok((found.clone(), ReleaseChoice::Requested));
+    }
+    let project = PackageName::new(INSTRUMENTATION_PROJECT.to_owned())
+        .map_err(|_| RegistryError::Empty("internal: invalid project name".to_owned()))?;
+    let installed_version = installed
+        .get(&project)
+        .and_then(|distribution| distribution.version.clone());
+    let newest = registry
+        .versions()
+        .next_back()
+        .ok_or_else(|| RegistryError::Empty("bundled".to_owned()))?;
+    if let Some(version) = installed_version {
+        if registry.versions().any(|candidate| *candidate == version) {
+            return Ok((version, ReleaseChoice::Installed));
+        }
+        let text = version.to_string();
+        if version > *newest {
+            return Ok((
+                newest.clone(),
+                ReleaseChoice::NewerThanRegistry { installed: text },
+            ));
+        }
+        if let Some(below) = registry
+            .versions()
+            .rev()
+            .find(|candidate| **candidate < version)
+        {
+            return Ok((
+                below.clone(),
+                ReleaseChoice::NearestBelow { installed: text },
+            ));
+        }
+        // Older than everything bundled: the oldest release is the closest.
+        let oldest = registry.versions().next().unwrap_or(newest);
+        return Ok((
+            oldest.clone(),
+            ReleaseChoice::NearestBelow { installed: text },
+        ));
+    }
+    for candidate in registry.versions().rev() {
+        if !registry.load(candidate)?.is_partial() {
+            return Ok((candidate.clone(), ReleaseChoice::NewestComplete));
+        }
+    }
+    Ok((newest.clone(), ReleaseChoice::NewestComplete))
+}
+
+/// The recommendations and skips for one release.
+struct Planned {
+    recommendations: Vec<Recommendation>,
+    skipped: Vec<Skipped>,
+}
+
+fn plan_release(
+    release: &Release,
+    installed: &Installed,
+    options: &PlanOptions,
+) -> Result<Planned, PlanError> {
+    let matches_any = |names: &[String], instrumentation: &Instrumentation| {
+        names.iter().any(|name| {
+            let normalized = normalize(name);
+            normalized == instrumentation.name.as_ref()
+                || normalized == normalize(instrumentation.short_name())
+        })
+    };
+    for name in &options.include {
+        if release.find(name).is_none() {
+            return Err(PlanError::UnknownInclude {
+                name: name.clone(),
+                release: release.raw_version.clone(),
+            });
+        }
+    }
+
+    let mut planned = Planned {
+        recommendations: Vec::new(),
+        skipped: Vec::new(),
+    };
+    // Defaults first, then the rest, each in registry order.
+    let ordered = release
+        .instrumentations
+        .iter()
+        .filter(|entry| entry.kind == Kind::Default)
+        .chain(
+            release
+                .instrumentations
+                .iter()
+                .filter(|entry| entry.kind != Kind::Default),
+        );
+    for instrumentation in ordered {
+        let skip = |reasons| Skipped {
+            name: instrumentation.name.to_string(),
+            requirement: instrumentation.requirement.raw.clone(),
+            reasons,
+        };
+        let evaluation = evaluate(instrumentation, installed);
+        let excluded = matches_any(&options.exclude, instrumentation);
+        let included = matches_any(&options.include, instrumentation);
+        let reason = match instrumentation.kind {
+            Kind::Default => Some(Reason::Default),
+            Kind::Library => evaluation
+                .satisfied
+                .clone()
+                .map(|satisfied_by| Reason::Libraries { satisfied_by }),
+            Kind::OptIn if included => {
+                let needs_nothing = instrumentation.instruments.is_empty()
+                    && instrumentation.instruments_any.is_empty();
+                match evaluation.satisfied.clone() {
+                    Some(satisfied_by) => Some(Reason::Included { satisfied_by }),
+                    None if needs_nothing => Some(Reason::Included {
+                        satisfied_by: Vec::new(),
+                    }),
+                    None => None,
+                }
+            }
+            Kind::OptIn => {
+                if evaluation
+                    .satisfied
+                    .as_ref()
+                    .is_some_and(|found| !found.is_empty())
+                {
+                    planned.skipped.push(skip(vec![SkipReason::OptIn]));
+                }
+                continue;
+            }
+        };
+        match reason {
+            Some(_) if excluded => planned.skipped.push(skip(vec![SkipReason::Excluded])),
+            Some(reason) => planned.recommendations.push(Recommendation {
+                name: instrumentation.name.to_string(),
+                requirement: instrumentation.requirement.raw.clone(),
+                reason,
+            }),
+            None if !evaluation.problems.is_empty() => {
+                planned.skipped.push(skip(evaluation.problems))
+            }
+            None => {}
+        }
+    }
+    Ok(planned)
+}
+
+/// What the environment says about one instrumentation's libraries.
+struct Evaluation {
+    /// `Some` when its requirements are met, with the libraries that met them.
+    satisfied: Option<Vec<SatisfiedBy>>,
+    /// Why not, for libraries that are present (libraries simply absent are no problem).
+    problems: Vec<SkipReason>,
+}
+
+fn evaluate(instrumentation: &Instrumentation, installed: &Installed) -> Evaluation {
+    let mut problems = Vec::new();
+    let mut check = |requirement: &PlainRequirement| -> Option<SatisfiedBy> {
+        let distribution = installed.get(&requirement.name)?;
+        let Some(version) = &distribution.version else {
+            problems.push(SkipReason::InvalidVersion {
+                library: distribution.name.to_string(),
+                installed: distribution.raw_version.clone(),
+            });
+            return None;
+        };
+        if requirement.contains(version) {
+            Some(SatisfiedBy {
+                requirement: requirement.raw.clone(),
+                name: distribution.name.to_string(),
+                version: distribution.raw_version.clone(),
+                location: distribution.path.display().to_string(),
+            })
+        } else {
+            problems.push(SkipReason::OutOfRange {
+                library: distribution.name.to_string(),
+                installed: distribution.raw_version.clone(),
+                requirement: requirement.raw.clone(),
+            });
+            None
+        }
+    };
+
+    let mut satisfied = Vec::new();
+    let mut missing = Vec::new();
+    for requirement in &instrumentation.instruments {
+        match check(requirement) {
+            Some(found) => satisfied.push(found),
+            None => missing.push(requirement),
+        }
+    }
+    let any: Vec<SatisfiedBy> = instrumentation
+        .instruments_any
+        .iter()
+        .filter_map(&mut check)
+        .collect();
+    let any_met = instrumentation.instruments_any.is_empty() || !any.is_empty();
+    let names_something =
+        !instrumentation.instruments.is_empty() || !instrumentation.instruments_any.is_empty();
+    let all_met = missing.is_empty();
+    satisfied.extend(any);
+
+    if all_met && any_met && names_something {
+        // Out-of-range alternatives do not matter once one alternative is satisfied.
+        return Evaluation {
+            satisfied: Some(satisfied),
+            problems: Vec::new(),
+        };
+    }
+    // Something is present but not enough: say which required library is missing.
+    if !satisfied.is_empty() || !problems.is_empty() {
+        for requirement in missing {
+            if installed.get(&requirement.name).is_none() {
+                problems.push(SkipReason::MissingLibrary {
+                    library: requirement.name.to_string(),
+                    requirement: requirement.raw.clone(),
+                });
+            }
+        }
+    }
+    Evaluation {
+        satisfied: None,
+        problems,
+    }
+}
+
+fn unpublished_names(release: &Release, planned: &Planned) -> Vec<String> {
+    planned
+        .recommendations
+        .iter()
+        .filter(|recommendation| {
+            release
+                .instrumentations
+                .iter()
+                .any(|entry| entry.name.as_ref() == recommendation.name && !entry.published)
+        })
+        .map(|recommendation| recommendation.requirement.clone())
+        .collect()
+}
+
+fn core_moves(release: &Release, installed: &Installed) -> Vec<CoreMove> {
+    release
+        .core
+        .iter()
+        .filter_map(|package| {
+            let distribution = installed.get(&package.name)?;
+            if distribution.version.as_ref() == Some(&package.version) {
+                return None;
+            }
+            Some(CoreMove {
+                name: package.name.to_string(),
+                installed: distribution.raw_version.clone(),
+                requirement: format!("{}=={}", package.name, package.raw_version),
+            })
+        })
+        .collect()
+}
+
+fn alignment_warning(alignment: &Alignment, used: &str) -> Warning {
+    let mut message = format!(
+        "release `{}` is partial: {} {} never published at it; using `{used}`, the newest release in which every recommended package was published",
+        alignment.from_release,
+        alignment.unpublished.join(", "),
+        if alignment.unpublished.len() == 1 { "was" } else { "were" },
+    );
+    if !alignment.core_moves.is_empty() {
+        let moves: Vec<String> = alignment
+            .core_moves
+            .iter()
+            .map(|core| format!("{} {} -> {}", core.name, core.installed, core.requirement))
+            .collect();
+        message.push_str(&format!(
+            "; installing this set moves core packages: {}",
+            moves.join(", ")
+        ));
+    }
+    Warning::new(WarningKind::Release, message)
+}
+
+fn finish(
+    release: Release,
+    release_choice: ReleaseChoice,
+    alignment: Option<Alignment>,
+    planned: Planned,
+    mut warnings: Vec<Warning>,
+) -> Plan {
+    for skipped in &planned.skipped {
+        for reason in &skipped.reasons {
+            if let SkipReason::OutOfRange {
+                library,
+                installed,
+                requirement,
+            } = reason
+            {
+                warnings.push(Warning::new(
+                    WarningKind::OutOfRange,
+                    format!(
+                        "`{library}` {installed} is installed, but `{}` supports `{requirement}`; not recommending it",
+                        skipped.name
+                    ),
+                ));
+            }
+        }
+    }
+    Plan {
+        release: release.raw_version,
+        release_choice,
+        alignment,
+        recommendations: planned.recommendations,
+        skipped: planned.skipped,
+        warnings,
+    }
+}

@@ -1,0 +1,289 @@
+//! Parsing the requirement and version strings that come from outside: registries,
+//! METADATA files and, later, lockfiles.
+//!
+//! `pep508_rs` 0.9.2 panics on some malformed names (`foo. >= 1`): its parser accepts a
+//! trailing `.` that its own name validation then rejects with an `expect`. Every string is
+//! checked here first, and the parser runs behind `catch_unwind` as a last line of defence,
+//! so hostile input becomes an error, never a crash.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use pep440_rs::{Version, VersionSpecifiers};
+use pep508_rs::{PackageName, Requirement, VersionOrUrl};
+
+/// A requirement on a plain package name with an optional version range: what the
+/// registry may contain. The raw text is kept for printing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlainRequirement {
+    /// The text exactly as written.
+    pub raw: String,
+    /// The normalized (PEP 503) name.
+    pub name: PackageName,
+    /// The version range; empty when the requirement names no version.
+    pub specifiers: VersionSpecifiers,
+}
+
+/// Why a requirement string was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RequirementError {
+    #[error("`{0}` is not a valid requirement: the name must start and end with a letter or digit and contain only letters, digits, `-`, `_` and `.`")]
+    InvalidName(String),
+    #[error("`{raw}` is not a valid requirement: {message}")]
+    Syntax { raw: String, message: String },
+    #[error(
+        "`{0}` points at a URL or a path; only package names with version ranges are allowed here"
+    )]
+    DirectReference(String),
+    #[error("`{0}` has an environment marker; none is allowed here")]
+    Marker(String),
+    #[error("`{0}` has extras; none is allowed here")]
+    Extras(String),
+}
+
+impl PlainRequirement {
+    /// Parses `raw` (e.g. `flask>=1.0`, `opentelemetry-instrumentation-flask==0.66b1`).
+    pub fn parse(raw: &str) -> Result<Self, RequirementError> {
+        let trimmed = raw.trim();
+        check_leading_name(trimmed)?;
+        let parsed = catch_unwind(AssertUnwindSafe(|| trimmed.parse::<Requirement>()))
+            .map_err(|_| RequirementError::InvalidName(trimmed.to_owned()))?
+            .map_err(|error| RequirementError::Syntax {
+                raw: trimmed.to_owned(),
+                message: first_line(&error.message.to_string()),
+            })?;
+        if !parsed.extras.is_empty() {
+            return Err(RequirementError::Extras(trimmed.to_owned()));
+        }
+        if !parsed.marker.is_true() {
+            return Err(RequirementError::Marker(trimmed.to_owned()));
+        }
+        let specifiers = match parsed.version_or_url {
+            None => VersionSpecifiers::empty(),
+            Some(VersionOrUrl::VersionSpecifier(specifiers)) => specifiers,
+            Some(VersionOrUrl::Url(_)) => {
+                return Err(RequirementError::DirectReference(trimmed.to_owned()))
+            }
+        };
+        Ok(Self {
+            raw: trimmed.to_owned(),
+            name: parsed.name,
+            specifiers,
+        })
+    }
+
+    /// Whether `version` is inside the range. Pre-releases and dev releases count when
+    /// inside it: for an installed version that is PEP 440's "already present" rule.
+    pub fn contains(&self, version: &Version) -> bool {
+        self.specifiers.contains(version)
+    }
+
+    /// The range as written (`>=1.0`), or `any version`.
+    pub fn range_text(&self) -> String {
+        let name_length = self
+            .raw
+            .find(|character: char| !is_name_character(character));
+        match name_length {
+            Some(index) => self.raw[index..].trim().to_owned(),
+            None => "any version".to_owned(),
+        }
+    }
+}
+
+/// Parses a package name (PEP 508 rules), normalizing it.
+pub fn parse_name(raw: &str) -> Option<PackageName> {
+    let trimmed = raw.trim();
+    if !is_valid_name(trimmed) {
+        return None;
+    }
+    PackageName::new(trimmed.to_owned()).ok()
+}
+
+/// Parses a version without ever panicking.
+pub fn parse_version(raw: &str) -> Option<Version> {
+    catch_unwind(|| raw.trim().parse::<Version>().ok())
+        .ok()
+        .flatten()
+}
+
+/// PEP 503 normalization of any string (lowercase, runs of `-`, `_`, `.` become one `-`),
+/// for names that may not be valid (folder names); valid names normalize like
+/// [`PackageName`].
+pub fn normalize(name: &str) -> String {
+    let mut normalized = String::with_capacity(name.len());
+    let mut previous_separator = false;
+    for character in name.chars() {
+        if matches!(character, '-' | '_' | '.') {
+            if !previous_separator {
+                normalized.push('-');
+            }
+            previous_separator = true;
+        } else {
+            normalized.extend(character.to_lowercase());
+            previous_separator = false;
+        }
+    }
+    normalized
+}
+
+fn is_name_character(character: char) -> bool {
+    character.is_ascii_alphanumeric() || matches!(character, '-' | '_' | '.')
+}
+
+/// PEP 508: `^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$`, case-insensitively.
+fn is_valid_name(name: &str) -> bool {
+    let bytes = name.as_bytes();
+    match (bytes.first(), bytes.last()) {
+        (Some(first), Some(last)) => {
+            first.is_ascii_alphanumeric()
+                && last.is_ascii_alphanumeric()
+                && name.chars().all(is_name_character)
+        }
+        _ => false,
+    }
+}
+
+/// Checks the name at the start of a requirement and the names of any extras, the two
+/// places where `pep508_rs` would otherwise panic.
+fn check_leading_name(requirement: &str) -> Result<(), RequirementError> {
+    let end = requirement
+        .find(|character: char| !is_name_character(character))
+        .unwrap_or(requirement.len());
+    if !is_valid_name(&requirement[..end]) {
+        return Err(RequirementError::InvalidName(requirement.to_owned()));
+    }
+    let rest = requirement[end..].trim_start();
+    if let Some(extras) = rest.strip_prefix('[') {
+        let close = extras.find(']').unwrap_or(extras.len());
+        for extra in extras[..close].split(',') {
+            if !is_valid_name(extra.trim()) {
+                return Err(RequirementError::InvalidName(requirement.to_owned()));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn first_line(text: &str) -> String {
+    text.lines().next().unwrap_or_default().trim().to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn version(text: &str) -> Version {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn keeps_the_raw_text_and_normalizes_the_name() {
+        let requirement = PlainRequirement::parse("aio_pika >= 7.2.0, < 11.0.0").unwrap();
+        assert_eq!(requirement.raw, "aio_pika >= 7.2.0, < 11.0.0");
+        assert_eq!(requirement.name.as_ref(), "aio-pika");
+        assert_eq!(requirement.range_text(), ">= 7.2.0, < 11.0.0");
+        assert!(requirement.contains(&version("9.0")));
+        assert!(!requirement.contains(&version("11.0.0")));
+    }
+
+    #[test]
+    fn bare_names_accept_any_version() {
+        let requirement =
+            PlainRequirement::parse("opentelemetry-instrumentation-openai-v2").unwrap();
+        assert!(requirement.specifiers.is_empty());
+        assert_eq!(requirement.range_text(), "any version");
+        assert!(requirement.contains(&version("0.0.1.dev3")));
+    }
+
+    #[test]
+    fn matching_follows_pep_440() {
+        let cases = [
+            ("sqlalchemy>=1.0.0,<2.1.0", "2.1.0", false),
+            ("sqlalchemy>=1.0.0,<2.1.0", "2.0.30", true),
+            // An installed pre-release inside the range matches ("already present").
+            ("sqlalchemy>=1.0.0,<2.1.0", "2.1.0b1", false),
+            ("sqlalchemy>=1.0.0,<2.1.0", "2.0.0rc1", true),
+            ("flask>=1.0", "3.1.0.dev2", true),
+            // Local versions.
+            ("requests~=2.0", "2.31.0+ubuntu1", true),
+            ("requests==2.31.0", "2.31.0+local", true),
+            ("requests==2.31.0+local", "2.31.0", false),
+            // Compatible release.
+            ("aiohttp~=3.0", "3.9.5", true),
+            ("aiohttp~=3.0", "4.0.0", false),
+            ("fastapi~=0.92", "0.110.0", true),
+            ("fastapi~=0.92", "1.0.0", false),
+            ("cassandra-driver~=3.25", "3.24.0", false),
+            // Exclusions and wildcards.
+            ("redis>=2.6,!=4.0.0", "4.0.0", false),
+            ("redis>=2.6,!=4.0.*", "4.0.7", false),
+            ("redis>=2.6,!=4.0.*", "4.1.0", true),
+            ("celery==5.*", "5.4.0", true),
+            ("celery==5.*", "6.0.0", false),
+            ("psutil>=5", "5.9.8", true),
+            ("mysqlclient<3", "2.2.4", true),
+            // Epochs and post releases.
+            ("pika>=0.12.0", "1!0.1", true),
+            ("pika<=1.0", "1.0.post1", false),
+        ];
+        for (requirement, installed, expected) in cases {
+            let parsed = PlainRequirement::parse(requirement).unwrap();
+            assert_eq!(
+                parsed.contains(&version(installed)),
+                expected,
+                "{installed} in {requirement}"
+            );
+        }
+    }
+
+    #[test]
+    fn malformed_names_are_errors_not_panics() {
+        for raw in [
+            "foo. >= 1",
+            "foo.",
+            "-foo",
+            "",
+            "foo[bar.] >= 1",
+            ".foo",
+            "foo-",
+            "f\u{e9}e>=1",
+        ] {
+            assert!(PlainRequirement::parse(raw).is_err(), "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn refuses_urls_markers_and_extras() {
+        assert!(matches!(
+            PlainRequirement::parse("flask @ https://example.com/flask.whl"),
+            Err(RequirementError::DirectReference(_))
+        ));
+        assert!(matches!(
+            PlainRequirement::parse("flask>=1; python_version > '3'"),
+            Err(RequirementError::Marker(_))
+        ));
+        assert!(matches!(
+            PlainRequirement::parse("flask[async]>=1"),
+            Err(RequirementError::Extras(_))
+        ));
+        assert!(matches!(
+            PlainRequirement::parse("flask >= nonsense"),
+            Err(RequirementError::Syntax { .. })
+        ));
+    }
+
+    #[test]
+    fn normalizes_like_pep_503() {
+        assert_eq!(normalize("Zope.Interface"), "zope-interface");
+        assert_eq!(normalize("tortoise__orm"), "tortoise-orm");
+        assert_eq!(normalize("PyMySQL"), "pymysql");
+        assert_eq!(parse_name("PyMySQL").unwrap().as_ref(), "pymysql");
+        assert!(parse_name("foo.").is_none());
+    }
+
+    #[test]
+    fn versions_parse_without_panicking() {
+        assert!(parse_version("2.2.1ubuntu1").is_none());
+        assert!(parse_version("UNKNOWN").is_none());
+        assert_eq!(parse_version(" 1.0 ").unwrap(), version("1.0"));
+    }
+}

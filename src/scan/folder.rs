@@ -1,0 +1,103 @@
+//! What a site-packages entry's name says: which kind of distribution folder it is, and
+//! which project it may hold.
+
+use crate::requirement::normalize;
+
+/// The kinds of entry that hold an installed distribution's metadata.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum FolderKind {
+    /// `name-version.dist-info/METADATA` (wheels, editable installs).
+    DistInfo,
+    /// `name-version[-pyX.Y].egg-info`: a directory with `PKG-INFO`, or a `PKG-INFO` file.
+    EggInfo,
+    /// `name-version[-pyX.Y].egg/EGG-INFO/PKG-INFO`.
+    Egg,
+}
+
+/// Classifies an entry by its name, returning the part before the suffix. Entries that
+/// start with `~` are pip's leftovers from an interrupted uninstall and are ignored.
+pub(crate) fn classify(file_name: &str) -> Option<(FolderKind, &str)> {
+    if file_name.starts_with('~') {
+        return None;
+    }
+    let suffixes = [
+        (".dist-info", FolderKind::DistInfo),
+        (".egg-info", FolderKind::EggInfo),
+        (".egg", FolderKind::Egg),
+    ];
+    suffixes.into_iter().find_map(|(suffix, kind)| {
+        let stem = strip_suffix_ignore_case(file_name, suffix)?;
+        (!stem.is_empty()).then_some((kind, stem))
+    })
+}
+
+/// The normalized project names a folder stem may stand for: the whole stem
+/// (`Flask.egg-info`) and every prefix that ends before a `-` (`tortoise_orm-0.21.0`,
+/// `PyYAML-6.0-py3.11`, and legacy names with a `-` of their own).
+pub(crate) fn name_candidates(stem: &str) -> impl Iterator<Item = String> + '_ {
+    let prefixes = stem
+        .match_indices('-')
+        .map(|(index, _)| &stem[..index])
+        .filter(|prefix| !prefix.is_empty());
+    prefixes.chain(std::iter::once(stem)).map(normalize)
+}
+
+fn strip_suffix_ignore_case<'a>(text: &'a str, suffix: &str) -> Option<&'a str> {
+    let split = text.len().checked_sub(suffix.len())?;
+    if !text.is_char_boundary(split) {
+        return None;
+    }
+    let (stem, tail) = text.split_at(split);
+    tail.eq_ignore_ascii_case(suffix).then_some(stem)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn candidates(stem: &str) -> Vec<String> {
+        name_candidates(stem).collect()
+    }
+
+    #[test]
+    fn classifies_entries() {
+        assert_eq!(
+            classify("Flask-3.0.0.dist-info"),
+            Some((FolderKind::DistInfo, "Flask-3.0.0"))
+        );
+        assert_eq!(
+            classify("PyYAML-6.0-py3.11.egg-info"),
+            Some((FolderKind::EggInfo, "PyYAML-6.0-py3.11"))
+        );
+        assert_eq!(
+            classify("six-1.16.0-py3.11.egg"),
+            Some((FolderKind::Egg, "six-1.16.0-py3.11"))
+        );
+        assert_eq!(classify("~lask-3.0.0.dist-info"), None);
+        assert_eq!(classify("flask"), None);
+        assert_eq!(classify(".dist-info"), None);
+        assert_eq!(classify("__editable__.foo-1.0.pth"), None);
+        assert_eq!(
+            classify("caf\u{e9}-1.0.DIST-INFO"),
+            Some((FolderKind::DistInfo, "caf\u{e9}-1.0"))
+        );
+    }
+
+    #[test]
+    fn finds_name_candidates() {
+        assert_eq!(candidates("Flask-3.0.0"), ["flask", "flask-3-0-0"]);
+        assert_eq!(
+            candidates("tortoise_orm-0.21.0"),
+            ["tortoise-orm", "tortoise-orm-0-21-0"]
+        );
+        assert_eq!(candidates("Flask"), ["flask"]);
+        assert_eq!(
+            candidates("PyYAML-6.0-py3.11"),
+            ["pyyaml", "pyyaml-6-0", "pyyaml-6-0-py3-11"]
+        );
+        assert_eq!(
+            candidates("confluent-kafka-2.3.0"),
+            ["confluent", "confluent-kafka", "confluent-kafka-2-3-0"]
+        );
+    }
+}
