@@ -6,7 +6,30 @@
 //! site-packages without starting Python; the interpreter is asked (once, JSON out,
 //! never through a shell) only when the layout does not tell.
 
-use std::path::PathBuf;
+use std::ffi::OsString;
+use std::fmt;
+use std::io::{self, Read};
+use std::path::{Component, Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+/// How long an interpreter may take to answer before it is killed.
+const INTERPRETER_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Run with `python -I -c`: prints one JSON line describing the interpreter.
+/// `-I` (isolated) ignores `PYTHON*` variables and the user site; `-S` is
+/// deliberately not used because it would hide site-packages.
+const QUERY_SCRIPT: &str = r#"import json, os, sys, site
+print(json.dumps({
+    "version": "%d.%d" % sys.version_info[:2],
+    "prefix": sys.prefix,
+    "base_prefix": getattr(sys, "base_prefix", sys.prefix),
+    "executable": sys.executable,
+    "site_packages": [p for p in sys.path
+                      if os.path.basename(p) in ("site-packages", "dist-packages")
+                      and os.path.isdir(p)],
+}))
+"#;
 
 /// Where the environment came from, in the order the sources are tried.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -26,6 +49,26 @@ pub enum Source {
     PathInterpreter,
 }
 
+impl Source {
+    /// The flag or variable as a user would write it, e.g. `--python` or `VIRTUAL_ENV`.
+    pub fn label(self) -> &'static str {
+        match self {
+            Source::SitePackagesFlag => "--site-packages",
+            Source::PythonFlag => "--python",
+            Source::VirtualEnv => "VIRTUAL_ENV",
+            Source::CondaPrefix => "CONDA_PREFIX",
+            Source::DotVenv => ".venv",
+            Source::PathInterpreter => "PATH",
+        }
+    }
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str(self.label())
+    }
+}
+
 /// Inputs to discovery. The process environment is passed in explicitly so that
 /// discovery is testable without touching global state.
 #[derive(Debug, Clone, Default)]
@@ -34,14 +77,40 @@ pub struct DiscoveryOptions {
     pub site_packages: Vec<PathBuf>,
     /// `--python`.
     pub python: Option<PathBuf>,
-    /// The current directory (start of the `.venv` search).
+    /// The current directory (start of the `.venv` search; relative paths are
+    /// resolved against it).
     pub current_dir: PathBuf,
     /// `VIRTUAL_ENV`, if set and non-empty.
     pub virtual_env: Option<PathBuf>,
     /// `CONDA_PREFIX`, if set and non-empty.
     pub conda_prefix: Option<PathBuf>,
     /// `PATH`, if set.
-    pub path: Option<std::ffi::OsString>,
+    pub path: Option<OsString>,
+}
+
+impl DiscoveryOptions {
+    /// Options from the command-line values plus this process's current directory,
+    /// `VIRTUAL_ENV`, `CONDA_PREFIX` and `PATH` (empty values count as unset).
+    pub fn from_process(site_packages: Vec<PathBuf>, python: Option<PathBuf>) -> io::Result<Self> {
+        let non_empty = |name: &str| std::env::var_os(name).filter(|value| !value.is_empty());
+        Ok(Self {
+            site_packages,
+            python,
+            current_dir: std::env::current_dir()?,
+            virtual_env: non_empty("VIRTUAL_ENV").map(PathBuf::from),
+            conda_prefix: non_empty("CONDA_PREFIX").map(PathBuf::from),
+            path: non_empty("PATH"),
+        })
+    }
+
+    /// `path` resolved against `current_dir`, without `.` components.
+    fn absolute(&self, path: &Path) -> PathBuf {
+        self.current_dir
+            .join(path)
+            .components()
+            .filter(|component| *component != Component::CurDir)
+            .collect()
+    }
 }
 
 /// A found environment.
@@ -58,4 +127,1454 @@ pub struct Environment {
     pub created_by_uv: bool,
     /// Directories to scan, in `sys.path` order (the first occurrence of a project wins).
     pub site_packages: Vec<PathBuf>,
+}
+
+/// Why no environment could be used. Every variant names the path involved.
+#[derive(Debug, thiserror::Error)]
+pub enum EnvironmentError {
+    /// No source applied.
+    #[error(
+        "no Python environment found (tried --site-packages, --python, VIRTUAL_ENV, \
+         CONDA_PREFIX, .venv in `{}` and its parents, python3/python on PATH)",
+        current_dir.display()
+    )]
+    NoEnvironment { current_dir: PathBuf },
+    /// A path given by a flag or variable does not exist.
+    #[error("`{}` does not exist (from `{given_by}`)", path.display())]
+    DoesNotExist { path: PathBuf, given_by: Source },
+    /// A `--site-packages` path is not a directory.
+    #[error("`{}` is not a directory (from `{given_by}`)", path.display())]
+    NotADirectory { path: PathBuf, given_by: Source },
+    /// The path exists but is neither an interpreter nor an environment directory.
+    #[error("`{}` is not a Python interpreter or environment (from `{given_by}`)", path.display())]
+    NotAnEnvironment { path: PathBuf, given_by: Source },
+    /// A file that had to be read (such as `pyvenv.cfg`) could not be.
+    #[error("could not read `{}`: {error}", path.display())]
+    Unreadable {
+        path: PathBuf,
+        #[source]
+        error: io::Error,
+    },
+    /// The interpreter could not be started, exited with an error, or timed out.
+    #[error("`{}` failed: {reason}", interpreter.display())]
+    InterpreterFailed {
+        interpreter: PathBuf,
+        reason: String,
+    },
+    /// The interpreter ran but did not print the expected JSON.
+    #[error("`{}` printed unexpected output: {reason}", interpreter.display())]
+    InterpreterOutput {
+        interpreter: PathBuf,
+        reason: String,
+    },
+    /// The environment's site-packages could not be located.
+    #[error("could not locate site-packages in `{}`", prefix.display())]
+    SitePackagesNotFound { prefix: PathBuf },
+    /// `include-system-site-packages = true`, but the base interpreter is missing.
+    #[error(
+        "could not find the base interpreter of `{}` (needed for include-system-site-packages)",
+        prefix.display()
+    )]
+    BaseInterpreterNotFound { prefix: PathBuf },
+}
+
+impl EnvironmentError {
+    /// A suggestion for the user, shown after the error message.
+    pub fn hint(&self) -> Option<String> {
+        const SITE_PACKAGES_HINT: &str =
+            "pass `--site-packages DIR` to point at site-packages directly";
+        let hint = match self {
+            Self::NoEnvironment { .. } => {
+                "pass `--python PATH` or `--site-packages DIR`, or activate a virtual environment"
+                    .to_owned()
+            }
+            Self::DoesNotExist {
+                given_by: Source::VirtualEnv,
+                ..
+            } => "the activated virtual environment is gone: run `deactivate` or recreate it"
+                .to_owned(),
+            Self::DoesNotExist {
+                given_by: Source::CondaPrefix,
+                ..
+            } => "the activated conda environment is gone: run `conda deactivate`".to_owned(),
+            Self::DoesNotExist {
+                given_by: Source::SitePackagesFlag,
+                ..
+            }
+            | Self::NotADirectory { .. } => {
+                "`--site-packages` takes a directory, e.g. `.venv/lib/python3.12/site-packages`"
+                    .to_owned()
+            }
+            Self::DoesNotExist { .. } | Self::NotAnEnvironment { .. } => {
+                "expected an interpreter (e.g. `.venv/bin/python`), a virtual environment \
+                 (with `pyvenv.cfg`) or a conda environment (with `conda-meta/`)"
+                    .to_owned()
+            }
+            Self::InterpreterFailed { interpreter, .. }
+            | Self::InterpreterOutput { interpreter, .. } => format!(
+                "check that `{}` is a working Python 3 interpreter, or {SITE_PACKAGES_HINT}",
+                interpreter.display()
+            ),
+            Self::BaseInterpreterNotFound { .. } => {
+                format!("recreate the virtual environment, or {SITE_PACKAGES_HINT} (repeatable)")
+            }
+            Self::Unreadable { .. } | Self::SitePackagesNotFound { .. } => {
+                SITE_PACKAGES_HINT.to_owned()
+            }
+        };
+        Some(hint)
+    }
+
+    fn interpreter_failed(interpreter: &Path, reason: impl Into<String>) -> Self {
+        Self::InterpreterFailed {
+            interpreter: interpreter.to_owned(),
+            reason: reason.into(),
+        }
+    }
+
+    fn interpreter_output(interpreter: &Path, reason: impl Into<String>) -> Self {
+        Self::InterpreterOutput {
+            interpreter: interpreter.to_owned(),
+            reason: reason.into(),
+        }
+    }
+}
+
+/// Finds the environment to scan, trying the sources in order.
+pub fn find(options: &DiscoveryOptions) -> Result<Environment, EnvironmentError> {
+    if !options.site_packages.is_empty() {
+        return from_site_packages_flag(options);
+    }
+    if let Some(python) = &options.python {
+        return from_python_flag(options, python);
+    }
+    if let Some(virtual_env) = &options.virtual_env {
+        return from_environment_directory(&options.absolute(virtual_env), Source::VirtualEnv);
+    }
+    if let Some(conda_prefix) = &options.conda_prefix {
+        return from_environment_directory(&options.absolute(conda_prefix), Source::CondaPrefix);
+    }
+    if let Some(prefix) = nearest_dot_venv(&options.current_dir) {
+        return from_venv(&prefix, Source::DotVenv, None);
+    }
+    let on_path = options
+        .path
+        .as_ref()
+        .and_then(|path| find_on_path(path, &["python3", "python"]));
+    if let Some(interpreter) = on_path {
+        return from_interpreter(&interpreter, Source::PathInterpreter);
+    }
+    Err(EnvironmentError::NoEnvironment {
+        current_dir: options.current_dir.clone(),
+    })
+}
+
+fn from_site_packages_flag(options: &DiscoveryOptions) -> Result<Environment, EnvironmentError> {
+    let given_by = Source::SitePackagesFlag;
+    let mut directories = Vec::new();
+    for directory in &options.site_packages {
+        let path = options.absolute(directory);
+        if !path.exists() {
+            return Err(EnvironmentError::DoesNotExist { path, given_by });
+        }
+        if !path.is_dir() {
+            return Err(EnvironmentError::NotADirectory { path, given_by });
+        }
+        directories.push(path);
+    }
+    let site_packages = unique_directories(directories);
+    Ok(Environment {
+        source: given_by,
+        prefix: None,
+        interpreter: None,
+        python_version: site_packages
+            .first()
+            .and_then(|directory| version_of_site_packages(directory)),
+        created_by_uv: false,
+        site_packages,
+    })
+}
+
+fn from_python_flag(
+    options: &DiscoveryOptions,
+    python: &Path,
+) -> Result<Environment, EnvironmentError> {
+    let given_by = Source::PythonFlag;
+    let path = options.absolute(python);
+    let is_bare_name = python.components().count() == 1
+        && matches!(python.components().next(), Some(Component::Normal(_)));
+    let path = if !path.exists() && is_bare_name {
+        // `--python python3.12`: look the name up on PATH like a shell would.
+        let name = python.to_string_lossy();
+        options
+            .path
+            .as_ref()
+            .and_then(|search_path| find_on_path(search_path, &[&name]))
+            .unwrap_or(path)
+    } else {
+        path
+    };
+    if !path.exists() {
+        Err(EnvironmentError::DoesNotExist { path, given_by })
+    } else if path.is_dir() {
+        from_environment_directory(&path, given_by)
+    } else if is_executable_file(&path) {
+        from_interpreter(&path, given_by)
+    } else {
+        Err(EnvironmentError::NotAnEnvironment { path, given_by })
+    }
+}
+
+/// A venv (with `pyvenv.cfg`) or conda prefix (with `conda-meta/`).
+fn from_environment_directory(
+    prefix: &Path,
+    given_by: Source,
+) -> Result<Environment, EnvironmentError> {
+    let path = prefix.to_owned();
+    if !prefix.exists() {
+        Err(EnvironmentError::DoesNotExist { path, given_by })
+    } else if prefix.join("pyvenv.cfg").is_file() {
+        from_venv(prefix, given_by, None)
+    } else if prefix.join("conda-meta").is_dir() {
+        from_conda(prefix, given_by)
+    } else {
+        Err(EnvironmentError::NotAnEnvironment { path, given_by })
+    }
+}
+
+/// An interpreter: resolved as its venv when it lives in one, otherwise asked.
+fn from_interpreter(interpreter: &Path, source: Source) -> Result<Environment, EnvironmentError> {
+    // Deliberately not canonicalized: a venv's `bin/python` is a symlink to the base
+    // interpreter, and following it would lose the venv.
+    let venv = interpreter
+        .parent()
+        .and_then(Path::parent)
+        .filter(|prefix| prefix.join("pyvenv.cfg").is_file());
+    if let Some(prefix) = venv {
+        return from_venv(prefix, source, Some(interpreter.to_owned()));
+    }
+    let info = query_interpreter(interpreter)?;
+    if info.site_packages.is_empty() {
+        return Err(EnvironmentError::SitePackagesNotFound {
+            prefix: info.prefix,
+        });
+    }
+    // An interpreter inside an unusual venv layout still has a pyvenv.cfg at its prefix.
+    let created_by_uv = info.prefix != info.base_prefix
+        && VenvConfig::read(&info.prefix.join("pyvenv.cfg"))
+            .is_ok_and(|config| config.created_by_uv);
+    Ok(Environment {
+        source,
+        prefix: Some(info.prefix),
+        interpreter: Some(interpreter.to_owned()),
+        python_version: Some(info.version),
+        created_by_uv,
+        site_packages: unique_directories(info.site_packages),
+    })
+}
+
+fn from_venv(
+    prefix: &Path,
+    source: Source,
+    interpreter: Option<PathBuf>,
+) -> Result<Environment, EnvironmentError> {
+    let config = VenvConfig::read(&prefix.join("pyvenv.cfg"))?;
+    let interpreter = interpreter.or_else(|| venv_interpreter(prefix));
+    let prefer_pypy = config
+        .implementation
+        .as_deref()
+        .is_some_and(|name| name.eq_ignore_ascii_case("pypy"));
+    let located = locate_site_packages(prefix, config.version.as_deref(), prefer_pypy);
+    // An interpreter that was asked has already reported the system directories.
+    let add_system_site_packages =
+        located.is_some() && config.system_site_packages == SystemSitePackages::Included;
+    let (mut site_packages, python_version) =
+        located_or_asked(prefix, located, interpreter.as_deref())?;
+    if add_system_site_packages {
+        match (
+            base_interpreter(&config, python_version.as_deref()),
+            &interpreter,
+        ) {
+            (Some(base), _) => site_packages.extend(query_interpreter(&base)?.site_packages),
+            // The venv's own interpreter reports the venv and system directories itself.
+            (None, Some(own)) => site_packages = query_interpreter(own)?.site_packages,
+            (None, None) => {
+                return Err(EnvironmentError::BaseInterpreterNotFound {
+                    prefix: prefix.to_owned(),
+                })
+            }
+        }
+    }
+    Ok(Environment {
+        source,
+        prefix: Some(prefix.to_owned()),
+        interpreter,
+        python_version,
+        created_by_uv: config.created_by_uv,
+        site_packages: unique_directories(site_packages),
+    })
+}
+
+fn from_conda(prefix: &Path, source: Source) -> Result<Environment, EnvironmentError> {
+    let interpreter = [prefix.join("bin").join("python"), prefix.join("python.exe")]
+        .into_iter()
+        .find(|candidate| candidate.is_file());
+    let recorded_version = conda_python_version(prefix);
+    let located = locate_site_packages(prefix, recorded_version.as_deref(), false);
+    let (site_packages, python_version) =
+        located_or_asked(prefix, located, interpreter.as_deref())?;
+    Ok(Environment {
+        source,
+        prefix: Some(prefix.to_owned()),
+        interpreter,
+        python_version,
+        created_by_uv: false,
+        site_packages: unique_directories(site_packages),
+    })
+}
+
+/// Site-packages (and version) found from the layout, or else reported by the
+/// environment's own interpreter; an error when neither yields a directory.
+fn located_or_asked(
+    prefix: &Path,
+    located: Option<(Vec<PathBuf>, Option<String>)>,
+    interpreter: Option<&Path>,
+) -> Result<(Vec<PathBuf>, Option<String>), EnvironmentError> {
+    let (site_packages, python_version) = match (located, interpreter) {
+        (Some(found), _) => found,
+        (None, Some(own)) => {
+            let info = query_interpreter(own)?;
+            (info.site_packages, Some(info.version))
+        }
+        (None, None) => (Vec::new(), None),
+    };
+    if site_packages.is_empty() {
+        return Err(EnvironmentError::SitePackagesNotFound {
+            prefix: prefix.to_owned(),
+        });
+    }
+    Ok((site_packages, python_version))
+}
+
+/// The `.venv` (containing `pyvenv.cfg`) in `start` or its nearest parent.
+fn nearest_dot_venv(start: &Path) -> Option<PathBuf> {
+    start
+        .ancestors()
+        .map(|directory| directory.join(".venv"))
+        .find(|candidate| candidate.join("pyvenv.cfg").is_file())
+}
+
+/// Whether a venv sees the base interpreter's site-packages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+enum SystemSitePackages {
+    #[default]
+    Excluded,
+    Included,
+}
+
+/// The parts of `pyvenv.cfg` that discovery uses.
+#[derive(Debug, Default)]
+struct VenvConfig {
+    /// Directory of the base interpreter.
+    home: Option<PathBuf>,
+    /// `major.minor`, from `version_info` (uv, virtualenv) or `version` (venv).
+    version: Option<String>,
+    implementation: Option<String>,
+    system_site_packages: SystemSitePackages,
+    created_by_uv: bool,
+}
+
+impl VenvConfig {
+    fn read(path: &Path) -> Result<Self, EnvironmentError> {
+        let bytes = std::fs::read(path).map_err(|error| EnvironmentError::Unreadable {
+            path: path.to_owned(),
+            error,
+        })?;
+        Ok(Self::parse(&String::from_utf8_lossy(&bytes)))
+    }
+
+    /// `key = value` lines; keys are case-insensitive, as in CPython's `site.py`.
+    fn parse(text: &str) -> Self {
+        let mut config = Self::default();
+        for (key, value) in text.lines().filter_map(|line| line.split_once('=')) {
+            let value = value.trim();
+            match key.trim().to_ascii_lowercase().as_str() {
+                "home" if !value.is_empty() => config.home = Some(PathBuf::from(value)),
+                "version_info" | "version" => {
+                    config.version = config.version.or_else(|| major_minor(value))
+                }
+                "implementation" => config.implementation = Some(value.to_owned()),
+                "include-system-site-packages" if value.eq_ignore_ascii_case("true") => {
+                    config.system_site_packages = SystemSitePackages::Included;
+                }
+                "uv" => config.created_by_uv = true,
+                _ => {}
+            }
+        }
+        config
+    }
+}
+
+/// `3.11.7`, `3.11.7.final.0` or `3.13t` → `3.11` / `3.13`.
+fn major_minor(version: &str) -> Option<String> {
+    let mut parts = version.trim().trim_end_matches('t').split('.');
+    let is_number =
+        |part: &&str| !part.is_empty() && part.bytes().all(|byte| byte.is_ascii_digit());
+    let major = parts.next().filter(is_number)?;
+    let minor = parts.next().filter(is_number)?;
+    Some(format!("{major}.{minor}"))
+}
+
+/// `…/lib/python3.11/site-packages` → `3.11`.
+fn version_of_site_packages(directory: &Path) -> Option<String> {
+    let name = directory.parent()?.file_name()?.to_str()?;
+    let version = name
+        .strip_prefix("python")
+        .or_else(|| name.strip_prefix("pypy"))?;
+    major_minor(version)
+}
+
+/// Site-packages from the directory layout alone, with the version they imply.
+/// With a known version the usual places are checked; otherwise (or if none
+/// exists) `lib*/python*/site-packages` and `Lib/site-packages` are globbed and a
+/// single match is accepted.
+fn locate_site_packages(
+    prefix: &Path,
+    version: Option<&str>,
+    prefer_pypy: bool,
+) -> Option<(Vec<PathBuf>, Option<String>)> {
+    if let Some(version) = version {
+        let mut names = vec![format!("python{version}"), format!("python{version}t")];
+        let pypy = format!("pypy{version}");
+        if prefer_pypy {
+            names.insert(0, pypy);
+        } else {
+            names.push(pypy);
+        }
+        let mut candidates: Vec<PathBuf> = ["lib", "lib64"]
+            .iter()
+            .flat_map(|lib| {
+                names
+                    .iter()
+                    .map(move |name| prefix.join(lib).join(name).join("site-packages"))
+            })
+            .collect();
+        candidates.push(prefix.join("Lib").join("site-packages"));
+        let found = unique_directories(candidates);
+        if !found.is_empty() {
+            return Some((found, Some(version.to_owned())));
+        }
+    }
+    let mut candidates: Vec<PathBuf> = ["lib", "lib64"]
+        .iter()
+        .filter_map(|lib| std::fs::read_dir(prefix.join(lib)).ok())
+        .flatten()
+        .filter_map(Result::ok)
+        .filter(|entry| {
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            name.starts_with("python") || name.starts_with("pypy")
+        })
+        .map(|entry| entry.path().join("site-packages"))
+        .collect();
+    candidates.sort();
+    candidates.push(prefix.join("Lib").join("site-packages"));
+    match unique_directories(candidates).as_slice() {
+        [single] => {
+            let version = version
+                .map(str::to_owned)
+                .or_else(|| version_of_site_packages(single));
+            Some((vec![single.clone()], version))
+        }
+        _ => None,
+    }
+}
+
+/// The Python version recorded in `conda-meta/python-X.Y.Z-<build>.json`.
+fn conda_python_version(prefix: &Path) -> Option<String> {
+    std::fs::read_dir(prefix.join("conda-meta"))
+        .ok()?
+        .filter_map(Result::ok)
+        .find_map(|entry| {
+            let name = entry.file_name();
+            let rest = name.to_str()?.strip_prefix("python-")?;
+            if !rest.starts_with(|character: char| character.is_ascii_digit()) {
+                return None; // e.g. `python-dateutil-…`
+            }
+            major_minor(rest.split('-').next()?)
+        })
+}
+
+/// The venv's own interpreter, if present.
+fn venv_interpreter(prefix: &Path) -> Option<PathBuf> {
+    [
+        prefix.join("bin").join("python"),
+        prefix.join("bin").join("python3"),
+        prefix.join("Scripts").join("python.exe"),
+    ]
+    .into_iter()
+    .find(|candidate| candidate.is_file())
+}
+
+/// The base interpreter named by `home` in `pyvenv.cfg`.
+fn base_interpreter(config: &VenvConfig, version: Option<&str>) -> Option<PathBuf> {
+    let home = config.home.as_ref()?;
+    let mut names = vec!["python3".to_owned()];
+    names.extend(version.map(|version| format!("python{version}")));
+    names.extend(["python".to_owned(), "python.exe".to_owned()]);
+    names
+        .iter()
+        .map(|name| home.join(name))
+        .find(|candidate| is_executable_file(candidate))
+}
+
+/// Directories that exist, in order, without duplicates (compared canonically, so
+/// `lib64` symlinked to `lib` counts once; the first spelling is kept).
+fn unique_directories(candidates: impl IntoIterator<Item = PathBuf>) -> Vec<PathBuf> {
+    let mut seen = Vec::new();
+    let mut unique = Vec::new();
+    for candidate in candidates {
+        if !candidate.is_dir() {
+            continue;
+        }
+        let canonical = candidate
+            .canonicalize()
+            .unwrap_or_else(|_| candidate.clone());
+        if !seen.contains(&canonical) {
+            seen.push(canonical);
+            unique.push(candidate);
+        }
+    }
+    unique
+}
+
+/// The first executable named one of `names` on `search_path`, trying each name
+/// across the whole path before the next (`python3` anywhere beats `python`).
+fn find_on_path(search_path: &OsString, names: &[&str]) -> Option<PathBuf> {
+    let suffixes: &[&str] = if cfg!(windows) { &["", ".exe"] } else { &[""] };
+    names.iter().find_map(|name| {
+        std::env::split_paths(search_path)
+            .filter(|directory| !directory.as_os_str().is_empty())
+            .flat_map(|directory| {
+                suffixes
+                    .iter()
+                    .map(move |suffix| directory.join(format!("{name}{suffix}")))
+            })
+            .find(|candidate| is_executable_file(candidate))
+    })
+}
+
+fn is_executable_file(path: &Path) -> bool {
+    let Ok(metadata) = path.metadata() else {
+        return false;
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        metadata.is_file() && metadata.permissions().mode() & 0o111 != 0
+    }
+    #[cfg(not(unix))]
+    {
+        metadata.is_file()
+    }
+}
+
+/// What the interpreter reports about itself (see [`QUERY_SCRIPT`]).
+#[derive(Debug, serde::Deserialize)]
+struct InterpreterInfo {
+    version: String,
+    prefix: PathBuf,
+    base_prefix: PathBuf,
+    site_packages: Vec<PathBuf>,
+}
+
+/// Runs `<interpreter> -I -c QUERY_SCRIPT` (no shell) and parses its JSON.
+fn query_interpreter(interpreter: &Path) -> Result<InterpreterInfo, EnvironmentError> {
+    let mut child = spawn_query(interpreter).map_err(|error| {
+        EnvironmentError::interpreter_failed(interpreter, format!("could not start it: {error}"))
+    })?;
+    let stdout = read_in_background(child.stdout.take());
+    let stderr = read_in_background(child.stderr.take());
+    let status = match wait_with_timeout(&mut child, INTERPRETER_TIMEOUT) {
+        Ok(Some(status)) => status,
+        Ok(None) => {
+            let _ = child.kill();
+            let _ = child.wait();
+            let seconds = INTERPRETER_TIMEOUT.as_secs();
+            return Err(EnvironmentError::interpreter_failed(
+                interpreter,
+                format!("no answer within {seconds} s"),
+            ));
+        }
+        Err(error) => {
+            return Err(EnvironmentError::interpreter_failed(
+                interpreter,
+                error.to_string(),
+            ))
+        }
+    };
+    let stdout = String::from_utf8_lossy(&stdout.join().unwrap_or_default()).into_owned();
+    let stderr = String::from_utf8_lossy(&stderr.join().unwrap_or_default()).into_owned();
+    if !status.success() {
+        let reason = match last_line(&stderr) {
+            Some(line) => format!("{status}: {line}"),
+            None => status.to_string(),
+        };
+        return Err(EnvironmentError::interpreter_failed(interpreter, reason));
+    }
+    // Only the last line: a sitecustomize module may print before the script runs.
+    let line = last_line(&stdout)
+        .ok_or_else(|| EnvironmentError::interpreter_output(interpreter, "nothing"))?;
+    let mut info: InterpreterInfo = serde_json::from_str(line)
+        .map_err(|error| EnvironmentError::interpreter_output(interpreter, error.to_string()))?;
+    info.version = major_minor(&info.version).ok_or_else(|| {
+        EnvironmentError::interpreter_output(
+            interpreter,
+            format!("`{}` is not a Python version", info.version),
+        )
+    })?;
+    Ok(info)
+}
+
+fn spawn_query(interpreter: &Path) -> io::Result<Child> {
+    let spawn = || {
+        Command::new(interpreter)
+            .args(["-I", "-c", QUERY_SCRIPT])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+    };
+    // A just-written interpreter can be briefly "busy" while another thread forks.
+    let mut attempts = 1;
+    loop {
+        match spawn() {
+            Err(error) if error.kind() == io::ErrorKind::ExecutableFileBusy && attempts < 5 => {
+                attempts += 1;
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            result => return result,
+        }
+    }
+}
+
+fn read_in_background(
+    pipe: Option<impl Read + Send + 'static>,
+) -> std::thread::JoinHandle<Vec<u8>> {
+    std::thread::spawn(move || {
+        let mut buffer = Vec::new();
+        if let Some(mut pipe) = pipe {
+            let _ = pipe.read_to_end(&mut buffer);
+        }
+        buffer
+    })
+}
+
+/// `Ok(None)` when the child is still running after `timeout`.
+fn wait_with_timeout(child: &mut Child, timeout: Duration) -> io::Result<Option<ExitStatus>> {
+    let deadline = Instant::now() + timeout;
+    let mut pause = Duration::from_millis(1);
+    loop {
+        if let Some(status) = child.try_wait()? {
+            return Ok(Some(status));
+        }
+        if Instant::now() >= deadline {
+            return Ok(None);
+        }
+        std::thread::sleep(pause);
+        pause = (pause * 2).min(Duration::from_millis(50));
+    }
+}
+
+fn last_line(text: &str) -> Option<&str> {
+    text.lines().map(str::trim).rfind(|line| !line.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fs;
+
+    fn options(current_dir: &Path) -> DiscoveryOptions {
+        DiscoveryOptions {
+            current_dir: current_dir.to_owned(),
+            ..DiscoveryOptions::default()
+        }
+    }
+
+    /// Writes `pyvenv.cfg` and creates the given site-packages directories (relative
+    /// to the prefix); returns the prefix.
+    fn make_venv(prefix: &Path, config: &str, site_packages: &[&str]) -> PathBuf {
+        fs::create_dir_all(prefix).unwrap();
+        fs::write(prefix.join("pyvenv.cfg"), config).unwrap();
+        for directory in site_packages {
+            fs::create_dir_all(prefix.join(directory)).unwrap();
+        }
+        prefix.to_owned()
+    }
+
+    fn make_conda(prefix: &Path, site_packages: &[&str]) -> PathBuf {
+        fs::create_dir_all(prefix.join("conda-meta")).unwrap();
+        for directory in site_packages {
+            fs::create_dir_all(prefix.join(directory)).unwrap();
+        }
+        prefix.to_owned()
+    }
+
+    const VENV_CFG: &str =
+        "home = /usr/bin\ninclude-system-site-packages = false\nversion = 3.11.7\n";
+
+    /// A `#!/bin/sh` "interpreter" that prints `output` (or runs `body` verbatim).
+    #[cfg(unix)]
+    fn make_script(path: &Path, body: &str) -> PathBuf {
+        use std::os::unix::fs::PermissionsExt;
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, format!("#!/bin/sh\n{body}\n")).unwrap();
+        fs::set_permissions(path, fs::Permissions::from_mode(0o755)).unwrap();
+        path.to_owned()
+    }
+
+    #[cfg(unix)]
+    fn make_fake_python(path: &Path, prefix: &Path, site_packages: &[&Path]) -> PathBuf {
+        let json = serde_json::json!({
+            "version": "3.11",
+            "prefix": prefix,
+            "base_prefix": prefix,
+            "executable": path,
+            "site_packages": site_packages,
+        });
+        make_script(path, &format!("cat <<'EOF'\n{json}\nEOF"))
+    }
+
+    fn error_of(options: &DiscoveryOptions) -> EnvironmentError {
+        find(options).expect_err("discovery should fail")
+    }
+
+    #[test]
+    fn venv_layout_is_read_without_python() {
+        let temp = tempfile::tempdir().unwrap();
+        let prefix = make_venv(
+            &temp.path().join("env"),
+            VENV_CFG,
+            &["lib/python3.11/site-packages"],
+        );
+        let environment = find(&DiscoveryOptions {
+            virtual_env: Some(prefix.clone()),
+            ..options(temp.path())
+        })
+        .unwrap();
+        assert_eq!(environment.source, Source::VirtualEnv);
+        assert_eq!(environment.prefix, Some(prefix.clone()));
+        assert_eq!(environment.python_version.as_deref(), Some("3.11"));
+        assert!(!environment.created_by_uv);
+        assert_eq!(environment.interpreter, None);
+        assert_eq!(
+            environment.site_packages,
+            [prefix.join("lib/python3.11/site-packages")]
+        );
+    }
+
+    #[test]
+    fn uv_venv_with_version_info_and_interpreter() {
+        let temp = tempfile::tempdir().unwrap();
+        let config =
+            "home = /opt/python/bin\nimplementation = CPython\nuv = 0.5.1\nversion_info = 3.12.7\n\
+                      include-system-site-packages = false\n";
+        let prefix = make_venv(
+            temp.path(),
+            config,
+            &["lib/python3.12/site-packages", "bin"],
+        );
+        fs::write(prefix.join("bin/python"), "").unwrap();
+        let environment = find(&DiscoveryOptions {
+            python: Some(prefix.clone()),
+            ..options(temp.path())
+        })
+        .unwrap();
+        assert_eq!(environment.source, Source::PythonFlag);
+        assert!(environment.created_by_uv);
+        assert_eq!(environment.python_version.as_deref(), Some("3.12"));
+        assert_eq!(environment.interpreter, Some(prefix.join("bin/python")));
+        assert_eq!(
+            environment.site_packages,
+            [prefix.join("lib/python3.12/site-packages")]
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn lib64_symlink_is_deduplicated_and_real_lib64_is_found() {
+        let temp = tempfile::tempdir().unwrap();
+        let linked = make_venv(
+            &temp.path().join("linked"),
+            VENV_CFG,
+            &["lib/python3.11/site-packages"],
+        );
+        std::os::unix::fs::symlink("lib", linked.join("lib64")).unwrap();
+        let environment = find(&DiscoveryOptions {
+            python: Some(linked.clone()),
+            ..options(temp.path())
+        })
+        .unwrap();
+        assert_eq!(
+            environment.site_packages,
+            [linked.join("lib/python3.11/site-packages")]
+        );
+
+        let only_lib64 = make_venv(
+            &temp.path().join("lib64"),
+            VENV_CFG,
+            &["lib64/python3.11/site-packages"],
+        );
+        let environment = find(&DiscoveryOptions {
+            python: Some(only_lib64.clone()),
+            ..options(temp.path())
+        })
+        .unwrap();
+        assert_eq!(
+            environment.site_packages,
+            [only_lib64.join("lib64/python3.11/site-packages")]
+        );
+    }
+
+    #[test]
+    fn free_threaded_windows_and_pypy_layouts() {
+        let temp = tempfile::tempdir().unwrap();
+        let cases = [
+            (
+                "version = 3.13.1\n",
+                "lib/python3.13t/site-packages",
+                "3.13",
+            ),
+            ("version = 3.12.1\n", "Lib/site-packages", "3.12"),
+            (
+                "implementation = PyPy\nversion_info = 3.10.14.final.0\n",
+                "lib/pypy3.10/site-packages",
+                "3.10",
+            ),
+        ];
+        for (index, (config, site_packages, version)) in cases.into_iter().enumerate() {
+            let prefix = make_venv(
+                &temp.path().join(index.to_string()),
+                config,
+                &[site_packages],
+            );
+            let environment = find(&DiscoveryOptions {
+                python: Some(prefix.clone()),
+                ..options(temp.path())
+            })
+            .unwrap();
+            assert_eq!(
+                environment.site_packages,
+                [prefix.join(site_packages)],
+                "{config}"
+            );
+            assert_eq!(environment.python_version.as_deref(), Some(version));
+        }
+    }
+
+    #[test]
+    fn missing_version_globs_a_single_candidate() {
+        let temp = tempfile::tempdir().unwrap();
+        let prefix = make_venv(
+            &temp.path().join("one"),
+            "home = /usr/bin\n",
+            &["lib/python3.9/site-packages"],
+        );
+        let environment = find(&DiscoveryOptions {
+            python: Some(prefix.clone()),
+            ..options(temp.path())
+        })
+        .unwrap();
+        assert_eq!(
+            environment.site_packages,
+            [prefix.join("lib/python3.9/site-packages")]
+        );
+        assert_eq!(environment.python_version.as_deref(), Some("3.9"));
+
+        // Two candidates and no interpreter to ask: ambiguous.
+        let layouts = [
+            "lib/python3.9/site-packages",
+            "lib/python3.10/site-packages",
+        ];
+        let prefix = make_venv(&temp.path().join("two"), "home = /usr/bin\n", &layouts);
+        let error = error_of(&DiscoveryOptions {
+            python: Some(prefix.clone()),
+            ..options(temp.path())
+        });
+        assert!(
+            matches!(&error, EnvironmentError::SitePackagesNotFound { prefix: found } if *found == prefix)
+        );
+    }
+
+    #[test]
+    fn conda_prefix_layout_and_recorded_version() {
+        let temp = tempfile::tempdir().unwrap();
+        let prefix = make_conda(
+            &temp.path().join("conda"),
+            &["lib/python3.10/site-packages"],
+        );
+        let environment = find(&DiscoveryOptions {
+            conda_prefix: Some(prefix.clone()),
+            ..options(temp.path())
+        })
+        .unwrap();
+        assert_eq!(environment.source, Source::CondaPrefix);
+        assert_eq!(
+            environment.site_packages,
+            [prefix.join("lib/python3.10/site-packages")]
+        );
+        assert_eq!(environment.python_version.as_deref(), Some("3.10"));
+
+        // Leftovers of an old Python: conda-meta tells which one is current.
+        let prefix = make_conda(
+            &temp.path().join("upgraded"),
+            &[
+                "lib/python3.10/site-packages",
+                "lib/python3.11/site-packages",
+            ],
+        );
+        for record in [
+            "python-dateutil-2.9.0-pyhd8ed1ab_0.json",
+            "python-3.11.9-hb806964_0.json",
+        ] {
+            fs::write(prefix.join("conda-meta").join(record), "{}").unwrap();
+        }
+        let environment = find(&DiscoveryOptions {
+            conda_prefix: Some(prefix.clone()),
+            ..options(temp.path())
+        })
+        .unwrap();
+        assert_eq!(
+            environment.site_packages,
+            [prefix.join("lib/python3.11/site-packages")]
+        );
+
+        let windows = make_conda(&temp.path().join("windows"), &["Lib/site-packages"]);
+        let environment = find(&DiscoveryOptions {
+            python: Some(windows.clone()),
+            ..options(temp.path())
+        })
+        .unwrap();
+        assert_eq!(
+            environment.site_packages,
+            [windows.join("Lib/site-packages")]
+        );
+    }
+
+    #[test]
+    fn nearest_dot_venv_in_parents() {
+        let temp = tempfile::tempdir().unwrap();
+        make_venv(
+            &temp.path().join(".venv"),
+            VENV_CFG,
+            &["lib/python3.11/site-packages"],
+        );
+        let project = temp.path().join("project");
+        let nearest = make_venv(
+            &project.join(".venv"),
+            VENV_CFG,
+            &["lib/python3.11/site-packages"],
+        );
+        // A `.venv` without pyvenv.cfg is not a venv and is skipped.
+        let deep = project.join("src/deep");
+        fs::create_dir_all(deep.join(".venv")).unwrap();
+        let environment = find(&options(&deep)).unwrap();
+        assert_eq!(environment.source, Source::DotVenv);
+        assert_eq!(environment.prefix, Some(nearest));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn sources_are_tried_in_order() {
+        let temp = tempfile::tempdir().unwrap();
+        let root = temp.path();
+        let flag_site_packages = root.join("flag-site-packages");
+        fs::create_dir_all(&flag_site_packages).unwrap();
+        let layout = ["lib/python3.11/site-packages"];
+        let python_flag = make_venv(&root.join("python-flag"), VENV_CFG, &layout);
+        let virtual_env = make_venv(&root.join("virtual-env"), VENV_CFG, &layout);
+        let conda_prefix = make_conda(&root.join("conda"), &layout);
+        let dot_venv = make_venv(&root.join(".venv"), VENV_CFG, &layout);
+        let path_prefix = root.join("path-python");
+        let path_site_packages = path_prefix.join("lib/python3.11/site-packages");
+        fs::create_dir_all(&path_site_packages).unwrap();
+        make_fake_python(
+            &root.join("bin/python3"),
+            &path_prefix,
+            &[&path_site_packages],
+        );
+
+        let mut options = DiscoveryOptions {
+            site_packages: vec![flag_site_packages.clone()],
+            python: Some(python_flag.clone()),
+            current_dir: root.to_owned(),
+            virtual_env: Some(virtual_env.clone()),
+            conda_prefix: Some(conda_prefix.clone()),
+            path: Some(root.join("bin").into_os_string()),
+        };
+        let environment = find(&options).unwrap();
+        assert_eq!(environment.source, Source::SitePackagesFlag);
+        assert_eq!(environment.site_packages, [flag_site_packages]);
+        options.site_packages.clear();
+        let expectations = [
+            (Source::PythonFlag, python_flag),
+            (Source::VirtualEnv, virtual_env),
+            (Source::CondaPrefix, conda_prefix),
+            (Source::DotVenv, dot_venv.clone()),
+        ];
+        for (source, prefix) in expectations {
+            let environment = find(&options).unwrap();
+            assert_eq!(
+                (environment.source, environment.prefix),
+                (source, Some(prefix))
+            );
+            match source {
+                Source::PythonFlag => options.python = None,
+                Source::VirtualEnv => options.virtual_env = None,
+                Source::CondaPrefix => options.conda_prefix = None,
+                _ => fs::remove_file(dot_venv.join("pyvenv.cfg")).unwrap(),
+            }
+        }
+        let environment = find(&options).unwrap();
+        assert_eq!(environment.source, Source::PathInterpreter);
+        assert_eq!(environment.prefix, Some(path_prefix));
+        assert_eq!(environment.interpreter, Some(root.join("bin/python3")));
+        assert_eq!(environment.python_version.as_deref(), Some("3.11"));
+        assert_eq!(environment.site_packages, [path_site_packages]);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn path_lookup_prefers_python3_and_skips_non_executables() {
+        use std::os::unix::fs::PermissionsExt;
+        let temp = tempfile::tempdir().unwrap();
+        let root = temp.path();
+        let site_packages = root.join("site-packages");
+        fs::create_dir_all(&site_packages).unwrap();
+        // `first/python3` is not executable; `first/python` is, but `python3` anywhere wins.
+        fs::create_dir_all(root.join("first")).unwrap();
+        fs::write(root.join("first/python3"), "").unwrap();
+        fs::set_permissions(
+            root.join("first/python3"),
+            fs::Permissions::from_mode(0o644),
+        )
+        .unwrap();
+        make_fake_python(&root.join("first/python"), root, &[&site_packages]);
+        make_fake_python(&root.join("second/python3"), root, &[&site_packages]);
+        let search_path =
+            std::env::join_paths([root.join("empty"), root.join("first"), root.join("second")])
+                .unwrap();
+        let environment = find(&DiscoveryOptions {
+            path: Some(search_path),
+            ..options(root)
+        })
+        .unwrap();
+        assert_eq!(environment.interpreter, Some(root.join("second/python3")));
+
+        let only_python = std::env::join_paths([root.join("first")]).unwrap();
+        let environment = find(&DiscoveryOptions {
+            path: Some(only_python.clone()),
+            ..options(root)
+        })
+        .unwrap();
+        assert_eq!(environment.interpreter, Some(root.join("first/python")));
+
+        // `--python NAME` is looked up on PATH too.
+        let environment = find(&DiscoveryOptions {
+            python: Some(PathBuf::from("python")),
+            path: Some(only_python),
+            ..options(root)
+        })
+        .unwrap();
+        assert_eq!(environment.interpreter, Some(root.join("first/python")));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn include_system_site_packages_asks_the_base_interpreter() {
+        let temp = tempfile::tempdir().unwrap();
+        let base_prefix = temp.path().join("base");
+        let base_site_packages = base_prefix.join("lib/python3.11/site-packages");
+        fs::create_dir_all(&base_site_packages).unwrap();
+        make_fake_python(
+            &base_prefix.join("bin/python3"),
+            &base_prefix,
+            &[&base_site_packages],
+        );
+        let config = format!(
+            "home = {}\ninclude-system-site-packages = true\nversion = 3.11.7\n",
+            base_prefix.join("bin").display()
+        );
+        let prefix = make_venv(
+            &temp.path().join("venv"),
+            &config,
+            &["lib/python3.11/site-packages"],
+        );
+        let environment = find(&DiscoveryOptions {
+            virtual_env: Some(prefix.clone()),
+            ..options(temp.path())
+        })
+        .unwrap();
+        assert_eq!(
+            environment.site_packages,
+            [
+                prefix.join("lib/python3.11/site-packages"),
+                base_site_packages
+            ]
+        );
+
+        // No base interpreter and no venv interpreter to fall back on.
+        let config =
+            "home = /nonexistent/bin\ninclude-system-site-packages = TRUE\nversion = 3.11.7\n";
+        let prefix = make_venv(
+            &temp.path().join("orphan"),
+            config,
+            &["lib/python3.11/site-packages"],
+        );
+        let error = error_of(&DiscoveryOptions {
+            virtual_env: Some(prefix.clone()),
+            ..options(temp.path())
+        });
+        assert!(
+            matches!(error, EnvironmentError::BaseInterpreterNotFound { .. }),
+            "{error}"
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn interpreter_inside_a_venv_is_not_run() {
+        let temp = tempfile::tempdir().unwrap();
+        let prefix = make_venv(
+            &temp.path().join(".venv"),
+            VENV_CFG,
+            &["lib/python3.11/site-packages"],
+        );
+        // Running this would fail the test.
+        let interpreter = make_script(&prefix.join("bin/python3.11"), "exit 3");
+        let environment = find(&DiscoveryOptions {
+            python: Some(interpreter.clone()),
+            ..options(temp.path())
+        })
+        .unwrap();
+        assert_eq!(environment.prefix, Some(prefix.clone()));
+        assert_eq!(environment.interpreter, Some(interpreter));
+        assert_eq!(
+            environment.site_packages,
+            [prefix.join("lib/python3.11/site-packages")]
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn unusual_venv_layout_asks_the_venv_interpreter() {
+        let temp = tempfile::tempdir().unwrap();
+        let prefix = make_venv(temp.path(), VENV_CFG, &["custom/site-packages"]);
+        make_fake_python(
+            &prefix.join("bin/python"),
+            &prefix,
+            &[&prefix.join("custom/site-packages")],
+        );
+        let environment = find(&DiscoveryOptions {
+            python: Some(prefix.clone()),
+            ..options(temp.path())
+        })
+        .unwrap();
+        assert_eq!(
+            environment.site_packages,
+            [prefix.join("custom/site-packages")]
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn interpreter_failures() {
+        let temp = tempfile::tempdir().unwrap();
+        let with_python = |name: &str, body: &str| DiscoveryOptions {
+            python: Some(make_script(&temp.path().join(name).join("python"), body)),
+            ..options(temp.path())
+        };
+        let error = error_of(&with_python(
+            "fails",
+            "echo 'SyntaxError: oops' >&2\nexit 1",
+        ));
+        assert!(
+            matches!(error, EnvironmentError::InterpreterFailed { .. }),
+            "{error}"
+        );
+        assert!(
+            error
+                .to_string()
+                .ends_with("failed: exit status: 1: SyntaxError: oops"),
+            "{error}"
+        );
+
+        let error = error_of(&with_python("garbage", "echo 'Hello, world'"));
+        assert!(
+            matches!(error, EnvironmentError::InterpreterOutput { .. }),
+            "{error}"
+        );
+        let error = error_of(&with_python("silent", "true"));
+        assert!(
+            matches!(error, EnvironmentError::InterpreterOutput { .. }),
+            "{error}"
+        );
+        let bad_version =
+            r#"echo '{"version": "x", "prefix": "/", "base_prefix": "/", "site_packages": []}'"#;
+        let error = error_of(&with_python("bad-version", bad_version));
+        assert!(
+            matches!(error, EnvironmentError::InterpreterOutput { .. }),
+            "{error}"
+        );
+        let no_site_packages = r#"echo '{"version": "3.11", "prefix": "/p", "base_prefix": "/p", "site_packages": []}'"#;
+        let error = error_of(&with_python("empty", no_site_packages));
+        assert!(
+            matches!(error, EnvironmentError::SitePackagesNotFound { .. }),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn path_errors() {
+        let temp = tempfile::tempdir().unwrap();
+        let root = temp.path();
+        let missing = root.join("nope");
+        let file = root.join("file.txt");
+        fs::write(&file, "not python").unwrap();
+
+        let error = error_of(&DiscoveryOptions {
+            site_packages: vec![missing.clone()],
+            ..options(root)
+        });
+        assert_eq!(
+            error.to_string(),
+            format!(
+                "`{}` does not exist (from `--site-packages`)",
+                missing.display()
+            )
+        );
+        let error = error_of(&DiscoveryOptions {
+            site_packages: vec![file.clone()],
+            ..options(root)
+        });
+        assert!(
+            matches!(error, EnvironmentError::NotADirectory { .. }),
+            "{error}"
+        );
+
+        let error = error_of(&DiscoveryOptions {
+            python: Some(missing.clone()),
+            ..options(root)
+        });
+        assert!(matches!(
+            error,
+            EnvironmentError::DoesNotExist {
+                given_by: Source::PythonFlag,
+                ..
+            }
+        ));
+        let error = error_of(&DiscoveryOptions {
+            python: Some(root.to_owned()),
+            ..options(root)
+        });
+        assert!(
+            matches!(error, EnvironmentError::NotAnEnvironment { .. }),
+            "{error}"
+        );
+        #[cfg(unix)]
+        {
+            // A relative, non-executable file.
+            let error = error_of(&DiscoveryOptions {
+                python: Some(PathBuf::from("./file.txt")),
+                ..options(root)
+            });
+            let expected = format!(
+                "`{}` is not a Python interpreter or environment (from `--python`)",
+                file.display()
+            );
+            assert_eq!(error.to_string(), expected);
+            assert!(error.hint().unwrap().contains("pyvenv.cfg"));
+        }
+
+        // A stale VIRTUAL_ENV is reported even though a `.venv` exists.
+        make_venv(
+            &root.join(".venv"),
+            VENV_CFG,
+            &["lib/python3.11/site-packages"],
+        );
+        let error = error_of(&DiscoveryOptions {
+            virtual_env: Some(missing.clone()),
+            ..options(root)
+        });
+        assert!(
+            matches!(&error, EnvironmentError::DoesNotExist { path, given_by: Source::VirtualEnv } if *path == missing)
+        );
+        assert!(error.hint().unwrap().contains("deactivate"));
+        let error = error_of(&DiscoveryOptions {
+            conda_prefix: Some(root.join("empty-dir")),
+            ..options(root)
+        });
+        assert!(matches!(
+            error,
+            EnvironmentError::DoesNotExist {
+                given_by: Source::CondaPrefix,
+                ..
+            }
+        ));
+
+        let no_site_packages = make_venv(&root.join("bare"), VENV_CFG, &[]);
+        let error = error_of(&DiscoveryOptions {
+            virtual_env: Some(no_site_packages),
+            ..options(root)
+        });
+        assert!(
+            matches!(error, EnvironmentError::SitePackagesNotFound { .. }),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn nothing_found_names_every_source() {
+        let temp = tempfile::tempdir().unwrap();
+        let empty_path = std::env::join_paths([temp.path()]).unwrap();
+        let error = error_of(&DiscoveryOptions {
+            path: Some(empty_path),
+            ..options(temp.path())
+        });
+        assert_eq!(
+            error.to_string(),
+            format!(
+                "no Python environment found (tried --site-packages, --python, VIRTUAL_ENV, CONDA_PREFIX, \
+                 .venv in `{}` and its parents, python3/python on PATH)",
+                temp.path().display()
+            )
+        );
+        assert_eq!(
+            error.hint().as_deref(),
+            Some(
+                "pass `--python PATH` or `--site-packages DIR`, or activate a virtual environment"
+            )
+        );
+    }
+
+    #[test]
+    fn odd_pyvenv_cfg_does_not_panic() {
+        let temp = tempfile::tempdir().unwrap();
+        let prefix = temp.path().join("odd");
+        make_venv(&prefix, "", &["lib/python3.11/site-packages"]);
+        fs::write(
+            prefix.join("pyvenv.cfg"),
+            b"\xff\xfe=\x00\nversion = \xe2\x82\n=\n version=3\nVERSION = 3.11.0\n",
+        )
+        .unwrap();
+        let environment = find(&DiscoveryOptions {
+            virtual_env: Some(prefix.clone()),
+            ..options(temp.path())
+        })
+        .unwrap();
+        assert_eq!(environment.python_version.as_deref(), Some("3.11"));
+
+        let config = VenvConfig::parse("version = 3\nversion_info = 3.x\nhome =\nuv = \n");
+        assert_eq!(
+            (config.version, config.home, config.created_by_uv),
+            (None, None, true)
+        );
+        assert_eq!(major_minor("3.13t").as_deref(), Some("3.13"));
+        assert_eq!(major_minor("3.11.7.final.0").as_deref(), Some("3.11"));
+        assert_eq!(major_minor(".11"), None);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn unreadable_pyvenv_cfg_is_an_error() {
+        let temp = tempfile::tempdir().unwrap();
+        // A directory where pyvenv.cfg should be: exists, cannot be read as a file.
+        let prefix = temp.path().join("venv");
+        fs::create_dir_all(prefix.join("pyvenv.cfg")).unwrap();
+        fs::create_dir_all(prefix.join("bin")).unwrap();
+        let interpreter = make_script(&prefix.join("bin/python"), "exit 3");
+        let error = VenvConfig::read(&prefix.join("pyvenv.cfg")).unwrap_err();
+        assert!(
+            matches!(error, EnvironmentError::Unreadable { .. }),
+            "{error}"
+        );
+        // Not recognized as a venv, so the interpreter itself is asked (and fails).
+        let error = error_of(&DiscoveryOptions {
+            python: Some(interpreter),
+            ..options(temp.path())
+        });
+        assert!(
+            matches!(error, EnvironmentError::InterpreterFailed { .. }),
+            "{error}"
+        );
+    }
+
+    /// Against the machine's real `python3`: a real venv resolves to the same
+    /// site-packages from its layout and from asking its interpreter.
+    #[cfg(unix)]
+    #[test]
+    fn real_python_venv() {
+        let temp = tempfile::tempdir().unwrap();
+        let prefix = temp.path().join("venv");
+        let created = Command::new("python3")
+            .args(["-m", "venv", "--without-pip"])
+            .arg(&prefix)
+            .status();
+        if !created.is_ok_and(|status| status.success()) {
+            eprintln!("skipping: `python3 -m venv` is not available");
+            return;
+        }
+        let from_layout = find(&DiscoveryOptions {
+            virtual_env: Some(prefix.clone()),
+            ..options(temp.path())
+        })
+        .unwrap();
+        assert_eq!(from_layout.interpreter, Some(prefix.join("bin/python")));
+        assert_eq!(from_layout.site_packages.len(), 1, "{from_layout:?}");
+        assert!(from_layout.site_packages[0].starts_with(&prefix));
+
+        let interpreter = prefix.join("bin/python");
+        let from_flag = find(&DiscoveryOptions {
+            python: Some(interpreter.clone()),
+            ..options(temp.path())
+        })
+        .unwrap();
+        assert_eq!(from_flag.site_packages, from_layout.site_packages);
+
+        let asked = query_interpreter(&interpreter).unwrap();
+        let canonical = |paths: &[PathBuf]| -> Vec<PathBuf> {
+            paths
+                .iter()
+                .map(|path| path.canonicalize().unwrap())
+                .collect()
+        };
+        assert_eq!(
+            canonical(&asked.site_packages),
+            canonical(&from_layout.site_packages)
+        );
+        assert_eq!(Some(asked.version), from_layout.python_version);
+
+        // A bare interpreter found on PATH is asked.
+        let search_path = std::env::var_os("PATH").unwrap_or_default();
+        let from_path = find(&DiscoveryOptions {
+            path: Some(search_path),
+            ..options(temp.path())
+        })
+        .unwrap();
+        assert_eq!(from_path.source, Source::PathInterpreter);
+        assert!(!from_path.site_packages.is_empty());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn slow_interpreter_times_out() {
+        let mut child = Command::new("sleep").arg("10").spawn().unwrap();
+        let status = wait_with_timeout(&mut child, Duration::from_millis(50)).unwrap();
+        assert!(status.is_none());
+        child.kill().unwrap();
+        assert!(wait_with_timeout(&mut child, Duration::from_secs(5))
+            .unwrap()
+            .is_some());
+    }
 }

@@ -564,3 +564,232 @@ fn finish(
         warnings,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scan::InstalledDistribution;
+
+    fn release(version: &str, unpublished: &[&str]) -> String {
+        let entry = |name: &str, kind: &str, instruments: &str, any: &str| {
+            let published = !unpublished.contains(&name);
+            format!(
+                r#"{{"name": "opentelemetry-instrumentation-{name}", "requirement": "opentelemetry-instrumentation-{name}=={version}", "kind": "{kind}", "published": {published}, "instruments": [{instruments}], "instruments_any": [{any}]}}"#
+            )
+        };
+        let entries = [
+            entry("asyncio", "default", "", ""),
+            entry("wsgi", "default", "", ""),
+            entry(
+                "botocore",
+                "library",
+                "",
+                r#""aiobotocore<4.0,>=2.0", "botocore~=1.0""#,
+            ),
+            entry("flask", "library", r#""flask>=1.0""#, ""),
+            entry(
+                "psycopg2",
+                "library",
+                "",
+                r#""psycopg2-binary>=2.7.3.1", "psycopg2>=2.7.3.1""#,
+            ),
+            entry("sqlalchemy", "library", r#""sqlalchemy<2.1.0,>=1.0.0""#, ""),
+            entry(
+                "tortoiseorm",
+                "library",
+                r#""pydantic>=1.10.2", "tortoise-orm>=0.17.0""#,
+                "",
+            ),
+            entry("aws-lambda", "opt-in", "", ""),
+            entry("google-genai", "opt-in", r#""google-genai>=1.0""#, ""),
+        ];
+        format!(
+            r#"{{"schema": 1, "release": "{version}", "core": [{{"name": "opentelemetry-instrumentation", "version": "{version}", "published": true}}, {{"name": "opentelemetry-semantic-conventions", "version": "{version}", "published": true}}], "instrumentations": [{}]}}"#,
+            entries.join(",")
+        )
+    }
+
+    fn registry() -> Registry {
+        let old = release("1.0b0", &[]);
+        let partial = release("1.1b0", &["flask"]);
+        Registry::from_texts(&[("1.0b0.json", &old), ("1.1b0.json", &partial)]).unwrap()
+    }
+
+    fn installed(distributions: &[(&str, &str)]) -> Installed {
+        Installed::from_distributions(distributions.iter().map(|(name, version)| {
+            InstalledDistribution {
+                name: PackageName::new((*name).to_owned()).unwrap(),
+                raw_version: (*version).to_owned(),
+                version: crate::requirement::parse_version(version),
+                path: format!("/site-packages/{name}-{version}.dist-info").into(),
+            }
+        }))
+    }
+
+    fn requirements(plan: &Plan) -> Vec<&str> {
+        plan.recommendations
+            .iter()
+            .map(|recommendation| recommendation.requirement.as_str())
+            .collect()
+    }
+
+    fn plan_for(distributions: &[(&str, &str)], options: &PlanOptions) -> Plan {
+        plan(&registry(), &installed(distributions), options).unwrap()
+    }
+
+    #[test]
+    fn defaults_only_and_the_newest_complete_release() {
+        let planned = plan_for(&[], &PlanOptions::default());
+        assert_eq!(planned.release, "1.0b0");
+        assert_eq!(planned.release_choice, ReleaseChoice::NewestComplete);
+        assert_eq!(
+            requirements(&planned),
+            [
+                "opentelemetry-instrumentation-asyncio==1.0b0",
+                "opentelemetry-instrumentation-wsgi==1.0b0"
+            ]
+        );
+    }
+
+    #[test]
+    fn explains_every_decision() {
+        let planned = plan_for(
+            &[
+                ("opentelemetry-instrumentation", "1.0b0"),
+                ("flask", "3.0.0"),
+                ("sqlalchemy", "2.1.0"),
+                ("psycopg2", "2.9.9"),
+                ("psycopg2-binary", "2.9.9"),
+                ("pydantic", "2.7.0"),
+                ("google-genai", "1.2.0"),
+                ("botocore", "not.a.version"),
+            ],
+            &PlanOptions::default(),
+        );
+        insta::assert_json_snapshot!(planned);
+    }
+
+    #[test]
+    fn pydantic_alone_is_not_tortoise_orm() {
+        let alone = plan_for(&[("pydantic", "2.7.0")], &PlanOptions::default());
+        assert!(!requirements(&alone)
+            .iter()
+            .any(|line| line.contains("tortoiseorm")));
+        let both = plan_for(
+            &[("pydantic", "2.7.0"), ("tortoise-orm", "0.21.0")],
+            &PlanOptions::default(),
+        );
+        assert!(requirements(&both)
+            .iter()
+            .any(|line| line.contains("tortoiseorm")));
+    }
+
+    #[test]
+    fn any_of_is_printed_once_and_tolerates_an_out_of_range_alternative() {
+        let planned = plan_for(
+            &[("botocore", "1.34.0"), ("aiobotocore", "5.0.0")],
+            &PlanOptions::default(),
+        );
+        let botocore: Vec<_> = requirements(&planned)
+            .into_iter()
+            .filter(|line| line.contains("botocore"))
+            .collect();
+        assert_eq!(botocore, ["opentelemetry-instrumentation-botocore==1.0b0"]);
+        assert!(planned.warnings.is_empty(), "{:?}", planned.warnings);
+    }
+
+    #[test]
+    fn pre_releases_inside_the_range_match() {
+        let planned = plan_for(&[("sqlalchemy", "2.0.0rc1")], &PlanOptions::default());
+        assert!(requirements(&planned)
+            .iter()
+            .any(|line| line.contains("sqlalchemy")));
+        let planned = plan_for(&[("sqlalchemy", "2.1.0b1")], &PlanOptions::default());
+        assert!(!requirements(&planned)
+            .iter()
+            .any(|line| line.contains("sqlalchemy")));
+    }
+
+    #[test]
+    fn exclude_and_include() {
+        let options = PlanOptions {
+            exclude: vec![
+                "flask".to_owned(),
+                "opentelemetry-instrumentation-wsgi".to_owned(),
+            ],
+            include: vec!["aws-lambda".to_owned(), "google_genai".to_owned()],
+            ..PlanOptions::default()
+        };
+        let planned = plan_for(&[("flask", "3.0.0"), ("google-genai", "1.2.0")], &options);
+        assert_eq!(
+            requirements(&planned),
+            [
+                "opentelemetry-instrumentation-asyncio==1.0b0",
+                "opentelemetry-instrumentation-aws-lambda==1.0b0",
+                "opentelemetry-instrumentation-google-genai==1.0b0"
+            ]
+        );
+        let unknown = PlanOptions {
+            include: vec!["nope".to_owned()],
+            ..PlanOptions::default()
+        };
+        assert!(matches!(
+            plan(&registry(), &installed(&[]), &unknown),
+            Err(PlanError::UnknownInclude { .. })
+        ));
+    }
+
+    #[test]
+    fn a_partial_release_aligns_to_a_published_one() {
+        let installed_set = [
+            ("opentelemetry-instrumentation", "1.1b0"),
+            ("opentelemetry-semantic-conventions", "1.1b0"),
+            ("flask", "3.0.0"),
+        ];
+        let planned = plan_for(&installed_set, &PlanOptions::default());
+        assert_eq!(planned.release, "1.0b0");
+        assert!(requirements(&planned)
+            .iter()
+            .all(|line| line.ends_with("==1.0b0")));
+        insta::assert_json_snapshot!(planned.alignment);
+        assert!(planned.warnings[0].message.contains("partial"));
+
+        // Without flask, the partial release has everything the plan needs: no alignment.
+        let planned = plan_for(&installed_set[..2], &PlanOptions::default());
+        assert_eq!(planned.release, "1.1b0");
+        assert_eq!(planned.alignment, None);
+    }
+
+    #[test]
+    fn release_choice_follows_the_installed_version() {
+        let choice = |version: &str| {
+            let planned = plan_for(
+                &[("opentelemetry-instrumentation", version)],
+                &PlanOptions::default(),
+            );
+            (planned.release, planned.release_choice)
+        };
+        assert_eq!(
+            choice("1.1b0"),
+            ("1.1b0".to_owned(), ReleaseChoice::Installed)
+        );
+        assert_eq!(
+            choice("9.0b0").1,
+            ReleaseChoice::NewerThanRegistry {
+                installed: "9.0b0".to_owned()
+            }
+        );
+        assert_eq!(choice("1.0b1").0, "1.0b0");
+        let requested = PlanOptions {
+            release: Some("1.0b0".parse().unwrap()),
+            ..PlanOptions::default()
+        };
+        let planned = plan_for(&[("opentelemetry-instrumentation", "1.1b0")], &requested);
+        assert_eq!(planned.release_choice, ReleaseChoice::Requested);
+        let unknown = PlanOptions {
+            release: Some("0.1".parse().unwrap()),
+            ..PlanOptions::default()
+        };
+        assert!(plan(&registry(), &installed(&[]), &unknown).is_err());
+    }
+}

@@ -236,6 +236,24 @@ impl Registry {
         })
     }
 
+    /// A registry from release documents already in memory (`(origin, text)` pairs).
+    pub fn from_texts(texts: &[(&str, &str)]) -> Result<Self, RegistryError> {
+        let mut releases = Vec::with_capacity(texts.len());
+        for (origin, text) in texts {
+            let release = parse_release(text, origin)?;
+            releases.push(ReleaseText {
+                version: release.version,
+                origin: (*origin).to_owned(),
+                text: Cow::Owned((*text).to_owned()),
+            });
+        }
+        releases.sort_by(|left, right| left.version.cmp(&right.version));
+        Ok(Self {
+            source: RegistrySource::Path(PathBuf::from("<memory>")),
+            releases,
+        })
+    }
+
     pub fn source(&self) -> &RegistrySource {
         &self.source
     }
