@@ -123,13 +123,13 @@ fn run_bootstrap(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatu
     // lands on a release that looks at more, scan again for those names.
     let mut wanted = plan::wanted_names(&registry)?;
     if let Some(version) = &release {
-        plan::extend_wanted(&mut wanted, &registry.load(version)?);
+        plan::extend_wanted(&mut wanted, registry.load(version)?);
     }
     let mut installed = scan::scan(&environment.site_packages, &wanted);
     let mut plan = plan::plan(&registry, &installed, &plan_options)?;
     let used = plan_release_version(&plan)?;
     let before = wanted.len();
-    plan::extend_wanted(&mut wanted, &registry.load(&used)?);
+    plan::extend_wanted(&mut wanted, registry.load(&used)?);
     if wanted.len() != before {
         installed = scan::scan(&environment.site_packages, &wanted);
         plan = plan::plan(&registry, &installed, &plan_options)?;

@@ -314,11 +314,13 @@ fn from_python_flag(
     } else {
         path
     };
-    if !path.exists() {
+    // `symlink_metadata`: a venv's `bin/python` whose base interpreter is gone is a
+    // dangling symlink, yet the venv can still be read without running it.
+    if path.symlink_metadata().is_err() {
         Err(EnvironmentError::DoesNotExist { path, given_by })
     } else if path.is_dir() {
         from_environment_directory(&path, given_by)
-    } else if is_executable_file(&path) {
+    } else if is_executable_file(&path) || enclosing_venv(&path).is_some() {
         from_interpreter(&path, given_by)
     } else {
         Err(EnvironmentError::NotAnEnvironment { path, given_by })
@@ -343,14 +345,18 @@ fn from_environment_directory(
 }
 
 /// An interpreter: resolved as its venv when it lives in one, otherwise asked.
+/// The venv an interpreter path sits in (`<prefix>/bin/python` with `<prefix>/pyvenv.cfg`).
+fn enclosing_venv(interpreter: &Path) -> Option<&Path> {
+    interpreter
+        .parent()
+        .and_then(Path::parent)
+        .filter(|prefix| prefix.join("pyvenv.cfg").is_file())
+}
+
 fn from_interpreter(interpreter: &Path, source: Source) -> Result<Environment, EnvironmentError> {
     // Deliberately not canonicalized: a venv's `bin/python` is a symlink to the base
     // interpreter, and following it would lose the venv.
-    let venv = interpreter
-        .parent()
-        .and_then(Path::parent)
-        .filter(|prefix| prefix.join("pyvenv.cfg").is_file());
-    if let Some(prefix) = venv {
+    if let Some(prefix) = enclosing_venv(interpreter) {
         return from_venv(prefix, source, Some(interpreter.to_owned()));
     }
     let info = query_interpreter(interpreter)?;

@@ -161,7 +161,7 @@ pub fn wanted_names(registry: &Registry) -> Result<HashSet<String>, RegistryErro
     wanted.insert(INSTRUMENTATION_PROJECT.to_owned());
     // The newest release covers nearly every name; the release in use is read too once known.
     if let Some(newest) = registry.versions().next_back() {
-        extend_wanted(&mut wanted, &registry.load(newest)?);
+        extend_wanted(&mut wanted, registry.load(newest)?);
     }
     Ok(wanted)
 }
@@ -531,7 +531,7 @@ fn alignment_warning(alignment: &Alignment, used: &str) -> Warning {
 }
 
 fn finish(
-    release: Release,
+    release: &Release,
     release_choice: ReleaseChoice,
     alignment: Option<Alignment>,
     planned: Planned,
@@ -556,7 +556,7 @@ fn finish(
         }
     }
     Plan {
-        release: release.raw_version,
+        release: release.raw_version.clone(),
         release_choice,
         alignment,
         recommendations: planned.recommendations,

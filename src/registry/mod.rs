@@ -12,6 +12,7 @@ pub mod generate;
 use std::borrow::Cow;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use pep440_rs::Version;
 use pep508_rs::PackageName;
@@ -143,6 +144,8 @@ struct ReleaseText {
     version: Version,
     origin: String,
     text: Cow<'static, str>,
+    /// The parsed release, once a run has needed it.
+    parsed: OnceLock<Release>,
 }
 
 /// All releases of a registry, sorted by version, parsed on demand.
@@ -162,6 +165,7 @@ impl Registry {
                     version: parse_version(stem)?,
                     origin: format!("data/releases/{stem}.json"),
                     text: Cow::Borrowed(*text),
+                    parsed: OnceLock::new(),
                 })
             })
             .collect();
@@ -209,9 +213,10 @@ impl Registry {
             // Parse now: a custom registry is small, and errors should surface at once.
             let release = parse_release(&text, &origin)?;
             releases.push(ReleaseText {
-                version: release.version,
+                version: release.version.clone(),
                 origin,
                 text: Cow::Owned(text),
+                parsed: OnceLock::from(release),
             });
         }
         if releases.is_empty() {
@@ -242,9 +247,10 @@ impl Registry {
         for (origin, text) in texts {
             let release = parse_release(text, origin)?;
             releases.push(ReleaseText {
-                version: release.version,
+                version: release.version.clone(),
                 origin: (*origin).to_owned(),
                 text: Cow::Owned((*text).to_owned()),
+                parsed: OnceLock::from(release),
             });
         }
         releases.sort_by(|left, right| left.version.cmp(&right.version));
@@ -263,14 +269,18 @@ impl Registry {
         self.releases.iter().map(|release| &release.version)
     }
 
-    /// Parses the release `version`.
-    pub fn load(&self, version: &Version) -> Result<Release, RegistryError> {
-        let text = self
+    /// The release `version`, parsed on first use.
+    pub fn load(&self, version: &Version) -> Result<&Release, RegistryError> {
+        let entry = self
             .releases
             .iter()
             .find(|release| &release.version == version)
             .ok_or_else(|| self.unknown_release(&version.to_string()))?;
-        parse_release(&text.text, &text.origin)
+        if let Some(release) = entry.parsed.get() {
+            return Ok(release);
+        }
+        let release = parse_release(&entry.text, &entry.origin)?;
+        Ok(entry.parsed.get_or_init(|| release))
     }
 
     /// The error for a release that is not here, listing what is.
