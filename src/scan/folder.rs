@@ -1,8 +1,6 @@
 //! What a site-packages entry's name says: which kind of distribution folder it is, and
 //! which project it may hold.
 
-use crate::requirement::normalize;
-
 /// The kinds of entry that hold an installed distribution's metadata.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) enum FolderKind {
@@ -12,6 +10,17 @@ pub(crate) enum FolderKind {
     EggInfo,
     /// `name-version[-pyX.Y].egg/EGG-INFO/PKG-INFO`.
     Egg,
+}
+
+/// A byte-level check that `file_name` ends like a metadata folder (`.dist-info`,
+/// `.egg-info`, `.egg`, in any case), run on every entry before anything else.
+pub(crate) fn may_hold_metadata(file_name: &[u8]) -> bool {
+    [b".dist-info".as_slice(), b".egg-info", b".egg"]
+        .iter()
+        .any(|suffix| {
+            file_name.len() > suffix.len()
+                && file_name[file_name.len() - suffix.len()..].eq_ignore_ascii_case(suffix)
+        })
 }
 
 /// Classifies an entry by its name, returning the part before the suffix. Entries that
@@ -31,15 +40,38 @@ pub(crate) fn classify(file_name: &str) -> Option<(FolderKind, &str)> {
     })
 }
 
-/// The normalized project names a folder stem may stand for: the whole stem
-/// (`Flask.egg-info`) and every prefix that ends before a `-` (`tortoise_orm-0.21.0`,
-/// `PyYAML-6.0-py3.11`, and legacy names with a `-` of their own).
-pub(crate) fn name_candidates(stem: &str) -> impl Iterator<Item = String> + '_ {
-    let prefixes = stem
-        .match_indices('-')
-        .map(|(index, _)| &stem[..index])
-        .filter(|prefix| !prefix.is_empty());
-    prefixes.chain(std::iter::once(stem)).map(normalize)
+/// Whether any normalized project name a folder stem may stand for passes `matches`: the
+/// whole stem (`Flask.egg-info`) and every prefix that ends before a `-`
+/// (`tortoise_orm-0.21.0`, `PyYAML-6.0-py3.11`, and legacy names with a `-` of their own).
+///
+/// This runs for every entry of site-packages, so it normalizes into one reused buffer and
+/// tests each prefix as a slice of it, without allocating.
+pub(crate) fn any_name_candidate(
+    stem: &str,
+    buffer: &mut String,
+    mut matches: impl FnMut(&str) -> bool,
+) -> bool {
+    buffer.clear();
+    let mut previous_separator = false;
+    for character in stem.chars() {
+        if matches!(character, '-' | '_' | '.') {
+            if character == '-' && !previous_separator && !buffer.is_empty() && matches(buffer) {
+                return true;
+            }
+            if !previous_separator {
+                buffer.push('-');
+            }
+            previous_separator = true;
+        } else {
+            if character.is_ascii() {
+                buffer.push(character.to_ascii_lowercase());
+            } else {
+                buffer.extend(character.to_lowercase());
+            }
+            previous_separator = false;
+        }
+    }
+    matches(buffer)
 }
 
 fn strip_suffix_ignore_case<'a>(text: &'a str, suffix: &str) -> Option<&'a str> {
@@ -56,7 +88,12 @@ mod tests {
     use super::*;
 
     fn candidates(stem: &str) -> Vec<String> {
-        name_candidates(stem).collect()
+        let mut found = Vec::new();
+        any_name_candidate(stem, &mut String::new(), |candidate| {
+            found.push(candidate.to_owned());
+            false
+        });
+        found
     }
 
     #[test]

@@ -12,6 +12,7 @@ pub mod metadata;
 use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 use std::fs::File;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::path::{Path, PathBuf};
 
 use pep440_rs::Version;
@@ -82,14 +83,46 @@ impl Installed {
 /// Scans `directories` in order. `wanted` holds the normalized names worth reading; a
 /// project found in an earlier directory hides the same project in a later one.
 pub fn scan(directories: &[PathBuf], wanted: &HashSet<String>) -> Installed {
+    // Every entry of every directory is looked up here: a cheap hash beats SipHash's
+    // protection, which file names chosen by an attacker could not exploit anyway
+    // (the set is small and fixed).
+    let wanted: HashSet<&str, BuildHasherDefault<FastHasher>> =
+        wanted.iter().map(String::as_str).collect();
     let mut installed = Installed::default();
     for directory in directories {
-        scan_directory(directory, wanted, &mut installed);
+        scan_directory(directory, &wanted, &mut installed);
     }
     installed
 }
 
-fn scan_directory(directory: &Path, wanted: &HashSet<String>, installed: &mut Installed) {
+/// FxHash (as in rustc): one multiply per word. Used only for the small wanted-name set.
+#[derive(Default)]
+struct FastHasher(u64);
+
+impl Hasher for FastHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(SEED);
+        }
+        for &byte in chunks.remainder() {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(byte)).wrapping_mul(SEED);
+        }
+    }
+}
+
+fn scan_directory(
+    directory: &Path,
+    wanted: &HashSet<&str, BuildHasherDefault<FastHasher>>,
+    installed: &mut Installed,
+) {
     let entries = match std::fs::read_dir(directory) {
         Ok(entries) => entries,
         Err(error) => {
@@ -101,6 +134,7 @@ fn scan_directory(directory: &Path, wanted: &HashSet<String>, installed: &mut In
         }
     };
     let mut candidates = Vec::new();
+    let mut buffer = String::new();
     for entry in entries {
         let entry = match entry {
             Ok(entry) => entry,
@@ -113,11 +147,15 @@ fn scan_directory(directory: &Path, wanted: &HashSet<String>, installed: &mut In
             }
         };
         let file_name = entry.file_name();
+        // Most entries are packages and modules: reject them before any UTF-8 work.
+        if !folder::may_hold_metadata(file_name.as_encoded_bytes()) {
+            continue;
+        }
         let file_name = file_name.to_string_lossy();
         let Some((kind, stem)) = classify(&file_name) else {
             continue;
         };
-        if folder::name_candidates(stem).any(|candidate| wanted.contains(&candidate)) {
+        if folder::any_name_candidate(stem, &mut buffer, |candidate| wanted.contains(candidate)) {
             candidates.push((file_name.into_owned(), kind));
         }
     }
@@ -238,7 +276,9 @@ fn read_distribution(
         return None;
     };
     let (_, stem) = classify(file_name)?;
-    if !folder::name_candidates(stem).any(|candidate| candidate == name.as_ref()) {
+    if !folder::any_name_candidate(stem, &mut String::new(), |candidate| {
+        candidate == name.as_ref()
+    }) {
         warn(
             WarningKind::NameMismatch,
             format!(
