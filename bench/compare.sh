@@ -51,7 +51,7 @@ unset VIRTUAL_ENV CONDA_PREFIX PYTHONPATH PYTHONHOME PIP_TARGET PIP_PREFIX PIP_U
 log() { printf '==> %s\n' "$*" >&2; }
 
 # 1. The upstream wheels (and their dependencies).
-WHEELHOUSE="$TARGET/test-tools/wheelhouse-$RELEASE"
+WHEELHOUSE="$TARGET/test-tools/wheelhouse-v2-$RELEASE"
 if [ ! -d "$WHEELHOUSE" ]; then
     WHEELHOUSE="$BENCH/wheelhouse-$RELEASE"
     if [ ! -d "$WHEELHOUSE" ]; then

@@ -9,7 +9,7 @@ pub mod cli;
 pub mod commands;
 pub mod diagnostics;
 pub mod environment;
-// pub mod index; (wired when src/index.rs lands)
+pub mod index;
 pub mod output;
 pub mod plan;
 pub mod registry;

@@ -726,7 +726,11 @@ const UPSTREAM_GEN: &str = r#"
 import json, sys
 sys.path.append(sys.argv[1])
 from opentelemetry.instrumentation import bootstrap_gen as g
-print(json.dumps({"libraries": g.libraries, "default": g.default_instrumentations}))
+libraries = g.libraries
+# Before 0.45 `libraries` was a dict keyed by library name.
+if isinstance(libraries, dict):
+    libraries = list(libraries.values())
+print(json.dumps({"libraries": libraries, "default": g.default_instrumentations}))
 "#;
 
 fn upstream_result(version: &str) -> Result<Upstream, String> {
@@ -737,19 +741,22 @@ fn upstream_result(version: &str) -> Result<Upstream, String> {
     }
     let result = (|| {
         python3_result()?;
-        let wheelhouse = provision(&format!("wheelhouse-{version}"), |tmp| {
+        // Releases before 0.49 import `pkg_resources`, which setuptools 81 removed; their
+        // `setuptools>=16.0` dependency must stay below it, as it did when they shipped.
+        let wheelhouse = provision(&format!("wheelhouse-v2-{version}"), |tmp| {
             let mut cmd = pip_online();
             cmd.args(["download", "--only-binary=:all:", "--dest"])
                 .arg(tmp)
                 .args(index_args())
-                .arg(format!("opentelemetry-instrumentation=={version}"));
+                .arg(format!("opentelemetry-instrumentation=={version}"))
+                .arg("setuptools<81");
             run_for_provision(
                 &mut cmd,
                 &format!("pip download opentelemetry-instrumentation=={version}"),
             )
             .map(drop)
         })?;
-        let target = provision(&format!("upstream-{version}"), |tmp| {
+        let target = provision(&format!("upstream-v2-{version}"), |tmp| {
             let mut cmd = pip_offline();
             cmd.args(["install", "--no-index", "--no-compile", "--find-links"])
                 .arg(&wheelhouse)

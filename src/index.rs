@@ -1,0 +1,814 @@
+//! A small blocking client for a PEP 503 / PEP 691 "simple" package index.
+//!
+//! [`IndexClient::project_files`] lists a project's files (PEP 691 JSON when the index
+//! offers it, PEP 503 HTML otherwise); [`IndexClient::download`] fetches a file, and
+//! [`IndexClient::wheel_metadata`] a wheel's `METADATA` (from the PEP 658 `.metadata`
+//! file when the index has one, else from the wheel itself).
+//!
+//! Requests time out (10 s to connect, 30 s in all) and are retried with exponential
+//! backoff on connection errors, timeouts, `429` and `5xx` (three tries in all). TLS uses
+//! rustls with the platform verifier (the OS store; `SSL_CERT_FILE` / `SSL_CERT_DIR` are
+//! honoured) and is never disabled.
+//!
+//! Distribution files never change once uploaded, so everything fetched by `download`
+//! and `wheel_metadata` is cached on disk, keyed by file name and a hash of the URL; a
+//! second run fetches only the project pages, which are always fetched afresh. The cache
+//! is best effort: a cache that cannot be written is skipped, never an error.
+//!
+//! Every URL in an error is passed through [`redact_url`] first.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::io::Read as _;
+use std::net::{SocketAddr, ToSocketAddrs as _};
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Waker};
+use std::time::Duration;
+
+use reqwest::header::{HeaderValue, ACCEPT, CONTENT_TYPE};
+use reqwest::{StatusCode, Url};
+
+/// The `Accept` header for project pages: PEP 691 JSON, with HTML as the fallback.
+const SIMPLE_ACCEPT: &str = "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.1";
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// Tries per request, the first included.
+const ATTEMPTS: u32 = 3;
+const FIRST_BACKOFF: Duration = Duration::from_millis(250);
+
+/// An error talking to the index. URLs are redacted.
+#[derive(Debug, thiserror::Error)]
+pub enum IndexError {
+    #[error("invalid index URL `{url}`: {reason}")]
+    InvalidUrl { url: String, reason: String },
+    #[error("could not set up the HTTP client: {0}")]
+    Client(String),
+    #[error("request to {url} failed: {message}")]
+    Request { url: String, message: String },
+    #[error("{url} answered HTTP {status}")]
+    Status { url: String, status: u16 },
+    #[error("could not parse the index page {url}: {reason}")]
+    Page { url: String, reason: String },
+    #[error("could not read {url} as a wheel: {reason}")]
+    Wheel { url: String, reason: String },
+}
+
+/// One file listed on a project page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexFile {
+    pub filename: String,
+    /// Absolute URL, without the `#sha256=` fragment.
+    pub url: String,
+    pub yanked: bool,
+    /// Whether the index serves the wheel's `METADATA` at `<url>.metadata` (PEP 658/714).
+    pub core_metadata: bool,
+}
+
+impl IndexFile {
+    /// Whether the file is a wheel.
+    pub fn is_wheel(&self) -> bool {
+        self.filename.ends_with(".whl")
+    }
+
+    /// The version part of a wheel or sdist file name (unparsed), if it has one.
+    pub fn version_text(&self) -> Option<&str> {
+        if let Some(stem) = self.filename.strip_suffix(".whl") {
+            return stem.split('-').nth(1);
+        }
+        let stem = self
+            .filename
+            .strip_suffix(".tar.gz")
+            .or_else(|| self.filename.strip_suffix(".zip"))?;
+        stem.rsplit_once('-').map(|(_, version)| version)
+    }
+}
+
+/// A blocking client for one index.
+#[derive(Debug, Clone)]
+pub struct IndexClient {
+    http: reqwest::blocking::Client,
+    index_url: Url,
+    cache_dir: Option<PathBuf>,
+}
+
+impl IndexClient {
+    /// A client for the simple index at `index_url` (e.g. `https://pypi.org/simple/`),
+    /// without a cache.
+    pub fn new(index_url: &str) -> Result<Self, IndexError> {
+        let invalid = |reason: String| IndexError::InvalidUrl {
+            url: redact_url(index_url),
+            reason,
+        };
+        let mut url = Url::parse(index_url).map_err(|error| invalid(error.to_string()))?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(invalid("only http and https are supported".to_owned()));
+        }
+        if !url.path().ends_with('/') {
+            let path = format!("{}/", url.path());
+            url.set_path(&path);
+        }
+        // reqwest is built without a default crypto provider; install ring once. An
+        // error means a provider is already installed, which is fine.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let http = reqwest::blocking::Client::builder()
+            .user_agent(concat!("otel-bootstrap/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(CONNECT_TIMEOUT)
+            .timeout(REQUEST_TIMEOUT)
+            .dns_resolver(Arc::new(SharedResolver::default()))
+            .build()
+            .map_err(|error| IndexError::Client(error_chain(&error.without_url())))?;
+        Ok(Self {
+            http,
+            index_url: url,
+            cache_dir: None,
+        })
+    }
+
+    /// Caches downloaded files under `cache_dir` (see [`default_cache_dir`]).
+    pub fn with_cache_dir(mut self, cache_dir: Option<PathBuf>) -> Self {
+        self.cache_dir = cache_dir;
+        self
+    }
+
+    /// The index URL (always ending in `/`), redacted.
+    pub fn index_url(&self) -> String {
+        redact_url(self.index_url.as_str())
+    }
+
+    /// The files of `project` (any spelling; normalized per PEP 503), in index order.
+    ///
+    /// A project the index does not have (`404`) has no files: `Ok(vec![])`.
+    pub fn project_files(&self, project: &str) -> Result<Vec<IndexFile>, IndexError> {
+        let page_url = self
+            .index_url
+            .join(&format!("{}/", normalize_name(project)))
+            .map_err(|error| IndexError::InvalidUrl {
+                url: redact_url(self.index_url.as_str()),
+                reason: error.to_string(),
+            })?;
+        let Some(page) = self.get(&page_url, Some(SIMPLE_ACCEPT))? else {
+            return Ok(Vec::new());
+        };
+        let parse_error = |reason: String| IndexError::Page {
+            url: redact_url(page_url.as_str()),
+            reason,
+        };
+        if page.content_type.contains("json") {
+            parse_json_page(&page.body, &page.final_url).map_err(parse_error)
+        } else {
+            let text = String::from_utf8_lossy(&page.body);
+            Ok(parse_html_page(&text, &page.final_url))
+        }
+    }
+
+    /// The bytes at `url` (a distribution file; cached). `404` is an error here.
+    pub fn download(&self, url: &str) -> Result<Vec<u8>, IndexError> {
+        let parsed = parse_url(url)?;
+        let cache_path = self.cache_path(&parsed, "");
+        if let Some(contents) = read_cache(cache_path.as_deref()) {
+            return Ok(contents);
+        }
+        let contents = self.fetch_file(&parsed)?;
+        if let Some(path) = cache_path {
+            write_cache(&path, &contents);
+        }
+        Ok(contents)
+    }
+
+    /// The `METADATA` of a wheel: `<url>.metadata` when the index advertises it (PEP
+    /// 658), otherwise read from the downloaded wheel. Only the `METADATA` is cached,
+    /// not the wheel.
+    pub fn wheel_metadata(&self, file: &IndexFile) -> Result<String, IndexError> {
+        if file.core_metadata {
+            let metadata = self.download(&format!("{}.metadata", file.url))?;
+            return Ok(String::from_utf8_lossy(&metadata).into_owned());
+        }
+        let parsed = parse_url(&file.url)?;
+        let cache_path = self.cache_path(&parsed, ".METADATA");
+        if let Some(contents) = read_cache(cache_path.as_deref()) {
+            return Ok(String::from_utf8_lossy(&contents).into_owned());
+        }
+        let wheel = self.fetch_file(&parsed)?;
+        let metadata = read_wheel_metadata(&wheel).map_err(|reason| IndexError::Wheel {
+            url: redact_url(&file.url),
+            reason,
+        })?;
+        if let Some(path) = cache_path {
+            write_cache(&path, &metadata);
+        }
+        Ok(String::from_utf8_lossy(&metadata).into_owned())
+    }
+
+    /// GETs a file; `404` is an error.
+    fn fetch_file(&self, url: &Url) -> Result<Vec<u8>, IndexError> {
+        let fetched = self.get(url, None)?.ok_or_else(|| IndexError::Status {
+            url: redact_url(url.as_str()),
+            status: StatusCode::NOT_FOUND.as_u16(),
+        })?;
+        Ok(fetched.body)
+    }
+
+    /// GETs `url` with retries. `Ok(None)` for `404`/`410`; other non-success statuses
+    /// are errors.
+    fn get(&self, url: &Url, accept: Option<&'static str>) -> Result<Option<Fetched>, IndexError> {
+        let mut backoff = FIRST_BACKOFF;
+        for attempt in 1..=ATTEMPTS {
+            let last = attempt == ATTEMPTS;
+            let mut request = self.http.get(url.clone());
+            if let Some(accept) = accept {
+                request = request.header(ACCEPT, HeaderValue::from_static(accept));
+            }
+            let outcome = request.send().and_then(|response| {
+                let status = response.status();
+                let final_url = response.url().clone();
+                let content_type = response
+                    .headers()
+                    .get(CONTENT_TYPE)
+                    .and_then(|value| value.to_str().ok())
+                    .unwrap_or_default()
+                    .to_ascii_lowercase();
+                let body = response.bytes()?.to_vec();
+                Ok((status, final_url, content_type, body))
+            });
+            match outcome {
+                Ok((status, final_url, content_type, body)) => {
+                    if status.is_success() {
+                        return Ok(Some(Fetched {
+                            final_url,
+                            content_type,
+                            body,
+                        }));
+                    }
+                    if status == StatusCode::NOT_FOUND || status == StatusCode::GONE {
+                        return Ok(None);
+                    }
+                    let retryable =
+                        status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS;
+                    if !retryable || last {
+                        return Err(IndexError::Status {
+                            url: redact_url(url.as_str()),
+                            status: status.as_u16(),
+                        });
+                    }
+                }
+                Err(error) => {
+                    let retryable = error.is_connect() || error.is_timeout() || error.is_body();
+                    if !retryable || last {
+                        return Err(IndexError::Request {
+                            url: redact_url(url.as_str()),
+                            message: error_chain(&error.without_url()),
+                        });
+                    }
+                }
+            }
+            std::thread::sleep(backoff);
+            backoff *= 2;
+        }
+        unreachable!("the last attempt always returns")
+    }
+
+    /// `<cache>/files/<URL hash>-<file name><suffix>`.
+    fn cache_path(&self, url: &Url, suffix: &str) -> Option<PathBuf> {
+        let directory = self.cache_dir.as_ref()?;
+        let filename = url.path_segments()?.next_back()?;
+        let filename: String = filename
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || "._-+".contains(c) {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        let mut url_without_fragment = url.clone();
+        url_without_fragment.set_fragment(None);
+        Some(directory.join("files").join(format!(
+            "{:016x}-{filename}{suffix}",
+            fnv1a(url_without_fragment.as_str())
+        )))
+    }
+}
+
+struct Fetched {
+    final_url: Url,
+    content_type: String,
+    body: Vec<u8>,
+}
+
+/// Resolves each host name once per client, on its own thread, and shares the answer
+/// with every connection to that host. With many parallel requests the default resolver
+/// looks a host up once per new connection, and an unanswered query (a 5 s resolver
+/// timeout) then also holds up the client's shutdown; one lookup per host avoids both.
+/// Failed lookups are forgotten, so a retry looks the host up again.
+#[derive(Default)]
+struct SharedResolver {
+    hosts: Arc<Mutex<HashMap<String, Arc<Lookup>>>>,
+}
+
+#[derive(Default)]
+struct Lookup {
+    state: Mutex<LookupState>,
+}
+
+#[derive(Default)]
+struct LookupState {
+    addresses: Option<Result<Vec<SocketAddr>, String>>,
+    waiting: Vec<Waker>,
+}
+
+impl reqwest::dns::Resolve for SharedResolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let host = name.as_str().to_owned();
+        let (lookup, start) = match self.hosts.lock() {
+            Ok(mut hosts) => match hosts.get(&host) {
+                Some(lookup) => (Arc::clone(lookup), false),
+                None => {
+                    let lookup = Arc::new(Lookup::default());
+                    hosts.insert(host.clone(), Arc::clone(&lookup));
+                    (lookup, true)
+                }
+            },
+            Err(_) => (Arc::new(Lookup::default()), true),
+        };
+        if start {
+            let hosts = Arc::clone(&self.hosts);
+            let finished = Arc::clone(&lookup);
+            std::thread::spawn(move || {
+                // The port is replaced by the URL's.
+                let addresses = (host.as_str(), 0)
+                    .to_socket_addrs()
+                    .map(Iterator::collect::<Vec<_>>)
+                    .map_err(|error| error.to_string());
+                if addresses.is_err() {
+                    if let Ok(mut hosts) = hosts.lock() {
+                        hosts.remove(&host);
+                    }
+                }
+                if let Ok(mut state) = finished.state.lock() {
+                    state.addresses = Some(addresses);
+                    for waker in state.waiting.drain(..) {
+                        waker.wake();
+                    }
+                }
+            });
+        }
+        Box::pin(LookupFuture { lookup })
+    }
+}
+
+struct LookupFuture {
+    lookup: Arc<Lookup>,
+}
+
+impl Future for LookupFuture {
+    type Output = Result<reqwest::dns::Addrs, Box<dyn std::error::Error + Send + Sync>>;
+
+    fn poll(self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<Self::Output> {
+        let Ok(mut state) = self.lookup.state.lock() else {
+            return Poll::Ready(Err("DNS lookup state poisoned".into()));
+        };
+        match &state.addresses {
+            Some(Ok(addresses)) => {
+                let addresses: reqwest::dns::Addrs = Box::new(addresses.clone().into_iter());
+                Poll::Ready(Ok(addresses))
+            }
+            Some(Err(message)) => Poll::Ready(Err(message.clone().into())),
+            None => {
+                state.waiting.push(context.waker().clone());
+                Poll::Pending
+            }
+        }
+    }
+}
+
+/// The default cache directory: `$XDG_CACHE_HOME/otel-bootstrap`, else
+/// `~/.cache/otel-bootstrap`; `None` when neither variable is set.
+pub fn default_cache_dir() -> Option<PathBuf> {
+    let non_empty = |name: &str| std::env::var_os(name).filter(|value| !value.is_empty());
+    if let Some(cache_home) = non_empty("XDG_CACHE_HOME") {
+        return Some(PathBuf::from(cache_home).join("otel-bootstrap"));
+    }
+    non_empty("HOME").map(|home| PathBuf::from(home).join(".cache").join("otel-bootstrap"))
+}
+
+/// The PEP 503 normalized form of a project name: runs of `-`, `_` and `.` become a
+/// single `-`, and the name is lowercased.
+pub fn normalize_name(name: &str) -> String {
+    let mut normalized = String::with_capacity(name.len());
+    let mut after_separator = false;
+    for character in name.trim().chars() {
+        if matches!(character, '-' | '_' | '.') {
+            if !after_separator {
+                normalized.push('-');
+            }
+            after_separator = true;
+        } else {
+            normalized.push(character.to_ascii_lowercase());
+            after_separator = false;
+        }
+    }
+    normalized
+}
+
+/// `url` with any user information replaced by `****`:
+/// `https://user:token@host/simple/` → `https://****@host/simple/`. Text that is not a
+/// URL is returned unchanged.
+pub fn redact_url(url: &str) -> String {
+    let Some(scheme_end) = url.find("://") else {
+        return url.to_owned();
+    };
+    let authority_start = scheme_end + 3;
+    let authority_end = url[authority_start..]
+        .find(['/', '?', '#'])
+        .map_or(url.len(), |offset| authority_start + offset);
+    match url[authority_start..authority_end].rfind('@') {
+        Some(at) => format!(
+            "{}****{}",
+            &url[..authority_start],
+            &url[authority_start + at..]
+        ),
+        None => url.to_owned(),
+    }
+}
+
+/// Reads `*.dist-info/METADATA` from a wheel's bytes.
+pub fn read_wheel_metadata(wheel: &[u8]) -> Result<Vec<u8>, String> {
+    let mut archive =
+        zip::ZipArchive::new(std::io::Cursor::new(wheel)).map_err(|error| error.to_string())?;
+    let name = archive
+        .file_names()
+        .filter_map(Result::ok)
+        .find(|name| {
+            name.split_once('/').is_some_and(|(directory, rest)| {
+                directory.ends_with(".dist-info") && rest == "METADATA"
+            })
+        })
+        .map(|name| name.into_owned())
+        .ok_or_else(|| "no .dist-info/METADATA".to_owned())?;
+    read_wheel_file(&mut archive, &name)
+}
+
+/// Reads one file from an opened wheel.
+pub fn read_wheel_file<R: std::io::Read + std::io::Seek>(
+    archive: &mut zip::ZipArchive<R>,
+    name: &str,
+) -> Result<Vec<u8>, String> {
+    let mut entry = archive
+        .by_name(name)
+        .map_err(|error| format!("{name}: {error}"))?;
+    let mut contents = Vec::new();
+    entry
+        .read_to_end(&mut contents)
+        .map_err(|error| format!("{name}: {error}"))?;
+    Ok(contents)
+}
+
+/// Parses a PEP 691 JSON project page.
+fn parse_json_page(body: &[u8], page_url: &Url) -> Result<Vec<IndexFile>, String> {
+    #[derive(serde::Deserialize)]
+    struct Page {
+        files: Vec<File>,
+    }
+    #[derive(serde::Deserialize)]
+    struct File {
+        filename: String,
+        url: String,
+        #[serde(default)]
+        yanked: serde_json::Value,
+        #[serde(default, rename = "core-metadata")]
+        core_metadata: serde_json::Value,
+        #[serde(default, rename = "dist-info-metadata")]
+        dist_info_metadata: serde_json::Value,
+    }
+    // PEP 691: `yanked` is a boolean or a reason (a string, which means yanked); the
+    // metadata keys are a boolean or a table of hashes.
+    let truthy = |value: &serde_json::Value| match value {
+        serde_json::Value::Bool(flag) => *flag,
+        serde_json::Value::String(_) | serde_json::Value::Object(_) => true,
+        _ => false,
+    };
+    let page: Page = serde_json::from_slice(body).map_err(|error| error.to_string())?;
+    page.files
+        .into_iter()
+        .map(|file| {
+            let url = resolve(page_url, &file.url)?;
+            Ok(IndexFile {
+                yanked: truthy(&file.yanked),
+                core_metadata: truthy(&file.core_metadata) || truthy(&file.dist_info_metadata),
+                filename: file.filename,
+                url,
+            })
+        })
+        .collect()
+}
+
+/// Parses a PEP 503 HTML project page: every `<a href>`. Anchors whose link cannot be
+/// resolved are skipped.
+fn parse_html_page(html: &str, page_url: &Url) -> Vec<IndexFile> {
+    let mut files = Vec::new();
+    let mut rest = html;
+    while let Some(start) = find_ascii_case_insensitive(rest, "<a") {
+        let after = &rest[start + 2..];
+        if !after.starts_with(|c: char| c.is_ascii_whitespace()) {
+            rest = after;
+            continue;
+        }
+        let Some(tag_end) = after.find('>') else {
+            break;
+        };
+        let attributes = parse_attributes(&after[..tag_end]);
+        let body = &after[tag_end + 1..];
+        let text_end = find_ascii_case_insensitive(body, "</a").unwrap_or(body.len());
+        let text = decode_entities(body[..text_end].trim());
+        rest = &body[text_end..];
+
+        let attribute = |name: &str| {
+            attributes
+                .iter()
+                .find(|(key, _)| key == name)
+                .map(|(_, value)| value.as_str())
+        };
+        let Some(href) = attribute("href") else {
+            continue;
+        };
+        let Ok(url) = resolve(page_url, href) else {
+            continue;
+        };
+        let filename = if text.is_empty() {
+            url.rsplit('/').next().unwrap_or_default().to_owned()
+        } else {
+            text
+        };
+        let metadata_flag =
+            |name: &str| attribute(name).is_some_and(|value| !value.eq_ignore_ascii_case("false"));
+        files.push(IndexFile {
+            filename,
+            url,
+            yanked: attribute("data-yanked").is_some(),
+            core_metadata: metadata_flag("data-core-metadata")
+                || metadata_flag("data-dist-info-metadata"),
+        });
+    }
+    files
+}
+
+/// `(lowercase name, entity-decoded value)` for each attribute in the inside of a tag.
+fn parse_attributes(tag: &str) -> Vec<(String, String)> {
+    let mut attributes = Vec::new();
+    let mut characters = tag.char_indices().peekable();
+    while let Some(&(start, character)) = characters.peek() {
+        if character.is_ascii_whitespace() || character == '/' {
+            characters.next();
+            continue;
+        }
+        let mut name_end = start;
+        while let Some(&(index, c)) = characters.peek() {
+            if c.is_ascii_whitespace() || c == '=' || c == '/' {
+                break;
+            }
+            name_end = index + c.len_utf8();
+            characters.next();
+        }
+        let name = tag[start..name_end].to_ascii_lowercase();
+        while characters
+            .peek()
+            .is_some_and(|(_, c)| c.is_ascii_whitespace())
+        {
+            characters.next();
+        }
+        let mut value = String::new();
+        if characters.peek().is_some_and(|(_, c)| *c == '=') {
+            characters.next();
+            while characters
+                .peek()
+                .is_some_and(|(_, c)| c.is_ascii_whitespace())
+            {
+                characters.next();
+            }
+            match characters.peek().map(|(_, c)| *c) {
+                Some(quote @ ('"' | '\'')) => {
+                    characters.next();
+                    for (_, c) in characters.by_ref() {
+                        if c == quote {
+                            break;
+                        }
+                        value.push(c);
+                    }
+                }
+                _ => {
+                    while let Some(&(_, c)) = characters.peek() {
+                        if c.is_ascii_whitespace() {
+                            break;
+                        }
+                        value.push(c);
+                        characters.next();
+                    }
+                }
+            }
+        }
+        if !name.is_empty() {
+            attributes.push((name, decode_entities(&value)));
+        }
+    }
+    attributes
+}
+
+fn find_ascii_case_insensitive(haystack: &str, needle: &str) -> Option<usize> {
+    haystack
+        .as_bytes()
+        .windows(needle.len())
+        .position(|window| window.eq_ignore_ascii_case(needle.as_bytes()))
+}
+
+/// Decodes the character references that appear in index pages.
+fn decode_entities(text: &str) -> String {
+    if !text.contains('&') {
+        return text.to_owned();
+    }
+    let mut decoded = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(ampersand) = rest.find('&') {
+        decoded.push_str(&rest[..ampersand]);
+        rest = &rest[ampersand..];
+        let replacement = rest.find(';').and_then(|semicolon| {
+            let entity = &rest[1..semicolon];
+            let character = match entity {
+                "amp" => Some('&'),
+                "lt" => Some('<'),
+                "gt" => Some('>'),
+                "quot" => Some('"'),
+                "apos" => Some('\''),
+                _ => {
+                    let number = entity.strip_prefix('#')?;
+                    let code = match number.strip_prefix(['x', 'X']) {
+                        Some(hex) => u32::from_str_radix(hex, 16).ok()?,
+                        None => number.parse().ok()?,
+                    };
+                    char::from_u32(code)
+                }
+            }?;
+            Some((character, semicolon + 1))
+        });
+        match replacement {
+            Some((character, length)) => {
+                decoded.push(character);
+                rest = &rest[length..];
+            }
+            None => {
+                decoded.push('&');
+                rest = &rest[1..];
+            }
+        }
+    }
+    decoded.push_str(rest);
+    decoded
+}
+
+/// `href` resolved against the page, without its fragment.
+fn resolve(page_url: &Url, href: &str) -> Result<String, String> {
+    let mut url = page_url
+        .join(href)
+        .map_err(|error| format!("bad link `{}`: {error}", redact_url(href)))?;
+    url.set_fragment(None);
+    Ok(url.to_string())
+}
+
+/// A reqwest error and its sources, joined with `: ` (without duplicates).
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut message = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !message.contains(&text) {
+            message.push_str(": ");
+            message.push_str(&text);
+        }
+        source = cause.source();
+    }
+    message
+}
+
+/// 64-bit FNV-1a: a stable hash for cache keys.
+fn fnv1a(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+fn parse_url(url: &str) -> Result<Url, IndexError> {
+    Url::parse(url).map_err(|error| IndexError::InvalidUrl {
+        url: redact_url(url),
+        reason: error.to_string(),
+    })
+}
+
+fn read_cache(path: Option<&Path>) -> Option<Vec<u8>> {
+    std::fs::read(path?).ok()
+}
+
+/// Writes a cache file atomically (temporary file + rename); failures are ignored.
+fn write_cache(path: &Path, contents: &[u8]) {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let Some(directory) = path.parent() else {
+        return;
+    };
+    if std::fs::create_dir_all(directory).is_err() {
+        return;
+    }
+    let temporary = directory.join(format!(
+        ".tmp-{}-{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    ));
+    if std::fs::write(&temporary, contents).is_ok() && std::fs::rename(&temporary, path).is_ok() {
+        return;
+    }
+    let _ = std::fs::remove_file(&temporary);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redacts_credentials() {
+        assert_eq!(
+            redact_url("https://user:token@host.example/simple/"),
+            "https://****@host.example/simple/"
+        );
+        assert_eq!(
+            redact_url("https://token@host.example"),
+            "https://****@host.example"
+        );
+        assert_eq!(
+            redact_url("https://host.example/a@b"),
+            "https://host.example/a@b"
+        );
+        assert_eq!(redact_url("not a url"), "not a url");
+    }
+
+    #[test]
+    fn normalizes_names() {
+        assert_eq!(normalize_name("Foo.Bar__Baz-qux"), "foo-bar-baz-qux");
+        assert_eq!(normalize_name("aio_pika"), "aio-pika");
+    }
+
+    #[test]
+    fn parses_html_pages() {
+        let page = Url::parse("https://host.example/simple/demo/").expect("valid URL");
+        let html = r#"<!DOCTYPE html><html><body>
+            <a href="../../files/demo-1.0-py3-none-any.whl#sha256=abc" data-dist-info-metadata="sha256=def">demo-1.0-py3-none-any.whl</a><br/>
+            <A HREF='https://other.example/demo-0.9.tar.gz' data-yanked="">demo-0.9.tar.gz</A>
+            <a href="/x?a=1&amp;b=2">demo-0.8.zip</a>
+            <abbr>not a link</abbr>
+        </body></html>"#;
+        let files = parse_html_page(html, &page);
+        assert_eq!(
+            files,
+            vec![
+                IndexFile {
+                    filename: "demo-1.0-py3-none-any.whl".to_owned(),
+                    url: "https://host.example/files/demo-1.0-py3-none-any.whl".to_owned(),
+                    yanked: false,
+                    core_metadata: true,
+                },
+                IndexFile {
+                    filename: "demo-0.9.tar.gz".to_owned(),
+                    url: "https://other.example/demo-0.9.tar.gz".to_owned(),
+                    yanked: true,
+                    core_metadata: false,
+                },
+                IndexFile {
+                    filename: "demo-0.8.zip".to_owned(),
+                    url: "https://host.example/x?a=1&b=2".to_owned(),
+                    yanked: false,
+                    core_metadata: false,
+                },
+            ]
+        );
+        assert_eq!(files[0].version_text(), Some("1.0"));
+        assert_eq!(files[1].version_text(), Some("0.9"));
+    }
+
+    #[test]
+    fn parses_json_pages() {
+        let page = Url::parse("https://host.example/simple/demo/").expect("valid URL");
+        let body = br#"{"meta": {"api-version": "1.1"}, "name": "demo", "files": [
+            {"filename": "demo-1.0-py3-none-any.whl", "url": "/files/demo-1.0-py3-none-any.whl", "hashes": {}, "yanked": "broken", "core-metadata": {"sha256": "x"}},
+            {"filename": "demo-0.9.tar.gz", "url": "https://files.example/demo-0.9.tar.gz#sha256=1", "hashes": {}}
+        ]}"#;
+        let files = parse_json_page(body, &page).expect("valid page");
+        assert_eq!(files.len(), 2);
+        assert_eq!(
+            files[0].url,
+            "https://host.example/files/demo-1.0-py3-none-any.whl"
+        );
+        assert!(files[0].yanked && files[0].core_metadata);
+        assert_eq!(files[1].url, "https://files.example/demo-0.9.tar.gz");
+        assert!(!files[1].yanked && !files[1].core_metadata);
+    }
+}
