@@ -271,6 +271,7 @@ fn explain(environment: &Environment, registry: &Registry, plan: &Plan, found: u
                 }
                 SkipReason::Excluded => "excluded with --exclude".to_owned(),
                 SkipReason::OptIn => "opt-in: recommend it with --include".to_owned(),
+                SkipReason::NeverPublished => "never published at any release".to_owned(),
             })
             .collect();
         eprintln!("  - {}: {}", skipped.requirement, reasons.join("; "));

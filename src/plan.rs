@@ -85,6 +85,9 @@ pub enum SkipReason {
     Excluded,
     /// Left out of bootstrap upstream; `--include` recommends it.
     OptIn,
+    /// Listed by the release but never published at any release in the registry (upstream
+    /// 0.49b0 lists `opentelemetry-instrumentation-test`, a package that does not exist).
+    NeverPublished,
 }
 
 /// An instrumentation left out, with every reason.
@@ -205,8 +208,8 @@ pub fn plan(
     }
 
     let release = registry.load(&target)?;
-    let first = plan_release(&release, installed, options)?;
-    let unpublished = unpublished_names(&release, &first);
+    let first = plan_published(registry, release, installed, options)?;
+    let unpublished = unpublished_names(release, &first);
     if unpublished.is_empty() {
         return Ok(finish(release, release_choice, None, first, warnings));
     }
@@ -218,11 +221,11 @@ pub fn plan(
         .filter(|version| **version < target)
     {
         let older = registry.load(candidate)?;
-        let planned = plan_release(&older, installed, options)?;
-        if !unpublished_names(&older, &planned).is_empty() {
+        let planned = plan_published(registry, older, installed, options)?;
+        if !unpublished_names(older, &planned).is_empty() {
             continue;
         }
-        let core_moves = core_moves(&older, installed);
+        let core_moves = core_moves(older, installed);
         let alignment = Alignment {
             from_release: release.raw_version.clone(),
             unpublished,
@@ -398,6 +401,41 @@ fn plan_release(
     Ok(planned)
 }
 
+/// [`plan_release`], without the recommendations that no release ever published: those
+/// are no reason to move to an older release, only to leave them out.
+fn plan_published(
+    registry: &Registry,
+    release: &Release,
+    installed: &Installed,
+    options: &PlanOptions,
+) -> Result<Planned, PlanError> {
+    let mut planned = plan_release(release, installed, options)?;
+    if unpublished_names(release, &planned).is_empty() {
+        return Ok(planned);
+    }
+    let mut published_somewhere: HashSet<&str> = HashSet::new();
+    for version in registry.versions() {
+        for entry in &registry.load(version)?.instrumentations {
+            if entry.published {
+                published_somewhere.insert(entry.name.as_ref());
+            }
+        }
+    }
+    let (kept, dropped): (Vec<_>, Vec<_>) = planned
+        .recommendations
+        .into_iter()
+        .partition(|recommendation| published_somewhere.contains(recommendation.name.as_str()));
+    planned.recommendations = kept;
+    planned
+        .skipped
+        .extend(dropped.into_iter().map(|recommendation| Skipped {
+            name: recommendation.name,
+            requirement: recommendation.requirement,
+            reasons: vec![SkipReason::NeverPublished],
+        }));
+    Ok(planned)
+}
+
 /// What the environment says about one instrumentation's libraries.
 struct Evaluation {
     /// `Some` when its requirements are met, with the libraries that met them.
@@ -539,19 +577,26 @@ fn finish(
 ) -> Plan {
     for skipped in &planned.skipped {
         for reason in &skipped.reasons {
-            if let SkipReason::OutOfRange {
-                library,
-                installed,
-                requirement,
-            } = reason
-            {
-                warnings.push(Warning::new(
+            match reason {
+                SkipReason::OutOfRange {
+                    library,
+                    installed,
+                    requirement,
+                } => warnings.push(Warning::new(
                     WarningKind::OutOfRange,
                     format!(
                         "`{library}` {installed} is installed, but `{}` supports `{requirement}`; not recommending it",
                         skipped.name
                     ),
-                ));
+                )),
+                SkipReason::NeverPublished => warnings.push(Warning::new(
+                    WarningKind::Release,
+                    format!(
+                        "release `{}` lists `{}`, which was never published; leaving it out",
+                        release.raw_version, skipped.requirement
+                    ),
+                )),
+                _ => {}
             }
         }
     }
@@ -791,5 +836,30 @@ mod tests {
             ..PlanOptions::default()
         };
         assert!(plan(&registry(), &installed(&[]), &unknown).is_err());
+    }
+
+    #[test]
+    fn a_package_never_published_anywhere_is_left_out_not_aligned() {
+        let with_ghost = release("1.1b0", &[]).replacen(
+            r#""instrumentations": ["#,
+            r#""instrumentations": [{"name": "opentelemetry-instrumentation-test", "requirement": "opentelemetry-instrumentation-test==1.1b0", "kind": "default", "published": false},"#,
+            1,
+        );
+        let old = release("1.0b0", &[]);
+        let registry =
+            Registry::from_texts(&[("1.0b0.json", &old), ("1.1b0.json", &with_ghost)]).unwrap();
+        let planned = plan(
+            &registry,
+            &installed(&[("opentelemetry-instrumentation", "1.1b0")]),
+            &PlanOptions::default(),
+        )
+        .unwrap();
+        assert_eq!(planned.release, "1.1b0");
+        assert_eq!(planned.alignment, None);
+        assert!(!requirements(&planned)
+            .iter()
+            .any(|line| line.contains("-test==")));
+        assert_eq!(planned.skipped[0].reasons, [SkipReason::NeverPublished]);
+        assert!(planned.warnings[0].message.contains("never published"));
     }
 }
