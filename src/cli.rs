@@ -6,19 +6,41 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::output::Format;
 
-const AFTER_HELP: &str = "\
+pub const AFTER_HELP: &str = "\
 Examples:
-  otel-bootstrap                          List the instrumentations for the active environment
-  otel-bootstrap | uv add -r -            Record them in a uv project
-  otel-bootstrap --python .venv           Look at another environment
-  otel-bootstrap --format json            Explain every decision, for scripts
-  otel-bootstrap registry list            Show the bundled releases
+  otel-bootstrap                         List the instrumentations the active environment needs
+  otel-bootstrap -a install              Install them (uv add in a uv project, else uv pip or pip)
+  otel-bootstrap -a install --dry-run    Print the install command and change nothing
+  otel-bootstrap | uv add -r -           Record them in a uv project's pyproject.toml and uv.lock
+  otel-bootstrap --from uv.lock          Recommend from a lock file, without an environment
+  otel-bootstrap --from requirements.txt > otel.txt
+                                         Dockerfile: plan before installing, then install once
+                                         with `pip install -r requirements.txt -r otel.txt`
+  otel-bootstrap --from uv.lock --check  CI: exit 1 when the lock file lacks an instrumentation
+  otel-bootstrap --check                 CI: the same for the installed environment
+  otel-bootstrap --python .venv          Look at another environment
+  otel-bootstrap --format json           Explain every decision, for scripts
+  otel-bootstrap registry list           Show the bundled releases
+  otel-bootstrap completions zsh         Print a shell completion script (see `completions -h`)
 
 The environment is, in this order: --site-packages, --python, $VIRTUAL_ENV,
-$CONDA_PREFIX, the nearest .venv from the current directory up, then python3/python
-on PATH.
+$CONDA_PREFIX, the nearest .venv from the current directory up, the venv otel-bootstrap
+is installed in (`pip install otel-bootstrap-rs`; never a uvx/pipx tool environment),
+then python3/python on PATH.
+
+Colors: --color, or NO_COLOR=1 to turn them off.
 
 Exit status: 0 success, 1 a problem was found, 2 an error.";
+
+const COMPLETIONS_AFTER_HELP: &str = "\
+Install the script where your shell looks for completions:
+  bash        echo 'eval \"$(otel-bootstrap completions bash)\"' >> ~/.bashrc
+  zsh         otel-bootstrap completions zsh > ~/.zfunc/_otel-bootstrap
+              (and `fpath+=~/.zfunc` before `compinit` in ~/.zshrc)
+  fish        otel-bootstrap completions fish > ~/.config/fish/completions/otel-bootstrap.fish
+  powershell  otel-bootstrap completions powershell | Out-String | Invoke-Expression
+              (in $PROFILE)
+  elvish      otel-bootstrap completions elvish >> ~/.config/elvish/rc.elv";
 
 /// Recommends the OpenTelemetry instrumentation packages for the libraries installed in
 /// a Python environment: a fast, correct drop-in for `opentelemetry-bootstrap`.
@@ -47,6 +69,45 @@ pub struct Cli {
     /// Explain each decision on stderr.
     #[arg(short, long, global = true)]
     pub verbose: bool,
+
+    /// When to color help and messages: `auto` (a terminal, unless NO_COLOR is set),
+    /// `always` or `never`.
+    #[arg(
+        long,
+        value_name = "WHEN",
+        value_enum,
+        global = true,
+        default_value_t = clap::ColorChoice::Auto
+    )]
+    pub color: clap::ColorChoice,
+}
+
+/// The `--color` value of a raw command line (with the program name first), read before
+/// clap parses it so that help and usage errors are colored as asked. The last value wins,
+/// as with clap; an invalid one is left for clap to report; nothing after `--` is a flag.
+pub fn color_from_args<I, T>(args: I) -> clap::ColorChoice
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString>,
+{
+    let mut choice = clap::ColorChoice::Auto;
+    let mut args = args.into_iter().map(Into::into).skip(1);
+    while let Some(arg) = args.next() {
+        let value = match arg.to_str() {
+            Some("--") => break,
+            Some("--color") => args.next(),
+            Some(arg) => arg.strip_prefix("--color=").map(Into::into),
+            None => None,
+        };
+        let parsed = value
+            .as_ref()
+            .and_then(|value| value.to_str())
+            .and_then(|value| clap::ColorChoice::from_str(value, false).ok());
+        if let Some(parsed) = parsed {
+            choice = parsed;
+        }
+    }
+    choice
 }
 
 /// `-a/--action`, as upstream spells it.
@@ -92,6 +153,109 @@ pub struct BootstrapArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+
+    /// Recommend from a lock or requirements file instead of an environment: uv.lock,
+    /// pylock.toml, poetry.lock or a requirements file (repeatable).
+    #[arg(long, value_name = "FILE")]
+    pub from: Vec<PathBuf>,
+
+    /// With --from: evaluate markers for this Python version (e.g. 3.12) instead of the
+    /// environment's interpreter.
+    #[arg(long = "python-version", value_name = "X.Y", requires = "from")]
+    pub python_version: Option<String>,
+
+    /// With --from: evaluate markers for this platform instead of the interpreter's.
+    #[arg(long, value_enum, requires = "from")]
+    pub platform: Option<crate::lockfile::marker::Platform>,
+
+    /// With --from: leave out the `dev` dependency group (as `uv sync --no-dev`).
+    #[arg(long = "no-dev", requires = "from")]
+    pub no_dev: bool,
+
+    /// With --from: also read this dependency group (repeatable, as `uv sync --group`).
+    #[arg(long, value_name = "NAME", requires = "from")]
+    pub group: Vec<String>,
+
+    /// Exit 1, listing each problem and the command that fixes it, when a recommended
+    /// instrumentation is missing, at another version, or installed without its library.
+    #[arg(long)]
+    pub check: bool,
+
+    #[command(flatten)]
+    pub install: InstallArgs,
+}
+
+/// Which program installs with `-a install`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum InstallerChoice {
+    /// `uv add` in a uv project, `uv pip install` in an environment without pip or when uv
+    /// is on PATH, else `python -m pip install`.
+    Auto,
+    /// uv (`uv add` in a uv project, else `uv pip install`).
+    Uv,
+    /// `python -m pip install`.
+    Pip,
+}
+
+const INSTALL_HEADING: &str = "Install options (with -a install)";
+
+/// The flags of `-a install`.
+#[derive(Debug, Args)]
+pub struct InstallArgs {
+    /// The installer to run.
+    #[arg(
+        long,
+        value_enum,
+        default_value_t = InstallerChoice::Auto,
+        requires = "action",
+        help_heading = INSTALL_HEADING,
+    )]
+    pub installer: InstallerChoice,
+
+    /// In a uv project, install with `uv pip install` instead of recording the packages
+    /// with `uv add`.
+    #[arg(long = "no-project", requires = "action", help_heading = INSTALL_HEADING)]
+    pub no_project: bool,
+
+    /// The package index (passed to the installer).
+    #[arg(
+        long = "index-url",
+        value_name = "URL",
+        requires = "action",
+        help_heading = INSTALL_HEADING,
+    )]
+    pub index_url: Option<String>,
+
+    /// An extra package index (repeatable; passed to the installer).
+    #[arg(
+        long = "extra-index-url",
+        value_name = "URL",
+        requires = "action",
+        help_heading = INSTALL_HEADING,
+    )]
+    pub extra_index_url: Vec<String>,
+
+    /// A directory or page of wheels to look in (repeatable; passed to the installer).
+    #[arg(
+        long = "find-links",
+        value_name = "PATH|URL",
+        requires = "action",
+        help_heading = INSTALL_HEADING,
+    )]
+    pub find_links: Vec<String>,
+
+    /// Print the command that would run, on stdout, and change nothing.
+    #[arg(long = "dry-run", requires = "action", help_heading = INSTALL_HEADING)]
+    pub dry_run: bool,
+
+    /// Arguments passed verbatim to the installer, after `--`.
+    #[arg(
+        last = true,
+        value_name = "INSTALLER_ARGS",
+        requires = "action",
+        help_heading = INSTALL_HEADING,
+    )]
+    pub installer_args: Vec<std::ffi::OsString>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -99,6 +263,15 @@ pub enum Command {
     /// Inspect or rebuild the registry of instrumentations.
     #[command(subcommand)]
     Registry(RegistryCommand),
+    /// Print a shell completion script on stdout.
+    #[command(after_help = COMPLETIONS_AFTER_HELP)]
+    Completions {
+        /// The shell to complete for.
+        #[arg(value_enum)]
+        shell: crate::completions::Shell,
+    },
+    /// Print the man page (roff) on stdout, e.g. `otel-bootstrap man > otel-bootstrap.1`.
+    Man,
 }
 
 #[derive(Debug, Subcommand)]

@@ -79,8 +79,65 @@ pub fn run(cli: Cli) -> Result<ExitStatus, Failure> {
     }
     match cli.command {
         Some(Command::Registry(command)) => run_registry(command, verbosity),
+        Some(Command::Completions { shell }) => {
+            write_stdout(&crate::completions::completion_script(shell))?;
+            Ok(ExitStatus::Success)
+        }
+        Some(Command::Man) => {
+            let page = crate::completions::man_page().context("cannot render the man page")?;
+            write_stdout(&page)?;
+            Ok(ExitStatus::Success)
+        }
         None => run_bootstrap(&cli.bootstrap, verbosity),
     }
+}
+
+/// The prefix of a message on stderr.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Label {
+    Error,
+    Warning,
+    Hint,
+}
+
+impl Label {
+    fn text(self) -> &'static str {
+        match self {
+            Label::Error => "error",
+            Label::Warning => "warning",
+            Label::Hint => "hint",
+        }
+    }
+
+    fn style(self) -> anstyle::Style {
+        let color = match self {
+            Label::Error => anstyle::AnsiColor::Red,
+            Label::Warning => anstyle::AnsiColor::Yellow,
+            Label::Hint => anstyle::AnsiColor::Cyan,
+        };
+        anstyle::Style::new().bold().fg_color(Some(color.into()))
+    }
+}
+
+/// Prints `label: message` on stderr. The label is colored only when stderr is a terminal
+/// and color is allowed (`--color`, see [`set_color`]; `NO_COLOR`, `CLICOLOR_FORCE`,
+/// `TERM=dumb`); escape sequences are removed otherwise.
+pub fn eprint_labelled(label: Label, message: impl fmt::Display) {
+    let style = label.style();
+    let _ = writeln!(
+        anstream::stderr(),
+        "{style}{}:{style:#} {message}",
+        label.text()
+    );
+}
+
+/// Applies `--color` to everything written through `anstream` (our labels, clap's help).
+pub fn set_color(choice: clap::ColorChoice) {
+    anstream::ColorChoice::write_global(match choice {
+        clap::ColorChoice::Always => anstream::ColorChoice::Always,
+        clap::ColorChoice::Never => anstream::ColorChoice::Never,
+        clap::ColorChoice::Auto => anstream::ColorChoice::Auto,
+    });
 }
 
 fn load_registry(path: Option<&std::path::Path>) -> Result<Registry, Failure> {
@@ -92,13 +149,8 @@ fn load_registry(path: Option<&std::path::Path>) -> Result<Registry, Failure> {
     }
 }
 
-fn run_bootstrap(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatus, Failure> {
-    if args.action == Action::Install {
-        return Err(Failure::with_hint(
-            anyhow::anyhow!("`--action install` is not available yet"),
-            "pipe the requirements into your installer: `otel-bootstrap | uv pip install -r -` or `pip install -r <(otel-bootstrap)`",
-        ));
-    }
+/// The registry and the options every job plans with.
+pub(crate) fn plan_inputs(args: &BootstrapArgs) -> Result<(Registry, PlanOptions), Failure> {
     let registry = load_registry(args.registry.as_deref())?;
     let release = match &args.otel_version {
         Some(text) => Some(parse_version(text).ok_or_else(|| {
@@ -110,39 +162,54 @@ fn run_bootstrap(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatu
         None => None,
     };
     let plan_options = PlanOptions {
-        release: release.clone(),
+        release,
         exclude: args.exclude.clone(),
         include: args.include.clone(),
     };
+    Ok((registry, plan_options))
+}
 
+/// What a job decides about a discovered environment.
+pub(crate) struct EnvironmentPlan {
+    pub discovery: DiscoveryOptions,
+    pub environment: Environment,
+    pub installed: scan::Installed,
+    pub plan: Plan,
+    /// The scan's warnings, then the plan's, then those about the options.
+    pub warnings: Vec<Warning>,
+}
+
+/// Finds the environment, scans it and plans: the one pipeline behind
+/// `-a requirements`, `-a install` and `--check`.
+pub(crate) fn plan_environment(
+    args: &BootstrapArgs,
+    registry: &Registry,
+    plan_options: &PlanOptions,
+) -> Result<EnvironmentPlan, Failure> {
     let discovery = DiscoveryOptions::from_process(args.site_packages.clone(), args.python.clone())
         .context("cannot read the current directory")?;
     let environment = environment::find(&discovery)?;
 
     // Read only what the newest (and the requested) release cares about; if the plan
     // lands on a release that looks at more, scan again for those names.
-    let mut wanted = plan::wanted_names(&registry)?;
-    if let Some(version) = &release {
+    let mut wanted = plan::wanted_names(registry)?;
+    if let Some(version) = &plan_options.release {
         plan::extend_wanted(&mut wanted, registry.load(version)?);
     }
     let mut installed = scan::scan(&environment.site_packages, &wanted);
-    let mut plan = plan::plan(&registry, &installed, &plan_options)?;
-    let used = plan_release_version(&plan)?;
+    let mut plan = plan::plan(registry, &installed, plan_options)?;
+    let used = registry.load(&plan_release_version(&plan)?)?;
     let before = wanted.len();
-    plan::extend_wanted(&mut wanted, registry.load(&used)?);
+    plan::extend_wanted(&mut wanted, used);
     if wanted.len() != before {
         installed = scan::scan(&environment.site_packages, &wanted);
-        plan = plan::plan(&registry, &installed, &plan_options)?;
+        plan = plan::plan(registry, &installed, plan_options)?;
     }
 
     let mut warnings: Vec<Warning> = std::mem::take(&mut installed.warnings);
     warnings.extend(plan.warnings.iter().cloned());
-    for name in &args.exclude {
-        let known = registry
-            .load(&used)
-            .ok()
-            .is_some_and(|release| release.find(name).is_some());
-        if !known {
+    for name in &plan_options.exclude {
+        if used.find(name).is_none() {
             warnings.push(Warning::new(
                 crate::diagnostics::WarningKind::UnusedOption,
                 format!(
@@ -152,14 +219,75 @@ fn run_bootstrap(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatu
             ));
         }
     }
+    Ok(EnvironmentPlan {
+        discovery,
+        environment,
+        installed,
+        plan,
+        warnings,
+    })
+}
+
+fn run_bootstrap(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatus, Failure> {
+    if args.action == Action::Install {
+        return crate::install::run(args, verbosity);
+    }
+    let (registry, plan_options) = plan_inputs(args)?;
+    if !args.from.is_empty() {
+        let show_warnings = verbosity >= Verbosity::Normal;
+        let verbose = verbosity == Verbosity::Verbose;
+        return Ok(crate::lockfile::run::run(
+            args,
+            &registry,
+            &plan_options,
+            show_warnings,
+            verbose,
+        )?);
+    }
+    let EnvironmentPlan {
+        discovery,
+        environment,
+        installed,
+        plan,
+        warnings,
+    } = plan_environment(args, &registry, &plan_options)?;
+    let used = registry.load(&plan_release_version(&plan)?)?;
 
     if verbosity == Verbosity::Verbose {
         explain(&environment, &registry, &plan, installed.len());
     }
     if verbosity >= Verbosity::Normal && args.format == Format::Text {
         for warning in &warnings {
-            eprintln!("warning: {warning}");
+            eprint_labelled(Label::Warning, warning);
         }
+    }
+
+    if args.check {
+        let report = crate::check::check(
+            &plan,
+            used,
+            &installed,
+            &args.exclude,
+            crate::check::Subject::Environment,
+        );
+        let installer = crate::check::Installer::detect(&discovery.current_dir);
+        let written = crate::check::write(
+            &report,
+            installer,
+            crate::check::Subject::Environment,
+            args.format,
+            &warnings,
+            verbosity >= Verbosity::Normal,
+        );
+        let passed = match written {
+            Err(error) if error.kind() == io::ErrorKind::BrokenPipe => report.passed(),
+            other => other.context("cannot write to stdout")?,
+        };
+        return Ok(if passed {
+            ExitStatus::Success
+        } else {
+            ExitStatus::ProblemFound
+        });
     }
 
     let mut stdout = io::stdout().lock();
@@ -202,7 +330,7 @@ fn registry_source_text(registry: &Registry) -> String {
 
 /// `-v`: where things were found and why each instrumentation is in or out.
 fn explain(environment: &Environment, registry: &Registry, plan: &Plan, found: usize) {
-    eprintln!("environment: from {} ", environment.source);
+    eprintln!("environment: from {}", environment.source);
     if let Some(interpreter) = &environment.interpreter {
         eprintln!("  interpreter: {}", interpreter.display());
     }
@@ -331,8 +459,8 @@ fn run_registry(command: RegistryCommand, verbosity: Verbosity) -> Result<ExitSt
             };
             let release = registry.load(&version)?;
             let text = match format {
-                Format::Json => show_json(&release)?,
-                Format::Text => show_table(&release),
+                Format::Json => show_json(release)?,
+                Format::Text => show_table(release),
             };
             print_stdout(&text)?;
             Ok(ExitStatus::Success)
@@ -445,12 +573,12 @@ fn show_json(release: &crate::registry::Release) -> anyhow::Result<String> {
 }
 
 fn print_stdout(text: &str) -> Result<(), Failure> {
+    write_stdout(text.as_bytes())
+}
+
+fn write_stdout(bytes: &[u8]) -> Result<(), Failure> {
     let mut stdout = io::stdout().lock();
-    finish_write(
-        stdout
-            .write_all(text.as_bytes())
-            .and_then(|()| stdout.flush()),
-    )
+    finish_write(stdout.write_all(bytes).and_then(|()| stdout.flush()))
 }
 
 /// A closed stdout (`otel-bootstrap | head -1`) is a clean end, not an error.

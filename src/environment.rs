@@ -1,10 +1,12 @@
 //! Finding the target Python environment and its site-packages directories.
 //!
 //! Sources are tried in a fixed order (first that applies wins): `--site-packages`,
-//! `--python`, `VIRTUAL_ENV`, `CONDA_PREFIX`, the nearest `.venv`, then `python3` /
-//! `python` on `PATH`. A venv's `pyvenv.cfg` is usually enough to find its
-//! site-packages without starting Python; the interpreter is asked (once, JSON out,
-//! never through a shell) only when the layout does not tell.
+//! `--python`, `VIRTUAL_ENV`, `CONDA_PREFIX`, the nearest `.venv`, the environment this
+//! executable is installed in (`pip install` into a venv; never a uv or pipx *tool*
+//! environment, see [`is_tool_environment`]), then `python3` / `python` on `PATH`. A
+//! venv's `pyvenv.cfg` is usually enough to find its site-packages without starting
+//! Python; the interpreter is asked (once, JSON out, never through a shell) only when the
+//! layout does not tell.
 
 use std::ffi::OsString;
 use std::fmt;
@@ -45,6 +47,9 @@ pub enum Source {
     CondaPrefix,
     /// The nearest `.venv` in the current directory or one of its parents.
     DotVenv,
+    /// The venv (or conda environment) whose `bin/` (`Scripts\` on Windows) holds the
+    /// running `otel-bootstrap`, as after `pip install otel-bootstrap-rs`.
+    InstalledVenv,
     /// `python3` or `python` found on `PATH`.
     PathInterpreter,
 }
@@ -58,6 +63,7 @@ impl Source {
             Source::VirtualEnv => "VIRTUAL_ENV",
             Source::CondaPrefix => "CONDA_PREFIX",
             Source::DotVenv => ".venv",
+            Source::InstalledVenv => "the environment otel-bootstrap is installed in",
             Source::PathInterpreter => "PATH",
         }
     }
@@ -86,11 +92,13 @@ pub struct DiscoveryOptions {
     pub conda_prefix: Option<PathBuf>,
     /// `PATH`, if set.
     pub path: Option<OsString>,
+    /// The running executable (`std::env::current_exe`), for [`Source::InstalledVenv`].
+    pub current_exe: Option<PathBuf>,
 }
 
 impl DiscoveryOptions {
     /// Options from the command-line values plus this process's current directory,
-    /// `VIRTUAL_ENV`, `CONDA_PREFIX` and `PATH` (empty values count as unset).
+    /// `VIRTUAL_ENV`, `CONDA_PREFIX`, `PATH` (empty values count as unset) and executable.
     pub fn from_process(site_packages: Vec<PathBuf>, python: Option<PathBuf>) -> io::Result<Self> {
         let non_empty = |name: &str| std::env::var_os(name).filter(|value| !value.is_empty());
         Ok(Self {
@@ -100,6 +108,9 @@ impl DiscoveryOptions {
             virtual_env: non_empty("VIRTUAL_ENV").map(PathBuf::from),
             conda_prefix: non_empty("CONDA_PREFIX").map(PathBuf::from),
             path: non_empty("PATH"),
+            // Not canonicalized: Linux already resolves symlinks here, and elsewhere a
+            // symlink on PATH (`~/.local/bin/otel-bootstrap`) is not in a venv anyway.
+            current_exe: std::env::current_exe().ok(),
         })
     }
 
@@ -257,10 +268,19 @@ pub fn find(options: &DiscoveryOptions) -> Result<Environment, EnvironmentError>
     if let Some(prefix) = nearest_dot_venv(&options.current_dir) {
         return from_venv(&prefix, Source::DotVenv, None);
     }
-    let on_path = options
-        .path
-        .as_ref()
-        .and_then(|path| find_on_path(path, &["python3", "python"]));
+    if let Some(prefix) = options
+        .current_exe
+        .as_deref()
+        .and_then(installed_environment)
+    {
+        return from_environment_directory(prefix, Source::InstalledVenv);
+    }
+    // `uvx` puts its tool environment's `bin/` first on PATH: look past it.
+    let on_path = options.path.as_ref().and_then(|path| {
+        find_on_path_where(path, &["python3", "python"], |interpreter| {
+            !enclosing_venv(interpreter).is_some_and(is_tool_environment)
+        })
+    });
     if let Some(interpreter) = on_path {
         return from_interpreter(&interpreter, Source::PathInterpreter);
     }
@@ -470,6 +490,43 @@ fn nearest_dot_venv(start: &Path) -> Option<PathBuf> {
         .find(|candidate| candidate.join("pyvenv.cfg").is_file())
 }
 
+/// The environment the executable `exe` is installed in: `<prefix>/bin/<exe>` (or
+/// `<prefix>\Scripts\<exe>`) where `<prefix>` is a venv (`pyvenv.cfg`) or a conda
+/// environment (`conda-meta/`), and not a tool environment.
+fn installed_environment(exe: &Path) -> Option<&Path> {
+    let scripts = exe.parent()?;
+    let is_scripts_dir = scripts.file_name().is_some_and(|name| {
+        name == "bin"
+            || name
+                .to_str()
+                .is_some_and(|name| name.eq_ignore_ascii_case("Scripts"))
+    });
+    let prefix = scripts.parent().filter(|_| is_scripts_dir)?;
+    let is_environment = prefix.join("pyvenv.cfg").is_file() || prefix.join("conda-meta").is_dir();
+    (is_environment && !is_tool_environment(prefix)).then_some(prefix)
+}
+
+/// Whether the venv at `prefix` is a tool environment: one that a tool runner made to run
+/// a command-line tool, not a project's environment. Such an environment holds the tool
+/// and nothing of the user's, so scanning it would be wrong (upstream
+/// `opentelemetry-bootstrap` does, under `uvx` and `pipx`). Detected by the markers the
+/// runners leave, wherever their directories are configured to be:
+///
+/// * `uv-receipt.toml` in the prefix: `uv tool install` (`$UV_TOOL_DIR/<name>`);
+/// * `pipx_metadata.json` in the prefix: `pipx install` and `pipx run`;
+/// * a `CACHEDIR.TAG` in a directory *above* the prefix: the environment lives in a cache,
+///   as `uvx` / `uv tool run` environments do (`$UV_CACHE_DIR/archive-v0/<id>`, the
+///   cache root is tagged) and `pipx run` ones (`$PIPX_HOME/.cache/<id>`). The prefix's
+///   own tag does not count: uv tags every venv it creates.
+pub fn is_tool_environment(prefix: &Path) -> bool {
+    prefix.join("uv-receipt.toml").is_file()
+        || prefix.join("pipx_metadata.json").is_file()
+        || prefix
+            .ancestors()
+            .skip(1)
+            .any(|directory| directory.join("CACHEDIR.TAG").is_file())
+}
+
 /// Whether a venv sees the base interpreter's site-packages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 enum SystemSitePackages {
@@ -657,6 +714,15 @@ fn unique_directories(candidates: impl IntoIterator<Item = PathBuf>) -> Vec<Path
 /// The first executable named one of `names` on `search_path`, trying each name
 /// across the whole path before the next (`python3` anywhere beats `python`).
 fn find_on_path(search_path: &OsString, names: &[&str]) -> Option<PathBuf> {
+    find_on_path_where(search_path, names, |_| true)
+}
+
+/// [`find_on_path`], skipping the executables `accept` rejects.
+fn find_on_path_where(
+    search_path: &OsString,
+    names: &[&str],
+    accept: impl Fn(&Path) -> bool,
+) -> Option<PathBuf> {
     let suffixes: &[&str] = if cfg!(windows) { &["", ".exe"] } else { &[""] };
     names.iter().find_map(|name| {
         std::env::split_paths(search_path)
@@ -666,7 +732,7 @@ fn find_on_path(search_path: &OsString, names: &[&str]) -> Option<PathBuf> {
                     .iter()
                     .map(move |suffix| directory.join(format!("{name}{suffix}")))
             })
-            .find(|candidate| is_executable_file(candidate))
+            .find(|candidate| is_executable_file(candidate) && accept(candidate))
     })
 }
 
@@ -1102,6 +1168,7 @@ mod tests {
         let virtual_env = make_venv(&root.join("virtual-env"), VENV_CFG, &layout);
         let conda_prefix = make_conda(&root.join("conda"), &layout);
         let dot_venv = make_venv(&root.join(".venv"), VENV_CFG, &layout);
+        let installed_venv = make_venv(&root.join("installed"), VENV_CFG, &layout);
         let path_prefix = root.join("path-python");
         let path_site_packages = path_prefix.join("lib/python3.11/site-packages");
         fs::create_dir_all(&path_site_packages).unwrap();
@@ -1118,6 +1185,7 @@ mod tests {
             virtual_env: Some(virtual_env.clone()),
             conda_prefix: Some(conda_prefix.clone()),
             path: Some(root.join("bin").into_os_string()),
+            current_exe: Some(installed_venv.join("bin/otel-bootstrap")),
         };
         let environment = find(&options).unwrap();
         assert_eq!(environment.source, Source::SitePackagesFlag);
@@ -1128,6 +1196,7 @@ mod tests {
             (Source::VirtualEnv, virtual_env),
             (Source::CondaPrefix, conda_prefix),
             (Source::DotVenv, dot_venv.clone()),
+            (Source::InstalledVenv, installed_venv),
         ];
         for (source, prefix) in expectations {
             let environment = find(&options).unwrap();
@@ -1139,7 +1208,8 @@ mod tests {
                 Source::PythonFlag => options.python = None,
                 Source::VirtualEnv => options.virtual_env = None,
                 Source::CondaPrefix => options.conda_prefix = None,
-                _ => fs::remove_file(dot_venv.join("pyvenv.cfg")).unwrap(),
+                Source::DotVenv => fs::remove_file(dot_venv.join("pyvenv.cfg")).unwrap(),
+                _ => options.current_exe = None,
             }
         }
         let environment = find(&options).unwrap();
@@ -1148,6 +1218,176 @@ mod tests {
         assert_eq!(environment.interpreter, Some(root.join("bin/python3")));
         assert_eq!(environment.python_version.as_deref(), Some("3.11"));
         assert_eq!(environment.site_packages, [path_site_packages]);
+    }
+
+    /// An executable at `<prefix>/bin/otel-bootstrap` of a fresh venv; returns its path.
+    fn installed_in(prefix: &Path) -> PathBuf {
+        make_venv(prefix, VENV_CFG, &["lib/python3.11/site-packages"]);
+        let exe = prefix.join("bin").join("otel-bootstrap");
+        fs::create_dir_all(prefix.join("bin")).unwrap();
+        fs::write(&exe, "").unwrap();
+        exe
+    }
+
+    #[test]
+    fn the_venv_holding_the_executable_is_scanned() {
+        let temp = tempfile::tempdir().unwrap();
+        let project = temp.path().join("project");
+        fs::create_dir_all(&project).unwrap();
+        let empty_path = std::env::join_paths([temp.path().join("nothing")]).unwrap();
+        for (prefix, scripts) in [("venv", "bin"), ("win-venv", "Scripts")] {
+            let prefix = temp.path().join(prefix);
+            installed_in(&prefix);
+            let options = DiscoveryOptions {
+                current_exe: Some(prefix.join(scripts).join("otel-bootstrap")),
+                path: Some(empty_path.clone()),
+                ..options(&project)
+            };
+            let environment = find(&options).unwrap();
+            assert_eq!(environment.source, Source::InstalledVenv);
+            assert_eq!(environment.prefix.as_deref(), Some(prefix.as_path()));
+            assert_eq!(
+                environment.site_packages,
+                [prefix.join("lib/python3.11/site-packages")]
+            );
+        }
+
+        // A conda environment counts too; a `bin/` that is not in an environment does not,
+        // nor does an executable outside `bin/` (`target/debug/otel-bootstrap`).
+        let conda = make_conda(
+            &temp.path().join("conda"),
+            &["lib/python3.11/site-packages"],
+        );
+        let in_conda = DiscoveryOptions {
+            current_exe: Some(conda.join("bin/otel-bootstrap")),
+            ..options(&project)
+        };
+        assert_eq!(find(&in_conda).unwrap().source, Source::InstalledVenv);
+        let misplaced = installed_in(&temp.path().join("misplaced"));
+        let outside = misplaced
+            .parent()
+            .unwrap()
+            .parent()
+            .unwrap()
+            .join("otel-bootstrap");
+        for exe in [temp.path().join("bin/otel-bootstrap"), outside] {
+            let options = DiscoveryOptions {
+                current_exe: Some(exe),
+                path: Some(empty_path.clone()),
+                ..options(&project)
+            };
+            assert!(
+                matches!(error_of(&options), EnvironmentError::NoEnvironment { .. }),
+                "{options:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn tool_environments_are_never_scanned() {
+        let temp = tempfile::tempdir().unwrap();
+        let root = temp.path();
+        let project = root.join("project");
+        fs::create_dir_all(&project).unwrap();
+
+        // `uv tool install`: a receipt in the prefix.
+        let uv_tool = installed_in(&root.join("uv-tools/otel-bootstrap-rs"));
+        fs::write(
+            root.join("uv-tools/otel-bootstrap-rs/uv-receipt.toml"),
+            "[tool]\n",
+        )
+        .unwrap();
+        // `pipx install` / `pipx run`: pipx's metadata in the prefix.
+        let pipx = installed_in(&root.join("pipx/venvs/otel-bootstrap-rs"));
+        fs::write(
+            root.join("pipx/venvs/otel-bootstrap-rs/pipx_metadata.json"),
+            "{}",
+        )
+        .unwrap();
+        // `uvx`: an environment inside uv's (tagged) cache.
+        fs::create_dir_all(root.join("uv-cache")).unwrap();
+        fs::write(
+            root.join("uv-cache/CACHEDIR.TAG"),
+            "Signature: 8a477f597d28d172789f06886806bc55",
+        )
+        .unwrap();
+        let uvx = installed_in(&root.join("uv-cache/archive-v0/abc123"));
+
+        // uv tags every venv it creates: a tag in the prefix itself is not a cache.
+        let uv_venv = installed_in(&root.join("uv-venv"));
+        fs::write(
+            root.join("uv-venv/CACHEDIR.TAG"),
+            "Signature: 8a477f597d28d172789f06886806bc55",
+        )
+        .unwrap();
+
+        let empty_path = std::env::join_paths([root.join("nothing")]).unwrap();
+        for exe in [&uv_tool, &pipx, &uvx] {
+            let prefix = exe.parent().unwrap().parent().unwrap();
+            assert!(is_tool_environment(prefix), "{}", prefix.display());
+            // Alone, nothing is found: the tool environment is not a fallback.
+            let alone = DiscoveryOptions {
+                current_exe: Some(exe.clone()),
+                path: Some(empty_path.clone()),
+                ..options(&project)
+            };
+            assert!(
+                matches!(error_of(&alone), EnvironmentError::NoEnvironment { .. }),
+                "{}",
+                exe.display()
+            );
+            // In a project, its `.venv` is scanned (it comes first anyway).
+            let dot_venv = make_venv(
+                &project.join(".venv"),
+                VENV_CFG,
+                &["lib/python3.11/site-packages"],
+            );
+            let in_project = DiscoveryOptions {
+                current_exe: Some(exe.clone()),
+                ..options(&project)
+            };
+            let found = find(&in_project).unwrap();
+            assert_eq!(
+                (found.source, found.prefix),
+                (Source::DotVenv, Some(dot_venv.clone()))
+            );
+            fs::remove_dir_all(&dot_venv).unwrap();
+        }
+        assert!(!is_tool_environment(&root.join("uv-venv")));
+        let options = DiscoveryOptions {
+            current_exe: Some(uv_venv),
+            ..options(&project)
+        };
+        assert_eq!(find(&options).unwrap().source, Source::InstalledVenv);
+    }
+
+    /// `uvx` puts the tool environment's `bin/` first on PATH; its `python3` is skipped.
+    #[cfg(unix)]
+    #[test]
+    fn path_interpreters_in_tool_environments_are_skipped() {
+        let temp = tempfile::tempdir().unwrap();
+        let root = temp.path();
+        let tool = installed_in(&root.join("tools/otel-bootstrap-rs"));
+        let tool_bin = tool.parent().unwrap().to_owned();
+        fs::write(root.join("tools/otel-bootstrap-rs/uv-receipt.toml"), "").unwrap();
+        make_script(&tool_bin.join("python3"), "exit 1");
+        let system_prefix = root.join("system");
+        let system_site_packages = system_prefix.join("lib/python3.11/site-packages");
+        fs::create_dir_all(&system_site_packages).unwrap();
+        let system_python = make_fake_python(
+            &root.join("usr-bin/python3"),
+            &system_prefix,
+            &[&system_site_packages],
+        );
+        let options = DiscoveryOptions {
+            current_exe: Some(tool),
+            path: Some(std::env::join_paths([tool_bin, root.join("usr-bin")]).unwrap()),
+            ..options(root)
+        };
+        let environment = find(&options).unwrap();
+        assert_eq!(environment.source, Source::PathInterpreter);
+        assert_eq!(environment.interpreter, Some(system_python));
+        assert_eq!(environment.site_packages, [system_site_packages]);
     }
 
     #[cfg(unix)]

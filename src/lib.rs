@@ -5,11 +5,17 @@
 //! its site-packages, [`registry`] knows every release's instrumentations, [`plan`] decides
 //! (pure), and [`output`] prints. [`commands`] wires them to the command line ([`cli`]).
 
+pub mod check;
 pub mod cli;
 pub mod commands;
+pub mod completions;
 pub mod diagnostics;
 pub mod environment;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod index;
+pub mod install;
+pub mod lockfile;
 pub mod output;
 pub mod plan;
 pub mod registry;

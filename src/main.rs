@@ -3,12 +3,21 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
-use otel_bootstrap::cli::Cli;
-use otel_bootstrap::commands::{run, ExitStatus};
+use clap::{CommandFactory as _, FromArgMatches as _};
+use otel_bootstrap::cli::{color_from_args, Cli};
+use otel_bootstrap::commands::{eprint_labelled, run, set_color, ExitStatus, Label};
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    // `--color` must be known before parsing: clap renders help and usage errors itself.
+    let color = color_from_args(std::env::args_os());
+    set_color(color);
+    let mut command = Cli::command().color(color);
+    let parsed = command
+        .try_get_matches_from_mut(std::env::args_os())
+        .and_then(|matches| {
+            Cli::from_arg_matches(&matches).map_err(|error| error.format(&mut command))
+        });
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(error) => {
             // `--help` goes to stdout with exit 0; usage errors to stderr with exit 2.
@@ -20,12 +29,12 @@ fn main() -> ExitCode {
         Ok(ExitStatus::Success) => ExitCode::SUCCESS,
         Ok(ExitStatus::ProblemFound) => ExitCode::from(1),
         Err(failure) => {
-            eprintln!("error: {}", failure.error);
+            eprint_labelled(Label::Error, &failure.error);
             for cause in failure.error.chain().skip(1) {
                 eprintln!("  Caused by: {cause}");
             }
             if let Some(hint) = failure.hint {
-                eprintln!("hint: {hint}");
+                eprint_labelled(Label::Hint, hint);
             }
             ExitCode::from(2)
         }

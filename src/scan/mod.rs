@@ -190,6 +190,23 @@ fn scan_directory(
     }
 }
 
+/// The entry-name filter of `scan_directory` applied to one name, for the fuzz targets
+/// (`crate::fuzzing`): the kind and stem, and every name candidate tried, in order.
+#[doc(hidden)]
+pub fn fuzz_folder_name(file_name: &[u8]) -> Option<(String, Vec<String>)> {
+    if !folder::may_hold_metadata(file_name) {
+        return None;
+    }
+    let file_name = String::from_utf8_lossy(file_name);
+    let (kind, stem) = classify(&file_name)?;
+    let mut tried = Vec::new();
+    folder::any_name_candidate(stem, &mut String::new(), |candidate| {
+        tried.push(candidate.to_owned());
+        false
+    });
+    Some((format!("{kind:?} {stem}"), tried))
+}
+
 fn read_distribution(
     path: &Path,
     file_name: &str,

@@ -1,0 +1,563 @@
+//! `--check`: compares the plan with what is installed (or locked), like a linter.
+//!
+//! Three problems: a recommended instrumentation is *missing*; it is installed at a
+//! version outside the recommended requirement (*wrong version*); or an instrumentation
+//! the registry lists for libraries is installed while the plan does not recommend it
+//! because its libraries are absent or out of range (*stale*). Instrumentations excluded
+//! with `--exclude` are ignored, and so are opt-in ones that were not asked for.
+//!
+//! The comparison ([`check`]) is pure. Text output: one line per problem on stdout (the
+//! data), a summary and the commands that fix them on stderr. JSON output: one document
+//! on stdout. The exit status is 1 when there is a problem.
+
+use std::io::{self, Write};
+use std::path::Path;
+
+use serde::Serialize;
+
+use crate::diagnostics::Warning;
+use crate::plan::{Plan, Reason, SkipReason};
+use crate::registry::{Kind, Release};
+use crate::requirement::{normalize, PlainRequirement};
+use crate::scan::Installed;
+
+/// What was compared with the plan, for wording.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Subject {
+    /// A scanned environment: packages are "installed".
+    Environment,
+    /// Lock or requirements files: packages are "locked".
+    Lockfile,
+}
+
+impl Subject {
+    fn verb(self) -> &'static str {
+        match self {
+            Self::Environment => "installed",
+            Self::Lockfile => "locked",
+        }
+    }
+}
+
+/// The kind of problem.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ProblemKind {
+    Missing,
+    WrongVersion,
+    Stale,
+}
+
+impl ProblemKind {
+    fn label(self) -> &'static str {
+        match self {
+            Self::Missing => "missing",
+            Self::WrongVersion => "wrong-version",
+            Self::Stale => "stale",
+        }
+    }
+}
+
+/// One problem.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Problem {
+    pub kind: ProblemKind,
+    /// The instrumentation's project name.
+    pub name: String,
+    /// The requirement the plan wants (absent for stale ones).
+    pub requirement: Option<String>,
+    /// The version installed or locked (absent for missing ones).
+    pub installed: Option<String>,
+    /// Where it is installed or locked.
+    pub location: Option<String>,
+    /// Why, in words.
+    pub reason: String,
+}
+
+/// The outcome of a check.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CheckReport {
+    pub release: String,
+    /// How many recommendations were checked.
+    pub checked: usize,
+    /// Missing first, then wrong versions, then stale ones; each in plan (upstream) order.
+    pub problems: Vec<Problem>,
+}
+
+impl CheckReport {
+    pub fn passed(&self) -> bool {
+        self.problems.is_empty()
+    }
+
+    /// The requirements to install: the missing and wrong-version ones.
+    pub fn to_install(&self) -> Vec<&str> {
+        self.problems
+            .iter()
+            .filter_map(|problem| problem.requirement.as_deref())
+            .collect()
+    }
+
+    /// The project names to remove: the stale ones.
+    pub fn to_remove(&self) -> Vec<&str> {
+        self.problems
+            .iter()
+            .filter(|problem| problem.kind == ProblemKind::Stale)
+            .map(|problem| problem.name.as_str())
+            .collect()
+    }
+}
+
+/// Compares `plan` (made from `release`) with `installed`. Instrumentations named in
+/// `exclude` (as `--exclude` takes them) are never stale.
+pub fn check(
+    plan: &Plan,
+    release: &Release,
+    installed: &Installed,
+    exclude: &[String],
+    subject: Subject,
+) -> CheckReport {
+    let verb = subject.verb();
+    let mut problems = Vec::new();
+    for recommendation in &plan.recommendations {
+        let why = recommendation_reason(&recommendation.reason, verb);
+        let Some(requirement) = PlainRequirement::parse(&recommendation.requirement).ok() else {
+            continue;
+        };
+        match installed.get(&requirement.name) {
+            None => problems.push(Problem {
+                kind: ProblemKind::Missing,
+                name: recommendation.name.clone(),
+                requirement: Some(recommendation.requirement.clone()),
+                installed: None,
+                location: None,
+                reason: why,
+            }),
+            Some(distribution) => {
+                let in_range = distribution
+                    .version
+                    .as_ref()
+                    .is_some_and(|version| requirement.contains(version));
+                if !in_range {
+                    problems.push(Problem {
+                        kind: ProblemKind::WrongVersion,
+                        name: recommendation.name.clone(),
+                        requirement: Some(recommendation.requirement.clone()),
+                        installed: Some(distribution.raw_version.clone()),
+                        location: Some(distribution.path.display().to_string()),
+                        reason: format!(
+                            "{} {} is {verb}, the plan wants `{}`",
+                            recommendation.name,
+                            distribution.raw_version,
+                            recommendation.requirement
+                        ),
+                    });
+                }
+            }
+        }
+    }
+    for instrumentation in &release.instrumentations {
+        if instrumentation.kind != Kind::Library {
+            continue;
+        }
+        let name = instrumentation.name.to_string();
+        let recommended = plan
+            .recommendations
+            .iter()
+            .any(|recommendation| recommendation.name == name);
+        let skipped = plan.skipped.iter().find(|skipped| skipped.name == name);
+        let excluded = exclude.iter().any(|excluded| {
+            let excluded = normalize(excluded);
+            excluded == name || excluded == normalize(instrumentation.short_name())
+        });
+        if recommended || excluded {
+            continue;
+        }
+        let Some(distribution) = installed.get(&instrumentation.name) else {
+            continue;
+        };
+        let reasons: Vec<String> = skipped
+            .map(|skipped| {
+                skipped
+                    .reasons
+                    .iter()
+                    .filter_map(|reason| skip_reason(reason, verb))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let reason = if reasons.is_empty() {
+            let libraries: Vec<String> = instrumentation
+                .instruments
+                .iter()
+                .chain(&instrumentation.instruments_any)
+                .map(|requirement| requirement.name.to_string())
+                .collect();
+            format!(
+                "{} is {verb}, but none of its libraries ({}) is",
+                name,
+                libraries.join(", ")
+            )
+        } else {
+            format!("{name} is {verb}, but {}", reasons.join("; "))
+        };
+        problems.push(Problem {
+            kind: ProblemKind::Stale,
+            name,
+            requirement: None,
+            installed: Some(distribution.raw_version.clone()),
+            location: Some(distribution.path.display().to_string()),
+            reason,
+        });
+    }
+    // Stable: by kind, then in the order found (plan order, then registry order).
+    problems.sort_by_key(|problem| problem.kind);
+    CheckReport {
+        release: plan.release.clone(),
+        checked: plan.recommendations.len(),
+        problems,
+    }
+}
+
+fn recommendation_reason(reason: &Reason, verb: &str) -> String {
+    match reason {
+        Reason::Default => "a default instrumentation".to_owned(),
+        Reason::Libraries { satisfied_by } | Reason::Included { satisfied_by } => {
+            if satisfied_by.is_empty() {
+                return "asked for with --include".to_owned();
+            }
+            let found: Vec<String> = satisfied_by
+                .iter()
+                .map(|library| format!("{} {}", library.name, library.version))
+                .collect();
+            let noun = if found.len() == 1 { "is" } else { "are" };
+            format!("{} {noun} {verb}", found.join(", "))
+        }
+    }
+}
+
+fn skip_reason(reason: &SkipReason, verb: &str) -> Option<String> {
+    match reason {
+        SkipReason::OutOfRange {
+            library,
+            installed,
+            requirement,
+        } => Some(format!("{library} {installed} is outside `{requirement}`")),
+        SkipReason::InvalidVersion { library, installed } => {
+            Some(format!("{library} {installed} is not a PEP 440 version"))
+        }
+        SkipReason::MissingLibrary {
+            library,
+            requirement,
+        } => Some(format!(
+            "it also needs {library} (`{requirement}`), which is not {verb}"
+        )),
+        SkipReason::Excluded | SkipReason::OptIn | SkipReason::NeverPublished => None,
+    }
+}
+
+/// Which tool the fix commands use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Installer {
+    /// A uv project (`pyproject.toml` and `uv.lock`): `uv add` / `uv remove`.
+    Uv,
+    /// `pip install` / `pip uninstall`.
+    Pip,
+}
+
+impl Installer {
+    /// `Uv` when `directory` or a parent holds both `pyproject.toml` and `uv.lock`.
+    pub fn detect(directory: &Path) -> Self {
+        let in_uv_project = directory.ancestors().any(|folder| {
+            folder.join("pyproject.toml").is_file() && folder.join("uv.lock").is_file()
+        });
+        if in_uv_project {
+            Self::Uv
+        } else {
+            Self::Pip
+        }
+    }
+
+    /// The command installing `requirements`, or `None` when there are none.
+    pub fn install_command(self, requirements: &[&str]) -> Option<String> {
+        let program = match self {
+            Self::Uv => "uv add",
+            Self::Pip => "pip install",
+        };
+        command(program, requirements)
+    }
+
+    /// The command removing `names`, or `None` when there are none.
+    pub fn remove_command(self, names: &[&str]) -> Option<String> {
+        let program = match self {
+            Self::Uv => "uv remove",
+            Self::Pip => "pip uninstall",
+        };
+        command(program, names)
+    }
+}
+
+fn command(program: &str, arguments: &[&str]) -> Option<String> {
+    if arguments.is_empty() {
+        return None;
+    }
+    let quoted: Vec<String> = arguments
+        .iter()
+        .map(|argument| shell_quote(argument))
+        .collect();
+    Some(format!("{program} {}", quoted.join(" ")))
+}
+
+/// Quotes `argument` for a POSIX shell when it has characters the shell would interpret.
+fn shell_quote(argument: &str) -> String {
+    let plain = !argument.is_empty()
+        && argument.chars().all(|character| {
+            character.is_ascii_alphanumeric()
+                || matches!(
+                    character,
+                    '-' | '_' | '.' | '=' | '+' | ',' | ':' | '/' | '@'
+                )
+        });
+    if plain {
+        argument.to_owned()
+    } else {
+        format!("'{}'", argument.replace('\'', r"'\''"))
+    }
+}
+
+/// The problem lines for stdout (text mode).
+pub fn problem_lines(report: &CheckReport) -> String {
+    let mut text = String::new();
+    for problem in &report.problems {
+        let line = match (&problem.kind, &problem.requirement) {
+            (ProblemKind::Missing, Some(requirement)) => {
+                format!(
+                    "{}: {requirement} ({})",
+                    problem.kind.label(),
+                    problem.reason
+                )
+            }
+            _ => format!("{}: {}", problem.kind.label(), problem.reason),
+        };
+        text.push_str(&line);
+        text.push('\n');
+    }
+    text
+}
+
+/// The summary and fix commands for stderr (text mode).
+pub fn summary(report: &CheckReport, installer: Installer, subject: Subject) -> String {
+    if report.passed() {
+        return format!(
+            "check passed: the {} recommended instrumentation(s) of release {} are {} at the recommended versions\n",
+            report.checked,
+            report.release,
+            subject.verb()
+        );
+    }
+    let count = |kind| {
+        report
+            .problems
+            .iter()
+            .filter(|problem| problem.kind == kind)
+            .count()
+    };
+    let mut text = format!(
+        "check failed: {} missing, {} at a wrong version, {} stale (release {})\n",
+        count(ProblemKind::Missing),
+        count(ProblemKind::WrongVersion),
+        count(ProblemKind::Stale),
+        report.release
+    );
+    if let Some(install) = installer.install_command(&report.to_install()) {
+        text.push_str(&format!("fix: {install}\n"));
+    }
+    if let Some(remove) = installer.remove_command(&report.to_remove()) {
+        text.push_str(&format!("fix: {remove}\n"));
+    }
+    text
+}
+
+/// The `--format json` document.
+#[derive(Debug, Serialize)]
+pub struct CheckDocument<'a> {
+    pub version: u32,
+    pub tool: &'static str,
+    pub subject: Subject,
+    pub passed: bool,
+    #[serde(flatten)]
+    pub report: &'a CheckReport,
+    /// The commands that fix the problems, in order.
+    pub fix: Vec<String>,
+    pub warnings: &'a [Warning],
+}
+
+/// Writes the check's output and says whether it passed.
+pub fn write(
+    report: &CheckReport,
+    installer: Installer,
+    subject: Subject,
+    format: crate::output::Format,
+    warnings: &[Warning],
+    show_summary: bool,
+) -> io::Result<bool> {
+    let mut stdout = io::stdout().lock();
+    match format {
+        crate::output::Format::Text => {
+            stdout.write_all(problem_lines(report).as_bytes())?;
+            stdout.flush()?;
+            if show_summary {
+                eprint!("{}", summary(report, installer, subject));
+            }
+        }
+        crate::output::Format::Json => {
+            let fix = installer
+                .install_command(&report.to_install())
+                .into_iter()
+                .chain(installer.remove_command(&report.to_remove()))
+                .collect();
+            let document = CheckDocument {
+                version: crate::output::JSON_VERSION,
+                tool: concat!("otel-bootstrap ", env!("CARGO_PKG_VERSION")),
+                subject,
+                passed: report.passed(),
+                report,
+                fix,
+                warnings,
+            };
+            serde_json::to_writer_pretty(&mut stdout, &document)?;
+            writeln!(stdout)?;
+            stdout.flush()?;
+        }
+    }
+    Ok(report.passed())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::{plan, PlanOptions};
+    use crate::registry::Registry;
+    use crate::scan::InstalledDistribution;
+    use pep508_rs::PackageName;
+
+    fn registry() -> Registry {
+        let entry = |name: &str, kind: &str, instruments: &str| {
+            format!(
+                r#"{{"name": "opentelemetry-instrumentation-{name}", "requirement": "opentelemetry-instrumentation-{name}==1.0b0", "kind": "{kind}", "published": true, "instruments": [{instruments}], "instruments_any": []}}"#
+            )
+        };
+        let entries = [
+            entry("asyncio", "default", ""),
+            entry("flask", "library", r#""flask>=1.0""#),
+            entry("redis", "library", r#""redis>=2.6""#),
+            entry("sqlalchemy", "library", r#""sqlalchemy<2.1.0,>=1.0.0""#),
+            entry("aws-lambda", "opt-in", ""),
+        ];
+        let text = format!(
+            r#"{{"schema": 1, "release": "1.0b0", "core": [{{"name": "opentelemetry-instrumentation", "version": "1.0b0", "published": true}}], "instrumentations": [{}]}}"#,
+            entries.join(",")
+        );
+        Registry::from_texts(&[("1.0b0.json", &text)]).unwrap()
+    }
+
+    fn installed(distributions: &[(&str, &str)]) -> Installed {
+        Installed::from_distributions(distributions.iter().map(|(name, version)| {
+            InstalledDistribution {
+                name: PackageName::new((*name).to_owned()).unwrap(),
+                raw_version: (*version).to_owned(),
+                version: crate::requirement::parse_version(version),
+                path: format!("/site/{name}-{version}.dist-info").into(),
+            }
+        }))
+    }
+
+    fn run_check(distributions: &[(&str, &str)], exclude: &[&str]) -> CheckReport {
+        let registry = registry();
+        let installed = installed(distributions);
+        let options = PlanOptions {
+            exclude: exclude.iter().map(|name| (*name).to_owned()).collect(),
+            ..PlanOptions::default()
+        };
+        let planned = plan(&registry, &installed, &options).unwrap();
+        let release = registry.load(&"1.0b0".parse().unwrap()).unwrap();
+        check(
+            &planned,
+            release,
+            &installed,
+            &options.exclude,
+            Subject::Environment,
+        )
+    }
+
+    #[test]
+    fn passes_when_everything_is_in_place() {
+        let report = run_check(
+            &[
+                ("flask", "3.0.0"),
+                ("opentelemetry-instrumentation-asyncio", "1.0b0"),
+                ("opentelemetry-instrumentation-flask", "1.0b0"),
+                ("opentelemetry-instrumentation-aws-lambda", "1.0b0"),
+            ],
+            &[],
+        );
+        assert!(report.passed(), "{report:?}");
+        assert_eq!(report.checked, 2);
+    }
+
+    #[test]
+    fn finds_missing_wrong_and_stale() {
+        let report = run_check(
+            &[
+                ("flask", "3.0.0"),
+                ("sqlalchemy", "2.1.0"),
+                ("opentelemetry-instrumentation-asyncio", "0.9b0"),
+                ("opentelemetry-instrumentation-redis", "1.0b0"),
+                ("opentelemetry-instrumentation-sqlalchemy", "1.0b0"),
+            ],
+            &[],
+        );
+        assert_eq!(
+            problem_lines(&report),
+            "\
+missing: opentelemetry-instrumentation-flask==1.0b0 (flask 3.0.0 is installed)
+wrong-version: opentelemetry-instrumentation-asyncio 0.9b0 is installed, the plan wants `opentelemetry-instrumentation-asyncio==1.0b0`
+stale: opentelemetry-instrumentation-redis is installed, but none of its libraries (redis) is
+stale: opentelemetry-instrumentation-sqlalchemy is installed, but sqlalchemy 2.1.0 is outside `sqlalchemy<2.1.0,>=1.0.0`
+"
+        );
+        assert_eq!(
+            summary(&report, Installer::Uv, Subject::Environment),
+            "\
+check failed: 1 missing, 1 at a wrong version, 2 stale (release 1.0b0)
+fix: uv add opentelemetry-instrumentation-flask==1.0b0 opentelemetry-instrumentation-asyncio==1.0b0
+fix: uv remove opentelemetry-instrumentation-redis opentelemetry-instrumentation-sqlalchemy
+"
+        );
+    }
+
+    #[test]
+    fn excluded_instrumentations_are_ignored() {
+        let report = run_check(
+            &[
+                ("flask", "3.0.0"),
+                ("opentelemetry-instrumentation-asyncio", "1.0b0"),
+                ("opentelemetry-instrumentation-flask", "1.0b0"),
+            ],
+            &["flask"],
+        );
+        assert!(report.passed(), "{report:?}");
+    }
+
+    #[test]
+    fn commands_quote_what_a_shell_would_read() {
+        assert_eq!(
+            Installer::Pip
+                .install_command(&["a==1", "b>=2.0b0"])
+                .unwrap(),
+            "pip install a==1 'b>=2.0b0'"
+        );
+        assert_eq!(Installer::Pip.remove_command(&[]), None);
+        assert_eq!(shell_quote("it's"), r"'it'\''s'");
+    }
+}

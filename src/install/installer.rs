@@ -1,0 +1,575 @@
+//! Choosing the installer and building its command line.
+//!
+//! The choice ([`select`]) is a pure function of what was found: the `--installer` flag,
+//! the target environment, whether it has pip, where uv is, and the uv project around the
+//! current directory. The command ([`InstallCommand`]) is an argument vector run with
+//! [`std::process::Command`], never through a shell: every value is passed as
+//! `--option=value` and the requirements follow `--`, so nothing that starts with `-` can
+//! become an option.
+
+use std::ffi::{OsStr, OsString};
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use crate::cli::InstallerChoice;
+
+use super::redact::{quote, redact};
+
+/// How the requirements are installed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Installer {
+    /// `uv pip install --python <interpreter>`.
+    Uv,
+    /// `<interpreter> -m pip install -U --upgrade-strategy only-if-needed`.
+    Pip,
+    /// `uv add --project <root>`: recorded in `pyproject.toml` and `uv.lock`.
+    UvAdd { project: PathBuf },
+}
+
+impl Installer {
+    /// How the installer is named in messages (`uv pip install`).
+    pub fn label(&self) -> &'static str {
+        match self {
+            Self::Uv => "uv pip install",
+            Self::Pip => "pip install",
+            Self::UvAdd { .. } => "uv add",
+        }
+    }
+
+    /// Whether the program that runs is uv.
+    pub fn is_uv(&self) -> bool {
+        matches!(self, Self::Uv | Self::UvAdd { .. })
+    }
+}
+
+/// A uv project: a `pyproject.toml` with a `uv.lock` beside it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UvProject {
+    /// The directory holding `pyproject.toml` and `uv.lock`.
+    pub root: PathBuf,
+    /// The project's environment: `$UV_PROJECT_ENVIRONMENT` (relative to `root`) or
+    /// `<root>/.venv`.
+    pub environment: PathBuf,
+}
+
+/// The nearest uv project from `start` upward. `project_environment` is the value of
+/// `UV_PROJECT_ENVIRONMENT`, if set.
+pub fn find_uv_project(start: &Path, project_environment: Option<&OsStr>) -> Option<UvProject> {
+    let root = start
+        .ancestors()
+        .find(|directory| {
+            directory.join("pyproject.toml").is_file() && directory.join("uv.lock").is_file()
+        })?
+        .to_path_buf();
+    let environment = match project_environment.filter(|value| !value.is_empty()) {
+        Some(value) => root.join(value),
+        None => root.join(".venv"),
+    };
+    Some(UvProject { root, environment })
+}
+
+/// What the choice depends on.
+#[derive(Debug, Clone)]
+pub struct SelectionInputs<'a> {
+    pub choice: InstallerChoice,
+    /// `--no-project`.
+    pub no_project: bool,
+    /// The target environment's prefix (a venv or conda directory), if any.
+    pub prefix: Option<&'a Path>,
+    /// Whether `pyvenv.cfg` says uv created the environment.
+    pub created_by_uv: bool,
+    /// Whether pip is installed in the environment.
+    pub has_pip: bool,
+    /// The uv executable, when found.
+    pub uv: Option<&'a Path>,
+    /// The uv project around the current directory, if any.
+    pub project: Option<&'a UvProject>,
+}
+
+/// The installer chosen, with why (for `-v`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Selection {
+    pub installer: Installer,
+    pub reason: String,
+}
+
+/// The installer that is needed is not there.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SelectionError {
+    #[error("uv is needed ({why}), but it is not on PATH")]
+    UvMissing { why: String },
+    #[error("pip is not installed in the environment{}", prefix_text(.prefix))]
+    PipMissing { prefix: Option<PathBuf> },
+}
+
+fn prefix_text(prefix: &Option<PathBuf>) -> String {
+    prefix
+        .as_ref()
+        .map(|prefix| format!(" `{}`", prefix.display()))
+        .unwrap_or_default()
+}
+
+impl SelectionError {
+    /// What to do about it.
+    pub fn hint(&self) -> String {
+        match self {
+            Self::UvMissing { .. } => "install uv (`pipx install uv`, `python3 -m pip install --user uv`, or see https://docs.astral.sh/uv/getting-started/installation/), or use `--installer pip` in an environment that has pip".to_owned(),
+            Self::PipMissing { .. } => "use `--installer uv` (or leave `--installer auto`), or add pip to the environment with `python -m ensurepip`".to_owned(),
+        }
+    }
+}
+
+/// Chooses the installer (see the module documentation of [`super`] for the rules).
+pub fn select(inputs: &SelectionInputs<'_>) -> Result<Selection, SelectionError> {
+    let project = inputs
+        .project
+        .filter(|project| is_project_environment(project, inputs.prefix));
+    let uv = |installer: Installer, reason: String| -> Result<Selection, SelectionError> {
+        if inputs.uv.is_some() {
+            Ok(Selection { installer, reason })
+        } else {
+            Err(SelectionError::UvMissing { why: reason })
+        }
+    };
+    let uv_pip_or_add = |reason: &str| -> Result<Selection, SelectionError> {
+        match project {
+            Some(project) if !inputs.no_project => uv(
+                Installer::UvAdd {
+                    project: project.root.clone(),
+                },
+                format!(
+                    "the environment is the one of the uv project `{}`; `uv add` records the packages so that `uv sync` keeps them",
+                    project.root.display()
+                ),
+            ),
+            _ => uv(Installer::Uv, reason.to_owned()),
+        }
+    };
+    match inputs.choice {
+        InstallerChoice::Uv => uv_pip_or_add("`--installer uv`"),
+        InstallerChoice::Pip => {
+            if inputs.has_pip {
+                Ok(Selection {
+                    installer: Installer::Pip,
+                    reason: "`--installer pip`".to_owned(),
+                })
+            } else {
+                Err(SelectionError::PipMissing {
+                    prefix: inputs.prefix.map(Path::to_path_buf),
+                })
+            }
+        }
+        InstallerChoice::Auto => {
+            if project.is_some() && !inputs.no_project {
+                return uv_pip_or_add("");
+            }
+            if inputs.created_by_uv {
+                return uv(
+                    Installer::Uv,
+                    "the environment was created by uv".to_owned(),
+                );
+            }
+            if !inputs.has_pip {
+                return uv(Installer::Uv, "the environment has no pip".to_owned());
+            }
+            if inputs.uv.is_some() {
+                return Ok(Selection {
+                    installer: Installer::Uv,
+                    reason: "uv is on PATH".to_owned(),
+                });
+            }
+            Ok(Selection {
+                installer: Installer::Pip,
+                reason: "uv is not on PATH".to_owned(),
+            })
+        }
+    }
+}
+
+/// Whether `prefix` is the project's environment (compared canonically).
+fn is_project_environment(project: &UvProject, prefix: Option<&Path>) -> bool {
+    let Some(prefix) = prefix else {
+        return false;
+    };
+    match (
+        std::fs::canonicalize(prefix),
+        std::fs::canonicalize(&project.environment),
+    ) {
+        (Ok(left), Ok(right)) => left == right,
+        _ => false,
+    }
+}
+
+/// Index settings, from the flags and from the other installer's variables.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IndexSettings {
+    pub index_url: Option<String>,
+    pub extra_index_urls: Vec<String>,
+    pub find_links: Vec<String>,
+    pub no_index: bool,
+}
+
+impl IndexSettings {
+    /// The flags, completed from the variables of the installer that does *not* run
+    /// (`PIP_INDEX_URL` for uv, `UV_INDEX_URL` for pip) when neither the flag nor the
+    /// running installer's own variable is set: the installer that runs reads its own
+    /// variables itself, and a user of either keeps their index whichever runs.
+    pub fn resolve(
+        flags: IndexSettings,
+        installer: &Installer,
+        variable: impl Fn(&str) -> Option<String>,
+    ) -> Self {
+        let set = |name: &str| variable(name).filter(|value| !value.trim().is_empty());
+        let any_set = |names: &[&str]| names.iter().any(|name| set(name).is_some());
+        let words = |value: String, separators: &[char]| -> Vec<String> {
+            value
+                .split(|character: char| {
+                    character.is_whitespace() || separators.contains(&character)
+                })
+                .filter(|word| !word.is_empty())
+                .map(str::to_owned)
+                .collect()
+        };
+        let mut settings = flags;
+        if installer.is_uv() {
+            if settings.index_url.is_none()
+                && !any_set(&["UV_INDEX_URL", "UV_DEFAULT_INDEX", "UV_NO_INDEX"])
+            {
+                settings.index_url = set("PIP_INDEX_URL").map(|value| value.trim().to_owned());
+            }
+            if settings.extra_index_urls.is_empty()
+                && !any_set(&["UV_EXTRA_INDEX_URL", "UV_INDEX", "UV_NO_INDEX"])
+            {
+                settings.extra_index_urls = set("PIP_EXTRA_INDEX_URL")
+                    .map(|value| words(value, &[]))
+                    .unwrap_or_default();
+            }
+            if settings.find_links.is_empty() && !any_set(&["UV_FIND_LINKS"]) {
+                settings.find_links = set("PIP_FIND_LINKS")
+                    .map(|value| words(value, &[]))
+                    .unwrap_or_default();
+            }
+            if !any_set(&["UV_NO_INDEX"]) && set("PIP_NO_INDEX").is_some_and(|value| truthy(&value))
+            {
+                settings.no_index = true;
+            }
+        } else {
+            if settings.index_url.is_none() && !any_set(&["PIP_INDEX_URL", "PIP_NO_INDEX"]) {
+                settings.index_url = set("UV_DEFAULT_INDEX")
+                    .or_else(|| set("UV_INDEX_URL"))
+                    .map(|value| value.trim().to_owned());
+            }
+            if settings.extra_index_urls.is_empty()
+                && !any_set(&["PIP_EXTRA_INDEX_URL", "PIP_NO_INDEX"])
+            {
+                let mut extra = set("UV_EXTRA_INDEX_URL")
+                    .map(|value| words(value, &[]))
+                    .unwrap_or_default();
+                // `UV_INDEX` entries may be `name=url`.
+                extra.extend(
+                    set("UV_INDEX")
+                        .map(|value| words(value, &[]))
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(|entry| match entry.split_once('=') {
+                            Some((name, url)) if !name.contains(':') => url.to_owned(),
+                            _ => entry,
+                        }),
+                );
+                settings.extra_index_urls = extra;
+            }
+            if settings.find_links.is_empty() && !any_set(&["PIP_FIND_LINKS"]) {
+                settings.find_links = set("UV_FIND_LINKS")
+                    .map(|value| words(value, &[',']))
+                    .unwrap_or_default();
+            }
+            if !any_set(&["PIP_NO_INDEX"]) && set("UV_NO_INDEX").is_some_and(|value| truthy(&value))
+            {
+                settings.no_index = true;
+            }
+        }
+        settings
+    }
+
+    fn push_args(&self, args: &mut Vec<OsString>) {
+        if self.no_index {
+            args.push("--no-index".into());
+        }
+        if let Some(url) = &self.index_url {
+            args.push(format!("--index-url={url}").into());
+        }
+        for url in &self.extra_index_urls {
+            args.push(format!("--extra-index-url={url}").into());
+        }
+        for location in &self.find_links {
+            args.push(format!("--find-links={location}").into());
+        }
+    }
+}
+
+fn truthy(value: &str) -> bool {
+    matches!(
+        value.trim().to_ascii_lowercase().as_str(),
+        "1" | "true" | "yes" | "on"
+    )
+}
+
+/// One installer run: a program and its arguments, never a shell line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstallCommand {
+    pub program: PathBuf,
+    pub args: Vec<OsString>,
+}
+
+impl InstallCommand {
+    /// The command for `installer`: `interpreter` is the environment's Python, `uv` the uv
+    /// executable (required for the uv installers), `passthrough` what followed `--`.
+    pub fn build(
+        installer: &Installer,
+        interpreter: &Path,
+        uv: Option<&Path>,
+        index: &IndexSettings,
+        passthrough: &[OsString],
+        requirements: &[String],
+    ) -> Option<Self> {
+        let mut args: Vec<OsString> = Vec::new();
+        let program = match installer {
+            Installer::Pip => {
+                args.extend(
+                    [
+                        "-m",
+                        "pip",
+                        "install",
+                        "-U",
+                        "--upgrade-strategy",
+                        "only-if-needed",
+                    ]
+                    .map(OsString::from),
+                );
+                interpreter.to_path_buf()
+            }
+            Installer::Uv => {
+                args.extend(["pip", "install"].map(OsString::from));
+                args.push(prefixed("--python=", interpreter.as_os_str()));
+                uv?.to_path_buf()
+            }
+            Installer::UvAdd { project } => {
+                args.push("add".into());
+                args.push(prefixed("--project=", project.as_os_str()));
+                uv?.to_path_buf()
+            }
+        };
+        index.push_args(&mut args);
+        args.extend(passthrough.iter().cloned());
+        args.push("--".into());
+        args.extend(requirements.iter().map(OsString::from));
+        Some(Self { program, args })
+    }
+
+    /// The command as a shell would read it (quoted), with credentials redacted.
+    pub fn display(&self) -> String {
+        let mut words = vec![quote(&self.program.to_string_lossy()).into_owned()];
+        words.extend(
+            self.args
+                .iter()
+                .map(|arg| quote(&arg.to_string_lossy()).into_owned()),
+        );
+        redact(&words.join(" ")).into_owned()
+    }
+
+    /// The [`std::process::Command`] to spawn (the caller sets up the streams).
+    pub fn command(&self) -> std::process::Command {
+        let mut command = std::process::Command::new(&self.program);
+        command.args(&self.args);
+        command
+    }
+}
+
+impl fmt::Display for InstallCommand {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str(&self.display())
+    }
+}
+
+fn prefixed(prefix: &str, value: &OsStr) -> OsString {
+    let mut argument = OsString::from(prefix);
+    argument.push(value);
+    argument
+}
+
+/// The first executable `name` in the directories of `path`.
+pub fn find_executable(name: &str, path: Option<&OsStr>) -> Option<PathBuf> {
+    let path = path?;
+    std::env::split_paths(path)
+        .filter(|directory| !directory.as_os_str().is_empty())
+        .map(|directory| directory.join(name))
+        .find(|candidate| is_executable(candidate))
+}
+
+/// uv: on `PATH`, else installed in the environment itself (`pip install uv`).
+pub fn find_uv(path: Option<&OsStr>, prefix: Option<&Path>) -> Option<PathBuf> {
+    find_executable("uv", path).or_else(|| {
+        let prefix = prefix?;
+        [
+            prefix.join("bin").join("uv"),
+            prefix.join("Scripts").join("uv.exe"),
+        ]
+        .into_iter()
+        .find(|candidate| is_executable(candidate))
+    })
+}
+
+#[cfg(unix)]
+fn is_executable(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path)
+        .is_ok_and(|metadata| metadata.is_file() && metadata.permissions().mode() & 0o111 != 0)
+}
+
+#[cfg(not(unix))]
+fn is_executable(path: &Path) -> bool {
+    path.is_file()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn inputs<'a>(choice: InstallerChoice) -> SelectionInputs<'a> {
+        SelectionInputs {
+            choice,
+            no_project: false,
+            prefix: None,
+            created_by_uv: false,
+            has_pip: true,
+            uv: None,
+            project: None,
+        }
+    }
+
+    #[test]
+    fn auto_prefers_uv_when_on_path_and_pip_otherwise() {
+        let uv = PathBuf::from("/bin/uv");
+        let mut with_uv = inputs(InstallerChoice::Auto);
+        with_uv.uv = Some(&uv);
+        assert_eq!(select(&with_uv).unwrap().installer, Installer::Uv);
+        assert_eq!(
+            select(&inputs(InstallerChoice::Auto)).unwrap().installer,
+            Installer::Pip
+        );
+    }
+
+    #[test]
+    fn an_environment_without_pip_needs_uv() {
+        let mut no_pip = inputs(InstallerChoice::Auto);
+        no_pip.has_pip = false;
+        assert!(matches!(
+            select(&no_pip),
+            Err(SelectionError::UvMissing { .. })
+        ));
+        let mut by_uv = inputs(InstallerChoice::Auto);
+        by_uv.created_by_uv = true;
+        assert!(matches!(
+            select(&by_uv),
+            Err(SelectionError::UvMissing { .. })
+        ));
+        let mut pip = inputs(InstallerChoice::Pip);
+        pip.has_pip = false;
+        assert!(matches!(
+            select(&pip),
+            Err(SelectionError::PipMissing { .. })
+        ));
+    }
+
+    #[test]
+    fn the_project_environment_gets_uv_add_unless_no_project() {
+        let directory = tempfile::tempdir().unwrap();
+        let root = directory.path();
+        std::fs::create_dir(root.join(".venv")).unwrap();
+        std::fs::write(root.join("pyproject.toml"), "").unwrap();
+        std::fs::write(root.join("uv.lock"), "").unwrap();
+        std::fs::create_dir(root.join("src")).unwrap();
+        let project = find_uv_project(&root.join("src"), None).unwrap();
+        assert_eq!(project.root, root);
+        let uv = PathBuf::from("/bin/uv");
+        let prefix = root.join(".venv");
+        let mut target = inputs(InstallerChoice::Auto);
+        target.uv = Some(&uv);
+        target.prefix = Some(&prefix);
+        target.project = Some(&project);
+        assert_eq!(
+            select(&target).unwrap().installer,
+            Installer::UvAdd {
+                project: root.to_path_buf()
+            }
+        );
+        target.no_project = true;
+        assert_eq!(select(&target).unwrap().installer, Installer::Uv);
+        // Another environment than the project's: not recorded.
+        let other = root.join("src");
+        target.no_project = false;
+        target.prefix = Some(&other);
+        assert_eq!(select(&target).unwrap().installer, Installer::Uv);
+    }
+
+    #[test]
+    fn commands_are_argument_vectors_ending_options_before_requirements() {
+        let index = IndexSettings {
+            index_url: Some("https://user:secret@example.com/simple".to_owned()),
+            ..IndexSettings::default()
+        };
+        let command = InstallCommand::build(
+            &Installer::Pip,
+            Path::new("/venv/bin/python"),
+            None,
+            &index,
+            &["--no-deps".into()],
+            &["a>=1".to_owned(), "b==2".to_owned()],
+        )
+        .unwrap();
+        assert_eq!(
+            command.display(),
+            "/venv/bin/python -m pip install -U --upgrade-strategy only-if-needed \
+             --index-url=https://user:****@example.com/simple --no-deps -- 'a>=1' b==2"
+        );
+        let uv = InstallCommand::build(
+            &Installer::Uv,
+            Path::new("/venv/bin/python"),
+            Some(Path::new("/bin/uv")),
+            &IndexSettings::default(),
+            &[],
+            &["-a".to_owned()],
+        )
+        .unwrap();
+        assert_eq!(
+            uv.args,
+            ["pip", "install", "--python=/venv/bin/python", "--", "-a"].map(OsString::from)
+        );
+    }
+
+    #[test]
+    fn the_other_installers_variables_are_translated() {
+        let variables = |name: &str| match name {
+            "PIP_INDEX_URL" => Some("https://mirror/simple".to_owned()),
+            "PIP_FIND_LINKS" => Some("/a /b".to_owned()),
+            "UV_INDEX_URL" => Some("https://uv-mirror/simple".to_owned()),
+            _ => None,
+        };
+        let for_uv = IndexSettings::resolve(IndexSettings::default(), &Installer::Uv, variables);
+        // uv reads its own UV_INDEX_URL: PIP_INDEX_URL is not passed over it.
+        assert_eq!(for_uv.index_url, None);
+        assert_eq!(for_uv.find_links, ["/a", "/b"]);
+        let for_pip = IndexSettings::resolve(IndexSettings::default(), &Installer::Pip, variables);
+        // pip reads its own PIP_INDEX_URL.
+        assert_eq!(for_pip.index_url, None);
+        let only_uv = |name: &str| (name == "UV_INDEX_URL").then(|| "https://u/simple".to_owned());
+        let for_pip = IndexSettings::resolve(IndexSettings::default(), &Installer::Pip, only_uv);
+        assert_eq!(for_pip.index_url.as_deref(), Some("https://u/simple"));
+        let flags = IndexSettings {
+            index_url: Some("https://flag/simple".to_owned()),
+            ..IndexSettings::default()
+        };
+        let for_pip = IndexSettings::resolve(flags, &Installer::Pip, only_uv);
+        assert_eq!(for_pip.index_url.as_deref(), Some("https://flag/simple"));
+    }
+}

@@ -1,0 +1,359 @@
+//! Running the installer: its output captured (and streamed to stderr with `-v`, never to
+//! our stdout), a spinner on a terminal, and what it said classified when it fails.
+
+use std::io::{self, BufRead, BufReader, IsTerminal, Read, Write};
+use std::process::{ExitStatus, Stdio};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use super::installer::InstallCommand;
+use super::redact::redact;
+
+/// How the installer's output is shown while it runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Display {
+    /// Nothing (captured; shown on failure).
+    Silent,
+    /// A spinner on stderr (a terminal), the output captured.
+    Spinner,
+    /// Every line copied to stderr as it comes (`-v`).
+    Stream,
+}
+
+impl Display {
+    /// `Spinner` when stderr is a terminal and nothing more or less was asked.
+    pub fn choose(quiet: bool, verbose: bool) -> Self {
+        if verbose {
+            Self::Stream
+        } else if quiet || !io::stderr().is_terminal() {
+            Self::Silent
+        } else {
+            Self::Spinner
+        }
+    }
+}
+
+/// What the installer did.
+#[derive(Debug)]
+pub struct Outcome {
+    pub status: ExitStatus,
+    /// Its stdout and stderr lines, interleaved as they arrived.
+    pub lines: Vec<String>,
+    pub elapsed: Duration,
+}
+
+/// Runs `command`; `Err` only when it cannot be started.
+pub fn run(command: &InstallCommand, display: Display, packages: usize) -> io::Result<Outcome> {
+    let started = Instant::now();
+    let spinner = (display == Display::Spinner).then(|| {
+        let spinner = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+        if let Ok(style) = ProgressStyle::with_template("{spinner} {msg} {elapsed:.dim}") {
+            spinner.set_style(style);
+        }
+        spinner.set_message(format!(
+            "Resolving {packages} package{}",
+            if packages == 1 { "" } else { "s" }
+        ));
+        spinner.enable_steady_tick(Duration::from_millis(80));
+        spinner
+    });
+
+    let mut child = command
+        .command()
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    let lines = Arc::new(Mutex::new(Vec::new()));
+    let readers: Vec<_> = [
+        child
+            .stdout
+            .take()
+            .map(|out| Box::new(out) as Box<dyn Read + Send>),
+        child
+            .stderr
+            .take()
+            .map(|err| Box::new(err) as Box<dyn Read + Send>),
+    ]
+    .into_iter()
+    .flatten()
+    .map(|stream| {
+        let lines = Arc::clone(&lines);
+        let spinner = spinner.clone();
+        thread::spawn(move || forward(stream, &lines, display, spinner.as_ref()))
+    })
+    .collect();
+    let status = child.wait()?;
+    for reader in readers {
+        let _ = reader.join();
+    }
+    if let Some(spinner) = spinner {
+        spinner.finish_and_clear();
+    }
+    let lines = match Arc::try_unwrap(lines) {
+        Ok(lines) => lines
+            .into_inner()
+            .unwrap_or_else(|poison| poison.into_inner()),
+        Err(shared) => shared
+            .lock()
+            .map(|lines| lines.clone())
+            .unwrap_or_else(|poison| poison.into_inner().clone()),
+    };
+    Ok(Outcome {
+        status,
+        lines,
+        elapsed: started.elapsed(),
+    })
+}
+
+fn forward(
+    stream: impl Read,
+    lines: &Mutex<Vec<String>>,
+    display: Display,
+    spinner: Option<&ProgressBar>,
+) {
+    let mut reader = BufReader::new(stream);
+    let mut buffer = Vec::new();
+    loop {
+        buffer.clear();
+        match reader.read_until(b'\n', &mut buffer) {
+            Ok(0) | Err(_) => break,
+            Ok(_) => {}
+        }
+        let text = String::from_utf8_lossy(&buffer);
+        // Progress bars redraw with `\r`: keep the last state of the line.
+        let line = text
+            .trim_end_matches(['\n', '\r'])
+            .rsplit('\r')
+            .next()
+            .unwrap_or_default()
+            .to_owned();
+        if display == Display::Stream {
+            let mut stderr = io::stderr().lock();
+            let _ = writeln!(stderr, "{}", redact(&line));
+        }
+        if let Some(spinner) = spinner {
+            if let Some(message) = phase(&line) {
+                spinner.set_message(message);
+            }
+        }
+        if let Ok(mut lines) = lines.lock() {
+            lines.push(line);
+        }
+    }
+}
+
+/// A spinner message for a line of installer output that marks a new phase.
+fn phase(line: &str) -> Option<String> {
+    let line = line.trim();
+    if let Some(names) = line.strip_prefix("Installing collected packages:") {
+        return Some(format!("Installing {}", names.trim()));
+    }
+    if line.starts_with("Resolved ") || line.starts_with("Prepared ") {
+        return Some("Installing".to_owned());
+    }
+    if let Some(name) = line
+        .strip_prefix("Collecting ")
+        .or_else(|| line.strip_prefix("Downloading "))
+    {
+        return Some(format!("Resolving: {}", name.trim()));
+    }
+    None
+}
+
+/// Why the installer failed, from what it printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailureKind {
+    /// PEP 668: the interpreter is externally managed.
+    ExternallyManaged,
+    /// The index could not be reached.
+    Network,
+    /// The requirements cannot be satisfied from the index (a package or version is not
+    /// there, or the requirements conflict).
+    Unsatisfiable,
+    /// Anything else.
+    Other,
+}
+
+/// Classifies a failure and picks the one line that says why.
+pub fn diagnose(lines: &[String]) -> (FailureKind, Option<String>) {
+    let find = |needles: &[&str]| -> Option<String> {
+        lines
+            .iter()
+            .find(|line| {
+                let lower = line.to_ascii_lowercase();
+                needles.iter().any(|needle| lower.contains(needle))
+            })
+            .map(|line| clean(line))
+    };
+    if lines.iter().any(|line| {
+        let lower = line.to_ascii_lowercase();
+        lower.contains("externally-managed-environment") || lower.contains("externally managed")
+    }) {
+        return (
+            FailureKind::ExternallyManaged,
+            externally_managed_reason(lines),
+        );
+    }
+    let network = find(&[
+        "connection refused",
+        "failed to establish a new connection",
+        "newconnectionerror",
+        "max retries exceeded",
+        "tcp connect error",
+        "dns error",
+        "error sending request",
+        "failed to fetch",
+        "could not connect",
+        "name or service not known",
+        "temporary failure in name resolution",
+        "timed out",
+    ]);
+    if let Some(line) = network {
+        return (FailureKind::Network, Some(line));
+    }
+    let unsatisfiable = find(&[
+        "no matching distribution found",
+        "was not found in the package registry",
+        "was not found in the provided package locations",
+        "because there is no version of",
+        "because there are no versions of",
+        "requirements are unsatisfiable",
+        "resolutionimpossible",
+        "conflicting dependencies",
+        "no solution found",
+    ]);
+    if let Some(line) = unsatisfiable {
+        // uv states the reason on a line after "No solution found"; prefer that one.
+        let reason = find(&[
+            "because ",
+            "no matching distribution found",
+            "conflicting dependencies",
+        ])
+        .unwrap_or(line);
+        return (FailureKind::Unsatisfiable, Some(reason));
+    }
+    let last_error = lines
+        .iter()
+        .rev()
+        .find(|line| {
+            let trimmed = line.trim_start();
+            trimmed.starts_with("ERROR:") || trimmed.starts_with("error:")
+        })
+        .map(|line| clean(line));
+    (FailureKind::Other, last_error)
+}
+
+/// The distributor's message from an `EXTERNALLY-MANAGED` file, as the installer quotes
+/// it: the paragraph after the line saying the environment is externally managed (pip:
+/// `× This environment is externally managed` / `╰─> …`; uv: `… is externally managed,
+/// and indicates the following:`).
+fn externally_managed_reason(lines: &[String]) -> Option<String> {
+    let marker = lines.iter().rposition(|line| {
+        let lower = line.to_ascii_lowercase();
+        lower.contains("externally managed") || lower.contains("externally-managed")
+    })?;
+    let paragraph: Vec<String> = lines[marker + 1..]
+        .iter()
+        .skip_while(|line| line.trim().is_empty())
+        .take_while(|line| !line.trim().is_empty())
+        .map(|line| clean(line))
+        .filter(|line| !line.is_empty())
+        .collect();
+    if paragraph.is_empty() {
+        Some(clean(&lines[marker]))
+    } else {
+        Some(paragraph.join(" "))
+    }
+}
+
+/// A line without the installer's prefixes and decorations.
+fn clean(line: &str) -> String {
+    let mut text = line.trim();
+    for prefix in ["ERROR:", "error:", "×", "╰─▶", "╰─>", "│", "Caused by:"] {
+        text = text.strip_prefix(prefix).unwrap_or(text).trim();
+    }
+    redact(text).into_owned()
+}
+
+/// The packages the installer reports having installed (`pkg==1.0`), in its words.
+pub fn installed_packages(lines: &[String]) -> Vec<String> {
+    let mut packages = Vec::new();
+    for line in lines {
+        let trimmed = line.trim();
+        if let Some(rest) = trimmed.strip_prefix("Successfully installed ") {
+            // pip writes `name-version`; names may hold `-`, versions never do.
+            packages.extend(
+                rest.split_whitespace()
+                    .map(|item| match item.rsplit_once('-') {
+                        Some((name, version)) => format!("{name}=={version}"),
+                        None => item.to_owned(),
+                    }),
+            );
+        } else if let Some(rest) = trimmed.strip_prefix("+ ") {
+            packages.push(rest.trim().to_owned());
+        }
+    }
+    packages
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lines(text: &str) -> Vec<String> {
+        text.lines().map(str::to_owned).collect()
+    }
+
+    #[test]
+    fn classifies_pip_and_uv_failures() {
+        let pip_missing = lines("ERROR: Could not find a version that satisfies the requirement opentelemetry-instrumentation-flask==0.66b1 (from versions: none)\nERROR: No matching distribution found for opentelemetry-instrumentation-flask==0.66b1");
+        assert_eq!(
+            diagnose(&pip_missing),
+            (
+                FailureKind::Unsatisfiable,
+                Some(
+                    "No matching distribution found for opentelemetry-instrumentation-flask==0.66b1"
+                        .to_owned()
+                )
+            )
+        );
+        let uv_missing = lines("  × No solution found when resolving dependencies:\n  ╰─▶ Because opentelemetry-instrumentation-flask was not found in the package registry and you require opentelemetry-instrumentation-flask==0.66b1, we can conclude that your requirements are unsatisfiable.");
+        let (kind, reason) = diagnose(&uv_missing);
+        assert_eq!(kind, FailureKind::Unsatisfiable);
+        assert!(reason
+            .unwrap()
+            .starts_with("Because opentelemetry-instrumentation-flask"));
+        let pep668 = lines("error: externally-managed-environment\n\n× This environment is externally managed\n╰─> Use apt,\n    really.\n\nnote: override with --break-system-packages.");
+        assert_eq!(
+            diagnose(&pep668),
+            (
+                FailureKind::ExternallyManaged,
+                Some("Use apt, really.".to_owned())
+            )
+        );
+        let uv_pep668 = lines("error: The interpreter at /usr is externally managed, and indicates the following:\n\n  Use apt.\n\nConsider creating a virtual environment with `uv venv`.");
+        assert_eq!(
+            diagnose(&uv_pep668),
+            (FailureKind::ExternallyManaged, Some("Use apt.".to_owned()))
+        );
+        let network = lines("error: Failed to fetch: `http://user:pw@127.0.0.1:9/simple/x/`\n  Caused by: tcp connect error: Connection refused (os error 111)");
+        let (kind, reason) = diagnose(&network);
+        assert_eq!(kind, FailureKind::Network);
+        assert_eq!(
+            reason.unwrap(),
+            "Failed to fetch: `http://user:****@127.0.0.1:9/simple/x/`"
+        );
+    }
+
+    #[test]
+    fn lists_what_was_installed() {
+        let pip = lines("Successfully installed a-b-1.0 c-2.0b1");
+        assert_eq!(installed_packages(&pip), ["a-b==1.0", "c==2.0b1"]);
+        let uv = lines("Installed 2 packages in 3ms\n + a==1.0\n + b==2.0\n - c==0.1");
+        assert_eq!(installed_packages(&uv), ["a==1.0", "b==2.0"]);
+    }
+}

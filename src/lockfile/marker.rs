@@ -1,0 +1,409 @@
+//! The target environment of `--from`: the PEP 508 marker values that lock and
+//! requirements files are evaluated against.
+//!
+//! In order: the interpreter of the discovered environment (asked once, `-I -c`, JSON
+//! out), else the Python on `PATH`; `--python-version` and `--platform` override what the
+//! interpreter says. With no interpreter and neither flag, every environment marker is
+//! true (extras and dependency groups still count) and the caller says so in a note.
+
+use std::io::Read;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::str::FromStr;
+use std::time::{Duration, Instant};
+
+use pep508_rs::{ExtraName, MarkerEnvironment, MarkerEnvironmentBuilder, MarkerTree};
+
+/// How long an interpreter may take to print its marker values.
+const INTERPRETER_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Prints the marker environment of the running interpreter as one JSON line (PEP 508's
+/// reference implementation, without `packaging`).
+const MARKER_SCRIPT: &str = r#"import json, os, platform, sys
+def version(info):
+    text = "%d.%d.%d" % (info.major, info.minor, info.micro)
+    if info.releaselevel != "final":
+        text += info.releaselevel[0] + str(info.serial)
+    return text
+print(json.dumps({
+    "implementation_name": sys.implementation.name,
+    "implementation_version": version(sys.implementation.version),
+    "os_name": os.name,
+    "platform_machine": platform.machine(),
+    "platform_python_implementation": platform.python_implementation(),
+    "platform_release": platform.release(),
+    "platform_system": platform.system(),
+    "platform_version": platform.version(),
+    "python_full_version": platform.python_version(),
+    "python_version": ".".join(platform.python_version_tuple()[:2]),
+    "sys_platform": sys.platform,
+}))
+"#;
+
+/// `--platform`: the operating system (and machine) to evaluate markers for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Platform {
+    /// Linux on x86_64.
+    Linux,
+    /// Linux on aarch64.
+    LinuxAarch64,
+    /// macOS on arm64.
+    Macos,
+    /// macOS on x86_64.
+    #[value(name = "macos-x86_64")]
+    MacosX86_64,
+    /// Windows on AMD64.
+    Windows,
+}
+
+impl Platform {
+    /// `(sys_platform, platform_system, os_name, platform_machine)`.
+    fn values(self) -> (&'static str, &'static str, &'static str, &'static str) {
+        match self {
+            Self::Linux => ("linux", "Linux", "posix", "x86_64"),
+            Self::LinuxAarch64 => ("linux", "Linux", "posix", "aarch64"),
+            Self::Macos => ("darwin", "Darwin", "posix", "arm64"),
+            Self::MacosX86_64 => ("darwin", "Darwin", "posix", "x86_64"),
+            Self::Windows => ("win32", "Windows", "nt", "AMD64"),
+        }
+    }
+
+    /// The platform this program runs on, for `--python-version` without `--platform`.
+    fn host() -> Self {
+        if cfg!(target_os = "windows") {
+            Self::Windows
+        } else if cfg!(target_os = "macos") {
+            if cfg!(target_arch = "x86_64") {
+                Self::MacosX86_64
+            } else {
+                Self::Macos
+            }
+        } else if cfg!(target_arch = "aarch64") {
+            Self::LinuxAarch64
+        } else {
+            Self::Linux
+        }
+    }
+}
+
+/// The marker values, as an interpreter reports them.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+pub struct MarkerValues {
+    pub implementation_name: String,
+    pub implementation_version: String,
+    pub os_name: String,
+    pub platform_machine: String,
+    pub platform_python_implementation: String,
+    pub platform_release: String,
+    pub platform_system: String,
+    pub platform_version: String,
+    pub python_full_version: String,
+    pub python_version: String,
+    pub sys_platform: String,
+}
+
+impl MarkerValues {
+    /// Values for a CPython of `python_version` (`3.12` or `3.12.4`) on `platform`.
+    pub fn synthetic(python_version: &str, platform: Platform) -> Result<Self, String> {
+        let mut values = Self {
+            implementation_name: "cpython".to_owned(),
+            implementation_version: String::new(),
+            os_name: String::new(),
+            platform_machine: String::new(),
+            platform_python_implementation: "CPython".to_owned(),
+            platform_release: String::new(),
+            platform_system: String::new(),
+            platform_version: String::new(),
+            python_full_version: String::new(),
+            python_version: String::new(),
+            sys_platform: String::new(),
+        };
+        values.set_python_version(python_version)?;
+        values.set_platform(platform);
+        Ok(values)
+    }
+
+    /// Overrides the Python version (`3.12` means `3.12.0` for `python_full_version`).
+    pub fn set_python_version(&mut self, text: &str) -> Result<(), String> {
+        let text = text.trim();
+        let parts: Vec<&str> = text.split('.').collect();
+        let numeric = |part: &&str| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit());
+        if !(2..=3).contains(&parts.len()) || !parts.iter().all(numeric) {
+            return Err(format!(
+                "`--python-version {text}` is not a Python version such as `3.12` or `3.12.4`"
+            ));
+        }
+        self.python_version = format!("{}.{}", parts[0], parts[1]);
+        self.python_full_version = if parts.len() == 3 {
+            text.to_owned()
+        } else {
+            format!("{text}.0")
+        };
+        self.implementation_version = self.python_full_version.clone();
+        Ok(())
+    }
+
+    /// Overrides the operating system and machine.
+    pub fn set_platform(&mut self, platform: Platform) {
+        let (sys_platform, platform_system, os_name, machine) = platform.values();
+        self.sys_platform = sys_platform.to_owned();
+        self.platform_system = platform_system.to_owned();
+        self.os_name = os_name.to_owned();
+        self.platform_machine = machine.to_owned();
+        self.platform_release = String::new();
+        self.platform_version = String::new();
+    }
+
+    /// The `pep508_rs` environment.
+    pub fn to_environment(&self) -> Result<MarkerEnvironment, String> {
+        let builder = MarkerEnvironmentBuilder {
+            implementation_name: &self.implementation_name,
+            implementation_version: &self.implementation_version,
+            os_name: &self.os_name,
+            platform_machine: &self.platform_machine,
+            platform_python_implementation: &self.platform_python_implementation,
+            platform_release: &self.platform_release,
+            platform_system: &self.platform_system,
+            platform_version: &self.platform_version,
+            python_full_version: &self.python_full_version,
+            python_version: &self.python_version,
+            sys_platform: &self.sys_platform,
+        };
+        catch_unwind(AssertUnwindSafe(|| MarkerEnvironment::try_from(builder)))
+            .map_err(|_| "the Python version could not be parsed".to_owned())?
+            .map_err(|error| format!("the Python version is not a PEP 440 version: {error}"))
+    }
+}
+
+/// Where the marker values came from, for notes and `-v`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum TargetSource {
+    /// Asked the interpreter of the discovered environment (or the one on `PATH`).
+    Interpreter { path: PathBuf },
+    /// `--python-version` / `--platform`, over an interpreter's values when there was one.
+    Flags,
+    /// No interpreter and no flags: every environment marker is true.
+    Everything,
+}
+
+/// What markers are evaluated against: an environment, or nothing (every environment
+/// marker true). Extras and dependency groups are always evaluated.
+#[derive(Debug, Clone)]
+pub struct MarkerTarget {
+    environment: Option<MarkerEnvironment>,
+    pub values: Option<MarkerValues>,
+    pub source: TargetSource,
+}
+
+impl MarkerTarget {
+    /// Every environment marker is true.
+    pub fn everything() -> Self {
+        Self {
+            environment: None,
+            values: None,
+            source: TargetSource::Everything,
+        }
+    }
+
+    /// Markers evaluated against `values`.
+    pub fn from_values(values: MarkerValues, source: TargetSource) -> Result<Self, String> {
+        Ok(Self {
+            environment: Some(values.to_environment()?),
+            values: Some(values),
+            source,
+        })
+    }
+
+    /// Whether `marker` holds, with `extras` active.
+    pub fn evaluate(&self, marker: &MarkerTree, extras: &[ExtraName]) -> bool {
+        catch_unwind(AssertUnwindSafe(|| {
+            marker.evaluate_optional_environment(self.environment.as_ref(), extras)
+        }))
+        .unwrap_or(true)
+    }
+
+    /// A short description for notes (`Python 3.12 on linux`, `every environment marker`).
+    pub fn describe(&self) -> String {
+        match &self.values {
+            Some(values) => format!(
+                "Python {} on {} ({})",
+                values.python_full_version, values.sys_platform, values.platform_machine
+            ),
+            None => "no particular Python: every environment marker is true".to_owned(),
+        }
+    }
+}
+
+/// Parses a PEP 508 marker expression without ever panicking.
+pub fn parse_marker(text: &str) -> Result<MarkerTree, String> {
+    match catch_unwind(AssertUnwindSafe(|| MarkerTree::from_str(text))) {
+        Ok(Ok(marker)) => Ok(marker),
+        Ok(Err(error)) => Err(format!(
+            "`{}` is not a valid environment marker: {}",
+            text.trim(),
+            error.to_string().lines().next().unwrap_or_default()
+        )),
+        Err(_) => Err(format!(
+            "`{}` is not a valid environment marker",
+            text.trim()
+        )),
+    }
+}
+
+/// Chooses the target: the interpreter's values (if any) with the flags applied over them.
+/// `interpreter` is asked only when given; its failure is a note, not an error.
+pub fn choose_target(
+    interpreter: Option<&Path>,
+    python_version: Option<&str>,
+    platform: Option<Platform>,
+    notes: &mut Vec<String>,
+) -> Result<MarkerTarget, String> {
+    let asked = interpreter.and_then(|path| match query_interpreter(path) {
+        Ok(values) => Some((values, path.to_owned())),
+        Err(error) => {
+            notes.push(format!(
+                "cannot ask `{}` for its environment markers: {error}",
+                path.display()
+            ));
+            None
+        }
+    });
+    let flags_given = python_version.is_some() || platform.is_some();
+    match asked {
+        Some((mut values, path)) => {
+            if let Some(version) = python_version {
+                values.set_python_version(version)?;
+            }
+            if let Some(platform) = platform {
+                values.set_platform(platform);
+            }
+            let source = if flags_given {
+                TargetSource::Flags
+            } else {
+                TargetSource::Interpreter { path }
+            };
+            MarkerTarget::from_values(values, source)
+        }
+        None if flags_given => {
+            let version = match python_version {
+                Some(version) => version,
+                None => {
+                    notes.push(
+                        "no interpreter to ask for the Python version: assuming 3.13 (pass `--python-version`)"
+                            .to_owned(),
+                    );
+                    "3.13"
+                }
+            };
+            let values = MarkerValues::synthetic(version, platform.unwrap_or_else(Platform::host))?;
+            MarkerTarget::from_values(values, TargetSource::Flags)
+        }
+        None => Ok(MarkerTarget::everything()),
+    }
+}
+
+/// `python3`, else `python`, on `PATH`.
+pub fn python_on_path() -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    ["python3", "python"].iter().find_map(|name| {
+        std::env::split_paths(&path)
+            .map(|directory| directory.join(name))
+            .find(|candidate| candidate.is_file())
+    })
+}
+
+/// Runs `<python> -I -c MARKER_SCRIPT` (no shell, with a timeout) and parses its JSON.
+pub fn query_interpreter(python: &Path) -> Result<MarkerValues, String> {
+    let mut child = Command::new(python)
+        .args(["-I", "-c", MARKER_SCRIPT])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|error| format!("could not start it: {error}"))?;
+    let mut stdout = child.stdout.take();
+    let reader = std::thread::spawn(move || {
+        let mut buffer = Vec::new();
+        if let Some(pipe) = stdout.as_mut() {
+            let _ = pipe.read_to_end(&mut buffer);
+        }
+        buffer
+    });
+    let deadline = Instant::now() + INTERPRETER_TIMEOUT;
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) if Instant::now() >= deadline => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(format!(
+                    "no answer within {} s",
+                    INTERPRETER_TIMEOUT.as_secs()
+                ));
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(5)),
+            Err(error) => return Err(error.to_string()),
+        }
+    };
+    let output = reader.join().unwrap_or_default();
+    if !status.success() {
+        return Err(format!("it exited with {status}"));
+    }
+    let text = String::from_utf8_lossy(&output);
+    let line = text
+        .lines()
+        .map(str::trim)
+        .rfind(|line| !line.is_empty())
+        .ok_or_else(|| "it printed nothing".to_owned())?;
+    serde_json::from_str(line).map_err(|error| format!("unexpected output: {error}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn synthetic_targets_evaluate_markers() {
+        let values = MarkerValues::synthetic("3.9", Platform::Windows).unwrap();
+        let target = MarkerTarget::from_values(values, TargetSource::Flags).unwrap();
+        let holds = |text: &str| target.evaluate(&parse_marker(text).unwrap(), &[]);
+        assert!(holds("python_version < '3.10'"));
+        assert!(holds("sys_platform == 'win32' and os_name == 'nt'"));
+        assert!(!holds("python_full_version >= '3.9.1'"));
+        assert!(!holds("extra == 'async'"));
+    }
+
+    #[test]
+    fn everything_keeps_extras_meaningful() {
+        let target = MarkerTarget::everything();
+        let marker = parse_marker("sys_platform == 'win32' and extra == 'async'").unwrap();
+        assert!(!target.evaluate(&marker, &[]));
+        let extra = ExtraName::new("async".to_owned()).unwrap();
+        assert!(target.evaluate(&marker, &[extra]));
+    }
+
+    #[test]
+    fn bad_versions_and_markers_are_errors() {
+        for text in ["3", "3.x", "", "3.12.1.1", "py3"] {
+            assert!(
+                MarkerValues::synthetic(text, Platform::Linux).is_err(),
+                "{text}"
+            );
+        }
+        for text in ["python_version >", "foo == 'x'", "(", "'a' in", "\u{0}"] {
+            assert!(parse_marker(text).is_err(), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn asks_a_real_interpreter() {
+        let Some(python) = python_on_path() else {
+            return;
+        };
+        let values = query_interpreter(&python).unwrap();
+        assert!(values.python_version.starts_with('3'));
+        assert!(values.to_environment().is_ok());
+    }
+}

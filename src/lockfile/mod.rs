@@ -1,0 +1,415 @@
+//! `--from FILE`: reading lock and requirements files instead of an environment.
+//!
+//! One module per format, each a pure parser of text (no I/O, no panics, errors naming
+//! the file and line): [`requirements`] (`pip freeze`, `pip-compile`, `uv pip compile`),
+//! [`uv`] (`uv.lock`), [`pylock`] (PEP 751 `pylock.toml`) and [`poetry`] (`poetry.lock`).
+//! This module reads the files, detects their format, evaluates markers against the
+//! [`marker::MarkerTarget`] and turns the packages into the [`Installed`] index the plan
+//! reads, each entry's location naming the file and line it came from.
+
+pub mod marker;
+pub mod poetry;
+pub mod pylock;
+pub mod requirements;
+pub mod run;
+pub mod uv;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use pep440_rs::Version;
+use pep508_rs::PackageName;
+
+use crate::requirement::parse_version;
+use crate::scan::{Installed, InstalledDistribution};
+use marker::MarkerTarget;
+
+/// One package a file says is installed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LockedPackage {
+    /// The normalized name.
+    pub name: PackageName,
+    /// The version as written (empty when the file gives none, e.g. a local project).
+    pub raw_version: String,
+    /// The parsed version; `None` when absent or not PEP 440.
+    pub version: Option<Version>,
+    /// Where the entry is.
+    pub location: Location,
+}
+
+impl LockedPackage {
+    pub(crate) fn new(name: PackageName, raw_version: &str, location: Location) -> Self {
+        Self {
+            name,
+            raw_version: raw_version.to_owned(),
+            version: parse_version(raw_version),
+            location,
+        }
+    }
+}
+
+/// A file and a 1-based line.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Location {
+    pub file: PathBuf,
+    pub line: usize,
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(formatter, "{}:{}", self.file.display(), self.line)
+    }
+}
+
+/// A file that cannot be used. Every variant names the file; the format errors name the
+/// line (and the TOML key where there is one).
+#[derive(Debug, thiserror::Error)]
+pub enum LockfileError {
+    #[error("cannot read `{}`: {error}", path.display())]
+    Unreadable {
+        path: PathBuf,
+        #[source]
+        error: std::io::Error,
+    },
+    #[error("`{}` line {line}: {message}", path.display())]
+    Malformed {
+        path: PathBuf,
+        line: usize,
+        message: String,
+    },
+    #[error("`{}`: {message}", path.display())]
+    Unusable { path: PathBuf, message: String },
+}
+
+impl LockfileError {
+    pub(crate) fn malformed(path: &Path, line: usize, message: impl Into<String>) -> Self {
+        Self::Malformed {
+            path: path.to_owned(),
+            line,
+            message: message.into(),
+        }
+    }
+}
+
+/// The formats `--from` reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FileFormat {
+    Requirements,
+    UvLock,
+    Pylock,
+    PoetryLock,
+}
+
+impl FileFormat {
+    /// From the file name, else from the content: TOML with a `lock-version` is a
+    /// pylock, with `[metadata]` a poetry.lock, with `version` and `[[package]]` a
+    /// uv.lock; anything else is a requirements file.
+    pub fn detect(path: &Path, text: &str) -> Self {
+        let name = path
+            .file_name()
+            .map(|name| name.to_string_lossy().to_lowercase())
+            .unwrap_or_default();
+        if name == "uv.lock" {
+            return Self::UvLock;
+        }
+        if name == "poetry.lock" {
+            return Self::PoetryLock;
+        }
+        if name == "pylock.toml" || (name.starts_with("pylock.") && name.ends_with(".toml")) {
+            return Self::Pylock;
+        }
+        if name.ends_with(".txt") || name.ends_with(".in") || name.starts_with("requirements") {
+            return Self::Requirements;
+        }
+        let Ok(table) = text.parse::<toml::Table>() else {
+            return Self::Requirements;
+        };
+        if table.contains_key("lock-version") {
+            Self::Pylock
+        } else if table.contains_key("metadata") && table.contains_key("package") {
+            Self::PoetryLock
+        } else if table.contains_key("package") {
+            Self::UvLock
+        } else {
+            Self::Requirements
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Requirements => "requirements",
+            Self::UvLock => "uv.lock",
+            Self::Pylock => "pylock.toml",
+            Self::PoetryLock => "poetry.lock",
+        }
+    }
+}
+
+/// Which dependency groups to read, as `uv sync` chooses them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GroupSelection {
+    /// `--no-dev`: leave out the `dev` group.
+    pub no_dev: bool,
+    /// `--group`: groups to add to the default ones.
+    pub groups: Vec<String>,
+}
+
+impl GroupSelection {
+    /// The selected groups (normalized) given the file's default groups.
+    pub fn resolve(&self, defaults: &[String]) -> Vec<String> {
+        let mut selected: Vec<String> = defaults
+            .iter()
+            .map(|group| crate::requirement::normalize(group))
+            .filter(|group| !(self.no_dev && group == "dev"))
+            .collect();
+        for group in &self.groups {
+            let group = crate::requirement::normalize(group);
+            if !selected.contains(&group) {
+                selected.push(group);
+            }
+        }
+        selected.sort();
+        selected
+    }
+}
+
+/// A note about a file: a line skipped, an assumption made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Note {
+    pub location: Location,
+    pub message: String,
+}
+
+impl fmt::Display for Note {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(formatter, "{}: {}", self.location, self.message)
+    }
+}
+
+/// What the files say is installed.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    /// In file order; the first entry of a name wins.
+    pub packages: Vec<LockedPackage>,
+    /// The files read, with their formats (includes too).
+    pub files: Vec<(PathBuf, FileFormat)>,
+    pub notes: Vec<Note>,
+}
+
+impl Loaded {
+    /// The index the plan reads; a package's location is `file:line`.
+    pub fn installed(&self) -> Installed {
+        Installed::from_distributions(self.packages.iter().map(|package| InstalledDistribution {
+            name: package.name.clone(),
+            raw_version: package.raw_version.clone(),
+            version: package.version.clone(),
+            path: PathBuf::from(package.location.to_string()),
+        }))
+    }
+}
+
+/// Reads the file at `path` as text: UTF-8, a leading byte-order mark dropped.
+pub fn read_text(path: &Path) -> Result<String, LockfileError> {
+    let bytes = std::fs::read(path).map_err(|error| LockfileError::Unreadable {
+        path: path.to_owned(),
+        error,
+    })?;
+    decode(&bytes, path)
+}
+
+/// Decodes UTF-8, naming the line of the first invalid byte.
+pub fn decode(bytes: &[u8], path: &Path) -> Result<String, LockfileError> {
+    let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
+    match std::str::from_utf8(bytes) {
+        Ok(text) => Ok(text.to_owned()),
+        Err(error) => {
+            let valid = error.valid_up_to();
+            let line = bytes[..valid].iter().filter(|byte| **byte == b'\n').count() + 1;
+            Err(LockfileError::malformed(
+                path,
+                line,
+                format!("not UTF-8 (invalid byte 0x{:02x})", bytes[valid]),
+            ))
+        }
+    }
+}
+
+/// The 1-based line of byte `offset` in `text`.
+pub(crate) fn line_of(text: &str, offset: usize) -> usize {
+    let end = offset.min(text.len());
+    text.as_bytes()[..end]
+        .iter()
+        .filter(|byte| **byte == b'\n')
+        .count()
+        + 1
+}
+
+/// A TOML syntax or shape error, with its line and the message's first line.
+pub(crate) fn toml_error(path: &Path, text: &str, error: &toml::de::Error) -> LockfileError {
+    let line = error
+        .span()
+        .map(|span| line_of(text, span.start))
+        .unwrap_or(1);
+    LockfileError::malformed(path, line, error.message().trim().to_owned())
+}
+
+/// Reads every file in order and collects their packages (the first entry of a name wins).
+pub fn load(
+    paths: &[PathBuf],
+    selection: &GroupSelection,
+    target: &MarkerTarget,
+) -> Result<Loaded, LockfileError> {
+    let mut loaded = Loaded::default();
+    for path in paths {
+        let text = read_text(path)?;
+        let format = FileFormat::detect(path, &text);
+        let packages = match format {
+            FileFormat::Requirements => {
+                requirements::load(path, &text, target, &mut loaded.files, &mut loaded.notes)?
+            }
+            FileFormat::UvLock => {
+                loaded.files.push((path.clone(), format));
+                let lock = uv::parse(&text, path)?;
+                let defaults = uv::default_groups(path);
+                lock.select(&selection.resolve(&defaults), target)?
+            }
+            FileFormat::Pylock => {
+                loaded.files.push((path.clone(), format));
+                let lock = pylock::parse(&text, path)?;
+                lock.select(selection, target)?
+            }
+            FileFormat::PoetryLock => {
+                loaded.files.push((path.clone(), format));
+                let lock = poetry::parse(&text, path)?;
+                if !lock.markers_recorded {
+                    loaded.notes.push(Note {
+                        location: Location {
+                            file: path.clone(),
+                            line: 1,
+                        },
+                        message: "this poetry.lock (lock-version < 2.1) records no markers per package: every non-optional package counts".to_owned(),
+                    });
+                }
+                lock.select(selection, target)
+            }
+        };
+        loaded.packages.extend(packages);
+    }
+    Ok(loaded)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detects_formats_by_name_then_content() {
+        let path = |name: &str| PathBuf::from(format!("/project/{name}"));
+        assert_eq!(FileFormat::detect(&path("uv.lock"), ""), FileFormat::UvLock);
+        assert_eq!(
+            FileFormat::detect(&path("pylock.dev.toml"), ""),
+            FileFormat::Pylock
+        );
+        assert_eq!(
+            FileFormat::detect(&path("poetry.lock"), ""),
+            FileFormat::PoetryLock
+        );
+        assert_eq!(
+            FileFormat::detect(&path("requirements-dev.lock"), ""),
+            FileFormat::Requirements
+        );
+        assert_eq!(
+            FileFormat::detect(&path("locked"), "lock-version = \"1.0\"\n"),
+            FileFormat::Pylock
+        );
+        assert_eq!(
+            FileFormat::detect(&path("locked"), "version = 1\n[[package]]\nname = \"a\"\n"),
+            FileFormat::UvLock
+        );
+        assert_eq!(
+            FileFormat::detect(
+                &path("locked"),
+                "[[package]]\nname = \"a\"\n[metadata]\nlock-version = \"2.1\"\n"
+            ),
+            FileFormat::PoetryLock
+        );
+        assert_eq!(
+            FileFormat::detect(&path("locked"), "flask==3.0.0\n"),
+            FileFormat::Requirements
+        );
+    }
+
+    #[test]
+    fn undecodable_bytes_name_the_line() {
+        let error = decode(b"flask==3.0.0\nfoo==1\xff\n", Path::new("r.txt")).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "`r.txt` line 2: not UTF-8 (invalid byte 0xff)"
+        );
+        assert_eq!(
+            decode(b"\xef\xbb\xbfflask==1\n", Path::new("r.txt")).unwrap(),
+            "flask==1\n"
+        );
+    }
+
+    /// A poor man's fuzzer: every prefix of every fixture, and deterministic byte
+    /// mutations of each, through every parser; errors are fine, panics are not.
+    #[test]
+    fn parsers_never_panic_on_truncated_or_mutated_input() {
+        let fixtures = [
+            include_str!("../../tests/fixtures/lockfiles/requirements/requirements.txt"),
+            include_str!("../../tests/fixtures/lockfiles/uv-groups/uv.lock"),
+            include_str!("../../tests/fixtures/lockfiles/pylock/pylock.toml"),
+            include_str!("../../tests/fixtures/lockfiles/poetry/poetry.lock"),
+        ];
+        let origin = Path::new("fuzz");
+        let everything = MarkerTarget::everything();
+        let run_all = |text: &str| {
+            let _ = requirements::parse(text, origin);
+            if let Ok(lock) = uv::parse(text, origin) {
+                let _ = lock.select(&["dev".to_owned()], &everything);
+            }
+            if let Ok(lock) = pylock::parse(text, origin) {
+                let _ = lock.select(&GroupSelection::default(), &everything);
+            }
+            if let Ok(lock) = poetry::parse(text, origin) {
+                let _ = lock.select(&GroupSelection::default(), &everything);
+            }
+        };
+        let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let alphabet = b" \n\\#=.-[]{}\"';<>~!@,:*0123456789abcdefghijklmnopqrstuvwxyz";
+        for text in fixtures {
+            for end in (0..=text.len()).filter(|end| text.is_char_boundary(*end)) {
+                run_all(&text[..end]);
+            }
+            for _ in 0..300 {
+                let mut bytes = text.as_bytes().to_vec();
+                for _ in 0..1 + next() % 4 {
+                    let position = (next() as usize) % bytes.len();
+                    bytes[position] = alphabet[(next() as usize) % alphabet.len()];
+                }
+                if let Ok(mutated) = String::from_utf8(bytes) {
+                    run_all(&mutated);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn groups_follow_uv() {
+        let defaults = vec!["dev".to_owned()];
+        let selection = GroupSelection {
+            no_dev: true,
+            groups: vec!["Lint".to_owned()],
+        };
+        assert_eq!(selection.resolve(&defaults), ["lint"]);
+        assert_eq!(GroupSelection::default().resolve(&defaults), ["dev"]);
+    }
+}

@@ -1,0 +1,633 @@
+//! Requirements files as `pip freeze`, `pip-compile` and `uv pip compile` write them.
+//!
+//! Lines are read the way pip reads them: a line ending in `\` continues on the next one
+//! (a comment line ends the continuation), `#` starts a comment at the start of a line or
+//! after whitespace, and a requirement's options (`--hash=…`) follow it after whitespace.
+//! `-r`/`--requirement` includes another requirements file, `-c`/`--constraint` a
+//! constraints file, both relative to the including file. Index options (`-i`,
+//! `--extra-index-url`, `--find-links`, …) do not matter here and are ignored.
+//!
+//! Only `name==version` (or `===`) says what is installed: any other line (a range, a URL,
+//! a path, `-e`) is reported with its line and why, and skipped, unless a constraints
+//! file pins that name. Environment variables (`${VAR}`) are not expanded.
+
+use std::collections::{BTreeMap, HashMap};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::{Path, PathBuf};
+
+use pep440_rs::Operator;
+use pep508_rs::{MarkerTree, PackageName, Requirement, VersionOrUrl};
+
+use super::marker::MarkerTarget;
+use super::{FileFormat, Location, LockedPackage, LockfileError, Note};
+
+/// One requirement line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    pub name: PackageName,
+    pub pin: Pin,
+    pub marker: MarkerTree,
+    /// The (first) line of the requirement.
+    pub line: usize,
+    /// The requirement as written, without its options.
+    pub text: String,
+}
+
+/// Whether a requirement names one version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Pin {
+    /// `==version` or `===version`.
+    Exact(String),
+    /// Anything else, with why it is not one version.
+    Unpinned(String),
+}
+
+/// `-r` or `-c`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IncludeKind {
+    Requirements,
+    Constraints,
+}
+
+/// An include line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Include {
+    pub kind: IncludeKind,
+    /// The path as written (relative to the including file).
+    pub target: String,
+    pub line: usize,
+}
+
+/// One parsed file.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RequirementsFile {
+    pub entries: Vec<Entry>,
+    pub includes: Vec<Include>,
+    /// Lines skipped or options ignored, with why.
+    pub notes: Vec<(usize, String)>,
+}
+
+/// Options that take a value and do not matter for what is installed.
+const IGNORED_OPTIONS_WITH_VALUE: &[&str] = &[
+    "-i",
+    "--index-url",
+    "--extra-index-url",
+    "-f",
+    "--find-links",
+    "--trusted-host",
+    "--no-binary",
+    "--only-binary",
+    "--use-feature",
+    "--config-settings",
+    "--global-option",
+    "--hash",
+];
+
+/// Flags that do not matter for what is installed.
+const IGNORED_FLAGS: &[&str] = &[
+    "--no-index",
+    "--pre",
+    "--prefer-binary",
+    "--require-hashes",
+    "--only-binary=:all:",
+    "--no-binary=:all:",
+];
+
+/// Parses one requirements file. Pure: includes are returned, not followed.
+pub fn parse(text: &str, origin: &Path) -> Result<RequirementsFile, LockfileError> {
+    let mut file = RequirementsFile::default();
+    for (line, logical) in logical_lines(text) {
+        let content = strip_comment(&logical).trim();
+        if content.is_empty() {
+            continue;
+        }
+        if content.starts_with('-') {
+            parse_option_line(content, line, origin, &mut file)?;
+            continue;
+        }
+        let (requirement, _options) = split_options(content);
+        match parse_requirement(requirement) {
+            Ok(parsed) => {
+                let pin = pin_of(&parsed);
+                file.entries.push(Entry {
+                    name: parsed.name,
+                    pin,
+                    marker: parsed.marker,
+                    line,
+                    text: requirement.to_owned(),
+                });
+            }
+            Err(RequirementProblem::Unnamed) => file.notes.push((
+                line,
+                format!("`{requirement}` names no project (a path or URL); skipped"),
+            )),
+            Err(RequirementProblem::Invalid(message)) => {
+                return Err(LockfileError::malformed(origin, line, message))
+            }
+        }
+    }
+    Ok(file)
+}
+
+fn parse_option_line(
+    content: &str,
+    line: usize,
+    origin: &Path,
+    file: &mut RequirementsFile,
+) -> Result<(), LockfileError> {
+    let (option, value) = split_option(content);
+    let include = |kind| -> Result<Include, LockfileError> {
+        if value.is_empty() {
+            return Err(LockfileError::malformed(
+                origin,
+                line,
+                format!("`{option}` needs a file name"),
+            ));
+        }
+        Ok(Include {
+            kind,
+            target: value.to_owned(),
+            line,
+        })
+    };
+    match option {
+        "-r" | "--requirement" => file.includes.push(include(IncludeKind::Requirements)?),
+        "-c" | "--constraint" => file.includes.push(include(IncludeKind::Constraints)?),
+        "-e" | "--editable" => file.notes.push((
+            line,
+            format!("`{content}` is an editable install, not a pinned version; skipped"),
+        )),
+        _ if IGNORED_FLAGS.contains(&content) || IGNORED_OPTIONS_WITH_VALUE.contains(&option) => {}
+        _ => file
+            .notes
+            .push((line, format!("unknown option `{option}`; ignored"))),
+    }
+    Ok(())
+}
+
+/// `-r file`, `-rfile`, `--requirement=file`, `--requirement file`.
+fn split_option(content: &str) -> (&str, &str) {
+    if let Some(rest) = content.strip_prefix("--") {
+        let end = rest
+            .find(|character: char| character == '=' || character.is_whitespace())
+            .unwrap_or(rest.len());
+        let option = &content[..end + 2];
+        let value = rest[end..].trim_start_matches('=').trim();
+        return (option, value);
+    }
+    // A short option: `-r` then the value, with or without a space.
+    let mut characters = content.char_indices().skip(1);
+    match characters.next() {
+        Some((index, character)) => {
+            let end = index + character.len_utf8();
+            (&content[..end], content[end..].trim())
+        }
+        None => (content, ""),
+    }
+}
+
+/// The requirement and the options after it (`--hash=…`), split at the first
+/// whitespace-separated token that starts with `-`, as pip does.
+fn split_options(content: &str) -> (&str, &str) {
+    let mut offset = 0;
+    for token in content.split_whitespace() {
+        let start = content[offset..]
+            .find(token)
+            .map_or(offset, |index| index + offset);
+        if token.starts_with('-') && start > 0 {
+            return (content[..start].trim(), content[start..].trim());
+        }
+        offset = start + token.len();
+    }
+    (content, "")
+}
+
+enum RequirementProblem {
+    /// A bare path or URL.
+    Unnamed,
+    Invalid(String),
+}
+
+/// Parses a PEP 508 requirement, checking the name first (`pep508_rs` panics on some).
+fn parse_requirement(text: &str) -> Result<Requirement, RequirementProblem> {
+    let is_name_character =
+        |character: char| character.is_ascii_alphanumeric() || matches!(character, '-' | '_' | '.');
+    let end = text
+        .find(|character: char| !is_name_character(character))
+        .unwrap_or(text.len());
+    let name = &text[..end];
+    let rest = text[end..].trim_start();
+    let looks_like_path = name.is_empty()
+        || rest.starts_with('/')
+        || rest.starts_with(':')
+        || name.ends_with(".whl")
+        || name.ends_with(".tar.gz")
+        || name.ends_with(".zip")
+        || name == "."
+        || name == "..";
+    if looks_like_path && !rest.starts_with('@') {
+        return Err(RequirementProblem::Unnamed);
+    }
+    if crate::requirement::parse_name(name).is_none() {
+        return Err(RequirementProblem::Invalid(format!(
+            "`{text}`: `{name}` is not a valid project name"
+        )));
+    }
+    if let Some(extras) = rest.strip_prefix('[') {
+        let close = extras.find(']').unwrap_or(extras.len());
+        for extra in extras[..close].split(',') {
+            if !extra.trim().is_empty() && crate::requirement::parse_name(extra).is_none() {
+                return Err(RequirementProblem::Invalid(format!(
+                    "`{text}`: `{}` is not a valid extra name",
+                    extra.trim()
+                )));
+            }
+        }
+    }
+    match catch_unwind(AssertUnwindSafe(|| text.parse::<Requirement>())) {
+        Ok(Ok(requirement)) => Ok(requirement),
+        Ok(Err(error)) => Err(RequirementProblem::Invalid(format!(
+            "`{text}` is not a valid requirement: {}",
+            error.message.to_string().lines().next().unwrap_or_default()
+        ))),
+        Err(_) => Err(RequirementProblem::Invalid(format!(
+            "`{text}` is not a valid requirement"
+        ))),
+    }
+}
+
+fn pin_of(requirement: &Requirement) -> Pin {
+    match &requirement.version_or_url {
+        None => Pin::Unpinned("it names no version".to_owned()),
+        Some(VersionOrUrl::Url(_)) => Pin::Unpinned("it is a URL or path".to_owned()),
+        Some(VersionOrUrl::VersionSpecifier(specifiers)) => {
+            let pins: Vec<_> = specifiers
+                .iter()
+                .filter(|specifier| {
+                    matches!(specifier.operator(), Operator::Equal | Operator::ExactEqual)
+                })
+                .collect();
+            match pins.as_slice() {
+                [pin] => Pin::Exact(pin.version().to_string()),
+                _ => Pin::Unpinned(format!(
+                    "`{specifiers}` is not pinned to one version with `==`"
+                )),
+            }
+        }
+    }
+}
+
+/// Joins `\` continuations (a comment line ends one), numbering each logical line by its
+/// first physical line.
+fn logical_lines(text: &str) -> Vec<(usize, String)> {
+    let mut lines = Vec::new();
+    let mut pending: Option<(usize, String)> = None;
+    for (index, raw) in text.lines().enumerate() {
+        let number = index + 1;
+        let is_comment = raw.trim_start().starts_with('#');
+        match raw.strip_suffix('\\') {
+            Some(head) if !is_comment => {
+                let (start, mut joined) = pending.take().unwrap_or((number, String::new()));
+                joined.push_str(head);
+                pending = Some((start, joined));
+            }
+            _ => match pending.take() {
+                Some((start, mut joined)) => {
+                    if !is_comment {
+                        joined.push_str(raw);
+                    }
+                    lines.push((start, joined));
+                }
+                None => lines.push((number, raw.to_owned())),
+            },
+        }
+    }
+    if let Some(last) = pending {
+        lines.push(last);
+    }
+    lines
+}
+
+/// Drops a `#` comment that starts the line or follows whitespace.
+fn strip_comment(line: &str) -> &str {
+    let mut previous_is_space = true;
+    for (index, character) in line.char_indices() {
+        if character == '#' && previous_is_space {
+            return &line[..index];
+        }
+        previous_is_space = character.is_whitespace();
+    }
+    line
+}
+
+/// Reads `path` (already read as `text`) and its includes, evaluating markers against
+/// `target`. Cycles and missing includes are errors naming the including line.
+pub fn load(
+    path: &Path,
+    text: &str,
+    target: &MarkerTarget,
+    files: &mut Vec<(PathBuf, FileFormat)>,
+    notes: &mut Vec<Note>,
+) -> Result<Vec<LockedPackage>, LockfileError> {
+    let mut reader = Reader {
+        target,
+        files,
+        notes,
+        requirements: Vec::new(),
+        constraints: HashMap::new(),
+        read: Vec::new(),
+    };
+    reader.read(
+        path,
+        text.to_owned(),
+        IncludeKind::Requirements,
+        &mut Vec::new(),
+    )?;
+
+    let mut packages: Vec<LockedPackage> = Vec::new();
+    let mut seen: BTreeMap<PackageName, String> = BTreeMap::new();
+    for (location, entry) in reader.requirements {
+        let version = match &entry.pin {
+            Pin::Exact(version) => version.clone(),
+            Pin::Unpinned(why) => match reader.constraints.get(&entry.name) {
+                Some(version) => version.clone(),
+                None => {
+                    reader.notes.push(Note {
+                        location,
+                        message: format!("`{}`: {why}; skipped", entry.text),
+                    });
+                    continue;
+                }
+            },
+        };
+        if let Some(first) = seen.get(&entry.name) {
+            if *first != version {
+                reader.notes.push(Note {
+                    location,
+                    message: format!(
+                        "`{}` is pinned again (first at {first}); the first pin is used",
+                        entry.text
+                    ),
+                });
+            }
+            continue;
+        }
+        seen.insert(entry.name.clone(), version.clone());
+        packages.push(LockedPackage::new(entry.name, &version, location));
+    }
+    Ok(packages)
+}
+
+struct Reader<'a> {
+    target: &'a MarkerTarget,
+    files: &'a mut Vec<(PathBuf, FileFormat)>,
+    notes: &'a mut Vec<Note>,
+    requirements: Vec<(Location, Entry)>,
+    /// Name → version pinned by a constraints file (the first pin wins).
+    constraints: HashMap<PackageName, String>,
+    /// Files already read (canonical paths), so a file included twice is read once.
+    read: Vec<(PathBuf, IncludeKind)>,
+}
+
+impl Reader<'_> {
+    fn read(
+        &mut self,
+        path: &Path,
+        text: String,
+        kind: IncludeKind,
+        stack: &mut Vec<PathBuf>,
+    ) -> Result<(), LockfileError> {
+        let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_owned());
+        if self
+            .read
+            .iter()
+            .any(|(seen, seen_kind)| *seen == canonical && *seen_kind == kind)
+        {
+            return Ok(());
+        }
+        self.read.push((canonical.clone(), kind));
+        self.files.push((path.to_owned(), FileFormat::Requirements));
+        stack.push(canonical);
+
+        let parsed = parse(&text, path)?;
+        let location = |line| Location {
+            file: path.to_owned(),
+            line,
+        };
+        for (line, message) in parsed.notes {
+            self.notes.push(Note {
+                location: location(line),
+                message,
+            });
+        }
+        for entry in parsed.entries {
+            if !self.target.evaluate(&entry.marker, &[]) {
+                continue;
+            }
+            match kind {
+                IncludeKind::Requirements => self.requirements.push((location(entry.line), entry)),
+                IncludeKind::Constraints => {
+                    if let Pin::Exact(version) = &entry.pin {
+                        self.constraints
+                            .entry(entry.name.clone())
+                            .or_insert_with(|| version.clone());
+                    }
+                }
+            }
+        }
+        for include in parsed.includes {
+            let included = path
+                .parent()
+                .unwrap_or_else(|| Path::new(""))
+                .join(&include.target);
+            let canonical_included =
+                std::fs::canonicalize(&included).unwrap_or_else(|_| included.clone());
+            if let Some(position) = stack.iter().position(|open| *open == canonical_included) {
+                let chain: Vec<String> = stack[position..]
+                    .iter()
+                    .chain(std::iter::once(&canonical_included))
+                    .map(|file| file.display().to_string())
+                    .collect();
+                return Err(LockfileError::malformed(
+                    path,
+                    include.line,
+                    format!(
+                        "including `{}` makes a cycle: {}",
+                        include.target,
+                        chain.join(" -> ")
+                    ),
+                ));
+            }
+            let text = match std::fs::read(&included) {
+                Ok(bytes) => super::decode(&bytes, &included)?,
+                Err(error) => {
+                    return Err(LockfileError::malformed(
+                        path,
+                        include.line,
+                        format!("cannot read the included `{}`: {error}", included.display()),
+                    ))
+                }
+            };
+            // What a constraints file includes constrains too.
+            let included_kind = match (kind, include.kind) {
+                (IncludeKind::Requirements, IncludeKind::Requirements) => IncludeKind::Requirements,
+                _ => IncludeKind::Constraints,
+            };
+            self.read(&included, text, included_kind, stack)?;
+        }
+        stack.pop();
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_ok(text: &str) -> RequirementsFile {
+        parse(text, Path::new("requirements.txt")).unwrap()
+    }
+
+    fn pins(file: &RequirementsFile) -> Vec<(String, Pin, usize)> {
+        file.entries
+            .iter()
+            .map(|entry| (entry.name.to_string(), entry.pin.clone(), entry.line))
+            .collect()
+    }
+
+    #[test]
+    fn reads_pip_compile_output_with_hashes_and_comments() {
+        let text = "\
+# This file is autogenerated by pip-compile
+#    pip-compile --generate-hashes
+#
+--index-url https://pypi.org/simple
+
+blinker==1.7.0 \\
+    --hash=sha256:aaa \\
+    --hash=sha256:bbb
+    # via flask
+Flask==3.0.0 ; python_version >= \"3.8\" \\
+    --hash=sha256:ccc
+    # via -r requirements.in
+zope.interface==6.1  # a trailing comment
+";
+        let file = parse_ok(text);
+        assert_eq!(
+            pins(&file),
+            [
+                ("blinker".to_owned(), Pin::Exact("1.7.0".to_owned()), 6),
+                ("flask".to_owned(), Pin::Exact("3.0.0".to_owned()), 10),
+                (
+                    "zope-interface".to_owned(),
+                    Pin::Exact("6.1".to_owned()),
+                    13
+                ),
+            ]
+        );
+        assert!(!file.entries[1].marker.is_true());
+        assert!(file.notes.is_empty(), "{:?}", file.notes);
+    }
+
+    #[test]
+    fn unpinned_lines_say_why() {
+        let file = parse_ok(
+            "flask>=2\nrequests\nsix==1.*\ndjango==4.2,<5\n./local/pkg\n-e ./other\nhttps://x/y-1.0-py3-none-any.whl\nfoo @ https://x/foo.whl\nbar===1.0\n",
+        );
+        let reasons: Vec<_> = pins(&file)
+            .into_iter()
+            .map(|(name, pin, _)| (name, pin))
+            .collect();
+        assert!(matches!(&reasons[0].1, Pin::Unpinned(why) if why.contains(">=2")));
+        assert!(matches!(&reasons[1].1, Pin::Unpinned(why) if why.contains("no version")));
+        assert!(
+            matches!(&reasons[2].1, Pin::Unpinned(_)),
+            "wildcards are ranges"
+        );
+        assert_eq!(reasons[3].1, Pin::Exact("4.2".to_owned()));
+        assert!(matches!(&reasons[4].1, Pin::Unpinned(why) if why.contains("URL")));
+        assert_eq!(reasons[5], ("bar".to_owned(), Pin::Exact("1.0".to_owned())));
+        let lines: Vec<usize> = file.notes.iter().map(|(line, _)| *line).collect();
+        assert_eq!(lines, [5, 6, 7]);
+    }
+
+    #[test]
+    fn includes_in_every_spelling() {
+        let file = parse_ok("-r base.txt\n-rdev.txt\n--requirement=a.txt\n--requirement b.txt\n-c constraints.txt\n--constraint=c.txt\n");
+        let includes: Vec<_> = file
+            .includes
+            .iter()
+            .map(|include| (include.kind, include.target.as_str()))
+            .collect();
+        assert_eq!(
+            includes,
+            [
+                (IncludeKind::Requirements, "base.txt"),
+                (IncludeKind::Requirements, "dev.txt"),
+                (IncludeKind::Requirements, "a.txt"),
+                (IncludeKind::Requirements, "b.txt"),
+                (IncludeKind::Constraints, "constraints.txt"),
+                (IncludeKind::Constraints, "c.txt"),
+            ]
+        );
+        assert!(parse("-r\n", Path::new("r.txt")).is_err());
+    }
+
+    #[test]
+    fn malformed_lines_are_errors_with_the_line() {
+        for (text, line) in [
+            ("flask==1\nfoo. >= 1\n", 2),
+            ("flask==1\n\nfoo[bar.]==1\n", 3),
+            ("flask===\n", 1),
+            ("flask==1 ; python_version >\n", 1),
+            ("flask (==1\n", 1),
+            ("fl\u{e9}sk==1\n", 1),
+        ] {
+            match parse(text, Path::new("r.txt")) {
+                Err(LockfileError::Malformed { line: found, .. }) => {
+                    assert_eq!(found, line, "{text:?}")
+                }
+                other => panic!("{text:?}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn never_panics_on_odd_input() {
+        for text in [
+            "\\",
+            "\\\n\\\n",
+            "-",
+            "--",
+            "--=",
+            "#",
+            "a==1 \\\n# c\n",
+            "\u{feff}",
+            "-r\u{e9}",
+            "a==1 --hash",
+            "[x]",
+            "@",
+            ";",
+            "a;",
+            "a @",
+            "a[",
+            "a[]==1",
+        ] {
+            let _ = parse(text, Path::new("r.txt"));
+        }
+    }
+
+    #[test]
+    fn splits_requirements_from_their_options() {
+        assert_eq!(
+            split_options("flask==1 --hash=sha256:abc"),
+            ("flask==1", "--hash=sha256:abc")
+        );
+        assert_eq!(
+            split_options("flask==1; python_version>'3' --hash x"),
+            ("flask==1; python_version>'3'", "--hash x")
+        );
+        assert_eq!(split_option("-rfile.txt"), ("-r", "file.txt"));
+        assert_eq!(split_option("--hash=sha256:x"), ("--hash", "sha256:x"));
+    }
+}

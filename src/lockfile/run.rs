@@ -1,0 +1,293 @@
+//! The `--from` job: choose the marker target, read the files, plan, then print the
+//! requirements, the JSON document or the `--check` result.
+//!
+//! The environment is optional here: when one is discoverable its interpreter gives the
+//! marker values; a failure to find one is not an error unless `--python` or
+//! `--site-packages` named it.
+
+use std::io::{self, Write};
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use super::marker::{self, MarkerTarget, MarkerValues, TargetSource};
+use super::{FileFormat, GroupSelection, Loaded};
+use crate::check::{self, Installer, Subject};
+use crate::cli::BootstrapArgs;
+use crate::commands::ExitStatus;
+use crate::diagnostics::{Warning, WarningKind};
+use crate::environment::{self, DiscoveryOptions, Environment};
+use crate::output::{self, Format, RegistryReport};
+use crate::plan::{self, Plan, PlanOptions};
+use crate::registry::{Registry, RegistrySource};
+use crate::requirement::parse_version;
+
+/// The `--format json` document of a `--from` run: the environment's document with
+/// `sources` (the files and the marker target) and an optional `environment`.
+#[derive(Debug, Serialize)]
+pub struct LockfileReport<'a> {
+    pub version: u32,
+    pub tool: &'static str,
+    pub sources: Sources<'a>,
+    /// The discovered environment whose interpreter gave the markers, if any.
+    pub environment: Option<&'a Environment>,
+    pub registry: RegistryReport<'a>,
+    pub recommendations: &'a [plan::Recommendation],
+    pub skipped: &'a [plan::Skipped],
+    pub warnings: &'a [Warning],
+}
+
+/// The files read and what their markers were evaluated against.
+#[derive(Debug, Serialize)]
+pub struct Sources<'a> {
+    pub files: Vec<SourceFile>,
+    pub target: &'a TargetSource,
+    pub markers: Option<&'a MarkerValues>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct SourceFile {
+    pub path: PathBuf,
+    pub format: FileFormat,
+}
+
+/// Everything a `--from` run decided, before output: what `-a install` needs too (the
+/// plan, and the environment to install into when one was discovered).
+#[derive(Debug)]
+pub struct Prepared {
+    pub environment: Option<Environment>,
+    pub target: MarkerTarget,
+    pub loaded: Loaded,
+    pub installed: crate::scan::Installed,
+    pub plan: Plan,
+    /// The files' notes, the plan's warnings and unused `--exclude` values.
+    pub warnings: Vec<Warning>,
+    /// `uv add` when a uv.lock was read or the current directory is in a uv project.
+    pub installer: Installer,
+}
+
+/// Finds the optional environment and the marker target, reads the files and plans.
+/// Notes about the target go to stderr when `show_warnings`.
+pub fn prepare(
+    args: &BootstrapArgs,
+    registry: &Registry,
+    plan_options: &PlanOptions,
+    show_warnings: bool,
+) -> anyhow::Result<Prepared> {
+    let discovery =
+        DiscoveryOptions::from_process(args.site_packages.clone(), args.python.clone())?;
+    let named_by_flag = args.python.is_some() || !args.site_packages.is_empty();
+    let environment = match environment::find(&discovery) {
+        Ok(environment) => Some(environment),
+        Err(error) if named_by_flag => return Err(error.into()),
+        Err(_) => None,
+    };
+    let interpreter = environment
+        .as_ref()
+        .and_then(|environment| environment.interpreter.clone())
+        .or_else(marker::python_on_path);
+
+    let mut notes = Vec::new();
+    let target = marker::choose_target(
+        interpreter.as_deref(),
+        args.python_version.as_deref(),
+        args.platform,
+        &mut notes,
+    )
+    .map_err(anyhow::Error::msg)?;
+    if target.source == TargetSource::Everything {
+        notes.push(
+            "no Python interpreter found and no `--python-version` / `--platform`: every environment marker counts as true"
+                .to_owned(),
+        );
+    }
+    if show_warnings {
+        for note in &notes {
+            eprintln!("note: {note}");
+        }
+    }
+
+    let selection = GroupSelection {
+        no_dev: args.no_dev,
+        groups: args.group.clone(),
+    };
+    let loaded = super::load(&args.from, &selection, &target)?;
+    let installed = loaded.installed();
+    let plan = plan::plan(registry, &installed, plan_options)?;
+    let release = registry.load(&release_version(&plan)?)?;
+
+    let mut warnings: Vec<Warning> = loaded
+        .notes
+        .iter()
+        .map(|note| Warning::new(WarningKind::Unreadable, note.to_string()))
+        .collect();
+    warnings.extend(plan.warnings.iter().cloned());
+    for name in &plan_options.exclude {
+        if release.find(name).is_none() {
+            warnings.push(Warning::new(
+                WarningKind::UnusedOption,
+                format!(
+                    "`--exclude {name}`: release `{}` has no such instrumentation",
+                    plan.release
+                ),
+            ));
+        }
+    }
+    let uses_uv = loaded
+        .files
+        .iter()
+        .any(|(_, format)| *format == FileFormat::UvLock);
+    let installer = if uses_uv {
+        Installer::Uv
+    } else {
+        Installer::detect(&discovery.current_dir)
+    };
+    Ok(Prepared {
+        environment,
+        target,
+        loaded,
+        installed,
+        plan,
+        warnings,
+        installer,
+    })
+}
+
+/// Runs the main job from `args.from`: requirements, JSON or `--check`.
+pub fn run(
+    args: &BootstrapArgs,
+    registry: &Registry,
+    plan_options: &PlanOptions,
+    show_warnings: bool,
+    verbose: bool,
+) -> anyhow::Result<ExitStatus> {
+    let Prepared {
+        environment,
+        target,
+        loaded,
+        installed,
+        plan,
+        warnings,
+        installer,
+    } = prepare(args, registry, plan_options, show_warnings)?;
+    if verbose {
+        explain(&loaded, &target, &plan);
+    }
+    if show_warnings && args.format == Format::Text {
+        for warning in &warnings {
+            eprintln!("warning: {warning}");
+        }
+    }
+
+    if args.check {
+        let release = registry.load(&release_version(&plan)?)?;
+        let report = check::check(
+            &plan,
+            release,
+            &installed,
+            &plan_options.exclude,
+            Subject::Lockfile,
+        );
+        let passed = ignore_broken_pipe(check::write(
+            &report,
+            installer,
+            Subject::Lockfile,
+            args.format,
+            &warnings,
+            show_warnings,
+        ))?
+        .unwrap_or(true);
+        return Ok(if passed {
+            ExitStatus::Success
+        } else {
+            ExitStatus::ProblemFound
+        });
+    }
+
+    let mut stdout = io::stdout().lock();
+    let written = match args.format {
+        Format::Text => output::write_requirements(&plan, &mut stdout),
+        Format::Json => {
+            let report = LockfileReport {
+                version: output::JSON_VERSION,
+                tool: concat!("otel-bootstrap ", env!("CARGO_PKG_VERSION")),
+                sources: Sources {
+                    files: loaded
+                        .files
+                        .iter()
+                        .map(|(path, format)| SourceFile {
+                            path: path.clone(),
+                            format: *format,
+                        })
+                        .collect(),
+                    target: &target.source,
+                    markers: target.values.as_ref(),
+                },
+                environment: environment.as_ref(),
+                registry: RegistryReport {
+                    source: match registry.source() {
+                        RegistrySource::Bundled => "bundled".to_owned(),
+                        RegistrySource::Path(path) => path.display().to_string(),
+                    },
+                    release: &plan.release,
+                    choice: &plan.release_choice,
+                    alignment: &plan.alignment,
+                },
+                recommendations: &plan.recommendations,
+                skipped: &plan.skipped,
+                warnings: &warnings,
+            };
+            serde_json::to_writer_pretty(&mut stdout, &report)
+                .map_err(io::Error::from)
+                .and_then(|()| writeln!(stdout))
+                .and_then(|()| stdout.flush())
+        }
+    };
+    ignore_broken_pipe(written)?;
+    Ok(ExitStatus::Success)
+}
+
+fn release_version(plan: &Plan) -> anyhow::Result<pep440_rs::Version> {
+    parse_version(&plan.release)
+        .ok_or_else(|| anyhow::anyhow!("internal: release `{}` is not a version", plan.release))
+}
+
+/// A closed stdout (`| head -1`) is a clean end: `Ok(None)`.
+fn ignore_broken_pipe<T>(result: io::Result<T>) -> anyhow::Result<Option<T>> {
+    match result {
+        Ok(value) => Ok(Some(value)),
+        Err(error) if error.kind() == io::ErrorKind::BrokenPipe => Ok(None),
+        Err(error) => Err(anyhow::Error::new(error).context("cannot write to stdout")),
+    }
+}
+
+/// `-v`: the files, the marker target and why each instrumentation is in.
+fn explain(loaded: &Loaded, target: &MarkerTarget, plan: &Plan) {
+    for (path, format) in &loaded.files {
+        eprintln!("from: {} ({})", path.display(), format.label());
+    }
+    eprintln!("  markers: {}", target.describe());
+    eprintln!(
+        "  {} package(s) installed per the files",
+        loaded.packages.len()
+    );
+    eprintln!("registry: release `{}`", plan.release);
+    for recommendation in &plan.recommendations {
+        let why = match &recommendation.reason {
+            plan::Reason::Default => "a default instrumentation".to_owned(),
+            plan::Reason::Libraries { satisfied_by } | plan::Reason::Included { satisfied_by } => {
+                satisfied_by
+                    .iter()
+                    .map(|library| {
+                        format!(
+                            "{} {} ({}) satisfies `{}`",
+                            library.name, library.version, library.location, library.requirement
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            }
+        };
+        eprintln!("  + {}: {why}", recommendation.requirement);
+    }
+}

@@ -1,0 +1,492 @@
+//! `uv.lock`: the packages `uv sync` would install.
+//!
+//! The lock holds every package of every platform; what gets installed is found by
+//! walking the dependency graph from the project: the package whose `source` is the lock's
+//! own directory (`{ editable = "." }`, `{ virtual = "." }`), or, in a workspace whose
+//! root is not a project, every member listed in `[manifest]`. Its `dependencies` are
+//! walked, plus its `dev-dependencies` of the selected groups (the default groups are
+//! `dev` unless `[tool.uv] default-groups` in the `pyproject.toml` beside the lock says
+//! otherwise), plus the `optional-dependencies` of every extra a dependency asks for.
+//! Each edge's `marker` is evaluated against the target. The project's own extras are not
+//! installed (as `uv sync` without `--extra`).
+
+use std::collections::{BTreeMap, HashSet, VecDeque};
+use std::path::{Path, PathBuf};
+
+use pep508_rs::{ExtraName, MarkerTree, PackageName};
+use serde::Deserialize;
+use toml::Spanned;
+
+use super::marker::{parse_marker, MarkerTarget};
+use super::{line_of, toml_error, Location, LockedPackage, LockfileError};
+
+/// A parsed `uv.lock`.
+#[derive(Debug, Clone)]
+pub struct UvLock {
+    path: PathBuf,
+    packages: Vec<Package>,
+    members: Vec<PackageName>,
+}
+
+#[derive(Debug, Clone)]
+struct Package {
+    name: PackageName,
+    version: Option<String>,
+    line: usize,
+    /// `source = { virtual = "." }` and friends: the lock's own project.
+    is_project_root: bool,
+    /// `source = { virtual = … }`: not installed itself.
+    is_virtual: bool,
+    dependencies: Vec<Dependency>,
+    optional_dependencies: BTreeMap<String, Vec<Dependency>>,
+    dev_dependencies: BTreeMap<String, Vec<Dependency>>,
+}
+
+#[derive(Debug, Clone)]
+struct Dependency {
+    name: PackageName,
+    version: Option<String>,
+    marker: MarkerTree,
+    extras: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "kebab-case")]
+struct RawLock {
+    version: Option<Spanned<toml::Value>>,
+    #[serde(default)]
+    package: Vec<RawPackage>,
+    #[serde(default)]
+    manifest: RawManifest,
+}
+
+#[derive(Deserialize, Default)]
+struct RawManifest {
+    #[serde(default)]
+    members: Vec<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "kebab-case")]
+struct RawPackage {
+    name: Spanned<String>,
+    version: Option<String>,
+    source: Option<BTreeMap<String, toml::Value>>,
+    #[serde(default)]
+    dependencies: Vec<RawDependency>,
+    #[serde(default)]
+    optional_dependencies: BTreeMap<String, Vec<RawDependency>>,
+    #[serde(default)]
+    dev_dependencies: BTreeMap<String, Vec<RawDependency>>,
+}
+
+#[derive(Deserialize)]
+struct RawDependency {
+    name: Spanned<String>,
+    version: Option<String>,
+    marker: Option<Spanned<String>>,
+    #[serde(default)]
+    extra: Vec<String>,
+}
+
+/// Parses a `uv.lock`. Pure; errors name the line.
+pub fn parse(text: &str, origin: &Path) -> Result<UvLock, LockfileError> {
+    let raw: RawLock = toml::from_str(text).map_err(|error| toml_error(origin, text, &error))?;
+    match raw
+        .version
+        .as_ref()
+        .map(|version| (version.get_ref(), version.span()))
+    {
+        Some((toml::Value::Integer(1), _)) => {}
+        Some((_, span)) => {
+            return Err(LockfileError::malformed(
+                origin,
+                line_of(text, span.start),
+                "`version`: only uv.lock version 1 is supported",
+            ))
+        }
+        None => {
+            return Err(LockfileError::malformed(
+                origin,
+                1,
+                "no top-level `version`: not a uv.lock",
+            ))
+        }
+    }
+    let name = |spanned: &Spanned<String>| {
+        crate::requirement::parse_name(spanned.get_ref()).ok_or_else(|| {
+            LockfileError::malformed(
+                origin,
+                line_of(text, spanned.span().start),
+                format!("`{}` is not a valid package name", spanned.get_ref()),
+            )
+        })
+    };
+    let dependencies = |raw: Vec<RawDependency>| -> Result<Vec<Dependency>, LockfileError> {
+        raw.into_iter()
+            .map(|dependency| {
+                let marker = match &dependency.marker {
+                    Some(marker) => parse_marker(marker.get_ref()).map_err(|message| {
+                        LockfileError::malformed(
+                            origin,
+                            line_of(text, marker.span().start),
+                            format!("`marker`: {message}"),
+                        )
+                    })?,
+                    None => MarkerTree::TRUE,
+                };
+                Ok(Dependency {
+                    name: name(&dependency.name)?,
+                    version: dependency.version,
+                    marker,
+                    extras: dependency
+                        .extra
+                        .iter()
+                        .map(|extra| crate::requirement::normalize(extra))
+                        .collect(),
+                })
+            })
+            .collect()
+    };
+    let mut packages = Vec::with_capacity(raw.package.len());
+    for package in raw.package {
+        let source = package.source.unwrap_or_default();
+        let at_root = |key: &str| {
+            source
+                .get(key)
+                .and_then(toml::Value::as_str)
+                .is_some_and(|path| path == "." || path.is_empty())
+        };
+        let mut optional_dependencies = BTreeMap::new();
+        for (extra, list) in package.optional_dependencies {
+            optional_dependencies
+                .insert(crate::requirement::normalize(&extra), dependencies(list)?);
+        }
+        let mut dev_dependencies = BTreeMap::new();
+        for (group, list) in package.dev_dependencies {
+            dev_dependencies.insert(crate::requirement::normalize(&group), dependencies(list)?);
+        }
+        packages.push(Package {
+            name: name(&package.name)?,
+            version: package.version,
+            line: line_of(text, package.name.span().start),
+            is_project_root: at_root("virtual") || at_root("editable") || at_root("directory"),
+            is_virtual: source.contains_key("virtual"),
+            dependencies: dependencies(package.dependencies)?,
+            optional_dependencies,
+            dev_dependencies,
+        });
+    }
+    let members = raw
+        .manifest
+        .members
+        .iter()
+        .map(name)
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(UvLock {
+        path: origin.to_owned(),
+        packages,
+        members,
+    })
+}
+
+impl UvLock {
+    /// The packages installed for the selected (normalized) `groups` on `target`, in lock
+    /// order.
+    pub fn select(
+        &self,
+        groups: &[String],
+        target: &MarkerTarget,
+    ) -> Result<Vec<LockedPackage>, LockfileError> {
+        let mut roots: Vec<usize> = self
+            .packages
+            .iter()
+            .enumerate()
+            .filter(|(_, package)| package.is_project_root)
+            .map(|(index, _)| index)
+            .collect();
+        if roots.is_empty() {
+            roots = self
+                .packages
+                .iter()
+                .enumerate()
+                .filter(|(_, package)| self.members.contains(&package.name))
+                .map(|(index, _)| index)
+                .collect();
+        }
+        if roots.is_empty() {
+            return Err(LockfileError::Unusable {
+                path: self.path.clone(),
+                message: "no project in the lock (no package with `source = { editable = \".\" }` or `{ virtual = \".\" }`, no `[manifest] members`)".to_owned(),
+            });
+        }
+        for group in groups {
+            let defined = roots
+                .iter()
+                .any(|root| self.packages[*root].dev_dependencies.contains_key(group));
+            if !defined && group != "dev" {
+                return Err(LockfileError::Unusable {
+                    path: self.path.clone(),
+                    message: format!("group `{group}` is not defined by the project"),
+                });
+            }
+        }
+
+        let mut installed = vec![false; self.packages.len()];
+        let mut expanded: HashSet<(usize, Option<String>)> = HashSet::new();
+        let mut queue: VecDeque<(usize, Option<String>)> = VecDeque::new();
+        for root in &roots {
+            queue.push_back((*root, None));
+            for group in groups {
+                for dependency in self.packages[*root]
+                    .dev_dependencies
+                    .get(group)
+                    .into_iter()
+                    .flatten()
+                {
+                    self.follow(dependency, target, &mut queue);
+                }
+            }
+        }
+        while let Some((index, extra)) = queue.pop_front() {
+            if !expanded.insert((index, extra.clone())) {
+                continue;
+            }
+            installed[index] = true;
+            let package = &self.packages[index];
+            let edges = match &extra {
+                None => Some(&package.dependencies),
+                Some(extra) => package.optional_dependencies.get(extra),
+            };
+            for dependency in edges.into_iter().flatten() {
+                self.follow(dependency, target, &mut queue);
+            }
+        }
+        Ok(self
+            .packages
+            .iter()
+            .zip(installed)
+            .filter(|(package, installed)| *installed && !package.is_virtual)
+            .map(|(package, _)| {
+                LockedPackage::new(
+                    package.name.clone(),
+                    package.version.as_deref().unwrap_or_default(),
+                    Location {
+                        file: self.path.clone(),
+                        line: package.line,
+                    },
+                )
+            })
+            .collect())
+    }
+
+    fn follow(
+        &self,
+        dependency: &Dependency,
+        target: &MarkerTarget,
+        queue: &mut VecDeque<(usize, Option<String>)>,
+    ) {
+        if !target.evaluate(&dependency.marker, &[] as &[ExtraName]) {
+            return;
+        }
+        let Some(index) = self.packages.iter().position(|package| {
+            package.name == dependency.name
+                && dependency
+                    .version
+                    .as_ref()
+                    .is_none_or(|version| package.version.as_ref() == Some(version))
+        }) else {
+            return;
+        };
+        queue.push_back((index, None));
+        for extra in &dependency.extras {
+            queue.push_back((index, Some(extra.clone())));
+        }
+    }
+}
+
+/// `[tool.uv] default-groups` of the `pyproject.toml` beside `lock_path` (`"all"` is
+/// every group the project defines, which the caller cannot know here: it is read as
+/// `dev`), else `["dev"]`.
+pub fn default_groups(lock_path: &Path) -> Vec<String> {
+    let pyproject = lock_path
+        .parent()
+        .unwrap_or_else(|| Path::new(""))
+        .join("pyproject.toml");
+    let fallback = vec!["dev".to_owned()];
+    let Ok(text) = std::fs::read_to_string(pyproject) else {
+        return fallback;
+    };
+    let Ok(table) = text.parse::<toml::Table>() else {
+        return fallback;
+    };
+    let configured = table
+        .get("tool")
+        .and_then(|tool| tool.get("uv"))
+        .and_then(|uv| uv.get("default-groups"));
+    match configured {
+        Some(toml::Value::Array(groups)) => groups
+            .iter()
+            .filter_map(toml::Value::as_str)
+            .map(str::to_owned)
+            .collect(),
+        Some(toml::Value::String(all)) if all == "all" => table
+            .get("dependency-groups")
+            .and_then(toml::Value::as_table)
+            .map(|groups| groups.keys().cloned().collect())
+            .unwrap_or(fallback),
+        _ => fallback,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lockfile::marker::{MarkerValues, Platform, TargetSource};
+
+    const LOCK: &str = r#"version = 1
+revision = 2
+requires-python = ">=3.9"
+
+[[package]]
+name = "app"
+version = "0.1.0"
+source = { virtual = "." }
+dependencies = [
+    { name = "flask" },
+    { name = "pywin32", marker = "sys_platform == 'win32'" },
+    { name = "sqlalchemy", extra = ["asyncio"] },
+]
+
+[package.optional-dependencies]
+cli = [{ name = "click" }]
+
+[package.dev-dependencies]
+dev = [{ name = "pytest" }]
+lint = [{ name = "ruff" }]
+
+[[package]]
+name = "flask"
+version = "3.0.0"
+source = { registry = "https://pypi.org/simple" }
+dependencies = [{ name = "blinker" }]
+
+[[package]]
+name = "blinker"
+version = "1.7.0"
+source = { registry = "https://pypi.org/simple" }
+
+[[package]]
+name = "pywin32"
+version = "306"
+source = { registry = "https://pypi.org/simple" }
+
+[[package]]
+name = "sqlalchemy"
+version = "2.0.30"
+source = { registry = "https://pypi.org/simple" }
+
+[package.optional-dependencies]
+asyncio = [{ name = "greenlet" }]
+
+[[package]]
+name = "greenlet"
+version = "3.0.3"
+source = { registry = "https://pypi.org/simple" }
+
+[[package]]
+name = "click"
+version = "8.1.7"
+source = { registry = "https://pypi.org/simple" }
+
+[[package]]
+name = "pytest"
+version = "8.0.0"
+source = { registry = "https://pypi.org/simple" }
+
+[[package]]
+name = "ruff"
+version = "0.4.0"
+source = { registry = "https://pypi.org/simple" }
+"#;
+
+    fn names(packages: &[LockedPackage]) -> Vec<String> {
+        packages
+            .iter()
+            .map(|package| format!("{}=={}", package.name, package.raw_version))
+            .collect()
+    }
+
+    fn linux() -> MarkerTarget {
+        let values = MarkerValues::synthetic("3.12", Platform::Linux).unwrap();
+        MarkerTarget::from_values(values, TargetSource::Flags).unwrap()
+    }
+
+    #[test]
+    fn walks_the_graph_like_uv_sync() {
+        let lock = parse(LOCK, Path::new("uv.lock")).unwrap();
+        let selected = lock.select(&["dev".to_owned()], &linux()).unwrap();
+        assert_eq!(
+            names(&selected),
+            [
+                "flask==3.0.0",
+                "blinker==1.7.0",
+                "sqlalchemy==2.0.30",
+                "greenlet==3.0.3",
+                "pytest==8.0.0"
+            ]
+        );
+        assert_eq!(selected[0].location.to_string(), "uv.lock:23");
+        let no_dev = lock.select(&[], &linux()).unwrap();
+        assert!(!names(&no_dev).iter().any(|name| name.starts_with("pytest")));
+        let lint = lock.select(&["lint".to_owned()], &linux()).unwrap();
+        assert!(names(&lint).contains(&"ruff==0.4.0".to_owned()));
+        let everything = lock.select(&[], &MarkerTarget::everything()).unwrap();
+        assert!(names(&everything).contains(&"pywin32==306".to_owned()));
+        assert!(lock.select(&["docs".to_owned()], &linux()).is_err());
+    }
+
+    #[test]
+    fn picks_the_forked_version_the_edge_names() {
+        let text = r#"version = 1
+[[package]]
+name = "app"
+version = "0.1.0"
+source = { editable = "." }
+dependencies = [
+    { name = "numpy", version = "1.24.4", source = { registry = "x" }, marker = "python_full_version < '3.9'" },
+    { name = "numpy", version = "2.0.0", source = { registry = "x" }, marker = "python_full_version >= '3.9'" },
+]
+[[package]]
+name = "numpy"
+version = "1.24.4"
+[[package]]
+name = "numpy"
+version = "2.0.0"
+"#;
+        let lock = parse(text, Path::new("uv.lock")).unwrap();
+        assert_eq!(
+            names(&lock.select(&[], &linux()).unwrap()),
+            ["app==0.1.0", "numpy==2.0.0"]
+        );
+    }
+
+    #[test]
+    fn malformed_locks_name_the_line() {
+        for (text, line) in [
+            ("version = 1\n[[package]]\nversion = \"1\"\n", 2),
+            ("version = 1\n[[package]]\nname = \"foo.\"\n", 3),
+            ("version = 2\n", 1),
+            ("version = 1\n[[package]]\nname = \"a\"\ndependencies = [{ name = \"b\", marker = \"os_name ==\" }]\n", 4),
+            ("version = 1\n[[package]\n", 2),
+            ("[[package]]\nname = \"a\"\n", 1),
+        ] {
+            match parse(text, Path::new("uv.lock")) {
+                Err(LockfileError::Malformed { line: found, .. }) => {
+                    assert_eq!(found, line, "{text}")
+                }
+                other => panic!("{text}: {other:?}"),
+            }
+        }
+    }
+}
