@@ -191,18 +191,19 @@ pub(crate) fn plan_environment(
     let environment = environment::find(&discovery)?;
 
     // Read only what the newest (and the requested) release cares about; if the plan
-    // lands on a release that looks at more, scan again for those names.
+    // lands on a release that looks at more, read those too (from the same listing).
     let mut wanted = plan::wanted_names(registry)?;
     if let Some(version) = &plan_options.release {
         plan::extend_wanted(&mut wanted, registry.load(version)?);
     }
-    let mut installed = scan::scan(&environment.site_packages, &wanted);
+    let listing = scan::list(&environment.site_packages);
+    let mut installed = listing.read(&wanted);
     let mut plan = plan::plan(registry, &installed, plan_options)?;
     let used = registry.load(&plan_release_version(&plan)?)?;
     let before = wanted.len();
     plan::extend_wanted(&mut wanted, used);
     if wanted.len() != before {
-        installed = scan::scan(&environment.site_packages, &wanted);
+        installed = listing.read(&wanted);
         plan = plan::plan(registry, &installed, plan_options)?;
     }
 

@@ -83,16 +83,130 @@ impl Installed {
 /// Scans `directories` in order. `wanted` holds the normalized names worth reading; a
 /// project found in an earlier directory hides the same project in a later one.
 pub fn scan(directories: &[PathBuf], wanted: &HashSet<String>) -> Installed {
-    // Every entry of every directory is looked up here: a cheap hash beats SipHash's
-    // protection, which file names chosen by an attacker could not exploit anyway
-    // (the set is small and fixed).
-    let wanted: HashSet<&str, BuildHasherDefault<FastHasher>> =
-        wanted.iter().map(String::as_str).collect();
-    let mut installed = Installed::default();
+    list(directories).read(wanted)
+}
+
+/// The metadata folders of each directory, from one read of each. [`Listing::read`] opens
+/// the ones a plan needs, and can be asked again with more names without reading the
+/// directories again (a site-packages of thousands of projects costs more to list than
+/// everything else together).
+#[derive(Debug, Default)]
+pub struct Listing {
+    directories: Vec<DirectoryListing>,
+    warnings: Vec<Warning>,
+}
+
+#[derive(Debug)]
+struct DirectoryListing {
+    path: PathBuf,
+    /// `*.dist-info`, `*.egg-info` and `*.egg` entries, in directory order.
+    entries: Vec<(String, FolderKind)>,
+}
+
+/// Lists `directories`, in order.
+pub fn list(directories: &[PathBuf]) -> Listing {
+    let mut listing = Listing::default();
     for directory in directories {
-        scan_directory(directory, &wanted, &mut installed);
+        let entries = match std::fs::read_dir(directory) {
+            Ok(entries) => entries,
+            Err(error) => {
+                listing.warnings.push(Warning::new(
+                    WarningKind::Unreadable,
+                    format!("cannot read `{}`: {error}", directory.display()),
+                ));
+                continue;
+            }
+        };
+        let mut found = Vec::new();
+        for entry in entries {
+            let entry = match entry {
+                Ok(entry) => entry,
+                Err(error) => {
+                    listing.warnings.push(Warning::new(
+                        WarningKind::Unreadable,
+                        format!("cannot read an entry of `{}`: {error}", directory.display()),
+                    ));
+                    continue;
+                }
+            };
+            let file_name = entry.file_name();
+            // Most entries are packages and modules: reject them before any UTF-8 work.
+            if !folder::may_hold_metadata(file_name.as_encoded_bytes()) {
+                continue;
+            }
+            let file_name = file_name
+                .into_string()
+                .unwrap_or_else(|raw| raw.to_string_lossy().into_owned());
+            if let Some((kind, _)) = classify(&file_name) {
+                found.push((file_name, kind));
+            }
+        }
+        listing.directories.push(DirectoryListing {
+            path: directory.clone(),
+            entries: found,
+        });
     }
-    installed
+    listing
+}
+
+impl Listing {
+    /// Reads the distributions named in `wanted` (normalized names).
+    pub fn read(&self, wanted: &HashSet<String>) -> Installed {
+        // Every entry is looked up here: a cheap hash beats SipHash's protection, which
+        // file names chosen by an attacker could not exploit anyway (the set is small).
+        let wanted: HashSet<&str, BuildHasherDefault<FastHasher>> =
+            wanted.iter().map(String::as_str).collect();
+        let mut installed = Installed {
+            warnings: self.warnings.clone(),
+            ..Installed::default()
+        };
+        let mut buffer = String::new();
+        for directory in &self.directories {
+            let mut chosen: Vec<&(String, FolderKind)> = directory
+                .entries
+                .iter()
+                .filter(|(file_name, _)| {
+                    classify(file_name).is_some_and(|(_, stem)| {
+                        folder::any_name_candidate(stem, &mut buffer, |candidate| {
+                            wanted.contains(candidate)
+                        })
+                    })
+                })
+                .collect();
+            // Sorted, so that duplicates resolve the same way on every file system.
+            chosen.sort();
+            let mut seen_here: HashSet<PackageName> = HashSet::new();
+            for (file_name, kind) in chosen {
+                let path = directory.path.join(file_name);
+                let Some(distribution) = read_distribution(&path, file_name, *kind, &mut installed)
+                else {
+                    continue;
+                };
+                if !seen_here.insert(distribution.name.clone()) {
+                    let kept = installed
+                        .get(&distribution.name)
+                        .map(|kept| kept.path.display().to_string())
+                        .unwrap_or_default();
+                    installed.warnings.push(Warning::new(
+                        WarningKind::DuplicateDistribution,
+                        format!(
+                            "`{}` is installed twice in `{}`; using `{kept}` and ignoring `{}`",
+                            distribution.name,
+                            directory.path.display(),
+                            path.display()
+                        ),
+                    ));
+                    continue;
+                }
+                if let Entry::Vacant(slot) =
+                    installed.distributions.entry(distribution.name.clone())
+                {
+                    slot.insert(distribution);
+                }
+            }
+        }
+        installed
+    }
 }
 
 /// FxHash (as in rustc): one multiply per word. Used only for the small wanted-name set.
@@ -118,79 +232,7 @@ impl Hasher for FastHasher {
     }
 }
 
-fn scan_directory(
-    directory: &Path,
-    wanted: &HashSet<&str, BuildHasherDefault<FastHasher>>,
-    installed: &mut Installed,
-) {
-    let entries = match std::fs::read_dir(directory) {
-        Ok(entries) => entries,
-        Err(error) => {
-            installed.warnings.push(Warning::new(
-                WarningKind::Unreadable,
-                format!("cannot read `{}`: {error}", directory.display()),
-            ));
-            return;
-        }
-    };
-    let mut candidates = Vec::new();
-    let mut buffer = String::new();
-    for entry in entries {
-        let entry = match entry {
-            Ok(entry) => entry,
-            Err(error) => {
-                installed.warnings.push(Warning::new(
-                    WarningKind::Unreadable,
-                    format!("cannot read an entry of `{}`: {error}", directory.display()),
-                ));
-                continue;
-            }
-        };
-        let file_name = entry.file_name();
-        // Most entries are packages and modules: reject them before any UTF-8 work.
-        if !folder::may_hold_metadata(file_name.as_encoded_bytes()) {
-            continue;
-        }
-        let file_name = file_name.to_string_lossy();
-        let Some((kind, stem)) = classify(&file_name) else {
-            continue;
-        };
-        if folder::any_name_candidate(stem, &mut buffer, |candidate| wanted.contains(candidate)) {
-            candidates.push((file_name.into_owned(), kind));
-        }
-    }
-    // Sorted, so that duplicates resolve the same way on every file system.
-    candidates.sort();
-
-    let mut seen_here: HashSet<PackageName> = HashSet::new();
-    for (file_name, kind) in candidates {
-        let path = directory.join(&file_name);
-        let Some(distribution) = read_distribution(&path, &file_name, kind, installed) else {
-            continue;
-        };
-        if !seen_here.insert(distribution.name.clone()) {
-            let kept = installed
-                .get(&distribution.name)
-                .map(|kept| kept.path.display().to_string())
-                .unwrap_or_default();
-            installed.warnings.push(Warning::new(
-                WarningKind::DuplicateDistribution,
-                format!(
-                    "`{}` is installed twice in `{}`; using `{kept}` and ignoring `{}`",
-                    distribution.name,
-                    directory.display(),
-                    path.display()
-                ),
-            ));
-            continue;
-        }
-        if let Entry::Vacant(slot) = installed.distributions.entry(distribution.name.clone()) {
-            slot.insert(distribution);
-        }
-    }
-}
-
-/// The entry-name filter of `scan_directory` applied to one name, for the fuzz targets
+/// The entry-name filter of [`Listing::read`] applied to one name, for the fuzz targets
 /// (`crate::fuzzing`): the kind and stem, and every name candidate tried, in order.
 #[doc(hidden)]
 pub fn fuzz_folder_name(file_name: &[u8]) -> Option<(String, Vec<String>)> {
