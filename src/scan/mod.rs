@@ -156,6 +156,7 @@ impl Listing {
         // file names chosen by an attacker could not exploit anyway (the set is small).
         let wanted: HashSet<&str, BuildHasherDefault<FastHasher>> =
             wanted.iter().map(String::as_str).collect();
+        let prefixes = PrefixFilter::new(wanted.iter().copied());
         let mut installed = Installed {
             warnings: self.warnings.clone(),
             ..Installed::default()
@@ -166,11 +167,12 @@ impl Listing {
                 .entries
                 .iter()
                 .filter(|(file_name, _)| {
-                    classify(file_name).is_some_and(|(_, stem)| {
-                        folder::any_name_candidate(stem, &mut buffer, |candidate| {
-                            wanted.contains(candidate)
+                    prefixes.may_match(file_name.as_bytes())
+                        && classify(file_name).is_some_and(|(_, stem)| {
+                            folder::any_name_candidate(stem, &mut buffer, |candidate| {
+                                wanted.contains(candidate)
+                            })
                         })
-                    })
                 })
                 .collect();
             // Sorted, so that duplicates resolve the same way on every file system.
@@ -206,6 +208,46 @@ impl Listing {
             }
         }
         installed
+    }
+}
+
+/// The first two characters of every wanted name, normalized (lowercase, `_` and `.` as
+/// `-`): a folder whose name starts with neither can hold no wanted project, and that
+/// rejects most of a large site-packages before any normalization or hashing.
+struct PrefixFilter {
+    /// One bit per pair of bytes; `None` when some wanted name is one character long.
+    bits: Option<Box<[u64; 1024]>>,
+}
+
+impl PrefixFilter {
+    fn new<'a>(names: impl Iterator<Item = &'a str>) -> Self {
+        let mut bits = Box::new([0u64; 1024]);
+        for name in names {
+            let &[first, second, ..] = name.as_bytes() else {
+                return Self { bits: None };
+            };
+            let index = Self::index(first, second);
+            bits[index / 64] |= 1 << (index % 64);
+        }
+        Self { bits: Some(bits) }
+    }
+
+    fn index(first: u8, second: u8) -> usize {
+        let fold = |byte: u8| match byte.to_ascii_lowercase() {
+            b'_' | b'.' => b'-',
+            other => other,
+        };
+        usize::from(fold(first)) << 8 | usize::from(fold(second))
+    }
+
+    fn may_match(&self, file_name: &[u8]) -> bool {
+        match (&self.bits, file_name) {
+            (Some(bits), &[first, second, ..]) => {
+                let index = Self::index(first, second);
+                bits[index / 64] & (1 << (index % 64)) != 0
+            }
+            _ => true,
+        }
     }
 }
 
