@@ -10,18 +10,14 @@
 
 use std::collections::HashSet;
 use std::fmt;
-use std::io::{BufRead, BufReader, Read};
+use std::io::Read;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 
-use pep508_rs::{MarkerEnvironment, MarkerEnvironmentBuilder, Requirement, VersionOrUrl};
+use pep508_rs::{MarkerEnvironment, Requirement, VersionOrUrl};
 
 use crate::requirement::PlainRequirement;
 use crate::scan;
-
-/// The header block is never longer than this in practice.
-const MAXIMUM_HEADER_BYTES: u64 = 1024 * 1024;
 
 /// One problem found, always naming the package.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -254,123 +250,29 @@ pub fn requires_dist(path: &Path) -> Result<Vec<String>, String> {
 /// The `Requires-Dist` values in the header block of a core-metadata file. Folded lines,
 /// CRLF and bytes that are not UTF-8 are tolerated.
 pub fn read_requires_dist(reader: impl Read) -> std::io::Result<Vec<String>> {
-    let mut reader = BufReader::new(reader.take(MAXIMUM_HEADER_BYTES));
-    let mut values: Vec<String> = Vec::new();
-    let mut in_requires_dist = false;
-    let mut line = Vec::new();
-    loop {
-        line.clear();
-        if reader.read_until(b'\n', &mut line)? == 0 {
-            break;
+    let mut values = Vec::new();
+    crate::scan::metadata::read_headers(reader, |key, value| {
+        if key.eq_ignore_ascii_case("requires-dist") {
+            values.push(value.to_owned());
         }
-        let text = String::from_utf8_lossy(&line);
-        let text = text.trim_end_matches(['\n', '\r']);
-        if text.trim().is_empty() {
-            break;
-        }
-        if text.starts_with([' ', '\t']) {
-            if in_requires_dist {
-                if let Some(last) = values.last_mut() {
-                    last.push(' ');
-                    last.push_str(text.trim());
-                }
-            }
-            continue;
-        }
-        in_requires_dist = false;
-        if let Some((key, value)) = text.split_once(':') {
-            if key.trim().eq_ignore_ascii_case("requires-dist") {
-                values.push(value.trim().to_owned());
-                in_requires_dist = true;
-            }
-        }
-    }
+        true
+    })?;
     Ok(values)
 }
 
-/// Run with `python -I -c`: the PEP 508 marker environment, as one JSON object.
-const MARKER_SCRIPT: &str = r#"
-import json, os, platform, sys
-i = sys.implementation
-v = i.version
-iv = "%d.%d.%d" % (v.major, v.minor, v.micro)
-if v.releaselevel != "final":
-    iv += v.releaselevel[0] + str(v.serial)
-print(json.dumps({
-    "implementation_name": i.name,
-    "implementation_version": iv,
-    "os_name": os.name,
-    "platform_machine": platform.machine(),
-    "platform_python_implementation": platform.python_implementation(),
-    "platform_release": platform.release(),
-    "platform_system": platform.system(),
-    "platform_version": platform.version(),
-    "python_full_version": platform.python_version(),
-    "python_version": ".".join(platform.python_version_tuple()[:2]),
-    "sys_platform": sys.platform,
-}))
-"#;
-
-#[derive(serde::Deserialize)]
-struct MarkerValues {
-    implementation_name: String,
-    implementation_version: String,
-    os_name: String,
-    platform_machine: String,
-    platform_python_implementation: String,
-    platform_release: String,
-    platform_system: String,
-    platform_version: String,
-    python_full_version: String,
-    python_version: String,
-    sys_platform: String,
-}
-
-/// Asks `interpreter` for its marker environment (never through a shell); `Err` says why
-/// it could not.
+/// Asks `interpreter` for its marker environment (once, never through a shell, with a
+/// timeout); `Err` says why it could not.
 pub fn marker_environment(interpreter: &Path) -> Result<MarkerEnvironment, String> {
-    let output = Command::new(interpreter)
-        .args(["-I", "-c", MARKER_SCRIPT])
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|error| format!("cannot run `{}`: {error}", interpreter.display()))?;
-    if !output.status.success() {
-        return Err(format!(
-            "`{}` failed: {}",
-            interpreter.display(),
-            String::from_utf8_lossy(&output.stderr).trim()
-        ));
-    }
-    let values: MarkerValues = serde_json::from_slice(&output.stdout).map_err(|error| {
-        format!(
-            "unexpected answer from `{}`: {error}",
-            interpreter.display()
-        )
-    })?;
-    MarkerEnvironment::try_from(MarkerEnvironmentBuilder {
-        implementation_name: &values.implementation_name,
-        implementation_version: &values.implementation_version,
-        os_name: &values.os_name,
-        platform_machine: &values.platform_machine,
-        platform_python_implementation: &values.platform_python_implementation,
-        platform_release: &values.platform_release,
-        platform_system: &values.platform_system,
-        platform_version: &values.platform_version,
-        python_full_version: &values.python_full_version,
-        python_version: &values.python_version,
-        sys_platform: &values.sys_platform,
-    })
-    .map_err(|error| {
-        format!(
-            "`{}` reports an invalid version: {error}",
-            interpreter.display()
-        )
-    })
+    crate::lockfile::marker::query_interpreter(interpreter)
+        .map_err(|reason| format!("`{}`: {reason}", interpreter.display()))?
+        .to_environment()
+        .map_err(|reason| format!("`{}`: {reason}", interpreter.display()))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use pep508_rs::MarkerEnvironmentBuilder;
 
     #[test]
     fn reads_every_requires_dist_of_the_header() {

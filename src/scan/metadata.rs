@@ -18,75 +18,67 @@ pub struct CoreMetadata {
 
 /// Parses the header block of `reader`.
 pub fn read_core_metadata(reader: impl Read) -> std::io::Result<CoreMetadata> {
-    let mut reader = BufReader::new(reader.take(MAXIMUM_HEADER_BYTES));
     let mut metadata = CoreMetadata::default();
-    let mut line = Vec::new();
-    // The field being read, so that folded continuation lines can be appended to it.
-    let mut current: Option<Field> = None;
-    loop {
-        line.clear();
-        if reader.read_until(b'\n', &mut line)? == 0 {
-            break;
-        }
-        let text = String::from_utf8_lossy(&line);
-        let text = text.trim_end_matches(['\n', '\r']);
-        if text.trim().is_empty() {
-            break;
-        }
-        if text.starts_with([' ', '\t']) {
-            if let Some(field) = current {
-                let value = field.slot(&mut metadata);
-                if let Some(value) = value {
-                    value.push(' ');
-                    value.push_str(text.trim());
-                }
-            }
-            continue;
-        }
-        current = None;
-        if metadata.name.is_some() && metadata.version.is_some() {
-            break;
-        }
-        let Some((key, value)) = text.split_once(':') else {
-            continue;
-        };
-        let field = if key.trim().eq_ignore_ascii_case("name") {
-            Field::Name
-        } else if key.trim().eq_ignore_ascii_case("version") {
-            Field::Version
+    read_headers(reader, |key, value| {
+        let slot = if key.eq_ignore_ascii_case("name") {
+            &mut metadata.name
+        } else if key.eq_ignore_ascii_case("version") {
+            &mut metadata.version
         } else {
-            continue;
+            return true;
         };
-        let slot = field.slot(&mut metadata);
         if slot.is_none() {
-            *slot = Some(value.trim().to_owned());
-            current = Some(field);
+            *slot = Some(value.to_owned());
         }
-    }
+        metadata.name.is_none() || metadata.version.is_none()
+    })?;
     for value in [&mut metadata.name, &mut metadata.version] {
         if value
             .as_deref()
-            .is_some_and(|text| text.trim().is_empty() || text.trim() == "UNKNOWN")
+            .is_some_and(|text| text.is_empty() || text == "UNKNOWN")
         {
             *value = None;
-        } else if let Some(text) = value {
-            *text = text.trim().to_owned();
         }
     }
     Ok(metadata)
 }
 
-#[derive(Debug, Clone, Copy)]
-enum Field {
-    Name,
-    Version,
-}
-
-impl Field {
-    fn slot(self, metadata: &mut CoreMetadata) -> &mut Option<String> {
-        match self {
-            Field::Name => &mut metadata.name,
-            Field::Version => &mut metadata.version,
+/// Calls `visit(key, value)` for each header of the block at the start of `reader`, with
+/// folded continuation lines joined (by a space) and both sides trimmed, until the block
+/// ends (a blank line, end of file, or [`MAXIMUM_HEADER_BYTES`]) or `visit` returns
+/// `false`. Lines without a `:` are skipped.
+pub fn read_headers(
+    reader: impl Read,
+    mut visit: impl FnMut(&str, &str) -> bool,
+) -> std::io::Result<()> {
+    let mut reader = BufReader::new(reader.take(MAXIMUM_HEADER_BYTES));
+    let mut line = Vec::new();
+    // The header being read, completed by any continuation lines that follow it.
+    let mut current: Option<(String, String)> = None;
+    loop {
+        line.clear();
+        let read = reader.read_until(b'\n', &mut line)?;
+        let text = String::from_utf8_lossy(&line);
+        let text = text.trim_end_matches(['\n', '\r']);
+        if read > 0 && text.starts_with([' ', '\t']) && !text.trim().is_empty() {
+            if let Some((_, value)) = &mut current {
+                if !value.is_empty() {
+                    value.push(' ');
+                }
+                value.push_str(text.trim());
+            }
+            continue;
+        }
+        if let Some((key, value)) = current.take() {
+            if !visit(&key, &value) {
+                return Ok(());
+            }
+        }
+        if read == 0 || text.trim().is_empty() {
+            return Ok(());
+        }
+        if let Some((key, value)) = text.split_once(':') {
+            current = Some((key.trim().to_owned(), value.trim().to_owned()));
         }
     }
 }
