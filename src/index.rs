@@ -35,6 +35,18 @@ use reqwest::{StatusCode, Url};
 const SIMPLE_ACCEPT: &str = "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.1";
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// Overrides [`REQUEST_TIMEOUT`] (seconds, e.g. `2` or `0.5`): for slow mirrors, and for
+/// the tests' slow-server case.
+const TIMEOUT_ENV: &str = "OTEL_BOOTSTRAP_HTTP_TIMEOUT";
+
+/// The whole-request timeout: [`TIMEOUT_ENV`] when it is a positive number of seconds.
+fn request_timeout() -> Duration {
+    std::env::var(TIMEOUT_ENV)
+        .ok()
+        .and_then(|text| text.trim().parse::<f64>().ok())
+        .filter(|seconds| seconds.is_finite() && *seconds > 0.0 && *seconds < 86_400.0)
+        .map_or(REQUEST_TIMEOUT, Duration::from_secs_f64)
+}
 /// Tries per request, the first included.
 const ATTEMPTS: u32 = 3;
 const FIRST_BACKOFF: Duration = Duration::from_millis(250);
@@ -115,8 +127,8 @@ impl IndexClient {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let http = reqwest::blocking::Client::builder()
             .user_agent(concat!("otel-bootstrap/", env!("CARGO_PKG_VERSION")))
-            .connect_timeout(CONNECT_TIMEOUT)
-            .timeout(REQUEST_TIMEOUT)
+            .connect_timeout(CONNECT_TIMEOUT.min(request_timeout()))
+            .timeout(request_timeout())
             .dns_resolver(Arc::new(SharedResolver::default()))
             .build()
             .map_err(|error| IndexError::Client(error_chain(&error.without_url())))?;

@@ -8,7 +8,7 @@
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use pep440_rs::{Version, VersionSpecifiers};
+use pep440_rs::{Operator, Version, VersionSpecifier, VersionSpecifiers};
 use pep508_rs::{PackageName, Requirement, VersionOrUrl};
 
 /// A requirement on a plain package name with an optional version range: what the
@@ -45,6 +45,15 @@ impl PlainRequirement {
     pub fn parse(raw: &str) -> Result<Self, RequirementError> {
         let trimmed = raw.trim();
         check_leading_name(trimmed)?;
+        // pep508_rs 0.9.2 slices marker text at byte offsets that may fall inside a
+        // multi-byte character and panics (found by fuzzing, kept in
+        // tests/data/fuzz-regressions/requirement/); a requirement is ASCII anyway.
+        if !trimmed.is_ascii() {
+            return Err(RequirementError::Syntax {
+                raw: trimmed.to_owned(),
+                message: "it contains a character that is not ASCII".to_owned(),
+            });
+        }
         let parsed = catch_unwind(AssertUnwindSafe(|| trimmed.parse::<Requirement>()))
             .map_err(|_| RequirementError::InvalidName(trimmed.to_owned()))?
             .map_err(|error| RequirementError::Syntax {
@@ -73,8 +82,13 @@ impl PlainRequirement {
 
     /// Whether `version` is inside the range. Pre-releases and dev releases count when
     /// inside it: for an installed version that is PEP 440's "already present" rule.
+    ///
+    /// Evaluated as `packaging` >= 26 does (`SpecifierSet.contains(v, prereleases=True)`),
+    /// which `pep440_rs` 0.7.3 does not for four operators; see [`specifier_contains`].
     pub fn contains(&self, version: &Version) -> bool {
-        self.specifiers.contains(version)
+        self.specifiers
+            .iter()
+            .all(|specifier| specifier_contains(specifier, version))
     }
 
     /// The range as written (`>=1.0`), or `any version`.
@@ -123,6 +137,62 @@ pub fn normalize(name: &str) -> String {
         }
     }
     normalized
+}
+
+/// One clause, as `packaging` >= 26 evaluates it. `pep440_rs` 0.7.3 differs on:
+///
+/// * `<V`: it rejects every pre-release of V's release, even when V is itself a
+///   pre-release (`3.0.0a7` in `<3.0.0a8`), has a post segment (`1.0a1` in `<1.0.post1`)
+///   or another epoch (`0.1.dev0` in `<1!0.1`). PEP 440: below V, and below V's first
+///   pre-release (`V.dev0`) unless V is a pre-release.
+/// * `>V`: it rejects every post-release of V's release, even when V is a pre-release or
+///   dev release (`1.post1` in `>1a1.dev1`). PEP 440: above V, and not a post-release of
+///   V itself (nor V with a local label).
+/// * `==V.*` / `!=V.*`: it compares only as many release segments as the candidate has,
+///   so `2` matched `==2.2.*`. PEP 440 pads the candidate with zeros.
+///
+/// The other operators agree (checked against `packaging` in `tests/properties.rs`).
+fn specifier_contains(specifier: &VersionSpecifier, version: &Version) -> bool {
+    let bound = specifier.version();
+    match specifier.operator() {
+        Operator::LessThan => {
+            let limit = if bound.any_prerelease() {
+                bound.clone()
+            } else {
+                bound.clone().without_local().with_dev(Some(0))
+            };
+            *version < limit
+        }
+        Operator::GreaterThan => match (bound.dev(), bound.post()) {
+            (Some(dev), _) => *version >= bound.clone().with_dev(Some(dev + 1)),
+            (None, Some(post)) => {
+                *version >= bound.clone().with_post(Some(post + 1)).with_dev(Some(0))
+            }
+            (None, None) => {
+                let family = version
+                    .clone()
+                    .without_local()
+                    .with_post(None)
+                    .with_dev(None);
+                *version > *bound && family != *bound
+            }
+        },
+        Operator::EqualStar => prefix_matches(bound, version),
+        Operator::NotEqualStar => !prefix_matches(bound, version),
+        _ => specifier.contains(version),
+    }
+}
+
+/// `==prefix.*`: same epoch, and the candidate's release, padded with zeros, starts with
+/// the prefix's release.
+fn prefix_matches(prefix: &Version, version: &Version) -> bool {
+    let release = version.release();
+    prefix.epoch() == version.epoch()
+        && prefix
+            .release()
+            .iter()
+            .enumerate()
+            .all(|(index, segment)| release.get(index).copied().unwrap_or(0) == *segment)
 }
 
 fn is_name_character(character: char) -> bool {
@@ -224,6 +294,28 @@ mod tests {
             // Epochs and post releases.
             ("pika>=0.12.0", "1!0.1", true),
             ("pika<=1.0", "1.0.post1", false),
+            // Where pep440_rs 0.7.3 differs from PEP 440 and packaging >= 26 (found by
+            // tests/properties.rs against packaging).
+            ("x<3.0.0a8", "3.0.0a7", true),
+            ("x<3.0.0a8", "3.0.0a8", false),
+            ("x<1.0.post1", "1.0a1", true),
+            ("x<1.0.post1", "1.0.post0.dev0", true),
+            ("x<1!0.1", "0.1.dev0", true),
+            ("x<0b2", "0.0.dev0", true),
+            ("x<2.1.0", "2.1.0.dev1", false),
+            ("x>1a1.dev1", "1.post1", true),
+            ("x>1a1.dev1", "1a1.dev1", false),
+            ("x>1.dev0", "1.post0", true),
+            ("x>1.0", "1.0.post1", false),
+            ("x>1.0", "1.0+local", false),
+            ("x>1.0.post1", "1.0.post2", true),
+            ("x>1.0.post1", "1.0.post2.dev0", true),
+            ("x>1.0.post1", "1.0.post1.dev9", false),
+            ("x!=2.2.0.*", "2+1", true),
+            ("x==2.2.*", "2", false),
+            ("x==2.0.*", "2", true),
+            ("x!=2.0.*", "2", false),
+            ("x==1!2.*", "2.0", false),
         ];
         for (requirement, installed, expected) in cases {
             let parsed = PlainRequirement::parse(requirement).unwrap();

@@ -238,6 +238,13 @@ impl MarkerTarget {
 
 /// Parses a PEP 508 marker expression without ever panicking.
 pub fn parse_marker(text: &str) -> Result<MarkerTree, String> {
+    // pep508_rs 0.9.2 panics on some non-ASCII marker text (see src/requirement.rs).
+    if !text.is_ascii() {
+        return Err(format!(
+            "`{}` is not a valid environment marker: it contains a character that is not ASCII",
+            text.trim()
+        ));
+    }
     match catch_unwind(AssertUnwindSafe(|| MarkerTree::from_str(text))) {
         Ok(Ok(marker)) => Ok(marker),
         Ok(Err(error)) => Err(format!(

@@ -244,6 +244,12 @@ fn parse_requirement(text: &str) -> Result<Requirement, RequirementProblem> {
             }
         }
     }
+    // pep508_rs 0.9.2 panics on some non-ASCII marker text (see src/requirement.rs).
+    if !text.is_ascii() {
+        return Err(RequirementProblem::Invalid(format!(
+            "`{text}` is not a valid requirement: it contains a character that is not ASCII"
+        )));
+    }
     match catch_unwind(AssertUnwindSafe(|| text.parse::<Requirement>())) {
         Ok(Ok(requirement)) => Ok(requirement),
         Ok(Err(error)) => Err(RequirementProblem::Invalid(format!(

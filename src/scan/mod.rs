@@ -291,6 +291,34 @@ pub fn fuzz_folder_name(file_name: &[u8]) -> Option<(String, Vec<String>)> {
     Some((format!("{kind:?} {stem}"), tried))
 }
 
+/// Opens a metadata file for reading, refusing anything but a regular file. On Unix the
+/// open does not block: a FIFO named `METADATA` with no writer would otherwise hang the
+/// scan forever (found by `tests/hostile.rs`), and a device such as `/dev/zero` is refused
+/// before it is read.
+fn open_metadata(path: &Path) -> std::io::Result<File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, 0o4000); // O_NONBLOCK
+    #[cfg(any(
+        target_os = "macos",
+        target_os = "ios",
+        target_os = "freebsd",
+        target_os = "netbsd",
+        target_os = "openbsd",
+        target_os = "dragonfly"
+    ))]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, 0x0004); // O_NONBLOCK
+    let file = options.open(path)?;
+    if !file.metadata()?.is_file() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "it is not a regular file",
+        ));
+    }
+    Ok(file)
+}
+
 fn read_distribution(
     path: &Path,
     file_name: &str,
@@ -315,7 +343,7 @@ fn read_distribution(
             }
         },
     };
-    let file = match File::open(&metadata_path) {
+    let file = match open_metadata(&metadata_path) {
         Ok(file) => file,
         Err(error) => {
             let reason = match std::fs::symlink_metadata(path) {

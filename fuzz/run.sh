@@ -1,0 +1,34 @@
+#!/bin/sh
+# Runs every fuzz target for SECONDS seconds each (default 120), seeding each corpus from
+# the repository's own fixtures. Needs cargo-fuzz (`cargo install cargo-fuzz`) and either
+# a nightly toolchain or RUSTC_BOOTSTRAP=1 on stable. Usage: fuzz/run.sh [SECONDS] [TARGET...]
+set -eu
+cd "$(dirname "$0")"
+seconds=${1:-120}
+[ $# -gt 0 ] && shift
+targets=${*:-"metadata folder_name requirement registry requirements uv_lock pylock poetry_lock"}
+export RUSTC_BOOTSTRAP=1
+root=..
+failed=
+for target in $targets; do
+    mkdir -p "corpus/$target"
+    case $target in
+        registry) find "$root/data/releases" -name '*.json' | head -5 | while read -r f; do cp "$f" "corpus/$target/"; done ;;
+        requirements) find "$root/tests/fixtures/lockfiles" -name '*.txt' -o -name '*.in' | while read -r f; do cp "$f" "corpus/$target/$(echo "$f" | tr / _)"; done ;;
+        uv_lock) find "$root/tests/fixtures/lockfiles" -name 'uv.lock' | while read -r f; do cp "$f" "corpus/$target/$(echo "$f" | tr / _)"; done ;;
+        pylock) find "$root/tests/fixtures/lockfiles" -name 'pylock*.toml' | while read -r f; do cp "$f" "corpus/$target/$(echo "$f" | tr / _)"; done ;;
+        poetry_lock) find "$root/tests/fixtures/lockfiles" -name 'poetry.lock' | while read -r f; do cp "$f" "corpus/$target/$(echo "$f" | tr / _)"; done ;;
+        metadata) printf 'Metadata-Version: 2.1\nName: Flask\nVersion: 3.0.0\n  folded\nSummary: x\r\n\r\nbody\n' > "corpus/$target/seed" ;;
+        folder_name) printf 'tortoise_orm-0.21.0.dist-info' > "corpus/$target/seed"; printf 'PyYAML-6.0-py3.11.EGG-INFO' > "corpus/$target/seed2" ;;
+        requirement) printf 'sqlalchemy >= 1.0.0, < 2.1.0, != 1.4.*' > "corpus/$target/seed"; printf 'foo~=1.0.post1.dev3+local' > "corpus/$target/seed2" ;;
+    esac
+    mkdir -p "artifacts/$target"
+    cargo fuzz run --sanitizer none --debug-assertions "$target" "corpus/$target" -- \
+        -max_total_time="$seconds" -max_len=65536 -timeout=10 -rss_limit_mb=1024 \
+        -artifact_prefix="artifacts/$target/" -print_final_stats=1 ||
+        failed="$failed $target"
+done
+if [ -n "${failed:-}" ]; then
+    echo "crashes in:$failed (inputs in fuzz/artifacts/)" >&2
+    exit 1
+fi
