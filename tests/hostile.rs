@@ -626,6 +626,22 @@ fn credentials_in_index_urls_are_never_printed() {
 /// binary (as a terminal would); we must exit non-zero promptly, after the installer.
 #[test]
 fn ctrl_c_during_an_install_stops_both() {
+    interrupt_an_install(SignalTarget::ProcessGroup);
+}
+
+/// `kill -INT <our pid>` (a CI runner, a supervisor): only we get the signal, and we pass
+/// it on to the installer, wait for it, and exit non-zero.
+#[test]
+fn an_interrupt_sent_to_us_alone_reaches_the_installer() {
+    interrupt_an_install(SignalTarget::OurProcess);
+}
+
+enum SignalTarget {
+    ProcessGroup,
+    OurProcess,
+}
+
+fn interrupt_an_install(target: SignalTarget) {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("venv");
     let site = root.join("lib/python3.11/site-packages");
@@ -689,9 +705,13 @@ fn ctrl_c_during_an_install_stops_both() {
         );
         std::thread::sleep(Duration::from_millis(50));
     }
-    let group = child.id();
+    let pid = child.id();
+    let destination = match target {
+        SignalTarget::ProcessGroup => format!("-{pid}"),
+        SignalTarget::OurProcess => pid.to_string(),
+    };
     let killed = Command::new("kill")
-        .args(["-INT", "--", &format!("-{group}")])
+        .args(["-INT", "--", &destination])
         .status()
         .unwrap();
     assert!(killed.success());

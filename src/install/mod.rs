@@ -233,6 +233,16 @@ pub fn run(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatus, Fai
         }
     })?;
 
+    if process::interrupted() {
+        return Err(Failure {
+            error: anyhow!(
+                "interrupted: `{}` was asked to stop and exited with {}; the environment is as it left it",
+                command.program.display(),
+                outcome.status
+            ),
+            hint: Some("run the same command again to finish the installation".to_owned()),
+        });
+    }
     if !outcome.status.success() {
         if display != Display::Stream {
             for line in &outcome.lines {

@@ -3,7 +3,8 @@
 
 use std::io::{self, BufRead, BufReader, IsTerminal, Read, Write};
 use std::process::{ExitStatus, Stdio};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -45,6 +46,45 @@ pub struct Outcome {
     pub elapsed: Duration,
 }
 
+/// The installer running now (its process id), for the signal handler; 0 when none.
+static RUNNING_CHILD: AtomicU32 = AtomicU32::new(0);
+/// Set when Ctrl-C (SIGINT), SIGTERM or SIGHUP arrived while the installer ran.
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+/// Installs, once, a handler that passes an interrupt on to the running installer (as
+/// SIGINT, which pip and uv both treat as "stop cleanly") instead of dying first: the
+/// installer runs in its own process group, so it hears a signal only through us, once,
+/// and its own cleanup decides the environment's state, never a half-finished us.
+fn forward_interrupts() {
+    static INSTALLED: OnceLock<()> = OnceLock::new();
+    INSTALLED.get_or_init(|| {
+        let _ = ctrlc::set_handler(|| {
+            INTERRUPTED.store(true, Ordering::SeqCst);
+            let child = RUNNING_CHILD.load(Ordering::SeqCst);
+            #[cfg(unix)]
+            if let Ok(pid) = libc::pid_t::try_from(child) {
+                if pid > 0 {
+                    // SAFETY: kill(2) with a pid we spawned; no memory is involved.
+                    unsafe {
+                        libc::kill(pid, libc::SIGINT);
+                    }
+                }
+            }
+            #[cfg(not(unix))]
+            let _ = child;
+            if child == 0 {
+                // Not installing (planning, or checking afterwards): nothing to wait for.
+                std::process::exit(130);
+            }
+        });
+    });
+}
+
+/// Whether an interrupt arrived during the last installer run.
+pub fn interrupted() -> bool {
+    INTERRUPTED.load(Ordering::SeqCst)
+}
+
 /// Runs `command`; `Err` only when it cannot be started.
 pub fn run(command: &InstallCommand, display: Display, packages: usize) -> io::Result<Outcome> {
     let started = Instant::now();
@@ -61,12 +101,16 @@ pub fn run(command: &InstallCommand, display: Display, packages: usize) -> io::R
         spinner
     });
 
-    let mut child = command
-        .command()
+    forward_interrupts();
+    let mut process = command.command();
+    process
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()?;
+        .stderr(Stdio::piped());
+    #[cfg(unix)]
+    std::os::unix::process::CommandExt::process_group(&mut process, 0);
+    let mut child = process.spawn()?;
+    RUNNING_CHILD.store(child.id(), Ordering::SeqCst);
     let lines = Arc::new(Mutex::new(Vec::new()));
     let readers: Vec<_> = [
         child
@@ -86,7 +130,9 @@ pub fn run(command: &InstallCommand, display: Display, packages: usize) -> io::R
         thread::spawn(move || forward(stream, &lines, display, spinner.as_ref()))
     })
     .collect();
-    let status = child.wait()?;
+    let status = child.wait();
+    RUNNING_CHILD.store(0, Ordering::SeqCst);
+    let status = status?;
     for reader in readers {
         let _ = reader.join();
     }
