@@ -26,11 +26,10 @@ mod support;
 
 use std::ffi::OsStr;
 use std::fs;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::Instant;
 
 use support::python::{self, skip_or_fail};
 use support::wheel::{build_wheel, WheelSpec};
@@ -43,57 +42,6 @@ const PROFILE_ENV: &str = "OTEL_BOOTSTRAP_TEST_WHEEL_PROFILE";
 // ---------------------------------------------------------------------------------------
 // Provisioning maturin and building the wheel
 // ---------------------------------------------------------------------------------------
-
-/// A lock file in `<tools>/.locks`, the protocol `support/python.rs` uses: created with
-/// `create_new`, holding our pid; a lock of a dead process is broken.
-struct Lock(PathBuf);
-
-impl Drop for Lock {
-    fn drop(&mut self) {
-        let _ = fs::remove_file(&self.0);
-    }
-}
-
-fn lock(name: &str) -> Lock {
-    let dir = python::tools_dir().join(".locks");
-    fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(format!("{name}.lock"));
-    let start = Instant::now();
-    loop {
-        match fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&path)
-        {
-            Ok(mut file) => {
-                let _ = write!(file, "{}", std::process::id());
-                return Lock(path);
-            }
-            Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {
-                let owner_is_dead = fs::read_to_string(&path)
-                    .ok()
-                    .and_then(|text| text.trim().parse::<u32>().ok())
-                    .is_some_and(|pid| !Path::new(&format!("/proc/{pid}")).exists());
-                let too_old = fs::metadata(&path)
-                    .and_then(|metadata| metadata.modified())
-                    .ok()
-                    .and_then(|modified| SystemTime::now().duration_since(modified).ok())
-                    .is_some_and(|age| age > Duration::from_secs(60 * 60));
-                if (cfg!(target_os = "linux") && owner_is_dead) || too_old {
-                    let _ = fs::remove_file(&path);
-                    continue;
-                }
-                assert!(
-                    start.elapsed() < Duration::from_secs(60 * 60),
-                    "timed out waiting for {}",
-                    path.display()
-                );
-                std::thread::sleep(Duration::from_millis(200));
-            }
-            Err(error) => panic!("cannot create {}: {error}", path.display()),
-        }
-    }
-}
 
 fn on_path(name: &str) -> Option<PathBuf> {
     std::env::split_paths(&std::env::var_os("PATH")?)
@@ -132,7 +80,7 @@ fn maturin_result() -> Result<PathBuf, String> {
             if binary.is_file() {
                 return Ok(binary);
             }
-            let _lock = lock("maturin");
+            let _lock = python::lock("maturin");
             if binary.is_file() {
                 return Ok(binary);
             }
@@ -207,7 +155,7 @@ fn wheel_result() -> Result<PathBuf, String> {
             fs::create_dir_all(&out).unwrap();
             // One build at a time: they share a target directory (cargo would wait
             // anyway) and the output name.
-            let _lock = lock("wheel");
+            let _lock = python::lock("wheel");
             eprintln!(
                 "building the wheel (maturin, profile {profile}; the first run compiles \
                  every dependency into {}) ...",

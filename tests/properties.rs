@@ -41,7 +41,6 @@ use std::fs;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant, SystemTime};
 
 use otel_bootstrap::requirement::{parse_version, PlainRequirement};
 use proptest::prelude::*;
@@ -63,55 +62,6 @@ fn cases() -> usize {
 // Provisioning packaging (the lock-and-rename protocol of support/python.rs)
 // ---------------------------------------------------------------------------------------
 
-struct Lock(PathBuf);
-
-impl Drop for Lock {
-    fn drop(&mut self) {
-        let _ = fs::remove_file(&self.0);
-    }
-}
-
-fn lock(name: &str) -> Lock {
-    let dir = python::tools_dir().join(".locks");
-    fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(format!("{name}.lock"));
-    let start = Instant::now();
-    loop {
-        match fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&path)
-        {
-            Ok(mut file) => {
-                let _ = write!(file, "{}", std::process::id());
-                return Lock(path);
-            }
-            Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {
-                let stale = fs::read_to_string(&path)
-                    .ok()
-                    .and_then(|pid| pid.trim().parse::<u32>().ok())
-                    .is_some_and(|pid| !Path::new(&format!("/proc/{pid}")).exists())
-                    || fs::metadata(&path)
-                        .and_then(|meta| meta.modified())
-                        .ok()
-                        .and_then(|time| SystemTime::now().duration_since(time).ok())
-                        .is_some_and(|age| age > Duration::from_secs(30 * 60));
-                if stale {
-                    let _ = fs::remove_file(&path);
-                    continue;
-                }
-                assert!(
-                    start.elapsed() < Duration::from_secs(20 * 60),
-                    "timed out waiting for {}",
-                    path.display()
-                );
-                std::thread::sleep(Duration::from_millis(100));
-            }
-            Err(error) => panic!("cannot create {}: {error}", path.display()),
-        }
-    }
-}
-
 /// `<tools>/packaging-venv`, holding `packaging >= 26` (importable with it on `sys.path`).
 fn packaging_dir() -> Option<PathBuf> {
     let python3 = python::python3()?;
@@ -119,7 +69,7 @@ fn packaging_dir() -> Option<PathBuf> {
     if dest.join("packaging").is_dir() {
         return Some(dest);
     }
-    let _lock = lock("packaging-venv");
+    let _lock = python::lock("packaging-venv");
     if dest.join("packaging").is_dir() {
         return Some(dest);
     }

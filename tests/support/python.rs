@@ -359,7 +359,8 @@ fn index_args() -> Vec<String> {
 // Provisioning (lock + atomic rename)
 // ---------------------------------------------------------------------------------------
 
-struct LockGuard(PathBuf);
+/// Held while provisioning; removes its lock file when dropped.
+pub struct LockGuard(PathBuf);
 
 impl Drop for LockGuard {
     fn drop(&mut self) {
@@ -384,8 +385,9 @@ fn lock_is_stale(path: &Path) -> bool {
         .is_some_and(|age| age > Duration::from_secs(30 * 60))
 }
 
-/// Takes `tools_dir/.locks/<name>.lock` (exclusive across threads and processes).
-fn lock(name: &str) -> LockGuard {
+/// Takes `tools_dir/.locks/<name>.lock` (exclusive across threads and processes; a lock
+/// of a dead process is broken). Test files that provision something of their own use it.
+pub fn lock(name: &str) -> LockGuard {
     let dir = tools_dir().join(".locks");
     fs::create_dir_all(&dir).unwrap();
     let path = dir.join(format!("{name}.lock"));
