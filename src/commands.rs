@@ -1,6 +1,7 @@
 //! Turning parsed flags into work: the main job (scan and recommend) and the `registry`
 //! subcommands. Errors carry an optional hint; `main` renders them.
 
+use std::collections::HashSet;
 use std::fmt;
 use std::io::{self, Write};
 
@@ -190,13 +191,14 @@ pub(crate) fn plan_environment(
         .context("cannot read the current directory")?;
     let environment = environment::find(&discovery)?;
 
-    // Read only what the newest (and the requested) release cares about; if the plan
-    // lands on a release that looks at more, read those too (from the same listing).
-    let mut wanted = plan::wanted_names(registry)?;
-    if let Some(version) = &plan_options.release {
-        plan::extend_wanted(&mut wanted, registry.load(version)?);
-    }
+    // One listing of each directory. The installed `opentelemetry-instrumentation` picks
+    // the release, so it is read alone first, then what that release looks at; if the plan
+    // lands on another release (a partial one aligned down), what that one adds is read
+    // too. Only the folders those names point at are ever opened.
     let listing = scan::list(&environment.site_packages);
+    let mut wanted = HashSet::from([plan::INSTRUMENTATION_PROJECT.to_owned()]);
+    let (target, _) = plan::choose_release(registry, &listing.read(&wanted), plan_options)?;
+    plan::extend_wanted(&mut wanted, registry.load(&target)?);
     let mut installed = listing.read(&wanted);
     let mut plan = plan::plan(registry, &installed, plan_options)?;
     let used = registry.load(&plan_release_version(&plan)?)?;

@@ -157,19 +157,8 @@ pub enum PlanError {
     NothingPublished { oldest: String },
 }
 
-/// The normalized names a scan must read for `release` to be planned: its libraries, its
-/// instrumentation packages and its core packages, plus `opentelemetry-instrumentation`.
-pub fn wanted_names(registry: &Registry) -> Result<HashSet<String>, RegistryError> {
-    let mut wanted = HashSet::new();
-    wanted.insert(INSTRUMENTATION_PROJECT.to_owned());
-    // The newest release covers nearly every name; the release in use is read too once known.
-    if let Some(newest) = registry.versions().next_back() {
-        extend_wanted(&mut wanted, registry.load(newest)?);
-    }
-    Ok(wanted)
-}
-
-/// Adds the names `release` looks at to `wanted`.
+/// Adds the names `release` looks at to `wanted`: its libraries, its instrumentation
+/// packages and its core packages (the scan reads nothing else).
 pub fn extend_wanted(wanted: &mut HashSet<String>, release: &Release) {
     for name in release.library_names() {
         wanted.insert(name.to_string());
@@ -249,7 +238,8 @@ pub fn plan(
     })
 }
 
-fn choose_release(
+/// The release a plan starts from (before any partial-release alignment), and why.
+pub fn choose_release(
     registry: &Registry,
     installed: &Installed,
     options: &PlanOptions,
