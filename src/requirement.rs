@@ -45,13 +45,10 @@ impl PlainRequirement {
     pub fn parse(raw: &str) -> Result<Self, RequirementError> {
         let trimmed = raw.trim();
         check_leading_name(trimmed)?;
-        // pep508_rs 0.9.2 slices marker text at byte offsets that may fall inside a
-        // multi-byte character and panics (found by fuzzing, kept in
-        // tests/data/fuzz-regressions/requirement/); a requirement is ASCII anyway.
-        if !trimmed.is_ascii() {
+        if let Some(reason) = pep508_hazard(trimmed) {
             return Err(RequirementError::Syntax {
                 raw: trimmed.to_owned(),
-                message: "it contains a character that is not ASCII".to_owned(),
+                message: reason.to_owned(),
             });
         }
         let parsed = catch_unwind(AssertUnwindSafe(|| trimmed.parse::<Requirement>()))
@@ -101,6 +98,36 @@ impl PlainRequirement {
             None => "any version".to_owned(),
         }
     }
+}
+
+/// How deeply marker parentheses may nest; real markers use two or three levels.
+const MAXIMUM_MARKER_NESTING: usize = 32;
+
+/// Why `text` must not reach `pep508_rs` 0.9.2, or `None` when it may. Checked before
+/// every requirement or marker parse, whatever the source (registry, lockfile, METADATA):
+/// - it slices marker text at byte offsets that may fall inside a multi-byte character and
+///   panics (found by fuzzing, kept in `tests/data/fuzz-regressions/requirement/`); a
+///   requirement is ASCII anyway;
+/// - it recurses once per `(`, so a deeply nested marker overflows the stack, an abort
+///   that no `catch_unwind` can contain (found by fuzzing, same place).
+pub fn pep508_hazard(text: &str) -> Option<&'static str> {
+    if !text.is_ascii() {
+        return Some("it contains a character that is not ASCII");
+    }
+    let mut depth = 0usize;
+    for byte in text.bytes() {
+        match byte {
+            b'(' => {
+                depth += 1;
+                if depth > MAXIMUM_MARKER_NESTING {
+                    return Some("its parentheses nest too deeply");
+                }
+            }
+            b')' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    None
 }
 
 /// Parses a package name (PEP 508 rules), normalizing it.
@@ -341,6 +368,20 @@ mod tests {
         ] {
             assert!(PlainRequirement::parse(raw).is_err(), "{raw:?}");
         }
+    }
+
+    #[test]
+    fn deeply_nested_markers_never_reach_the_parser() {
+        let nested = format!(
+            "flask>=1; {}python_version > '3'{}",
+            "(".repeat(20_000),
+            ")".repeat(20_000)
+        );
+        assert!(matches!(
+            PlainRequirement::parse(&nested),
+            Err(RequirementError::Syntax { .. })
+        ));
+        assert_eq!(pep508_hazard("a; (python_version > '3')"), None);
     }
 
     #[test]

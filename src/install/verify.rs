@@ -224,7 +224,7 @@ fn parse_requirement(line: &str) -> Option<Requirement> {
         .chars()
         .next()
         .is_some_and(|character| character.is_ascii_alphanumeric());
-    if !starts_with_name {
+    if !starts_with_name || crate::requirement::pep508_hazard(line).is_some() {
         return None;
     }
     catch_unwind(AssertUnwindSafe(|| line.parse::<Requirement>()))

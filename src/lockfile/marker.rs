@@ -238,10 +238,9 @@ impl MarkerTarget {
 
 /// Parses a PEP 508 marker expression without ever panicking.
 pub fn parse_marker(text: &str) -> Result<MarkerTree, String> {
-    // pep508_rs 0.9.2 panics on some non-ASCII marker text (see src/requirement.rs).
-    if !text.is_ascii() {
+    if let Some(reason) = crate::requirement::pep508_hazard(text) {
         return Err(format!(
-            "`{}` is not a valid environment marker: it contains a character that is not ASCII",
+            "`{}` is not a valid environment marker: {reason}",
             text.trim()
         ));
     }

@@ -244,10 +244,9 @@ fn parse_requirement(text: &str) -> Result<Requirement, RequirementProblem> {
             }
         }
     }
-    // pep508_rs 0.9.2 panics on some non-ASCII marker text (see src/requirement.rs).
-    if !text.is_ascii() {
+    if let Some(reason) = crate::requirement::pep508_hazard(text) {
         return Err(RequirementProblem::Invalid(format!(
-            "`{text}` is not a valid requirement: it contains a character that is not ASCII"
+            "`{text}` is not a valid requirement: {reason}"
         )));
     }
     match catch_unwind(AssertUnwindSafe(|| text.parse::<Requirement>())) {
