@@ -392,8 +392,28 @@ pub struct CheckDocument<'a> {
     pub warnings: &'a [Warning],
 }
 
+/// Writes the check's output and ends the run: exit 1 when anything is off. A closed
+/// stdout still ends with the check's verdict.
+pub fn report(
+    report: &CheckReport,
+    installer: Installer,
+    subject: Subject,
+    format: crate::output::Format,
+    warnings: &[Warning],
+    show_summary: bool,
+) -> anyhow::Result<crate::commands::ExitStatus> {
+    crate::output::finish_stdout(
+        write(report, installer, subject, format, warnings, show_summary).map(drop),
+    )?;
+    Ok(if report.passed() {
+        crate::commands::ExitStatus::Success
+    } else {
+        crate::commands::ExitStatus::ProblemFound
+    })
+}
+
 /// Writes the check's output and says whether it passed.
-pub fn write(
+fn write(
     report: &CheckReport,
     installer: Installer,
     subject: Subject,

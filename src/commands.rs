@@ -201,7 +201,7 @@ pub(crate) fn plan_environment(
     plan::extend_wanted(&mut wanted, registry.load(&target)?);
     let mut installed = listing.read(&wanted);
     let mut plan = plan::plan(registry, &installed, plan_options)?;
-    let used = registry.load(&plan_release_version(&plan)?)?;
+    let used = registry.load(&plan.release_version()?)?;
     let before = wanted.len();
     plan::extend_wanted(&mut wanted, used);
     if wanted.len() != before {
@@ -254,7 +254,7 @@ fn run_bootstrap(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatu
         plan,
         warnings,
     } = plan_environment(args, &registry, &plan_options)?;
-    let used = registry.load(&plan_release_version(&plan)?)?;
+    let used = registry.load(&plan.release_version()?)?;
 
     if verbosity == Verbosity::Verbose {
         explain(&environment, &registry, &plan, installed.len());
@@ -274,23 +274,14 @@ fn run_bootstrap(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatu
             crate::check::Subject::Environment,
         );
         let installer = crate::check::Installer::detect(&discovery.current_dir);
-        let written = crate::check::write(
+        return Ok(crate::check::report(
             &report,
             installer,
             crate::check::Subject::Environment,
             args.format,
             &warnings,
             verbosity >= Verbosity::Normal,
-        );
-        let passed = match written {
-            Err(error) if error.kind() == io::ErrorKind::BrokenPipe => report.passed(),
-            other => other.context("cannot write to stdout")?,
-        };
-        return Ok(if passed {
-            ExitStatus::Success
-        } else {
-            ExitStatus::ProblemFound
-        });
+        )?);
     }
 
     let mut stdout = io::stdout().lock();
@@ -316,12 +307,6 @@ fn run_bootstrap(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatu
     };
     finish_write(written)?;
     Ok(ExitStatus::Success)
-}
-
-fn plan_release_version(plan: &Plan) -> Result<pep440_rs::Version, Failure> {
-    parse_version(&plan.release).ok_or_else(|| {
-        anyhow::anyhow!("internal: release `{}` is not a version", plan.release).into()
-    })
 }
 
 fn registry_source_text(registry: &Registry) -> String {
@@ -586,10 +571,5 @@ fn write_stdout(bytes: &[u8]) -> Result<(), Failure> {
 
 /// A closed stdout (`otel-bootstrap | head -1`) is a clean end, not an error.
 fn finish_write(result: io::Result<()>) -> Result<(), Failure> {
-    match result {
-        Err(error) if error.kind() == io::ErrorKind::BrokenPipe => Ok(()),
-        other => other
-            .context("cannot write to stdout")
-            .map_err(Failure::from),
-    }
+    Ok(output::finish_stdout(result)?)
 }

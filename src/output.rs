@@ -43,6 +43,14 @@ pub struct RegistryReport<'a> {
     pub alignment: &'a Option<crate::plan::Alignment>,
 }
 
+/// A closed stdout (`otel-bootstrap | head -1`) is a clean end, not an error.
+pub fn finish_stdout(result: io::Result<()>) -> anyhow::Result<()> {
+    match result {
+        Err(error) if error.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(anyhow::Context::context(other, "cannot write to stdout")?),
+    }
+}
+
 /// Writes the requirement lines.
 pub fn write_requirements(plan: &Plan, writer: &mut impl Write) -> io::Result<()> {
     for recommendation in &plan.recommendations {

@@ -146,6 +146,14 @@ pub struct Plan {
     pub warnings: Vec<Warning>,
 }
 
+impl Plan {
+    /// The release used, as a version (it always is one: it comes from the registry).
+    pub fn release_version(&self) -> anyhow::Result<Version> {
+        crate::requirement::parse_version(&self.release)
+            .ok_or_else(|| anyhow::anyhow!("internal: release `{}` is not a version", self.release))
+    }
+}
+
 /// Errors in what the user asked for.
 #[derive(Debug, thiserror::Error)]
 pub enum PlanError {

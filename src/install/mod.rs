@@ -63,7 +63,7 @@ pub fn run(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatus, Fai
     let prepared = prepare(args)?;
     if verbosity >= Verbosity::Normal {
         for warning in &prepared.warnings {
-            eprintln!("warning: {}", redact(&warning.to_string()));
+            commands::eprint_labelled(commands::Label::Warning, redact(&warning.to_string()));
         }
     }
     let Prepared {

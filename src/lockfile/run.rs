@@ -20,7 +20,6 @@ use crate::environment::{self, DiscoveryOptions, Environment};
 use crate::output::{self, Format, RegistryReport};
 use crate::plan::{self, Plan, PlanOptions};
 use crate::registry::{Registry, RegistrySource};
-use crate::requirement::parse_version;
 
 /// The `--format json` document of a `--from` run: the environment's document with
 /// `sources` (the files and the marker target) and an optional `environment`.
@@ -114,7 +113,7 @@ pub fn prepare(
     let loaded = super::load(&args.from, &selection, &target)?;
     let installed = loaded.installed();
     let plan = plan::plan(registry, &installed, plan_options)?;
-    let release = registry.load(&release_version(&plan)?)?;
+    let release = registry.load(&plan.release_version()?)?;
 
     let mut warnings: Vec<Warning> = loaded
         .notes
@@ -175,12 +174,12 @@ pub fn run(
     }
     if show_warnings && args.format == Format::Text {
         for warning in &warnings {
-            eprintln!("warning: {warning}");
+            crate::commands::eprint_labelled(crate::commands::Label::Warning, warning);
         }
     }
 
     if args.check {
-        let release = registry.load(&release_version(&plan)?)?;
+        let release = registry.load(&plan.release_version()?)?;
         let report = check::check(
             &plan,
             release,
@@ -188,20 +187,14 @@ pub fn run(
             &plan_options.exclude,
             Subject::Lockfile,
         );
-        let passed = ignore_broken_pipe(check::write(
+        return check::report(
             &report,
             installer,
             Subject::Lockfile,
             args.format,
             &warnings,
             show_warnings,
-        ))?
-        .unwrap_or(true);
-        return Ok(if passed {
-            ExitStatus::Success
-        } else {
-            ExitStatus::ProblemFound
-        });
+        );
     }
 
     let mut stdout = io::stdout().lock();
@@ -243,22 +236,8 @@ pub fn run(
                 .and_then(|()| stdout.flush())
         }
     };
-    ignore_broken_pipe(written)?;
+    output::finish_stdout(written)?;
     Ok(ExitStatus::Success)
-}
-
-fn release_version(plan: &Plan) -> anyhow::Result<pep440_rs::Version> {
-    parse_version(&plan.release)
-        .ok_or_else(|| anyhow::anyhow!("internal: release `{}` is not a version", plan.release))
-}
-
-/// A closed stdout (`| head -1`) is a clean end: `Ok(None)`.
-fn ignore_broken_pipe<T>(result: io::Result<T>) -> anyhow::Result<Option<T>> {
-    match result {
-        Ok(value) => Ok(Some(value)),
-        Err(error) if error.kind() == io::ErrorKind::BrokenPipe => Ok(None),
-        Err(error) => Err(anyhow::Error::new(error).context("cannot write to stdout")),
-    }
 }
 
 /// `-v`: the files, the marker target and why each instrumentation is in.
