@@ -235,6 +235,25 @@ pub fn decode(bytes: &[u8], path: &Path) -> Result<String, LockfileError> {
     }
 }
 
+/// A package name from a TOML lockfile, normalized; the error names `field` and its line.
+pub(crate) fn package_name(
+    origin: &Path,
+    text: &str,
+    field: &str,
+    spanned: &toml::Spanned<String>,
+) -> Result<PackageName, LockfileError> {
+    crate::requirement::parse_name(spanned.get_ref()).ok_or_else(|| {
+        LockfileError::malformed(
+            origin,
+            line_of(text, spanned.span().start),
+            format!(
+                "`{field}`: `{}` is not a valid package name",
+                spanned.get_ref()
+            ),
+        )
+    })
+}
+
 /// The 1-based line of byte `offset` in `text`.
 pub(crate) fn line_of(text: &str, offset: usize) -> usize {
     let end = offset.min(text.len());

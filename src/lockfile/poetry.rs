@@ -16,7 +16,9 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::marker::{parse_marker, MarkerTarget};
-use super::{line_of, toml_error, GroupSelection, Location, LockedPackage, LockfileError};
+use super::{
+    line_of, package_name, toml_error, GroupSelection, Location, LockedPackage, LockfileError,
+};
 
 /// A parsed `poetry.lock`.
 #[derive(Debug, Clone)]
@@ -109,16 +111,7 @@ pub fn parse(text: &str, origin: &Path) -> Result<PoetryLock, LockfileError> {
     let mut packages = Vec::with_capacity(raw.package.len());
     for package in raw.package {
         let line = line_of(text, package.name.span().start);
-        let name = crate::requirement::parse_name(package.name.get_ref()).ok_or_else(|| {
-            LockfileError::malformed(
-                origin,
-                line,
-                format!(
-                    "`package.name`: `{}` is not a valid package name",
-                    package.name.get_ref()
-                ),
-            )
-        })?;
+        let name = package_name(origin, text, "package.name", &package.name)?;
         let group_names = match (package.groups, package.category) {
             (Some(groups), _) => groups,
             (None, Some(category)) => vec![category],

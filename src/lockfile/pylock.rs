@@ -14,7 +14,9 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::marker::{parse_marker, MarkerTarget};
-use super::{line_of, toml_error, GroupSelection, Location, LockedPackage, LockfileError};
+use super::{
+    line_of, package_name, toml_error, GroupSelection, Location, LockedPackage, LockfileError,
+};
 
 /// The prefix of the synthetic extra a dependency group becomes.
 const GROUP_PREFIX: &str = "pylock-group-";
@@ -74,16 +76,7 @@ pub fn parse(text: &str, origin: &Path) -> Result<Pylock, LockfileError> {
     let mut packages = Vec::with_capacity(raw.packages.len());
     for package in raw.packages {
         let line = line_of(text, package.name.span().start);
-        let name = crate::requirement::parse_name(package.name.get_ref()).ok_or_else(|| {
-            LockfileError::malformed(
-                origin,
-                line,
-                format!(
-                    "`packages.name`: `{}` is not a valid package name",
-                    package.name.get_ref()
-                ),
-            )
-        })?;
+        let name = package_name(origin, text, "packages.name", &package.name)?;
         let marker = match &package.marker {
             Some(marker) => parse_marker(&rewrite_marker(marker.get_ref())).map_err(|message| {
                 LockfileError::malformed(

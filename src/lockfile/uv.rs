@@ -18,7 +18,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::marker::{parse_marker, MarkerTarget};
-use super::{line_of, toml_error, Location, LockedPackage, LockfileError};
+use super::{line_of, package_name, toml_error, Location, LockedPackage, LockfileError};
 
 /// A parsed `uv.lock`.
 #[derive(Debug, Clone)]
@@ -113,15 +113,7 @@ pub fn parse(text: &str, origin: &Path) -> Result<UvLock, LockfileError> {
             ))
         }
     }
-    let name = |spanned: &Spanned<String>| {
-        crate::requirement::parse_name(spanned.get_ref()).ok_or_else(|| {
-            LockfileError::malformed(
-                origin,
-                line_of(text, spanned.span().start),
-                format!("`{}` is not a valid package name", spanned.get_ref()),
-            )
-        })
-    };
+    let name = |spanned: &Spanned<String>| package_name(origin, text, "name", spanned);
     let dependencies = |raw: Vec<RawDependency>| -> Result<Vec<Dependency>, LockfileError> {
         raw.into_iter()
             .map(|dependency| {
