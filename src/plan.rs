@@ -133,6 +133,18 @@ pub struct Alignment {
     pub core_moves: Vec<CoreMove>,
 }
 
+impl Alignment {
+    /// `opentelemetry-instrumentation 0.66b2 -> opentelemetry-instrumentation==0.66b1, …`.
+    pub fn describe_core_moves(&self) -> String {
+        let moves: Vec<String> = self
+            .core_moves
+            .iter()
+            .map(|core| format!("{} {} -> {}", core.name, core.installed, core.requirement))
+            .collect();
+        moves.join(", ")
+    }
+}
+
 /// The plan.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Plan {
@@ -553,14 +565,9 @@ fn alignment_warning(alignment: &Alignment, used: &str) -> Warning {
         if alignment.unpublished.len() == 1 { "was" } else { "were" },
     );
     if !alignment.core_moves.is_empty() {
-        let moves: Vec<String> = alignment
-            .core_moves
-            .iter()
-            .map(|core| format!("{} {} -> {}", core.name, core.installed, core.requirement))
-            .collect();
         message.push_str(&format!(
             "; installing this set moves core packages: {}",
-            moves.join(", ")
+            alignment.describe_core_moves()
         ));
     }
     Warning::new(WarningKind::Release, message)

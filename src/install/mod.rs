@@ -189,16 +189,11 @@ pub fn run(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatus, Fai
 
     if let Some(alignment) = &plan.alignment {
         if !alignment.core_moves.is_empty() {
-            let moves: Vec<String> = alignment
-                .core_moves
-                .iter()
-                .map(|core| format!("{} {} -> {}", core.name, core.installed, core.requirement))
-                .collect();
             say(&format!(
                 "Release `{}` is partial: installing release `{}` instead, which moves core packages in the same transaction: {}",
                 alignment.from_release,
                 plan.release,
-                moves.join(", ")
+                alignment.describe_core_moves()
             ));
         }
     }
