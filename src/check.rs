@@ -268,10 +268,7 @@ pub enum Installer {
 impl Installer {
     /// `Uv` when `directory` or a parent holds both `pyproject.toml` and `uv.lock`.
     pub fn detect(directory: &Path) -> Self {
-        let in_uv_project = directory.ancestors().any(|folder| {
-            folder.join("pyproject.toml").is_file() && folder.join("uv.lock").is_file()
-        });
-        if in_uv_project {
+        if crate::install::installer::find_uv_project(directory, None).is_some() {
             Self::Uv
         } else {
             Self::Pip
