@@ -713,7 +713,7 @@ fn unique_directories(candidates: impl IntoIterator<Item = PathBuf>) -> Vec<Path
 
 /// The first executable named one of `names` on `search_path`, trying each name
 /// across the whole path before the next (`python3` anywhere beats `python`).
-fn find_on_path(search_path: &OsString, names: &[&str]) -> Option<PathBuf> {
+pub(crate) fn find_on_path(search_path: &OsString, names: &[&str]) -> Option<PathBuf> {
     find_on_path_where(search_path, names, |_| true)
 }
 

@@ -313,11 +313,7 @@ pub fn choose_target(
 /// `python3`, else `python`, on `PATH`.
 pub fn python_on_path() -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
-    ["python3", "python"].iter().find_map(|name| {
-        std::env::split_paths(&path)
-            .map(|directory| directory.join(name))
-            .find(|candidate| candidate.is_file())
-    })
+    crate::environment::find_on_path(&path, &["python3", "python"])
 }
 
 /// Runs `<python> -I -c MARKER_SCRIPT` (no shell, with a timeout) and parses its JSON.
