@@ -92,11 +92,6 @@ impl IndexServer {
         format!("http://{}/simple/", self.address)
     }
 
-    /// `http://127.0.0.1:PORT` (no trailing slash).
-    pub fn base_url(&self) -> String {
-        format!("http://{}", self.address)
-    }
-
     /// Every request so far, as `"METHOD /path"`, in arrival order.
     pub fn requests(&self) -> Vec<String> {
         self.requests.lock().map(|r| r.clone()).unwrap_or_default()

@@ -1,7 +1,6 @@
 //! Shared helpers for the integration tests: wheels the tests build, a package index
 //! served on 127.0.0.1, provisioned Python tools (venvs, uv, the upstream tool), and
 //! running the built binary in a clean environment.
-#![allow(dead_code)]
 
 pub mod index;
 pub mod python;

@@ -204,12 +204,6 @@ pub fn stdout_lines(out: &Output) -> Vec<String> {
     stdout(out).lines().map(str::to_owned).collect()
 }
 
-/// Runs our binary in `cwd` with `args` and asserts exit 0; returns the output.
-#[track_caller]
-pub fn ours_ok(cwd: &Path, args: &[&OsStr]) -> Output {
-    run_ok(command(cwd).args(args))
-}
-
 // ---------------------------------------------------------------------------------------
 // python3
 // ---------------------------------------------------------------------------------------

@@ -34,7 +34,7 @@
 //!    version.
 #![cfg(unix)]
 
-mod support;
+use crate::support;
 
 use std::collections::{BTreeMap, HashSet};
 use std::fs;

@@ -22,7 +22,7 @@
 //! lock file: the first run may download the few that `cargo build` did not need.
 #![cfg(unix)]
 
-mod support;
+use crate::support;
 
 use std::ffi::OsStr;
 use std::fs;

@@ -1,7 +1,7 @@
 //! `--check`: exit 1 with one line per problem (missing, wrong version, stale) and the
 //! commands that fix them; exit 0 when everything is in place; JSON too.
 
-mod support;
+use crate::support;
 
 use std::fs;
 use std::path::Path;

@@ -8,7 +8,7 @@
 //! distributions still matched, exit 0, and no hang (each run has a deadline).
 #![cfg(unix)]
 
-mod support;
+use crate::support;
 
 use std::fs;
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};

@@ -10,7 +10,7 @@
 //! synthetic cases run it with only the test's site-packages (plus its own installation)
 //! on `sys.path`, the real-venv cases install it into a venv offline.
 
-mod support;
+use crate::support;
 
 use std::collections::{BTreeMap, HashSet};
 use std::ffi::OsStr;

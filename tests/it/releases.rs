@@ -6,7 +6,7 @@
 //! library per instrumentation), our stdout must equal upstream's line for line with no
 //! `--otel-version`: the installed release must pick the matching registry.
 
-mod support;
+use crate::support;
 
 use std::collections::HashMap;
 use std::path::Path;

@@ -2,7 +2,7 @@
 //! scan case (good and bad), the output modes and the exit codes. No Python is started
 //! here (the layouts are written by the tests); `real_env.rs` covers real interpreters.
 
-mod support;
+use crate::support;
 
 use std::fs;
 use std::path::{Path, PathBuf};

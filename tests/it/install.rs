@@ -7,7 +7,7 @@
 //! internet or depend on the machine's settings (`PIP_FIND_LINKS` is set globally on some
 //! machines: it is not passed).
 
-mod support;
+use crate::support;
 
 use std::ffi::OsString;
 use std::fs;

@@ -3,7 +3,7 @@
 //! checkers when those shells are installed), `man`, `--color` and `NO_COLOR`, and the
 //! `--help` examples.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 use std::process::{Command, Output, Stdio};

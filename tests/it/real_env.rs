@@ -8,7 +8,7 @@
 //! built here: only its metadata matters), so our release selection picks 0.66b1 and the
 //! expected lines are known.
 
-mod support;
+use crate::support;
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};

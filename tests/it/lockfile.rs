@@ -1,7 +1,7 @@
 //! `--from FILE`: requirements files, uv.lock, pylock.toml and poetry.lock, hand-written
 //! for every edge case and produced by real uv from a loopback index.
 
-mod support;
+use crate::support;
 
 use std::fs;
 use std::path::{Path, PathBuf};

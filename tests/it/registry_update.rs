@@ -1,7 +1,7 @@
 //! `registry update` (the generator) against a loopback index serving wheels the tests
 //! build; no network.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 

@@ -1,0 +1,18 @@
+//! The integration tests: one binary (one link of every dependency), one module per area,
+//! sharing the helpers in `tests/support`.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod check;
+mod cli;
+mod completions;
+mod differential;
+mod hostile;
+mod install;
+mod lockfile;
+mod packaging;
+mod properties;
+mod real_env;
+mod registry_update;
+mod releases;
