@@ -248,6 +248,22 @@ pub struct InstallArgs {
     #[arg(long = "dry-run", requires = "action", help_heading = INSTALL_HEADING)]
     pub dry_run: bool,
 
+    /// Also install `opentelemetry-distro` (the SDK and its configuration) and an
+    /// exporter, at versions that match the release, in the same transaction: from a bare
+    /// application to working telemetry in one command.
+    #[arg(long = "with-distro", requires = "action", help_heading = INSTALL_HEADING)]
+    pub with_distro: bool,
+
+    /// The exporter `--with-distro` adds.
+    #[arg(
+        long,
+        value_name = "PACKAGE",
+        default_value = "opentelemetry-exporter-otlp",
+        requires = "with_distro",
+        help_heading = INSTALL_HEADING,
+    )]
+    pub exporter: String,
+
     /// Arguments passed verbatim to the installer, after `--`.
     #[arg(
         last = true,

@@ -13,6 +13,7 @@ pub mod diagnostics;
 pub mod environment;
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod graph;
 pub mod index;
 pub mod install;
 pub mod lockfile;

@@ -35,13 +35,14 @@ use crate::cli::{BootstrapArgs, InstallerChoice};
 use crate::commands::{self, ExitStatus, Failure, Verbosity};
 use crate::diagnostics::Warning;
 use crate::environment::Environment;
+use crate::graph::{self, Graph, StackMove, StackMoves, Target};
 use crate::output::Format;
 use crate::plan::Plan;
-use crate::requirement::{normalize, PlainRequirement};
+use crate::requirement::{normalize, Dependency, PlainRequirement};
 use crate::scan;
 
 use installer::{
-    find_uv, find_uv_project, IndexSettings, InstallCommand, Installer, SelectionInputs,
+    find_uv, find_uv_project, IndexSettings, InstallCommand, Installer, Selection, SelectionInputs,
 };
 use process::{Display, FailureKind};
 use redact::redact;
@@ -54,6 +55,11 @@ pub fn run(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatus, Fai
             eprintln!("{}", redact(message));
         }
     };
+    let warn = |message: &str| {
+        if verbosity >= Verbosity::Normal {
+            commands::eprint_labelled(commands::Label::Warning, redact(message));
+        }
+    };
     let detail = |message: &str| {
         if verbosity == Verbosity::Verbose {
             eprintln!("{}", redact(message));
@@ -61,10 +67,8 @@ pub fn run(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatus, Fai
     };
 
     let prepared = prepare(args)?;
-    if verbosity >= Verbosity::Normal {
-        for warning in &prepared.warnings {
-            commands::eprint_labelled(commands::Label::Warning, redact(&warning.to_string()));
-        }
+    for warning in &prepared.warnings {
+        warn(&warning.to_string());
     }
     let Prepared {
         environment,
@@ -88,7 +92,7 @@ pub fn run(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatus, Fai
         environment.source
     ));
 
-    let targets = targets(&plan)?;
+    let targets = targets(&plan, args)?;
     if targets.is_empty() {
         say(&format!(
             "Nothing to install: release `{}` recommends no instrumentation for this environment",
@@ -96,15 +100,30 @@ pub fn run(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatus, Fai
         ));
         return Ok(ExitStatus::Success);
     }
-    let requirements: Vec<String> = targets.iter().map(|target| target.raw.clone()).collect();
 
-    let (mut markers, before) = check_lazily(
-        &targets,
-        &environment.site_packages,
-        None,
-        &interpreter,
-        &detail,
-    );
+    // The whole environment as it is: what is already broken is not ours to answer for,
+    // and what the request moves decides what else must move with it.
+    let markers = match verify::marker_environment(&interpreter) {
+        Ok(markers) => Some(markers),
+        Err(reason) => {
+            detail(&format!("cannot read the marker environment ({reason}); requirements with environment markers are assumed to apply"));
+            None
+        }
+    };
+    let before = environment_graph(&environment.site_packages, markers.as_ref());
+    let pre_existing = before.conflicts();
+    let unmet = verify::check(&targets, &before);
+    let stack = before.stack_moves(&targets);
+    if !stack.blockers.is_empty() {
+        for blocker in &stack.blockers {
+            commands::eprint_labelled(commands::Label::Error, redact(&blocker.to_string()));
+        }
+        commands::eprint_labelled(
+            commands::Label::Hint,
+            format!("nothing was changed: release `{}` needs those packages to move, and they cannot move by name; relax the requirement in the project, or choose the installed release with `--otel-version`", plan.release),
+        );
+        return Ok(ExitStatus::ProblemFound);
+    }
 
     let path_variable = std::env::var_os("PATH");
     let uv = find_uv(path_variable.as_deref(), environment.prefix.as_deref());
@@ -124,14 +143,64 @@ pub fn run(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatus, Fai
     };
     let selection = installer::select(&inputs);
 
+    // What the installer is asked for. A uv project's lock is resolved whole, so `uv add`
+    // gets the instrumentations and only those of the project's own requirements that
+    // forbid the move (re-added with the new lower bound, as `uv add` records a package);
+    // pip and `uv pip` resolve only what they are given, so they get every moving package.
+    let project_rewrites = match &selection {
+        Ok(Selection {
+            installer: Installer::UvAdd { project },
+            ..
+        }) => project_rewrites(project, &plan, &stack),
+        _ => Vec::new(),
+    };
+    let uv_add = matches!(
+        &selection,
+        Ok(Selection {
+            installer: Installer::UvAdd { .. },
+            ..
+        })
+    );
+    let request: Vec<String> = if uv_add {
+        let core: HashSet<&str> = core_moves(&plan).collect();
+        targets
+            .iter()
+            .filter(|target| {
+                !core.contains(target.raw.as_str())
+                    || project_rewrites
+                        .iter()
+                        .any(|rewrite| rewrite.name == target.name.as_ref())
+            })
+            .map(|target| target.raw.clone())
+            .filter(|raw| {
+                !project_rewrites
+                    .iter()
+                    .any(|rewrite| raw.starts_with(&rewrite.name))
+            })
+            .chain(
+                project_rewrites
+                    .iter()
+                    .map(|rewrite| rewrite.requirement.clone()),
+            )
+            .collect()
+    } else {
+        targets
+            .iter()
+            .map(|target| target.raw.clone())
+            .chain(stack.moves.iter().map(StackMove::requirement))
+            .collect()
+    };
+
     let recorded = match &selection {
         Ok(selection) => match &selection.installer {
-            Installer::UvAdd { project } => project_lists(project, &targets),
+            Installer::UvAdd { project } => {
+                project_rewrites.is_empty() && project_lists(project, &targets)
+            }
             _ => true,
         },
         Err(_) => true,
     };
-    if before.is_empty() && recorded {
+    if unmet.is_empty() && stack.moves.is_empty() && recorded {
         say(&format!(
             "Nothing to install: the {} package{} planned for release `{}` {} installed and {} requirements are met",
             targets.len(),
@@ -140,9 +209,10 @@ pub fn run(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatus, Fai
             if targets.len() == 1 { "is" } else { "are" },
             if targets.len() == 1 { "its" } else { "their" },
         ));
+        report_pre_existing(&pre_existing, &warn);
         return Ok(ExitStatus::Success);
     }
-    for conflict in &before {
+    for conflict in &unmet {
         detail(&format!("to do: {conflict}"));
     }
 
@@ -160,8 +230,8 @@ pub fn run(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatus, Fai
             if args.install.installer == InstallerChoice::Pip
                 && same_directory(environment.prefix.as_deref(), &project.environment)
             {
-                say(&format!(
-                    "warning: `{}` is the environment of the uv project `{}`: `uv sync` removes what pip installs there; `--installer uv` records the packages with `uv add`",
+                warn(&format!(
+                    "`{}` is the environment of the uv project `{}`: `uv sync` removes what pip installs there; `--installer uv` records the packages with `uv add`",
                     where_text,
                     project.root.display()
                 ));
@@ -183,20 +253,12 @@ pub fn run(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatus, Fai
         uv.as_deref(),
         &index,
         &args.install.installer_args,
-        &requirements,
+        &request,
     )
     .ok_or_else(|| anyhow!("internal: uv was chosen but not found"))?;
 
-    if let Some(alignment) = &plan.alignment {
-        if !alignment.core_moves.is_empty() {
-            say(&format!(
-                "Release `{}` is partial: installing release `{}` instead, which moves core packages in the same transaction: {}",
-                alignment.from_release,
-                plan.release,
-                alignment.describe_core_moves()
-            ));
-        }
-    }
+    report_pre_existing(&pre_existing, &warn);
+    announce_moves(&plan, &stack, &project_rewrites, &say);
     let verb = if args.install.dry_run {
         "Would install"
     } else {
@@ -204,8 +266,8 @@ pub fn run(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatus, Fai
     };
     say(&format!(
         "{verb} {} package{} (release `{}`) with {} into {where_text}",
-        requirements.len(),
-        plural(requirements.len()),
+        request.len(),
+        plural(request.len()),
         plan.release,
         selection.installer.label(),
     ));
@@ -220,7 +282,7 @@ pub fn run(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatus, Fai
         verbosity == Verbosity::Quiet,
         verbosity == Verbosity::Verbose,
     );
-    let outcome = process::run(&command, display, requirements.len()).map_err(|error| {
+    let outcome = process::run(&command, display, request.len()).map_err(|error| {
         let program = command.program.display().to_string();
         Failure {
             error: anyhow!(error).context(format!("cannot run `{program}`")),
@@ -244,35 +306,48 @@ pub fn run(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatus, Fai
                 eprintln!("{}", redact(line));
             }
         }
-        return failed(&selection.installer, &outcome);
+        return failed(&selection.installer, &outcome, &stack, &project_rewrites);
+    }
+    if display != Display::Stream {
+        for line in process::resolver_warnings(&outcome.lines) {
+            say(&line);
+        }
     }
 
-    let (_, after) = check_lazily(
-        &targets,
-        &environment.site_packages,
-        markers.take(),
-        &interpreter,
-        &detail,
-    );
-    if !after.is_empty() {
-        for conflict in &after {
+    // The whole environment again: every planned package in place, and nothing broken
+    // that was not broken before.
+    let after = environment_graph(&environment.site_packages, markers.as_ref());
+    let unmet = verify::check(&targets, &after);
+    let broken = verify::newly_broken(&pre_existing, &after.conflicts());
+    if !unmet.is_empty() || !broken.is_empty() {
+        for conflict in &unmet {
             eprintln!("conflict: {}", redact(&conflict.to_string()));
         }
-        let packages: HashSet<&str> = after.iter().map(verify::Conflict::package).collect();
-        eprintln!(
-            "error: {} ran, but {} conflict{} remain{} (in {} package{}); see above",
-            selection.installer.label(),
-            after.len(),
-            plural(after.len()),
-            if after.len() == 1 { "s" } else { "" },
-            packages.len(),
-            plural(packages.len()),
+        for conflict in &broken {
+            eprintln!("conflict: {}", redact(&conflict.to_string()));
+        }
+        let packages: HashSet<&str> = unmet
+            .iter()
+            .map(verify::Conflict::package)
+            .chain(broken.iter().map(|conflict| conflict.package.as_str()))
+            .collect();
+        let count = unmet.len() + broken.len();
+        commands::eprint_labelled(
+            commands::Label::Error,
+            format!(
+                "{} ran, but {count} conflict{} remain{} (in {} package{}); see above",
+                selection.installer.label(),
+                plural(count),
+                if count == 1 { "s" } else { "" },
+                packages.len(),
+                plural(packages.len()),
+            ),
         );
         return Ok(ExitStatus::ProblemFound);
     }
-    let changed = process::installed_packages(&outcome.lines);
+    let changes = version_changes(&before, &after);
     let seconds = outcome.elapsed.as_secs_f64();
-    if changed.is_empty() {
+    if changes.is_empty() {
         say(&format!(
             "Done in {seconds:.2}s: {} changed nothing; every planned package is installed",
             selection.installer.label()
@@ -280,44 +355,167 @@ pub fn run(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatus, Fai
     } else {
         say(&format!(
             "Installed {} package{} in {seconds:.2}s",
-            changed.len(),
-            plural(changed.len()),
+            changes.len(),
+            plural(changes.len()),
         ));
-        for package in &changed {
-            say(&format!(" + {package}"));
+        for change in &changes {
+            say(&format!(" {change}"));
         }
     }
     Ok(ExitStatus::Success)
 }
 
-/// [`verify::check`], asking the interpreter for its marker environment only when needed.
-/// Without one every requirement counts (stricter), so a clean result holds as it is; the
-/// interpreter (about 20 ms) is asked only when a conflict is about a dependency, which a
-/// marker might make irrelevant here. Returns the marker environment, if asked.
-fn check_lazily(
-    targets: &[PlainRequirement],
-    site_packages: &[PathBuf],
-    markers: Option<MarkerEnvironment>,
-    interpreter: &Path,
-    detail: &impl Fn(&str),
-) -> (Option<MarkerEnvironment>, Vec<verify::Conflict>) {
-    let conflicts = verify::check(targets, site_packages, markers.as_ref());
-    let about_dependencies = conflicts
-        .iter()
-        .any(|conflict| matches!(conflict, verify::Conflict::Dependency { .. }));
-    if markers.is_some() || !about_dependencies {
-        return (markers, conflicts);
+/// The graph of every distribution in `site_packages`.
+fn environment_graph(site_packages: &[PathBuf], markers: Option<&MarkerEnvironment>) -> Graph {
+    let installed = scan::list(site_packages).read_all();
+    Graph::build(graph::inputs(&installed), markers)
+}
+
+/// Says, once, which requirements were already broken before anything ran.
+fn report_pre_existing(conflicts: &[graph::Conflict], warn: &impl Fn(&str)) {
+    if conflicts.is_empty() {
+        return;
     }
-    match verify::marker_environment(interpreter) {
-        Ok(markers) => {
-            let conflicts = verify::check(targets, site_packages, Some(&markers));
-            (Some(markers), conflicts)
-        }
-        Err(reason) => {
-            detail(&format!("cannot read the marker environment ({reason}); requirements with environment markers are assumed to apply"));
-            (None, conflicts)
+    warn(&format!(
+        "the environment already had {} broken requirement{} before this run (not caused by it):",
+        conflicts.len(),
+        plural(conflicts.len())
+    ));
+    for conflict in conflicts {
+        warn(&format!("  {conflict}"));
+    }
+}
+
+/// Names, before anything changes, every installed package whose version will change.
+fn announce_moves(
+    plan: &Plan,
+    stack: &StackMoves,
+    rewrites: &[ProjectRewrite],
+    say: &impl Fn(&str),
+) {
+    if let Some(alignment) = &plan.alignment {
+        if !alignment.core_moves.is_empty() {
+            say(&format!(
+                "Release `{}` is partial: installing release `{}` instead, which moves core packages in the same transaction: {}",
+                alignment.from_release,
+                plan.release,
+                alignment.describe_core_moves()
+            ));
         }
     }
+    if !stack.moves.is_empty() {
+        say(&format!(
+            "To keep the environment consistent, {} more installed package{} move{} with it:",
+            stack.moves.len(),
+            plural(stack.moves.len()),
+            if stack.moves.len() == 1 { "s" } else { "" },
+        ));
+        for moved in &stack.moves {
+            say(&format!(
+                "  {} (because {})",
+                moved.describe(),
+                moved.because
+            ));
+        }
+    }
+    for rewrite in rewrites {
+        say(&format!(
+            "The project requires `{}`, which forbids release `{}`: recording `{}` instead (as `uv add` records a re-added package)",
+            rewrite.was, plan.release, rewrite.requirement
+        ));
+    }
+}
+
+/// `name old -> new` for each distribution whose version changed, `+ name version` for
+/// each new one, `- name version` for each removed one, in name order.
+fn version_changes(before: &Graph, after: &Graph) -> Vec<String> {
+    let mut changes = Vec::new();
+    for node in after.nodes() {
+        match before.get(&node.name) {
+            Some(old) if old.raw_version != node.raw_version => changes.push((
+                node.name.to_string(),
+                format!(
+                    "~ {} {} -> {}",
+                    node.name, old.raw_version, node.raw_version
+                ),
+            )),
+            Some(_) => {}
+            None => changes.push((
+                node.name.to_string(),
+                format!("+ {}=={}", node.name, node.raw_version),
+            )),
+        }
+    }
+    for node in before.nodes() {
+        if after.get(&node.name).is_none() {
+            changes.push((
+                node.name.to_string(),
+                format!("- {}=={}", node.name, node.raw_version),
+            ));
+        }
+    }
+    changes.sort();
+    changes.into_iter().map(|(_, text)| text).collect()
+}
+
+/// A requirement of the uv project that forbids the move, and what replaces it.
+#[derive(Debug, Clone)]
+pub struct ProjectRewrite {
+    /// The normalized project name.
+    pub name: String,
+    /// The requirement as the project has it.
+    pub was: String,
+    /// `name>=<new version>`.
+    pub requirement: String,
+}
+
+/// The project's own requirements (`[project].dependencies`) that exclude the version a
+/// moving package goes to: they would make `uv add` fail.
+fn project_rewrites(project: &Path, plan: &Plan, stack: &StackMoves) -> Vec<ProjectRewrite> {
+    let mut targets: Vec<(String, String)> = core_moves(plan)
+        .filter_map(|requirement| requirement.split_once("=="))
+        .map(|(name, version)| (name.to_owned(), version.to_owned()))
+        .collect();
+    for moved in &stack.moves {
+        if let Target::Known { requirement } = &moved.target {
+            if let Some((name, version)) = requirement.split_once("==") {
+                targets.push((name.to_owned(), version.to_owned()));
+            }
+        }
+    }
+    let mut rewrites = Vec::new();
+    for dependency in project_dependencies(project) {
+        let Some(parsed) = Dependency::parse(&dependency) else {
+            continue;
+        };
+        let Some((name, version)) = targets
+            .iter()
+            .find(|(name, _)| name == parsed.name.as_ref())
+        else {
+            continue;
+        };
+        let Some(target) = crate::requirement::parse_version(version) else {
+            continue;
+        };
+        if parsed.accepts(&target)
+            || rewrites
+                .iter()
+                .any(|rewrite: &ProjectRewrite| &rewrite.name == name)
+        {
+            continue;
+        }
+        let extras = if parsed.extras.is_empty() {
+            String::new()
+        } else {
+            format!("[{}]", parsed.extras.join(","))
+        };
+        rewrites.push(ProjectRewrite {
+            name: name.clone(),
+            was: dependency.clone(),
+            requirement: format!("{name}{extras}>={version}"),
+        });
+    }
+    rewrites
 }
 
 /// `-a install` works on an environment and prints no data.
@@ -366,26 +564,48 @@ fn prepare(args: &BootstrapArgs) -> Result<Prepared, Failure> {
     })
 }
 
-/// The requirements to install: the recommendations, then the core packages that move.
-fn targets(plan: &Plan) -> Result<Vec<PlainRequirement>, Failure> {
-    let core = plan
-        .alignment
+/// The core packages the plan moves (`opentelemetry-instrumentation==0.66b1`, …).
+fn core_moves(plan: &Plan) -> impl Iterator<Item = &str> {
+    plan.alignment
         .iter()
         .flat_map(|alignment| alignment.core_moves.iter())
-        .map(|core| core.requirement.as_str());
+        .map(|core| core.requirement.as_str())
+}
+
+/// The requirements to install: the recommendations, then the core packages that move,
+/// then, with `--with-distro`, the distro at the release and the exporter.
+fn targets(plan: &Plan, args: &BootstrapArgs) -> Result<Vec<PlainRequirement>, Failure> {
+    let distro = args.install.with_distro.then(|| {
+        [
+            format!("{DISTRO_PROJECT}=={}", plan.release),
+            args.install.exporter.clone(),
+        ]
+    });
     let mut seen = HashSet::new();
-    plan.recommendations
+    let texts: Vec<String> = plan
+        .recommendations
         .iter()
-        .map(|recommendation| recommendation.requirement.as_str())
-        .chain(core)
-        .filter(|text| seen.insert(*text))
+        .map(|recommendation| recommendation.requirement.clone())
+        .chain(core_moves(plan).map(str::to_owned))
+        .chain(distro.into_iter().flatten())
+        .filter(|text| seen.insert(text.clone()))
+        .collect();
+    texts
+        .iter()
         .map(|text| {
-            PlainRequirement::parse(text)
-                .with_context(|| format!("internal: the plan holds `{text}`"))
-                .map_err(Failure::from)
+            PlainRequirement::parse(text).map_err(|error| Failure {
+                error: anyhow!(error),
+                hint: Some(
+                    "`--exporter` takes a package name such as `opentelemetry-exporter-otlp`"
+                        .to_owned(),
+                ),
+            })
         })
         .collect()
 }
+
+/// `--with-distro` adds this project at the release.
+const DISTRO_PROJECT: &str = "opentelemetry-distro";
 
 /// Whether pip is installed where the environment's interpreter sees it.
 fn has_pip(environment: &Environment) -> bool {
@@ -394,21 +614,30 @@ fn has_pip(environment: &Environment) -> bool {
     !found.is_empty()
 }
 
-/// Whether `pyproject.toml` in `project` lists every target in `project.dependencies`.
-fn project_lists(project: &Path, targets: &[PlainRequirement]) -> bool {
+/// The `[project].dependencies` of the uv project at `project`, as written (none when
+/// the file cannot be read).
+fn project_dependencies(project: &Path) -> Vec<String> {
     let Ok(text) = std::fs::read_to_string(project.join("pyproject.toml")) else {
-        return false;
+        return Vec::new();
     };
     let Ok(document) = text.parse::<toml::Table>() else {
-        return false;
+        return Vec::new();
     };
-    let listed: HashSet<String> = document
+    document
         .get("project")
         .and_then(|project| project.get("dependencies"))
         .and_then(|dependencies| dependencies.as_array())
         .into_iter()
         .flatten()
         .filter_map(|dependency| dependency.as_str())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Whether `pyproject.toml` in `project` lists every target in `project.dependencies`.
+fn project_lists(project: &Path, targets: &[PlainRequirement]) -> bool {
+    let listed: HashSet<String> = project_dependencies(project)
+        .iter()
         .map(|dependency| {
             let end = dependency
                 .find(|character: char| {
@@ -434,7 +663,12 @@ fn same_directory(left: Option<&Path>, right: &Path) -> bool {
 }
 
 /// The installer exited non-zero: say what failed and why, in one line.
-fn failed(installer: &Installer, outcome: &process::Outcome) -> Result<ExitStatus, Failure> {
+fn failed(
+    installer: &Installer,
+    outcome: &process::Outcome,
+    stack: &StackMoves,
+    rewrites: &[ProjectRewrite],
+) -> Result<ExitStatus, Failure> {
     let (kind, reason) = process::diagnose(&outcome.lines);
     let code = outcome
         .status
@@ -453,10 +687,18 @@ fn failed(installer: &Installer, outcome: &process::Outcome) -> Result<ExitStatu
             hint: Some("check the network and the index settings (`--index-url`, `PIP_INDEX_URL`, `UV_INDEX_URL`)".to_owned()),
         }),
         FailureKind::Unsatisfiable => {
-            eprintln!(
-                "error: {label} found no way to install the plan (nothing was changed): {reason}"
+            commands::eprint_labelled(
+                commands::Label::Error,
+                format!("{label} found no way to install the plan (nothing was changed): {reason}"),
             );
-            eprintln!("hint: check that the index has these versions (`--index-url`), or leave an instrumentation out with `--exclude`");
+            let hint = if let Installer::UvAdd { project } = installer {
+                format!("the requirements in `{}` (its dependencies and groups) must allow the set above; the reason names the one that does not. Or install without recording: `--no-project`", project.join("pyproject.toml").display())
+            } else if !stack.moves.is_empty() || !rewrites.is_empty() {
+                "the packages listed as moving must be able to move together; the reason names the one that cannot. Check that the index has these versions (`--index-url`), or leave an instrumentation out with `--exclude`".to_owned()
+            } else {
+                "check that the index has these versions (`--index-url`), or leave an instrumentation out with `--exclude`".to_owned()
+            };
+            commands::eprint_labelled(commands::Label::Hint, hint);
             Ok(ExitStatus::ProblemFound)
         }
         FailureKind::Other => Err(Failure {
