@@ -435,19 +435,25 @@ impl<'a> StackWalk<'a> {
 
     /// `index` moves too, unless it is already moving or requested.
     fn join(&mut self, index: usize, upwards: bool, because: String, moving: &str) {
-        if self.moving.contains_key(&index) || self.requested.contains_key(&index) {
+        if self.requested.contains_key(&index) {
             return;
         }
         let node = &self.graph.nodes[index];
         if node.direct_reference {
+            // It cannot move; each requirement of it that the move breaks is named.
             let requirement = because.split('`').nth(1).unwrap_or_default().to_owned();
-            self.result.blockers.push(Blocker {
+            let blocker = Blocker {
                 package: node.name.to_string(),
                 version: node.raw_version.clone(),
                 requirement,
                 moving: moving.to_owned(),
-            });
-            self.moving.insert(index, (upwards, None));
+            };
+            if !self.result.blockers.contains(&blocker) {
+                self.result.blockers.push(blocker);
+            }
+            return;
+        }
+        if self.moving.contains_key(&index) {
             return;
         }
         let exact = node.version.as_ref().and_then(|installed| {
@@ -746,7 +752,14 @@ mod tests {
     #[test]
     fn an_editable_project_that_forbids_the_move_blocks_it() {
         let mut inputs = todays_flow();
-        let mut project = node("my-app", "0.1.0", &["opentelemetry-distro>=0.66b2"]);
+        let mut project = node(
+            "my-app",
+            "0.1.0",
+            &[
+                "opentelemetry-distro>=0.66b2",
+                "opentelemetry-exporter-otlp>=1.45.2",
+            ],
+        );
         project.direct_reference = true;
         inputs.push(project);
         let graph = Graph::build(inputs, None);
@@ -756,7 +769,10 @@ mod tests {
         ]));
         assert_eq!(
             moves.blockers.iter().map(ToString::to_string).collect::<Vec<_>>(),
-            ["my-app 0.1.0 (installed from a path or URL) requires `opentelemetry-distro>=0.66b2`, and opentelemetry-distro has to move"]
+            [
+                "my-app 0.1.0 (installed from a path or URL) requires `opentelemetry-distro>=0.66b2`, and opentelemetry-distro has to move",
+                "my-app 0.1.0 (installed from a path or URL) requires `opentelemetry-exporter-otlp>=1.45.2`, and opentelemetry-exporter-otlp has to move",
+            ]
         );
     }
 

@@ -114,17 +114,6 @@ pub fn run(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatus, Fai
     let pre_existing = before.conflicts();
     let unmet = verify::check(&targets, &before);
     let stack = before.stack_moves(&targets);
-    if !stack.blockers.is_empty() {
-        for blocker in &stack.blockers {
-            commands::eprint_labelled(commands::Label::Error, redact(&blocker.to_string()));
-        }
-        commands::eprint_labelled(
-            commands::Label::Hint,
-            format!("nothing was changed: release `{}` needs those packages to move, and they cannot move by name; relax the requirement in the project, or choose the installed release with `--otel-version`", plan.release),
-        );
-        return Ok(ExitStatus::ProblemFound);
-    }
-
     let path_variable = std::env::var_os("PATH");
     let uv = find_uv(path_variable.as_deref(), environment.prefix.as_deref());
     let project = find_uv_project(
@@ -190,6 +179,41 @@ pub fn run(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatus, Fai
             .chain(stack.moves.iter().map(StackMove::requirement))
             .collect()
     };
+
+    // An editable or URL install that the move breaks cannot move by name. The uv
+    // project itself is the exception under `uv add`: its requirements are rewritten.
+    let project_name = match &selection {
+        Ok(Selection {
+            installer: Installer::UvAdd { project },
+            ..
+        }) => project_name(project),
+        _ => None,
+    };
+    let blockers: Vec<&graph::Blocker> = stack
+        .blockers
+        .iter()
+        .filter(|blocker| project_name.as_deref() != Some(blocker.package.as_str()))
+        .collect();
+    if !blockers.is_empty() {
+        for blocker in &blockers {
+            commands::eprint_labelled(commands::Label::Error, redact(&blocker.to_string()));
+        }
+        let fixes: Vec<String> = blockers
+            .iter()
+            .filter_map(|blocker| moved_to(&plan, &stack, &blocker.moving))
+            .map(|(name, version)| format!("`{name}>={version}`"))
+            .collect();
+        let fix = if fixes.is_empty() {
+            String::new()
+        } else {
+            format!(" (to {})", fixes.join(", "))
+        };
+        commands::eprint_labelled(
+            commands::Label::Hint,
+            format!("nothing was changed: release `{}` needs those packages to move, and what requires them was installed from a path and cannot move by name; relax its requirement{fix} and reinstall it, or keep the installed release with `--otel-version`{}", plan.release, if project.is_some() { "; in a uv project, run without `--no-project` so that `uv add` updates the project's requirements" } else { "" }),
+        );
+        return Ok(ExitStatus::ProblemFound);
+    }
 
     let recorded = match &selection {
         Ok(selection) => match &selection.installer {
@@ -469,38 +493,45 @@ pub struct ProjectRewrite {
     pub requirement: String,
 }
 
+/// The version a moving package goes to, when known: a core move or a pinned stack move.
+fn moved_to(plan: &Plan, stack: &StackMoves, name: &str) -> Option<(String, String)> {
+    let pinned = stack.moves.iter().filter_map(|moved| match &moved.target {
+        Target::Known { requirement } => Some(requirement.as_str()),
+        Target::Resolver => None,
+    });
+    core_moves(plan)
+        .chain(pinned)
+        .filter_map(|requirement| requirement.split_once("=="))
+        .find(|(moving, _)| *moving == name)
+        .map(|(moving, version)| (moving.to_owned(), version.to_owned()))
+}
+
+/// The uv project's normalized `[project].name`.
+fn project_name(project: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(project.join("pyproject.toml")).ok()?;
+    let document = text.parse::<toml::Table>().ok()?;
+    let name = document.get("project")?.get("name")?.as_str()?;
+    Some(normalize(name))
+}
+
 /// The project's own requirements (`[project].dependencies`) that exclude the version a
 /// moving package goes to: they would make `uv add` fail.
 fn project_rewrites(project: &Path, plan: &Plan, stack: &StackMoves) -> Vec<ProjectRewrite> {
-    let mut targets: Vec<(String, String)> = core_moves(plan)
-        .filter_map(|requirement| requirement.split_once("=="))
-        .map(|(name, version)| (name.to_owned(), version.to_owned()))
-        .collect();
-    for moved in &stack.moves {
-        if let Target::Known { requirement } = &moved.target {
-            if let Some((name, version)) = requirement.split_once("==") {
-                targets.push((name.to_owned(), version.to_owned()));
-            }
-        }
-    }
     let mut rewrites = Vec::new();
     for dependency in project_dependencies(project) {
         let Some(parsed) = Dependency::parse(&dependency) else {
             continue;
         };
-        let Some((name, version)) = targets
-            .iter()
-            .find(|(name, _)| name == parsed.name.as_ref())
-        else {
+        let Some((name, version)) = moved_to(plan, stack, parsed.name.as_ref()) else {
             continue;
         };
-        let Some(target) = crate::requirement::parse_version(version) else {
+        let Some(target) = crate::requirement::parse_version(&version) else {
             continue;
         };
         if parsed.accepts(&target)
             || rewrites
                 .iter()
-                .any(|rewrite: &ProjectRewrite| &rewrite.name == name)
+                .any(|rewrite: &ProjectRewrite| rewrite.name == name)
         {
             continue;
         }
@@ -510,9 +541,9 @@ fn project_rewrites(project: &Path, plan: &Plan, stack: &StackMoves) -> Vec<Proj
             format!("[{}]", parsed.extras.join(","))
         };
         rewrites.push(ProjectRewrite {
-            name: name.clone(),
-            was: dependency.clone(),
             requirement: format!("{name}{extras}>={version}"),
+            name,
+            was: dependency.clone(),
         });
     }
     rewrites
