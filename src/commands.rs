@@ -266,13 +266,15 @@ fn run_bootstrap(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatu
     }
 
     if args.check {
-        let report = crate::check::check(
+        let mut report = crate::check::check(
             &plan,
             used,
             &installed,
             &args.exclude,
             crate::check::Subject::Environment,
         );
+        let graph = crate::install::verify::environment_graph(&environment);
+        crate::check::check_graph(&mut report, &plan, &graph);
         let installer = crate::check::Installer::detect(&discovery.current_dir);
         return Ok(crate::check::report(
             &report,

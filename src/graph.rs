@@ -190,6 +190,52 @@ impl Graph {
         self.by_name.get(name).map(|&index| &self.nodes[index])
     }
 
+    /// [`Graph::get`] by a name as written.
+    pub fn get_str(&self, name: &str) -> Option<&Node> {
+        self.get(&crate::requirement::parse_name(name)?)
+    }
+
+    /// The requirements that repair `conflict` within `release`: each OpenTelemetry
+    /// package of the pair that is off its train goes to the release's version on that
+    /// train (`0.x` packages to the release, `1.x` ones to the stable version upstream
+    /// released with it); a required package that is missing is installed at the release
+    /// when the requirement allows it, else as the requirement says.
+    pub fn repair(&self, conflict: &Conflict, release: &Version) -> Vec<String> {
+        let stable = stable_pair(release);
+        let train_of = |version: &Version| {
+            if version.release().first() == Some(&0) {
+                Some(release.clone())
+            } else {
+                stable.clone()
+            }
+        };
+        let mut repairs = Vec::new();
+        for name in [&conflict.package, &conflict.required] {
+            if !name.starts_with("opentelemetry-") {
+                continue;
+            }
+            let Some(node) = self.get_str(name) else {
+                let requirement = Dependency::parse(&conflict.requirement);
+                repairs.push(match requirement {
+                    Some(requirement) if requirement.accepts(release) => {
+                        format!("{name}=={release}")
+                    }
+                    _ => conflict.requirement.clone(),
+                });
+                continue;
+            };
+            let Some(version) = &node.version else {
+                continue;
+            };
+            if let Some(train) = train_of(version) {
+                if &train != version {
+                    repairs.push(format!("{name}=={train}"));
+                }
+            }
+        }
+        repairs
+    }
+
     pub fn nodes(&self) -> impl Iterator<Item = &Node> {
         self.nodes.iter()
     }

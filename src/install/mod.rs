@@ -29,7 +29,6 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, Context as _};
-use pep508_rs::MarkerEnvironment;
 
 use crate::cli::{BootstrapArgs, InstallerChoice};
 use crate::commands::{self, ExitStatus, Failure, Verbosity};
@@ -110,7 +109,7 @@ pub fn run(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatus, Fai
             None
         }
     };
-    let before = environment_graph(&environment.site_packages, markers.as_ref());
+    let before = verify::graph(&environment.site_packages, markers.as_ref());
     let pre_existing = before.conflicts();
     let unmet = verify::check(&targets, &before);
     let stack = before.stack_moves(&targets);
@@ -340,7 +339,7 @@ pub fn run(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatus, Fai
 
     // The whole environment again: every planned package in place, and nothing broken
     // that was not broken before.
-    let after = environment_graph(&environment.site_packages, markers.as_ref());
+    let after = verify::graph(&environment.site_packages, markers.as_ref());
     let unmet = verify::check(&targets, &after);
     let broken = verify::newly_broken(&pre_existing, &after.conflicts());
     if !unmet.is_empty() || !broken.is_empty() {
@@ -387,12 +386,6 @@ pub fn run(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatus, Fai
         }
     }
     Ok(ExitStatus::Success)
-}
-
-/// The graph of every distribution in `site_packages`.
-fn environment_graph(site_packages: &[PathBuf], markers: Option<&MarkerEnvironment>) -> Graph {
-    let installed = scan::list(site_packages).read_all();
-    Graph::build(graph::inputs(&installed), markers)
 }
 
 /// Says, once, which requirements were already broken before anything ran.

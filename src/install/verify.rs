@@ -10,7 +10,7 @@
 
 use std::collections::HashSet;
 use std::fmt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use pep508_rs::MarkerEnvironment;
 
@@ -125,6 +125,22 @@ pub fn newly_broken(before: &[GraphConflict], after: &[GraphConflict]) -> Vec<Gr
         .filter(|conflict| !known.contains(&key(conflict)))
         .cloned()
         .collect()
+}
+
+/// The dependency graph of every distribution in `site_packages`.
+pub fn graph(site_packages: &[PathBuf], markers: Option<&MarkerEnvironment>) -> Graph {
+    let installed = crate::scan::list(site_packages).read_all();
+    Graph::build(crate::graph::inputs(&installed), markers)
+}
+
+/// [`graph`] for a discovered environment, its markers asked of its interpreter (when it
+/// has one; otherwise markers that depend on it count as true).
+pub fn environment_graph(environment: &crate::environment::Environment) -> Graph {
+    let markers = environment
+        .interpreter
+        .as_deref()
+        .and_then(|interpreter| marker_environment(interpreter).ok());
+    graph(&environment.site_packages, markers.as_ref())
 }
 
 /// Asks `interpreter` for its marker environment (once, never through a shell, with a
