@@ -111,7 +111,7 @@ pub struct Dependency {
     /// `None` for a bare name or a direct URL.
     specifiers: Option<VersionSpecifiers>,
     marker: pep508_rs::MarkerTree,
-    /// The requirement as `name[extras]<specifiers>` (or `name @ url`), without its marker.
+    /// The requirement as written, without its marker.
     pub text: String,
 }
 
@@ -128,20 +128,16 @@ impl Dependency {
             .ok()?
             .ok()?;
         let extras: Vec<String> = parsed.extras.iter().map(ToString::to_string).collect();
-        let mut text = parsed.name.to_string();
-        if !extras.is_empty() {
-            text.push_str(&format!("[{}]", extras.join(",")));
-        }
+        // As written, without the marker (`Display` would reorder the specifiers).
+        let marker_start = if line.contains('@') {
+            line.find(" ;")
+        } else {
+            line.find(';')
+        };
+        let text = line[..marker_start.unwrap_or(line.len())].trim().to_owned();
         let specifiers = match parsed.version_or_url {
-            Some(VersionOrUrl::VersionSpecifier(specifiers)) => {
-                text.push_str(&specifiers.to_string());
-                Some(specifiers)
-            }
-            Some(VersionOrUrl::Url(url)) => {
-                text.push_str(&format!(" @ {url}"));
-                None
-            }
-            None => None,
+            Some(VersionOrUrl::VersionSpecifier(specifiers)) => Some(specifiers),
+            Some(VersionOrUrl::Url(_)) | None => None,
         };
         Some(Self {
             name: parsed.name,
