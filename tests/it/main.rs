@@ -16,3 +16,5 @@ mod properties;
 mod real_env;
 mod registry_update;
 mod releases;
+mod stack;
+mod whole_environment;
