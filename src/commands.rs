@@ -52,7 +52,7 @@ impl<E: Into<anyhow::Error>> From<E> for Failure {
 }
 
 impl Failure {
-    fn with_hint(error: impl Into<anyhow::Error>, hint: impl fmt::Display) -> Self {
+    pub(crate) fn with_hint(error: impl Into<anyhow::Error>, hint: impl fmt::Display) -> Self {
         Self {
             error: error.into(),
             hint: Some(hint.to_string()),
@@ -89,6 +89,7 @@ pub fn run(cli: Cli) -> Result<ExitStatus, Failure> {
             write_stdout(&page)?;
             Ok(ExitStatus::Success)
         }
+        Some(Command::Explain(args)) => crate::explain::run(&args, verbosity),
         None => run_bootstrap(&cli.bootstrap, verbosity),
     }
 }
@@ -233,6 +234,12 @@ pub(crate) fn plan_environment(
 
 fn run_bootstrap(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatus, Failure> {
     if args.action == Action::Install {
+        if args.only_needed {
+            return Err(Failure::with_hint(
+                anyhow::anyhow!("`--only-needed` works with `-a requirements`, not `-a install`"),
+                "pipe the needed ones to the installer: `otel-bootstrap --only-needed | uv add -r -` (or `pip install -r /dev/stdin`)",
+            ));
+        }
         return crate::install::run(args, verbosity);
     }
     let (registry, plan_options) = plan_inputs(args)?;
@@ -251,7 +258,7 @@ fn run_bootstrap(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatu
         discovery,
         environment,
         installed,
-        plan,
+        mut plan,
         warnings,
     } = plan_environment(args, &registry, &plan_options)?;
     let used = registry.load(&plan.release_version()?)?;
@@ -286,6 +293,25 @@ fn run_bootstrap(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatu
         )?);
     }
 
+    // Relevance needs the dependency graph: read only for JSON and `--only-needed`.
+    let mut relevance = if args.format == Format::Json || args.only_needed {
+        let graph = crate::install::verify::environment_graph(&environment);
+        crate::explain::relevance::relevance(
+            &plan,
+            &graph,
+            &crate::explain::relevance::Covers::bundled(),
+        )
+    } else {
+        Vec::new()
+    };
+    if args.only_needed {
+        crate::explain::leave_out_unneeded(
+            &mut plan,
+            &mut relevance,
+            verbosity == Verbosity::Verbose,
+        );
+    }
+
     let mut stdout = io::stdout().lock();
     let written = match args.format {
         Format::Text => output::write_requirements(&plan, &mut stdout),
@@ -300,7 +326,7 @@ fn run_bootstrap(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatu
                     choice: &plan.release_choice,
                     alignment: &plan.alignment,
                 },
-                recommendations: &plan.recommendations,
+                recommendations: output::with_relevance(&plan.recommendations, &relevance),
                 skipped: &plan.skipped,
                 warnings: &warnings,
             };
@@ -311,7 +337,7 @@ fn run_bootstrap(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatu
     Ok(ExitStatus::Success)
 }
 
-fn registry_source_text(registry: &Registry) -> String {
+pub(crate) fn registry_source_text(registry: &Registry) -> String {
     match registry.source() {
         RegistrySource::Bundled => "bundled".to_owned(),
         RegistrySource::Path(path) => path.display().to_string(),

@@ -11,6 +11,7 @@ pub mod commands;
 pub mod completions;
 pub mod diagnostics;
 pub mod environment;
+pub mod explain;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod graph;

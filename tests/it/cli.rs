@@ -250,10 +250,13 @@ fn without_the_sdk_the_run_says_nothing_is_exported() {
     dist(&site_packages, "flask", "3.0.0");
     for extra in [&[][..], &["--check"], &["--format", "json"]] {
         let output = scan(&site_packages, extra);
-        let text = format!("{}{}", stderr(&output), String::from_utf8_lossy(&output.stdout));
+        let text = format!(
+            "{}{}",
+            stderr(&output),
+            String::from_utf8_lossy(&output.stdout)
+        );
         assert!(
-            text.contains("there is no `opentelemetry-sdk` here")
-                && text.contains("--with-distro"),
+            text.contains("there is no `opentelemetry-sdk` here") && text.contains("--with-distro"),
             "{extra:?}: {text}"
         );
     }
