@@ -114,7 +114,7 @@ pub fn out_of_range(
             Err(error) => return none(format!("cannot read the registry: {error}")),
         };
     let Some((release, requirement)) = found else {
-        return none("no bundled release supports it yet".to_owned());
+        return none("no release in the registry supports it yet".to_owned());
     };
     let declared_range =
         PlainRequirement::parse(&requirement).is_ok_and(|parsed| !parsed.specifiers.is_empty());

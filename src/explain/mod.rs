@@ -400,7 +400,18 @@ pub fn explain(inputs: &Inputs<'_>) -> Explanation {
                 })
         })
         .collect();
-    let outdated = advice::outdated(inputs.registry, inputs.installed).unwrap_or_default();
+    // Outdated is information beyond the plan: what the rows already call a wrong version
+    // is not repeated.
+    let outdated = advice::outdated(inputs.registry, inputs.installed)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|entry| {
+            !rows.iter().any(|row| {
+                row.instrumentation == entry.name
+                    && matches!(row.status, Status::WrongVersion { .. })
+            })
+        })
+        .collect();
     Explanation {
         release: plan.release.clone(),
         rows,
