@@ -283,14 +283,22 @@ fn run_bootstrap(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatu
         let graph = crate::install::verify::environment_graph(&environment);
         crate::check::check_graph(&mut report, &plan, &graph);
         let installer = crate::check::Installer::detect(&discovery.current_dir);
-        return Ok(crate::check::report(
+        let notes = if args.format == Format::Text && verbosity >= Verbosity::Normal {
+            crate::explain::advice::check_notes(&registry, &installed, &report)
+        } else {
+            String::new()
+        };
+        let status = crate::check::report(
             &report,
             installer,
             crate::check::Subject::Environment,
             args.format,
             &warnings,
             verbosity >= Verbosity::Normal,
-        )?);
+        )?;
+        // Information only: never changes the exit status.
+        eprint!("{notes}");
+        return Ok(status);
     }
 
     // Relevance needs the dependency graph: read only for JSON and `--only-needed`.

@@ -290,3 +290,91 @@ pub fn outdated_notes(outdated: &[Outdated]) -> String {
     ));
     text
 }
+
+/// The `note:` lines `--check` prints on stderr (text mode) after its verdict: the
+/// installed instrumentations older than the newest complete release, leaving out those
+/// the check already reports. Never changes the exit status.
+pub fn check_notes(
+    registry: &Registry,
+    installed: &Installed,
+    report: &crate::check::CheckReport,
+) -> String {
+    let outdated: Vec<Outdated> = outdated(registry, installed)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|entry| {
+            !report
+                .problems
+                .iter()
+                .any(|problem| problem.name == entry.name)
+        })
+        .collect();
+    outdated_notes(&outdated)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scan::InstalledDistribution;
+
+    fn release(version: &str, flask_published: bool) -> String {
+        format!(
+            r#"{{"schema": 1, "release": "{version}", "core": [{{"name": "opentelemetry-instrumentation", "version": "{version}"}}], "instrumentations": [
+              {{"name": "opentelemetry-instrumentation-flask", "requirement": "opentelemetry-instrumentation-flask=={version}", "kind": "library", "published": {flask_published}, "instruments": ["flask>=1.0"]}},
+              {{"name": "opentelemetry-instrumentation-vertexai", "requirement": "opentelemetry-instrumentation-vertexai>=2.0b0", "kind": "library", "instruments": ["google-cloud-aiplatform>=1.64"]}}]}}"#
+        )
+    }
+
+    fn installed(distributions: &[(&str, &str)]) -> Installed {
+        Installed::from_distributions(distributions.iter().map(|(name, version)| {
+            InstalledDistribution {
+                name: pep508_rs::PackageName::new((*name).to_owned()).unwrap(),
+                raw_version: (*version).to_owned(),
+                version: parse_version(version),
+                path: format!("/site/{name}").into(),
+            }
+        }))
+    }
+
+    #[test]
+    fn outdated_is_relative_to_the_newest_complete_release() {
+        let old = release("1.0b0", true);
+        let complete = release("1.1b0", true);
+        let partial = release("1.2b0", false);
+        let registry = Registry::from_texts(&[
+            ("1.0b0.json", &old),
+            ("1.1b0.json", &complete),
+            ("1.2b0.json", &partial),
+        ])
+        .unwrap();
+        let found = outdated(
+            &registry,
+            &installed(&[
+                ("opentelemetry-instrumentation", "1.0b0"),
+                ("opentelemetry-instrumentation-flask", "1.0b0"),
+                ("opentelemetry-instrumentation-vertexai", "1.5"),
+            ]),
+        )
+        .unwrap();
+        let names: Vec<String> = found.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            names,
+            [
+                "opentelemetry-instrumentation 1.0b0 is older than release 1.1b0 (`opentelemetry-instrumentation==1.1b0`)",
+                "opentelemetry-instrumentation-flask 1.0b0 is older than release 1.1b0 (`opentelemetry-instrumentation-flask==1.1b0`)",
+                "opentelemetry-instrumentation-vertexai 1.5 is older than release 1.1b0 (`opentelemetry-instrumentation-vertexai>=2.0b0`)",
+            ]
+        );
+        assert!(outdated_notes(&found).ends_with(
+            "note: not a failure; `otel-bootstrap --otel-version 1.1b0 -a install` moves the stack to it\n"
+        ));
+        // Newer than the newest complete release (the partial one) is not outdated.
+        let newer = outdated(
+            &registry,
+            &installed(&[("opentelemetry-instrumentation", "1.2b0")]),
+        )
+        .unwrap();
+        assert!(newer.is_empty(), "{newer:?}");
+        assert_eq!(outdated_notes(&[]), "");
+    }
+}

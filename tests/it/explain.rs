@@ -403,3 +403,38 @@ fn advice_names_the_release_that_supports_an_out_of_range_library() {
         "no release in the registry supports it yet"
     );
 }
+
+/// `--check` on an environment consistent at an older release passes, with a note naming
+/// what is older than the newest complete release (information, never a failure).
+#[test]
+fn check_notes_outdated_instrumentations_without_failing() {
+    let site = Site::new();
+    site.dist("SQLAlchemy", "2.0.30", &[])
+        .dist("flask", "3.0.3", &[])
+        .dist("opentelemetry-sdk", "1.45.1", &[])
+        .dist("opentelemetry-instrumentation", "1.1b0", &[])
+        .dist("opentelemetry-instrumentation-asyncio", "1.1b0", &[])
+        .dist("opentelemetry-instrumentation-flask", "1.1b0", &[])
+        .dist("opentelemetry-instrumentation-sqlalchemy", "1.1b0", &[]);
+    let dir = registry(
+        &site.root,
+        &[
+            ("1.1b0", "sqlalchemy<2.1.0,>=1.0.0"),
+            ("1.2b0", "sqlalchemy<2.2.0,>=1.0.0"),
+        ],
+    );
+    let out = site.run(&["--check", "--registry", dir.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stderr(&out);
+    assert!(text.contains("check passed"), "{text}");
+    assert!(
+        text.contains(
+            "note: opentelemetry-instrumentation-flask 1.1b0 is older than release 1.2b0"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("is older than release 1.2b0"), "{text}");
+    // Quiet says nothing; JSON is unchanged.
+    let quiet = site.run(&["--check", "-q", "--registry", dir.to_str().unwrap()]);
+    assert!(!stderr(&quiet).contains("note:"), "{}", stderr(&quiet));
+}
