@@ -143,6 +143,13 @@ pub fn set_color(choice: clap::ColorChoice) {
 }
 
 fn load_registry(path: Option<&std::path::Path>) -> Result<Registry, Failure> {
+    if let Some(overlay) = path {
+        if let Some(registry) = crate::overlay::load_if_overlay(overlay).map_err(|error| {
+            Failure::with_hint(error, "see data/README.md for the overlay format")
+        })? {
+            return Ok(registry);
+        }
+    }
     match path {
         Some(path) => Registry::from_path(path).map_err(|error| {
             Failure::with_hint(error, "see data/README.md for the registry schema")

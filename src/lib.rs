@@ -19,6 +19,7 @@ pub mod index;
 pub mod install;
 pub mod lockfile;
 pub mod output;
+pub mod overlay;
 pub mod plan;
 pub mod registry;
 pub mod requirement;

@@ -438,3 +438,178 @@ fn check_notes_outdated_instrumentations_without_failing() {
     let quiet = site.run(&["--check", "-q", "--registry", dir.to_str().unwrap()]);
     assert!(!stderr(&quiet).contains("note:"), "{}", stderr(&quiet));
 }
+
+// ---------------------------------------------------------------------------------------
+// Vendor overlays (`--registry overlay.json`)
+// ---------------------------------------------------------------------------------------
+
+fn edot_overlay() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("data/overlays/edot.json")
+}
+
+#[test]
+fn explain_overlay_edot_replaces_openai_v2() {
+    let site = Site::new();
+    site.dist("openai", "1.50.0", &[])
+        .dist("opentelemetry-sdk", "1.45.1", &[])
+        .dist("opentelemetry-instrumentation", "0.66b1", &[]);
+    let overlay = edot_overlay();
+    let overlay = overlay.to_str().unwrap();
+    let plain = stdout(&site.run(&[]));
+    assert!(
+        plain
+            .lines()
+            .any(|line| line.starts_with("opentelemetry-instrumentation-openai-v2")),
+        "{plain}"
+    );
+    let out = site.run(&["--registry", overlay]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let lines = stdout(&out);
+    assert!(!lines.contains("openai-v2"), "{lines}");
+    assert!(
+        lines
+            .lines()
+            .any(|line| line == "elastic-opentelemetry-instrumentation-openai"),
+        "{lines}"
+    );
+    // Everything else is the bundled release, and the JSON names the overlay.
+    assert_eq!(
+        lines.lines().count(),
+        plain.lines().count(),
+        "{plain}\n---\n{lines}"
+    );
+    let document = site.json(&["--registry", overlay, "--format", "json"]);
+    assert_eq!(document["registry"]["source"], overlay);
+    assert_eq!(document["registry"]["release"], "0.66b1");
+    // `registry show` reads it too.
+    let shown = stdout(&output(command(&site.root).args([
+        "registry",
+        "show",
+        "0.66b1",
+        "--registry",
+        overlay,
+    ])));
+    assert!(
+        shown.contains("elastic-opentelemetry-instrumentation-openai"),
+        "{shown}"
+    );
+}
+
+/// Writes `text` as an overlay and runs with it; returns stderr, after checking exit 2.
+fn refused(site: &Site, file: &str, text: &str) -> String {
+    let path = site.root.join(file);
+    fs::write(&path, text).unwrap();
+    let out = site.run(&["--registry", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let message = stderr(&out);
+    assert!(message.contains(file), "names the file: {message}");
+    assert!(
+        message.contains("hint: see data/README.md for the overlay format"),
+        "{message}"
+    );
+    assert!(!message.contains("panicked"), "{message}");
+    message
+}
+
+#[test]
+fn explain_overlay_bad_overlays_are_refused_clearly() {
+    let site = Site::new();
+    site.dist("opentelemetry-instrumentation", "0.66b1", &[]);
+    let entry = |name: &str| {
+        format!(
+            r#"{{"name": "{name}", "requirement": "{name}", "kind": "library", "instruments": ["openai>=1"]}}"#
+        )
+    };
+
+    let message = refused(
+        &site,
+        "unknown-key.json",
+        r#"{"overlay": 1, "name": "x", "remove": ["opentelemetry-instrumentation-flask"], "frobnicate": true}"#,
+    );
+    assert!(message.contains("unknown field `frobnicate`"), "{message}");
+
+    let message = refused(
+        &site,
+        "unknown-entry-key.json",
+        r#"{"overlay": 1, "name": "x", "add": [{"name": "a", "requirement": "a", "kind": "library", "instrumentz": []}]}"#,
+    );
+    assert!(message.contains("unknown field `instrumentz`"), "{message}");
+
+    let message = refused(
+        &site,
+        "absent.json",
+        r#"{"overlay": 1, "name": "x", "remove": ["opentelemetry-instrumentation-nope"]}"#,
+    );
+    assert!(
+        message.contains("`remove[0]`: `opentelemetry-instrumentation-nope` is not in release"),
+        "{message}"
+    );
+
+    let message = refused(
+        &site,
+        "cycle.json",
+        &format!(
+            r#"{{"overlay": 1, "name": "x", "replace": [
+                {{"name": "opentelemetry-instrumentation-flask", "with": {}}},
+                {{"name": "vendor-flask", "with": {}}}]}}"#,
+            entry("vendor-flask"),
+            entry("opentelemetry-instrumentation-flask")
+        ),
+    );
+    assert!(
+        message.contains(
+            "`replace` forms a cycle: opentelemetry-instrumentation-flask -> vendor-flask -> opentelemetry-instrumentation-flask"
+        ),
+        "{message}"
+    );
+
+    let message = refused(
+        &site,
+        "chain.json",
+        &format!(
+            r#"{{"overlay": 1, "name": "x", "replace": [
+                {{"name": "opentelemetry-instrumentation-flask", "with": {}}},
+                {{"name": "vendor-flask", "with": {}}}]}}"#,
+            entry("vendor-flask"),
+            entry("other-flask")
+        ),
+    );
+    assert!(
+        message.contains("which `replace[1]` takes out"),
+        "{message}"
+    );
+
+    let message = refused(
+        &site,
+        "add-existing.json",
+        &format!(
+            r#"{{"overlay": 1, "name": "x", "add": [{}]}}"#,
+            entry("opentelemetry-instrumentation-flask")
+        ),
+    );
+    assert!(message.contains("is already in release"), "{message}");
+    assert!(message.contains("use `replace`"), "{message}");
+
+    let message = refused(
+        &site,
+        "no-release.json",
+        r#"{"overlay": 1, "name": "x", "releases": ">=99", "remove": ["opentelemetry-instrumentation-flask"]}"#,
+    );
+    assert!(message.contains("selects no release"), "{message}");
+
+    let message = refused(
+        &site,
+        "bad-requirement.json",
+        r#"{"overlay": 1, "name": "x", "add": [{"name": "a", "requirement": "a @ https://example.com/a.whl", "kind": "library"}]}"#,
+    );
+    assert!(message.contains("URL"), "{message}");
+
+    let message = refused(&site, "nothing.json", r#"{"overlay": 1, "name": "x"}"#);
+    assert!(message.contains("changes nothing"), "{message}");
+    let message = refused(
+        &site,
+        "schema.json",
+        r#"{"overlay": 2, "name": "x", "remove": ["a"]}"#,
+    );
+    assert!(message.contains("this build reads 1"), "{message}");
+}
