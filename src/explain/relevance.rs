@@ -261,7 +261,10 @@ impl<'a> TelemetryWalk<'a> {
         roots
     }
 
-    fn library(&mut self, name: &str) -> LibraryNeed {
+    /// The need for library `name`, of the recommendation `instrumentation`. The
+    /// instrumentation's own requirement on its library (the system-metrics one requires
+    /// psutil) is no evidence either way, so it is not counted.
+    fn library(&mut self, name: &str, instrumentation: &str) -> LibraryNeed {
         let Some(parsed) = parse_name(name) else {
             return LibraryNeed {
                 name: name.to_owned(),
@@ -270,23 +273,42 @@ impl<'a> TelemetryWalk<'a> {
                 telemetry: Vec::new(),
             };
         };
-        let requirers = self.graph.requirers(&parsed);
-        let required_by: Vec<String> = requirers
-            .iter()
-            .map(|(node, _)| node.name.to_string())
+        let requirers: Vec<(PackageName, bool, bool)> = self
+            .graph
+            .requirers(&parsed)
+            .into_iter()
+            .filter(|(node, _)| node.name.as_ref() != instrumentation)
+            .map(|(node, _)| (node.name.clone(), is_telemetry(node), node.direct_reference))
             .collect();
-        let application = requirers.iter().any(|(node, _)| node.direct_reference);
-        let (need, telemetry) = if required_by.is_empty() {
+        let mut required_by: Vec<String> = requirers
+            .iter()
+            .map(|(name, _, _)| name.to_string())
+            .collect();
+        required_by.dedup();
+        let mut roots = BTreeSet::new();
+        let mut only_telemetry = true;
+        for (requirer, telemetry, _) in &requirers {
+            if *telemetry {
+                roots.insert(requirer.to_string());
+                continue;
+            }
+            match self.serves_only_telemetry(requirer) {
+                Some(found) => roots.extend(found),
+                None => {
+                    only_telemetry = false;
+                    break;
+                }
+            }
+        }
+        let (need, telemetry) = if requirers.is_empty() {
             (Need::TopLevel, Vec::new())
-        } else if application {
+        } else if requirers.iter().any(|(_, _, application)| *application) {
             (Need::Application, Vec::new())
-        } else if let Some(roots) = self.serves_only_telemetry(&parsed) {
+        } else if only_telemetry {
             (Need::TelemetryStack, roots.into_iter().collect())
         } else {
             (Need::Dependency, Vec::new())
         };
-        let mut required_by = required_by;
-        required_by.dedup();
         LibraryNeed {
             name: parsed.to_string(),
             need,
@@ -348,7 +370,7 @@ fn need_of(recommendation: &Recommendation, walk: &mut TelemetryWalk<'_>) -> Rel
         {
             continue;
         }
-        libraries.push(walk.library(&library.name));
+        libraries.push(walk.library(&library.name, &recommendation.name));
     }
     let need = libraries
         .iter()
@@ -456,25 +478,37 @@ mod tests {
                 node("urllib3", &[], false),
                 node("flask", &[], false),
                 node("a", &["b"], false),
+                node("six", &[], false),
+                node(
+                    "opentelemetry-instrumentation-system-metrics",
+                    &["six"],
+                    false,
+                ),
                 node("b", &["a"], false),
             ],
             None,
         );
         let mut walk = TelemetryWalk::new(&graph);
-        let need = |walk: &mut TelemetryWalk<'_>, name| walk.library(name).need;
+        let need = |walk: &mut TelemetryWalk<'_>, name| walk.library(name, "x").need;
         assert_eq!(need(&mut walk, "flask"), Need::TopLevel);
         assert_eq!(need(&mut walk, "fastapi"), Need::Application);
         assert_eq!(need(&mut walk, "starlette"), Need::Dependency);
-        let requests = walk.library("requests");
+        let requests = walk.library("requests", "x");
         assert_eq!(requests.need, Need::TelemetryStack);
         assert_eq!(
             requests.telemetry,
             ["opentelemetry-exporter-otlp-proto-http"]
         );
-        let urllib3 = walk.library("urllib3");
+        let urllib3 = walk.library("urllib3", "x");
         assert_eq!(urllib3.need, Need::TelemetryStack);
         assert_eq!(urllib3.required_by, ["requests"]);
         // A cycle with no way out stays a dependency (undecided counts as needed).
         assert_eq!(need(&mut walk, "a"), Need::Dependency);
+        // The instrumentation's own requirement on its library does not count.
+        let psutil = walk.library("psutil", "opentelemetry-instrumentation-system-metrics");
+        assert_eq!(psutil.need, Need::Application);
+        let own = walk.library("six", "opentelemetry-instrumentation-system-metrics");
+        assert_eq!(own.need, Need::TopLevel);
+        assert!(own.required_by.is_empty());
     }
 }
