@@ -613,3 +613,46 @@ fn explain_overlay_bad_overlays_are_refused_clearly() {
     );
     assert!(message.contains("this build reads 1"), "{message}");
 }
+
+/// grpcio pulled in by the gRPC exporter, psutil by a vendor distribution: both serve only
+/// the telemetry stack, so their instrumentations are left out by `--only-needed`.
+#[test]
+fn exporters_and_vendor_distros_serve_only_the_telemetry_stack() {
+    let site = Site::new();
+    site.dist("flask", "3.0.3", &[])
+        .dist(
+            "opentelemetry-exporter-otlp-proto-grpc",
+            "1.45.1",
+            &["grpcio<2.0.0,>=1.66.2", "opentelemetry-sdk~=1.45.1"],
+        )
+        .dist("grpcio", "1.68.1", &[])
+        .dist("splunk-opentelemetry", "2.7.0", &["psutil>=5.9"])
+        .dist("psutil", "6.1.0", &[])
+        .dist("opentelemetry-sdk", "1.45.1", &[])
+        .dist("opentelemetry-instrumentation", "0.66b1", &[]);
+    let document = site.json(&["--format", "json"]);
+    let grpc = &recommendation(&document, "grpc")["relevance"];
+    assert_eq!(grpc["need"], "telemetry-stack");
+    assert_eq!(
+        grpc["libraries"][0]["telemetry"],
+        serde_json::json!(["opentelemetry-exporter-otlp-proto-grpc"])
+    );
+    let metrics = &recommendation(&document, "system-metrics")["relevance"];
+    assert_eq!(
+        metrics["libraries"][0]["telemetry"],
+        serde_json::json!(["splunk-opentelemetry"])
+    );
+    let needed = stdout(&site.run(&["--only-needed"]));
+    assert!(
+        needed.contains("opentelemetry-instrumentation-flask=="),
+        "{needed}"
+    );
+    assert!(!needed.contains("-grpc"), "{needed}");
+    assert!(!needed.contains("-system-metrics"), "{needed}");
+    let text = stdout(&site.run(&["explain"]));
+    assert!(
+        text.contains("opentelemetry-exporter-otlp-proto-grpc"),
+        "{text}"
+    );
+    assert!(text.contains("splunk-opentelemetry"), "{text}");
+}
