@@ -20,7 +20,7 @@ Examples:
   otel-bootstrap --check                 CI: the same for the installed environment
   otel-bootstrap --python .venv          Look at another environment
   otel-bootstrap --format json           Explain every decision, for scripts
-  otel-bootstrap explain                 A table: each library, its instrumentation's status, the fix
+  otel-bootstrap explain                 A table: each library, its status and the fix
   otel-bootstrap registry list           Show the bundled releases
   otel-bootstrap completions zsh         Print a shell completion script (see `completions -h`)
 
@@ -341,7 +341,7 @@ pub struct ExplainArgs {
     pub only_needed: bool,
 
     /// `text`: the table; `json`: the same rows as a document.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
+    #[arg(long, value_enum, default_value_t = Format::Text, hide_possible_values = true)]
     pub format: Format,
 }
 
