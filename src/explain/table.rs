@@ -138,7 +138,7 @@ fn explanation_heading(heading: &str) -> String {
 }
 
 /// The rows as cells; the default instrumentations (no library) that share a status are
-/// one row, `(stdlib)`.
+/// one row, `(stdlib)`, naming them in the status.
 fn grouped(rows: &[Row]) -> Vec<([String; 4], Tone)> {
     let mut lines: Vec<([String; 4], Tone)> = Vec::new();
     let mut stdlib: Vec<(String, Vec<String>, Tone)> = Vec::new();
@@ -168,8 +168,18 @@ fn grouped(rows: &[Row]) -> Vec<([String; 4], Tone)> {
         ));
     }
     for (status, names, tone) in stdlib {
+        let count = if names.len() == 1 {
+            "1 default".to_owned()
+        } else {
+            format!("{} defaults", names.len())
+        };
         lines.push((
-            [STDLIB.to_owned(), "-".to_owned(), names.join(", "), status],
+            [
+                STDLIB.to_owned(),
+                "-".to_owned(),
+                count,
+                format!("{status}: {}", names.join(", ")),
+            ],
             tone,
         ));
     }
