@@ -157,6 +157,14 @@ fn done_when_the_issue_environment_is_explained() {
         recommendation(&document, "asyncio")["relevance"]["need"],
         "default"
     );
+    let relevance: Vec<serde_json::Value> = document["recommendations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|entry| entry["relevance"]["need"] != "default")
+        .map(|entry| serde_json::json!({"name": entry["name"], "relevance": entry["relevance"]}))
+        .collect();
+    insta::assert_json_snapshot!("done_when_relevance", relevance);
 
     // The report, as data and as text.
     let explained = site.json(&["explain", "--format", "json"]);
