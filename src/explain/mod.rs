@@ -194,10 +194,13 @@ pub fn explain(inputs: &Inputs<'_>) -> Explanation {
     let mut left_out = Vec::new();
     for (recommendation, relevance) in plan.recommendations.iter().zip(&relevances) {
         let installed = installed_version(&recommendation.name);
-        let problem = report
-            .problems
-            .iter()
-            .find(|problem| problem.name == recommendation.name);
+        let problem = report.problems.iter().find(|problem| {
+            problem.name == recommendation.name
+                && matches!(
+                    problem.kind,
+                    ProblemKind::Missing | ProblemKind::WrongVersion
+                )
+        });
         let mut status = match problem.map(|problem| problem.kind) {
             Some(ProblemKind::Missing) => Status::Recommended,
             Some(ProblemKind::WrongVersion) => Status::WrongVersion {
