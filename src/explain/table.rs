@@ -55,7 +55,7 @@ pub fn render(explanation: &Explanation, heading: &str, width: usize) -> String 
         natural(2).min(width / 4),
         0,
     ];
-    widths[0] = widths[0].max(HEADERS[0].len());
+    widths[0] = widths[0].max(HEADERS[0].len()).max(STDLIB.len());
     widths[2] = widths[2].max(HEADERS[2].len());
     widths[3] = width.saturating_sub(widths[0] + widths[1] + widths[2] + 3 * GAP);
     // Too narrow for a status column: the status goes under the row, indented.

@@ -664,3 +664,22 @@ fn exporters_and_vendor_distros_serve_only_the_telemetry_stack() {
     );
     assert!(text.contains("splunk-opentelemetry"), "{text}");
 }
+
+/// Nothing but the standard library: one row, the defaults, and the install command.
+#[test]
+fn an_empty_environment_has_the_defaults_row() {
+    let site = Site::new();
+    let out = site.run(&["explain", "-q"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(out.stderr.is_empty(), "{}", stderr(&out));
+    let text = stdout(&out);
+    let row = text
+        .lines()
+        .find(|line| line.starts_with("(stdlib)"))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(row.contains("defaults"), "{row}");
+    assert!(
+        text.contains("To install what is missing:\n  pip install "),
+        "{text}"
+    );
+}
