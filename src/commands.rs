@@ -52,7 +52,7 @@ impl<E: Into<anyhow::Error>> From<E> for Failure {
 }
 
 impl Failure {
-    fn with_hint(error: impl Into<anyhow::Error>, hint: impl fmt::Display) -> Self {
+    pub(crate) fn with_hint(error: impl Into<anyhow::Error>, hint: impl fmt::Display) -> Self {
         Self {
             error: error.into(),
             hint: Some(hint.to_string()),
@@ -89,6 +89,7 @@ pub fn run(cli: Cli) -> Result<ExitStatus, Failure> {
             write_stdout(&page)?;
             Ok(ExitStatus::Success)
         }
+        Some(Command::Explain(args)) => crate::explain::run(&args, verbosity),
         None => run_bootstrap(&cli.bootstrap, verbosity),
     }
 }
@@ -142,6 +143,13 @@ pub fn set_color(choice: clap::ColorChoice) {
 }
 
 fn load_registry(path: Option<&std::path::Path>) -> Result<Registry, Failure> {
+    if let Some(overlay) = path {
+        if let Some(registry) = crate::overlay::load_if_overlay(overlay).map_err(|error| {
+            Failure::with_hint(error, "see data/README.md for the overlay format")
+        })? {
+            return Ok(registry);
+        }
+    }
     match path {
         Some(path) => Registry::from_path(path).map_err(|error| {
             Failure::with_hint(error, "see data/README.md for the registry schema")
@@ -233,6 +241,12 @@ pub(crate) fn plan_environment(
 
 fn run_bootstrap(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatus, Failure> {
     if args.action == Action::Install {
+        if args.only_needed {
+            return Err(Failure::with_hint(
+                anyhow::anyhow!("`--only-needed` works with `-a requirements`, not `-a install`"),
+                "pipe the needed ones to the installer: `otel-bootstrap --only-needed | uv add -r -` (or `pip install -r /dev/stdin`)",
+            ));
+        }
         return crate::install::run(args, verbosity);
     }
     let (registry, plan_options) = plan_inputs(args)?;
@@ -251,7 +265,7 @@ fn run_bootstrap(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatu
         discovery,
         environment,
         installed,
-        plan,
+        mut plan,
         warnings,
     } = plan_environment(args, &registry, &plan_options)?;
     let used = registry.load(&plan.release_version()?)?;
@@ -276,14 +290,41 @@ fn run_bootstrap(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatu
         let graph = crate::install::verify::environment_graph(&environment);
         crate::check::check_graph(&mut report, &plan, &graph);
         let installer = crate::check::Installer::detect(&discovery.current_dir);
-        return Ok(crate::check::report(
+        let notes = if args.format == Format::Text && verbosity >= Verbosity::Normal {
+            crate::explain::advice::check_notes(&registry, &installed, &report)
+        } else {
+            String::new()
+        };
+        let status = crate::check::report(
             &report,
             installer,
             crate::check::Subject::Environment,
             args.format,
             &warnings,
             verbosity >= Verbosity::Normal,
-        )?);
+        )?;
+        // Information only: never changes the exit status.
+        eprint!("{notes}");
+        return Ok(status);
+    }
+
+    // Relevance needs the dependency graph: read only for JSON and `--only-needed`.
+    let mut relevance = if args.format == Format::Json || args.only_needed {
+        let graph = crate::install::verify::environment_graph(&environment);
+        crate::explain::relevance::relevance(
+            &plan,
+            &graph,
+            &crate::explain::relevance::Covers::bundled(),
+        )
+    } else {
+        Vec::new()
+    };
+    if args.only_needed {
+        crate::explain::leave_out_unneeded(
+            &mut plan,
+            &mut relevance,
+            verbosity == Verbosity::Verbose,
+        );
     }
 
     let mut stdout = io::stdout().lock();
@@ -300,7 +341,7 @@ fn run_bootstrap(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatu
                     choice: &plan.release_choice,
                     alignment: &plan.alignment,
                 },
-                recommendations: &plan.recommendations,
+                recommendations: output::with_relevance(&plan.recommendations, &relevance),
                 skipped: &plan.skipped,
                 warnings: &warnings,
             };
@@ -311,7 +352,7 @@ fn run_bootstrap(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatu
     Ok(ExitStatus::Success)
 }
 
-fn registry_source_text(registry: &Registry) -> String {
+pub(crate) fn registry_source_text(registry: &Registry) -> String {
     match registry.source() {
         RegistrySource::Bundled => "bundled".to_owned(),
         RegistrySource::Path(path) => path.display().to_string(),

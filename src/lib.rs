@@ -11,6 +11,7 @@ pub mod commands;
 pub mod completions;
 pub mod diagnostics;
 pub mod environment;
+pub mod explain;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod graph;
@@ -18,6 +19,7 @@ pub mod index;
 pub mod install;
 pub mod lockfile;
 pub mod output;
+pub mod overlay;
 pub mod plan;
 pub mod registry;
 pub mod requirement;

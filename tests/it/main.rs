@@ -8,6 +8,7 @@ mod check;
 mod cli;
 mod completions;
 mod differential;
+mod explain;
 mod hostile;
 mod install;
 mod lockfile;
