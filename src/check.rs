@@ -528,14 +528,14 @@ pub fn report(
     format: crate::output::Format,
     warnings: &[Warning],
     show_summary: bool,
-) -> anyhow::Result<crate::commands::ExitStatus> {
-    crate::output::finish_stdout(
+) -> anyhow::Result<crate::error::ExitStatus> {
+    crate::printer::finish_stdout(
         write(report, installer, subject, format, warnings, show_summary).map(drop),
     )?;
     Ok(if report.passed() {
-        crate::commands::ExitStatus::Success
+        crate::error::ExitStatus::Success
     } else {
-        crate::commands::ExitStatus::ProblemFound
+        crate::error::ExitStatus::ProblemFound
     })
 }
 

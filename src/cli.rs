@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::install::installer::InstallerChoice;
 use crate::output::Format;
 
 pub const AFTER_HELP: &str = "\
@@ -192,18 +193,6 @@ pub struct BootstrapArgs {
     pub install: InstallArgs,
 }
 
-/// Which program installs with `-a install`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum InstallerChoice {
-    /// `uv add` in a uv project, `uv pip install` in an environment without pip or when uv
-    /// is on PATH, else `python -m pip install`.
-    Auto,
-    /// uv (`uv add` in a uv project, else `uv pip install`).
-    Uv,
-    /// `python -m pip install`.
-    Pip,
-}
-
 const INSTALL_HEADING: &str = "Install options (with -a install)";
 
 /// The flags of `-a install`.
@@ -291,7 +280,7 @@ pub enum Command {
     Completions {
         /// The shell to complete for.
         #[arg(value_enum)]
-        shell: crate::completions::Shell,
+        shell: clap_complete::Shell,
     },
     /// Print the man page (roff) on stdout, e.g. `otel-bootstrap man > otel-bootstrap.1`.
     Man,

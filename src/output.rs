@@ -40,13 +40,13 @@ pub struct RecommendationEntry<'a> {
     #[serde(flatten)]
     pub recommendation: &'a crate::plan::Recommendation,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub relevance: Option<&'a crate::explain::Relevance>,
+    pub relevance: Option<&'a crate::explain::relevance::Relevance>,
 }
 
 /// Pairs each recommendation with its relevance (`relevance` is empty or parallel).
 pub fn with_relevance<'a>(
     recommendations: &'a [crate::plan::Recommendation],
-    relevance: &'a [crate::explain::Relevance],
+    relevance: &'a [crate::explain::relevance::Relevance],
 ) -> Vec<RecommendationEntry<'a>> {
     recommendations
         .iter()
@@ -66,14 +66,6 @@ pub struct RegistryReport<'a> {
     pub release: &'a str,
     pub choice: &'a crate::plan::ReleaseChoice,
     pub alignment: &'a Option<crate::plan::Alignment>,
-}
-
-/// A closed stdout (`otel-bootstrap | head -1`) is a clean end, not an error.
-pub fn finish_stdout(result: io::Result<()>) -> anyhow::Result<()> {
-    match result {
-        Err(error) if error.kind() == io::ErrorKind::BrokenPipe => Ok(()),
-        other => Ok(anyhow::Context::context(other, "cannot write to stdout")?),
-    }
 }
 
 /// Writes the requirement lines.

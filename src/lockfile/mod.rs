@@ -11,7 +11,6 @@ pub mod marker;
 pub mod poetry;
 pub mod pylock;
 pub mod requirements;
-pub mod run;
 pub mod uv;
 
 use std::fmt;

@@ -10,13 +10,13 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use super::marker::{self, MarkerTarget, MarkerValues, TargetSource};
-use super::{FileFormat, GroupSelection, Loaded};
 use crate::check::{self, Installer, Subject};
 use crate::cli::BootstrapArgs;
-use crate::commands::ExitStatus;
 use crate::diagnostics::{Warning, WarningKind};
 use crate::environment::{self, DiscoveryOptions, Environment};
+use crate::error::ExitStatus;
+use crate::lockfile::marker::{self, MarkerTarget, MarkerValues, TargetSource};
+use crate::lockfile::{FileFormat, GroupSelection, Loaded};
 use crate::output::{self, Format, RegistryReport};
 use crate::plan::{self, Plan, PlanOptions};
 use crate::registry::{Registry, RegistrySource};
@@ -110,7 +110,7 @@ pub fn prepare(
         no_dev: args.no_dev,
         groups: args.group.clone(),
     };
-    let loaded = super::load(&args.from, &selection, &target)?;
+    let loaded = crate::lockfile::load(&args.from, &selection, &target)?;
     let installed = loaded.installed();
     let plan = plan::plan(registry, &installed, plan_options)?;
     let release = registry.load(&plan.release_version()?)?;
@@ -174,7 +174,7 @@ pub fn run(
     }
     if show_warnings && args.format == Format::Text {
         for warning in &warnings {
-            crate::commands::eprint_labelled(crate::commands::Label::Warning, warning);
+            crate::printer::eprint_labelled(crate::printer::Label::Warning, warning);
         }
     }
 
@@ -236,7 +236,7 @@ pub fn run(
                 .and_then(|()| stdout.flush())
         }
     };
-    output::finish_stdout(written)?;
+    crate::printer::finish_stdout(written)?;
     Ok(ExitStatus::Success)
 }
 
