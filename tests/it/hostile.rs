@@ -156,14 +156,9 @@ fn hostile_metadata_files_are_warnings_and_the_good_dists_still_match() {
     fs::create_dir_all(&raw).unwrap();
     fs::write(raw.join("METADATA"), "Name: tornado\nVersion: 6.4\n\n").unwrap();
 
-    let started = Instant::now();
+    // The bound only catches a hang; speed is the benchmarks' business.
     let output = scan(&site, Duration::from_secs(20));
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    assert!(
-        started.elapsed() < Duration::from_secs(10),
-        "{:?}",
-        started.elapsed()
-    );
     let message = stderr(&output);
     for line in [
         FLASK_LINE,
@@ -215,13 +210,10 @@ fn fifty_thousand_distributions() {
         )
         .unwrap();
     }
-    let started = Instant::now();
+    // The bound only catches a hang; how fast this is belongs to bench/compare.sh.
     let output = scan(&site, Duration::from_secs(60));
-    let elapsed = started.elapsed();
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     assert!(has_line(&output, FLASK_LINE), "{}", stdout(&output));
-    // Unrelated folders are never opened: a debug build scans this in well under this.
-    assert!(elapsed < Duration::from_secs(15), "{elapsed:?}");
 }
 
 /// As a non-root user (root ignores permissions, so the test drops to `nobody` with
@@ -575,14 +567,8 @@ fn index_faults_are_clean_errors_that_write_nothing() {
 fn a_silent_index_times_out() {
     let server = serve(Mode::Silent);
     let url = format!("http://127.0.0.1:{}/simple/", server.port);
-    let started = Instant::now();
+    // Three tries of one second each, plus backoff; the bound only catches a hang.
     let message = update_fails(&url, Duration::from_secs(30));
-    // Three tries of one second each, plus backoff.
-    assert!(
-        started.elapsed() < Duration::from_secs(15),
-        "{:?}",
-        started.elapsed()
-    );
     assert!(message.contains("127.0.0.1"), "{message}");
 }
 

@@ -12,6 +12,7 @@ mod differential;
 mod explain;
 mod hostile;
 mod install;
+mod json_documents;
 mod lockfile;
 mod packaging;
 mod properties;
