@@ -411,26 +411,9 @@ fn command(program: &str, arguments: &[&str]) -> Option<String> {
     }
     let quoted: Vec<String> = arguments
         .iter()
-        .map(|argument| shell_quote(argument))
+        .map(|argument| crate::redact::quote(argument).into_owned())
         .collect();
     Some(format!("{program} {}", quoted.join(" ")))
-}
-
-/// Quotes `argument` for a POSIX shell when it has characters the shell would interpret.
-fn shell_quote(argument: &str) -> String {
-    let plain = !argument.is_empty()
-        && argument.chars().all(|character| {
-            character.is_ascii_alphanumeric()
-                || matches!(
-                    character,
-                    '-' | '_' | '.' | '=' | '+' | ',' | ':' | '/' | '@'
-                )
-        });
-    if plain {
-        argument.to_owned()
-    } else {
-        format!("'{}'", argument.replace('\'', r"'\''"))
-    }
 }
 
 /// The problem lines for stdout (text mode).
@@ -701,6 +684,6 @@ fix: uv remove opentelemetry-instrumentation-redis opentelemetry-instrumentation
             "pip install a==1 'b>=2.0b0'"
         );
         assert_eq!(Installer::Pip.remove_command(&[]), None);
-        assert_eq!(shell_quote("it's"), r"'it'\''s'");
+        assert_eq!(crate::redact::quote("it's"), r"'it'\''s'");
     }
 }

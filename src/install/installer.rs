@@ -11,7 +11,7 @@ use std::ffi::{OsStr, OsString};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use super::redact::{quote, redact};
+use crate::redact::{quote, redact};
 
 /// Which program installs with `-a install`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

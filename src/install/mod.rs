@@ -1,5 +1,5 @@
 //! Installing: choosing the installer ([`installer`]), running it once ([`process`]),
-//! redacting what it prints ([`redact`]) and checking the environment afterwards
+//! redacting what it prints ([`crate::redact`]) and checking the environment afterwards
 //! ([`verify`]). The job that drives them is [`crate::jobs::install`].
 //!
 //! `-a install`: installs the plan in one installer run, then checks the result natively.
@@ -25,5 +25,4 @@
 
 pub mod installer;
 pub mod process;
-pub mod redact;
 pub mod verify;

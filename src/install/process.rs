@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::installer::InstallCommand;
-use super::redact::redact;
+use crate::redact::redact;
 
 /// How the installer's output is shown while it runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

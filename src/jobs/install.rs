@@ -24,8 +24,8 @@ use crate::install::installer::{
     SelectionInputs,
 };
 use crate::install::process::{self, Display, FailureKind};
-use crate::install::redact::redact;
 use crate::install::verify;
+use crate::redact::redact;
 
 /// Runs `-a install`.
 pub fn run(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatus, Failure> {

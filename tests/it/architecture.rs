@@ -20,7 +20,14 @@ const LAYERS: &[(&str, &[&str])] = &[
     ),
     (
         "foundations",
-        &["requirement", "diagnostics", "printer", "fuzzing", "lib"],
+        &[
+            "requirement",
+            "diagnostics",
+            "printer",
+            "redact",
+            "fuzzing",
+            "lib",
+        ],
     ),
 ];
 

@@ -1,4 +1,5 @@
-//! Text safe to print: credentials in URLs redacted, arguments quoted for display.
+//! Text safe to print: credentials in URLs redacted, arguments quoted for display. The one
+//! redactor and the one quoting rule of the tool.
 
 use std::borrow::Cow;
 
