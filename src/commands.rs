@@ -12,7 +12,7 @@ use crate::diagnostics::Warning;
 use crate::environment::{self, DiscoveryOptions, Environment};
 use crate::output::{self, Format, RegistryReport, Report};
 use crate::plan::{self, Plan, PlanOptions, Reason, SkipReason};
-use crate::registry::{Kind, Registry, RegistrySource};
+use crate::registry::{Kind, Registry};
 use crate::requirement::parse_version;
 use crate::scan;
 
@@ -143,16 +143,31 @@ pub fn set_color(choice: clap::ColorChoice) {
 
 fn load_registry(path: Option<&std::path::Path>) -> Result<Registry, Failure> {
     match path {
-        Some(path) => Registry::from_path(path).map_err(|error| {
-            Failure::with_hint(error, "see data/README.md for the registry schema")
-        }),
-        None => Ok(Registry::bundled()),
+        Some(path) => {
+            let mut registry = Registry::from_path(path).map_err(|error| {
+                Failure::with_hint(error, "see data/README.md for the registry schema")
+            })?;
+            registry.set_user_dir(user_registry_dir());
+            Ok(registry)
+        }
+        None => Ok(Registry::standard(user_registry_dir().as_deref())),
     }
 }
 
-/// The registry and the options every job plans with.
+/// The user registry directory, or none when `HOME` (and the override) are unset.
+fn user_registry_dir() -> Option<std::path::PathBuf> {
+    crate::registry::user::user_registry_dir()
+}
+
+/// The registry and the options every job plans with. A release newer than every source
+/// may be learned from the index with `-a install` (unless `--offline`) or `--refresh`.
 pub(crate) fn plan_inputs(args: &BootstrapArgs) -> Result<(Registry, PlanOptions), Failure> {
-    let registry = load_registry(args.registry.as_deref())?;
+    let mut registry = load_registry(args.registry.as_deref())?;
+    if args.refresh || (args.action == Action::Install && !args.offline) {
+        registry.allow_refresh(crate::registry::refresh::RefreshSettings::from_flag(
+            args.install.index_url.as_deref(),
+        ));
+    }
     let release = match &args.otel_version {
         Some(text) => Some(parse_version(text).ok_or_else(|| {
             Failure::with_hint(
@@ -293,7 +308,7 @@ fn run_bootstrap(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatu
                 tool: concat!("otel-bootstrap ", env!("CARGO_PKG_VERSION")),
                 environment: &environment,
                 registry: RegistryReport {
-                    source: registry_source_text(&registry),
+                    source: registry.source_text(&plan.release_version()?),
                     release: &plan.release,
                     choice: &plan.release_choice,
                     alignment: &plan.alignment,
@@ -309,13 +324,6 @@ fn run_bootstrap(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatu
     Ok(ExitStatus::Success)
 }
 
-fn registry_source_text(registry: &Registry) -> String {
-    match registry.source() {
-        RegistrySource::Bundled => "bundled".to_owned(),
-        RegistrySource::Path(path) => path.display().to_string(),
-    }
-}
-
 /// `-v`: where things were found and why each instrumentation is in or out.
 fn explain(environment: &Environment, registry: &Registry, plan: &Plan, found: usize) {
     eprintln!("environment: from {}", environment.source);
@@ -328,7 +336,10 @@ fn explain(environment: &Environment, registry: &Registry, plan: &Plan, found: u
     eprintln!("  {found} distribution(s) of interest found");
     eprintln!(
         "registry: {} release `{}` ({})",
-        registry_source_text(registry),
+        plan.release_version().map_or_else(
+            |_| "bundled".to_owned(),
+            |version| registry.source_text(&version)
+        ),
         plan.release,
         match &plan.release_choice {
             plan::ReleaseChoice::Requested => "from --otel-version".to_owned(),
@@ -398,6 +409,11 @@ fn run_registry(command: RegistryCommand, verbosity: Verbosity) -> Result<ExitSt
     match command {
         RegistryCommand::List { registry } => {
             let registry = load_registry(registry.as_deref())?;
+            if verbosity >= Verbosity::Normal {
+                for warning in registry.warnings() {
+                    eprint_labelled(Label::Warning, warning);
+                }
+            }
             let mut text = String::new();
             for version in registry.versions().rev() {
                 let release = registry.load(version)?;
@@ -419,11 +435,12 @@ fn run_registry(command: RegistryCommand, verbosity: Verbosity) -> Result<ExitSt
                     String::new()
                 };
                 text.push_str(&format!(
-                    "{:<10} {:>2} default, {:>2} library, {:>2} opt-in{status}\n",
+                    "{:<10} {:>2} default, {:>2} library, {:>2} opt-in  {}{status}\n",
                     release.raw_version,
                     counted(Kind::Default),
                     counted(Kind::Library),
-                    counted(Kind::OptIn)
+                    counted(Kind::OptIn),
+                    registry.source_text(version),
                 ));
             }
             print_stdout(&text)?;
@@ -456,6 +473,7 @@ fn run_registry(command: RegistryCommand, verbosity: Verbosity) -> Result<ExitSt
         RegistryCommand::Update {
             index_url,
             output,
+            release,
             from_release,
             cache_dir,
         } => {
@@ -471,12 +489,25 @@ fn run_registry(command: RegistryCommand, verbosity: Verbosity) -> Result<ExitSt
                         .filter(|url| !url.is_empty())
                 })
                 .unwrap_or_else(|| "https://pypi.org/simple/".to_owned());
+            let output_dir = match output.or_else(user_registry_dir) {
+                Some(directory) => directory,
+                None => {
+                    return Err(Failure::with_hint(
+                        anyhow::anyhow!(
+                            "no user registry directory: neither `HOME` nor `{}` is set",
+                            crate::registry::user::DIRECTORY_ENV
+                        ),
+                        "pass `--output DIR`, or set OTEL_BOOTSTRAP_REGISTRY_DIR",
+                    ))
+                }
+            };
             let options = crate::registry::generate::GenerateOptions {
                 index_url,
-                output_dir: output,
+                output_dir,
                 minimum_release: from_release,
                 cache_dir,
                 progress: verbosity >= Verbosity::Normal,
+                only_release: release,
             };
             let report = crate::registry::generate::generate(&options)?;
             if verbosity >= Verbosity::Normal {

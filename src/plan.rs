@@ -198,15 +198,20 @@ pub fn plan(
     installed: &Installed,
     options: &PlanOptions,
 ) -> Result<Plan, PlanError> {
-    let mut warnings = Vec::new();
     let (target, release_choice) = choose_release(registry, installed, options)?;
+    // Bad user registry files; how a release newer than the registry was made.
+    let mut warnings = registry.warnings();
     match &release_choice {
-        ReleaseChoice::NewerThanRegistry { installed } => warnings.push(Warning::new(
+        ReleaseChoice::NewerThanRegistry { installed }
+            if registry.newest_known() >= Some(&target) =>
+        {
+            warnings.push(Warning::new(
             WarningKind::Release,
             format!(
                 "`{INSTRUMENTATION_PROJECT}` {installed} is newer than every release in the registry; using `{target}` (run `otel-bootstrap registry update` or update otel-bootstrap)"
             ),
-        )),
+        ))
+        }
         ReleaseChoice::NearestBelow { installed } => warnings.push(Warning::new(
             WarningKind::Release,
             format!(
@@ -277,17 +282,23 @@ pub fn choose_release(
         .get(&project)
         .and_then(|distribution| distribution.version.clone());
     let newest = registry
-        .versions()
-        .next_back()
+        .newest_known()
         .ok_or_else(|| RegistryError::Empty("bundled".to_owned()))?;
     if let Some(version) = installed_version {
-        if registry.versions().any(|candidate| *candidate == version) {
+        if registry.knows(&version) {
             return Ok((version, ReleaseChoice::Installed));
         }
         let text = version.to_string();
         if version > *newest {
+            // Never backwards because the registry is stale: a release for exactly the
+            // installed version (learned, derived from the target, or the newest one
+            // re-pinned; see `Registry::release_for_newer`).
+            let distribution = installed.get(&project);
+            let made = distribution.and_then(|distribution| {
+                registry.release_for_newer(&version, &distribution.raw_version, &distribution.path)
+            });
             return Ok((
-                newest.clone(),
+                made.cloned().unwrap_or_else(|| newest.clone()),
                 ReleaseChoice::NewerThanRegistry { installed: text },
             ));
         }

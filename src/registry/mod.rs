@@ -1,13 +1,28 @@
 //! The registry: which instrumentation package goes with which libraries, for every
 //! `opentelemetry-instrumentation` release.
 //!
-//! The bundled registry is `data/releases/*.json`, embedded at build time (see `build.rs`
-//! and `data/README.md` for the schema). A release's text is parsed only when a run needs
-//! it. `--registry PATH` loads a custom registry in the same schema: a release file, or a
-//! directory of them. Everything loaded is validated; errors name the file, the entry and
-//! the field.
+//! Sources, in order (see "Registry sources" in the README):
+//!
+//! 1. `--registry PATH`: a custom registry in the same schema (a release file, or a
+//!    directory of them); replaces the next two.
+//! 2. The user registry ([`user::user_registry_dir`]), written by `registry update` and by
+//!    the index refresh ([`refresh`]); read when it knows a release the bundled one does
+//!    not, and then its files win over the bundled ones of the same release.
+//! 3. The bundled registry, `data/releases/*.json`, embedded at build time (see `build.rs`
+//!    and `data/README.md` for the schema).
+//! 4. For an installed release newer than all of these: the release learned from the index
+//!    (only when allowed, see [`Registry::allow_refresh`]), else derived from the target's
+//!    own `bootstrap_gen.py` ([`derive`]), else the newest known release re-pinned to it.
+//!
+//! A release's text is parsed only when a run needs it. Everything loaded is validated;
+//! errors name the file, the entry and the field. A bad user registry file is a warning
+//! and is skipped, never an error.
 
+pub mod bootstrap_gen;
+pub mod derive;
 pub mod generate;
+pub mod refresh;
+pub mod user;
 
 use std::borrow::Cow;
 use std::collections::HashSet;
@@ -18,6 +33,7 @@ use pep440_rs::Version;
 use pep508_rs::PackageName;
 use serde::Deserialize;
 
+use crate::diagnostics::{Warning, WarningKind};
 use crate::requirement::{parse_name, parse_version, PlainRequirement};
 
 include!(concat!(env!("OUT_DIR"), "/bundled_releases.rs"));
@@ -111,11 +127,46 @@ impl Release {
     }
 }
 
-/// Where a registry came from.
+/// Where a registry came from: the bundled one (with the user registry over it when that
+/// knows newer releases), or `--registry PATH`. For the source of one release, see
+/// [`Registry::release_source`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RegistrySource {
     Bundled,
     Path(PathBuf),
+}
+
+/// Where one release came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReleaseSource {
+    /// Embedded in the binary.
+    Bundled,
+    /// A file of `--registry PATH`.
+    Flag(PathBuf),
+    /// A file of the user registry.
+    User(PathBuf),
+    /// Learned from the index in this run, and not cached (no user registry directory).
+    Index(String),
+    /// Derived from the target's own `bootstrap_gen.py` (and installed metadata).
+    Derived(PathBuf),
+    /// The newest known release (named), re-pinned to the installed version.
+    Projected(String),
+}
+
+impl std::fmt::Display for ReleaseSource {
+    /// `bundled`, the `--registry` path, `user:<file>`, `index:<url>`,
+    /// `derived:<bootstrap_gen.py>` or `projected:<release>`: the `registry.source` of the
+    /// JSON document.
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ReleaseSource::Bundled => formatter.write_str("bundled"),
+            ReleaseSource::Flag(path) => write!(formatter, "{}", path.display()),
+            ReleaseSource::User(path) => write!(formatter, "user:{}", path.display()),
+            ReleaseSource::Index(url) => write!(formatter, "index:{url}"),
+            ReleaseSource::Derived(path) => write!(formatter, "derived:{}", path.display()),
+            ReleaseSource::Projected(release) => write!(formatter, "projected:{release}"),
+        }
+    }
 }
 
 /// A registry error: the file (or bundled release), where in it, and what is wrong.
@@ -146,6 +197,14 @@ struct ReleaseText {
     text: Cow<'static, str>,
     /// The parsed release, once a run has needed it.
     parsed: OnceLock<Release>,
+    source: ReleaseSource,
+}
+
+/// The release made for an installed version newer than every release (once per run).
+#[derive(Debug, Clone, Default)]
+struct Synthesized {
+    release: Option<ReleaseText>,
+    warnings: Vec<Warning>,
 }
 
 /// All releases of a registry, sorted by version, parsed on demand.
@@ -153,6 +212,13 @@ struct ReleaseText {
 pub struct Registry {
     source: RegistrySource,
     releases: Vec<ReleaseText>,
+    /// Problems met while loading (a bad user registry file).
+    warnings: Vec<Warning>,
+    /// Where learned releases are cached (the user registry directory).
+    user_dir: Option<PathBuf>,
+    /// The index a release newer than every source may be learned from.
+    refresh: Option<refresh::RefreshSettings>,
+    synthesized: OnceLock<Synthesized>,
 }
 
 impl Registry {
@@ -166,14 +232,241 @@ impl Registry {
                     origin: format!("data/releases/{stem}.json"),
                     text: Cow::Borrowed(*text),
                     parsed: OnceLock::new(),
+                    source: ReleaseSource::Bundled,
                 })
             })
             .collect();
         releases.sort_by(|left, right| left.version.cmp(&right.version));
+        Self::with_releases(RegistrySource::Bundled, releases)
+    }
+
+    fn with_releases(source: RegistrySource, releases: Vec<ReleaseText>) -> Self {
         Self {
-            source: RegistrySource::Bundled,
+            source,
             releases,
+            warnings: Vec::new(),
+            user_dir: None,
+            refresh: None,
+            synthesized: OnceLock::new(),
         }
+    }
+
+    /// The registry a run uses without `--registry`: the bundled one, with the user
+    /// registry in `user_dir` over it when that knows a release the bundled one does not
+    /// (its files then win for the releases both have). Bad user files are warnings.
+    pub fn standard(user_dir: Option<&Path>) -> Self {
+        let mut registry = Self::bundled();
+        registry.user_dir = user_dir.map(Path::to_path_buf);
+        let Some(directory) = user_dir else {
+            return registry;
+        };
+        let (user_releases, warnings) = user::load(directory);
+        registry.warnings = warnings;
+        let newer = user_releases.iter().any(|release| {
+            !registry
+                .releases
+                .iter()
+                .any(|bundled| bundled.version == release.version)
+        });
+        if !newer {
+            return registry;
+        }
+        for release in user_releases {
+            match registry
+                .releases
+                .iter_mut()
+                .find(|existing| existing.version == release.version)
+            {
+                Some(existing) => *existing = release,
+                None => registry.releases.push(release),
+            }
+        }
+        registry
+            .releases
+            .sort_by(|left, right| left.version.cmp(&right.version));
+        registry
+    }
+
+    /// Lets a release newer than every source be learned from the index (and cached in
+    /// the user registry) before it is derived from the target.
+    pub fn allow_refresh(&mut self, settings: refresh::RefreshSettings) {
+        self.refresh = Some(settings);
+    }
+
+    /// Where learned releases are cached, if anywhere.
+    pub fn user_dir(&self) -> Option<&Path> {
+        self.user_dir.as_deref()
+    }
+
+    /// Sets where learned releases are cached.
+    pub fn set_user_dir(&mut self, user_dir: Option<PathBuf>) {
+        self.user_dir = user_dir;
+    }
+
+    /// Problems met while loading, and while making a release for a newer installed one.
+    pub fn warnings(&self) -> Vec<Warning> {
+        let mut warnings = self.warnings.clone();
+        if let Some(synthesized) = self.synthesized.get() {
+            warnings.extend(synthesized.warnings.iter().cloned());
+        }
+        warnings
+    }
+
+    /// Where `version` came from, if the registry has it.
+    pub fn release_source(&self, version: &Version) -> Option<&ReleaseSource> {
+        self.entry(version).map(|entry| &entry.source)
+    }
+
+    /// [`Self::release_source`] as the JSON document and `-v` say it (`bundled` when unknown).
+    pub fn source_text(&self, version: &Version) -> String {
+        self.release_source(version)
+            .map_or_else(|| "bundled".to_owned(), ToString::to_string)
+    }
+
+    /// Whether a source holds `version` (a release made for a newer installed version is
+    /// not known).
+    pub fn knows(&self, version: &Version) -> bool {
+        self.releases
+            .iter()
+            .any(|release| &release.version == version)
+    }
+
+    /// The newest release the sources themselves hold (never a synthesized one).
+    pub fn newest_known(&self) -> Option<&Version> {
+        self.releases.last().map(|release| &release.version)
+    }
+
+    /// For an installed `opentelemetry-instrumentation` newer than every release here,
+    /// a release for exactly that version, made once per run: learned from the index when
+    /// allowed, else derived from the installed `bootstrap_gen.py` next to
+    /// `distribution_path` (its `*.dist-info`), else the newest known release re-pinned to
+    /// it. Each step that fails is a warning, and the next is tried. `None` only for an
+    /// empty registry.
+    pub fn release_for_newer(
+        &self,
+        installed: &Version,
+        raw_installed: &str,
+        distribution_path: &Path,
+    ) -> Option<&Version> {
+        let synthesized = self.synthesized.get_or_init(|| {
+            let mut warnings = Vec::new();
+            let release =
+                self.synthesize(installed, raw_installed, distribution_path, &mut warnings);
+            Synthesized { release, warnings }
+        });
+        synthesized
+            .release
+            .as_ref()
+            .filter(|release| &release.version == installed)
+            .map(|release| &release.version)
+    }
+
+    fn synthesize(
+        &self,
+        installed: &Version,
+        raw_installed: &str,
+        distribution_path: &Path,
+        warnings: &mut Vec<Warning>,
+    ) -> Option<ReleaseText> {
+        let newest = self.newest_known()?.clone();
+        let base = self.load(&newest).ok()?;
+        if let Some(settings) = &self.refresh {
+            match refresh::learn_release(settings, installed, self.user_dir.as_deref()) {
+                Ok(learned) => match parse_release(&learned.json, &learned.origin) {
+                    Ok(release) => {
+                        return Some(ReleaseText {
+                            version: release.version.clone(),
+                            origin: learned.origin.clone(),
+                            text: Cow::Owned(learned.json),
+                            parsed: OnceLock::from(release),
+                            source: learned.source,
+                        })
+                    }
+                    Err(error) => warnings.push(Warning::new(
+                        WarningKind::Release,
+                        format!("the release learned from the index is not valid: {error}"),
+                    )),
+                },
+                Err(error) => warnings.push(Warning::new(
+                    WarningKind::Release,
+                    format!(
+                        "could not learn release `{raw_installed}` from {}: {error:#}; deriving it from the environment",
+                        settings.index_url_redacted()
+                    ),
+                )),
+            }
+        }
+        let refresh_hint = format!(
+            "run `otel-bootstrap registry update --release {raw_installed}` (or `-a install`, which learns it from the index) to know it exactly"
+        );
+        match derive::derive_from_target(base, installed, raw_installed, distribution_path) {
+            Ok((json, path)) => {
+                let origin = path.display().to_string();
+                match parse_release(&json, &origin) {
+                    Ok(release) => {
+                        warnings.push(Warning::new(
+                            WarningKind::Release,
+                            format!(
+                                "`opentelemetry-instrumentation` {raw_installed} is newer than every release in the registry (the newest is `{}`); derived its instrumentation list from `{origin}` and the installed instrumentations; {refresh_hint}",
+                                base.raw_version
+                            ),
+                        ));
+                        return Some(ReleaseText {
+                            version: release.version.clone(),
+                            origin,
+                            text: Cow::Owned(json),
+                            parsed: OnceLock::from(release),
+                            source: ReleaseSource::Derived(path),
+                        });
+                    }
+                    Err(error) => warnings.push(Warning::new(
+                        WarningKind::Release,
+                        format!("cannot use `{origin}`: {error}"),
+                    )),
+                }
+            }
+            Err(derive::DeriveError::NotFound) => {}
+            Err(derive::DeriveError::Invalid { path, reason }) => warnings.push(Warning::new(
+                WarningKind::Release,
+                format!(
+                    "cannot read the installed release's list `{}`: {reason}; falling back to the newest known release",
+                    path.display()
+                ),
+            )),
+        }
+        let json = derive::project(base, installed, raw_installed);
+        let origin = format!("{} re-pinned to {raw_installed}", base.raw_version);
+        match parse_release(&json, &origin) {
+            Ok(release) => {
+                warnings.push(Warning::new(
+                    WarningKind::Release,
+                    format!(
+                        "`opentelemetry-instrumentation` {raw_installed} is newer than every release in the registry; using the instrumentation list of `{}` pinned to {raw_installed} (instrumentations new in {raw_installed} are missing); {refresh_hint}",
+                        base.raw_version
+                    ),
+                ));
+                Some(ReleaseText {
+                    version: release.version.clone(),
+                    origin,
+                    text: Cow::Owned(json),
+                    parsed: OnceLock::from(release),
+                    source: ReleaseSource::Projected(base.raw_version.clone()),
+                })
+            }
+            Err(_) => None,
+        }
+    }
+
+    fn entry(&self, version: &Version) -> Option<&ReleaseText> {
+        self.releases
+            .iter()
+            .find(|release| &release.version == version)
+            .or_else(|| {
+                self.synthesized
+                    .get()
+                    .and_then(|synthesized| synthesized.release.as_ref())
+                    .filter(|release| &release.version == version)
+            })
     }
 
     /// A registry from a release file or a directory of release files.
@@ -217,6 +510,7 @@ impl Registry {
                 origin,
                 text: Cow::Owned(text),
                 parsed: OnceLock::from(release),
+                source: ReleaseSource::Flag(file),
             });
         }
         if releases.is_empty() {
@@ -235,10 +529,10 @@ impl Registry {
                 ),
             });
         }
-        Ok(Self {
-            source: RegistrySource::Path(path.to_path_buf()),
+        Ok(Self::with_releases(
+            RegistrySource::Path(path.to_path_buf()),
             releases,
-        })
+        ))
     }
 
     /// A registry from release documents already in memory (`(origin, text)` pairs).
@@ -251,30 +545,39 @@ impl Registry {
                 origin: (*origin).to_owned(),
                 text: Cow::Owned((*text).to_owned()),
                 parsed: OnceLock::from(release),
+                source: ReleaseSource::Flag(PathBuf::from(*origin)),
             });
         }
         releases.sort_by(|left, right| left.version.cmp(&right.version));
-        Ok(Self {
-            source: RegistrySource::Path(PathBuf::from("<memory>")),
+        Ok(Self::with_releases(
+            RegistrySource::Path(PathBuf::from("<memory>")),
             releases,
-        })
+        ))
     }
 
     pub fn source(&self) -> &RegistrySource {
         &self.source
     }
 
-    /// The versions of every release, oldest first.
+    /// The versions of every release, oldest first (with the release made for a newer
+    /// installed one last, once [`Self::release_for_newer`] made it).
     pub fn versions(&self) -> impl DoubleEndedIterator<Item = &Version> + ExactSizeIterator {
-        self.releases.iter().map(|release| &release.version)
+        let synthesized = self
+            .synthesized
+            .get()
+            .and_then(|synthesized| synthesized.release.as_ref());
+        self.releases
+            .iter()
+            .chain(synthesized)
+            .map(|release| &release.version)
+            .collect::<Vec<_>>()
+            .into_iter()
     }
 
     /// The release `version`, parsed on first use.
     pub fn load(&self, version: &Version) -> Result<&Release, RegistryError> {
         let entry = self
-            .releases
-            .iter()
-            .find(|release| &release.version == version)
+            .entry(version)
             .ok_or_else(|| self.unknown_release(&version.to_string()))?;
         if let Some(release) = entry.parsed.get() {
             return Ok(release);
@@ -344,7 +647,7 @@ fn yes() -> bool {
 }
 
 /// Parses and validates one release file.
-fn parse_release(text: &str, origin: &str) -> Result<Release, RegistryError> {
+pub(crate) fn parse_release(text: &str, origin: &str) -> Result<Release, RegistryError> {
     let invalid = |message: String| RegistryError::Invalid {
         origin: origin.to_owned(),
         message,

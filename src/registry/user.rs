@@ -1,0 +1,213 @@
+//! The user registry: release files in the user's data directory, written by
+//! `otel-bootstrap registry update` (its default output) and by the index refresh, and read
+//! by every run (see [`super::Registry::standard`]).
+//!
+//! The directory is, in order: `$OTEL_BOOTSTRAP_REGISTRY_DIR`; on Linux and other Unix
+//! systems `$XDG_DATA_HOME/otel-bootstrap/releases`, else
+//! `~/.local/share/otel-bootstrap/releases`; on macOS
+//! `~/Library/Application Support/otel-bootstrap/releases`; on Windows
+//! `%LOCALAPPDATA%\otel-bootstrap\releases`.
+//!
+//! Its files are outside input (another version of the tool, a user's edit, a full disk):
+//! only regular `*.json` files of at most [`MAXIMUM_FILE_BYTES`] are read, and a file that
+//! cannot be read, is not valid, is from a newer schema, or disagrees with its name is a
+//! warning naming it, and is skipped.
+
+use std::borrow::Cow;
+use std::io::Read as _;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use super::{parse_release, ReleaseSource, ReleaseText, SCHEMA_VERSION};
+use crate::diagnostics::{Warning, WarningKind};
+
+/// Overrides the user registry directory.
+pub const DIRECTORY_ENV: &str = "OTEL_BOOTSTRAP_REGISTRY_DIR";
+/// The largest release file read (the bundled ones are about 15 KB).
+pub const MAXIMUM_FILE_BYTES: u64 = 4 * 1024 * 1024;
+/// The most files read from the directory.
+const MAXIMUM_FILES: usize = 1000;
+
+/// The user registry directory (see the module documentation), if one can be named.
+pub fn user_registry_dir() -> Option<PathBuf> {
+    user_registry_dir_from(|name| std::env::var_os(name))
+}
+
+/// [`user_registry_dir`] with the environment given.
+pub fn user_registry_dir_from(
+    variable: impl Fn(&str) -> Option<std::ffi::OsString>,
+) -> Option<PathBuf> {
+    let non_empty = |name: &str| variable(name).filter(|value| !value.is_empty());
+    if let Some(directory) = non_empty(DIRECTORY_ENV) {
+        return Some(PathBuf::from(directory));
+    }
+    let base = if cfg!(windows) {
+        non_empty("LOCALAPPDATA").map(PathBuf::from)
+    } else if cfg!(target_os = "macos") {
+        non_empty("HOME").map(|home| PathBuf::from(home).join("Library/Application Support"))
+    } else {
+        non_empty("XDG_DATA_HOME")
+            .map(PathBuf::from)
+            .filter(|path| path.is_absolute())
+            .or_else(|| non_empty("HOME").map(|home| PathBuf::from(home).join(".local/share")))
+    }?;
+    Some(base.join("otel-bootstrap").join("releases"))
+}
+
+/// The valid release files of `directory`, and a warning for each file skipped. A missing
+/// directory holds nothing and is no problem.
+pub(super) fn load(directory: &Path) -> (Vec<ReleaseText>, Vec<Warning>) {
+    let mut releases: Vec<ReleaseText> = Vec::new();
+    let mut warnings = Vec::new();
+    let warn = |warnings: &mut Vec<Warning>, path: &Path, reason: &str| {
+        warnings.push(Warning::new(
+            WarningKind::Unreadable,
+            format!(
+                "ignoring the user registry file `{}`: {reason} (`otel-bootstrap registry update` rewrites it)",
+                path.display()
+            ),
+        ));
+    };
+    let entries = match std::fs::read_dir(directory) {
+        Ok(entries) => entries,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return (releases, warnings),
+        Err(error) => {
+            warn(
+                &mut warnings,
+                directory,
+                &format!("cannot list it: {error}"),
+            );
+            return (releases, warnings);
+        }
+    };
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .filter(|path| {
+            path.extension()
+                .is_some_and(|extension| extension == "json")
+                && !path
+                    .file_name()
+                    .and_then(|name| name.to_str())
+                    .is_some_and(|name| name.starts_with('.'))
+        })
+        .collect();
+    files.sort();
+    files.truncate(MAXIMUM_FILES);
+    for path in files {
+        let text = match read_bounded(&path) {
+            Ok(text) => text,
+            Err(reason) => {
+                warn(&mut warnings, &path, &reason);
+                continue;
+            }
+        };
+        let origin = path.display().to_string();
+        let release = match parse_release(&text, &origin) {
+            Ok(release) => release,
+            Err(error) => {
+                let newer_schema = serde_json::from_str::<serde_json::Value>(&text)
+                    .ok()
+                    .and_then(|value| value.get("schema").and_then(serde_json::Value::as_u64))
+                    .filter(|schema| *schema > SCHEMA_VERSION);
+                let reason = match newer_schema {
+                    Some(schema) => format!(
+                        "it has schema {schema}, from a newer otel-bootstrap (this one reads {SCHEMA_VERSION})"
+                    ),
+                    None => error.to_string(),
+                };
+                warn(&mut warnings, &path, &reason);
+                continue;
+            }
+        };
+        let stem = path
+            .file_stem()
+            .and_then(|stem| stem.to_str())
+            .unwrap_or("");
+        if stem != release.raw_version {
+            warn(
+                &mut warnings,
+                &path,
+                &format!("it holds release `{}`, not `{stem}`", release.raw_version),
+            );
+            continue;
+        }
+        if releases
+            .iter()
+            .any(|existing| existing.version == release.version)
+        {
+            warn(&mut warnings, &path, "its release is in another file too");
+            continue;
+        }
+        releases.push(ReleaseText {
+            version: release.version.clone(),
+            origin,
+            text: Cow::Owned(text),
+            parsed: OnceLock::from(release),
+            source: ReleaseSource::User(path),
+        });
+    }
+    (releases, warnings)
+}
+
+/// A regular file of at most [`MAXIMUM_FILE_BYTES`], as UTF-8 text.
+pub(crate) fn read_bounded(path: &Path) -> Result<String, String> {
+    read_bounded_with(path, MAXIMUM_FILE_BYTES)
+}
+
+/// A regular file (a FIFO or device is refused without opening it) of at most `limit`
+/// bytes, as UTF-8 text.
+pub(crate) fn read_bounded_with(path: &Path, limit: u64) -> Result<String, String> {
+    let status = std::fs::metadata(path).map_err(|error| error.to_string())?;
+    if !status.is_file() {
+        return Err("not a regular file".to_owned());
+    }
+    if status.len() > limit {
+        return Err(format!(
+            "{} bytes, more than the {limit} allowed",
+            status.len()
+        ));
+    }
+    let file = std::fs::File::open(path).map_err(|error| error.to_string())?;
+    let mut bytes = Vec::new();
+    file.take(limit + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|error| error.to_string())?;
+    if bytes.len() as u64 > limit {
+        return Err(format!("more than the {limit} bytes allowed"));
+    }
+    String::from_utf8(bytes)
+        .map_err(|error| format!("not UTF-8 (at byte {})", error.utf8_error().valid_up_to()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_directory_follows_the_environment() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |name: &str| {
+                pairs
+                    .iter()
+                    .find(|(key, _)| *key == name)
+                    .map(|(_, value)| std::ffi::OsString::from(value))
+            }
+        };
+        assert_eq!(
+            user_registry_dir_from(env(&[(DIRECTORY_ENV, "/r"), ("HOME", "/h")])),
+            Some(PathBuf::from("/r"))
+        );
+        if cfg!(all(unix, not(target_os = "macos"))) {
+            assert_eq!(
+                user_registry_dir_from(env(&[("XDG_DATA_HOME", "/x"), ("HOME", "/h")])),
+                Some(PathBuf::from("/x/otel-bootstrap/releases"))
+            );
+            assert_eq!(
+                user_registry_dir_from(env(&[("XDG_DATA_HOME", "relative"), ("HOME", "/h")])),
+                Some(PathBuf::from("/h/.local/share/otel-bootstrap/releases"))
+            );
+            assert_eq!(user_registry_dir_from(env(&[])), None);
+        }
+    }
+}
