@@ -14,5 +14,6 @@ mod lockfile;
 mod packaging;
 mod properties;
 mod real_env;
+mod registry_sources;
 mod registry_update;
 mod releases;
