@@ -377,7 +377,7 @@ fn build_releases(
     let bootstraps: Vec<(Version, Vec<Planned>)> = releases
         .par_iter()
         .map(|(version, file)| {
-            let wheel = client.download(&file.url)?;
+            let wheel = client.download_file(file)?;
             let source = read_bootstrap_gen(&wheel).with_context(|| {
                 format!(
                     "could not read {BOOTSTRAP_GEN_PATH} from {}",
@@ -1198,6 +1198,8 @@ default_instrumentations = [
             url: format!("https://files.example/{name}"),
             yanked: false,
             core_metadata: false,
+            sha256: None,
+            metadata_sha256: None,
         };
         let project = Project::new(vec![
             file("demo-1.0-py3-none-any.whl"),
