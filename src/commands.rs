@@ -509,7 +509,12 @@ fn run_registry(command: RegistryCommand, verbosity: Verbosity) -> Result<ExitSt
                 progress: verbosity >= Verbosity::Normal,
                 only_release: release,
             };
-            let report = crate::registry::generate::generate(&options)?;
+            let report = crate::registry::generate::generate(&options).map_err(|error| {
+                Failure::with_hint(
+                    error,
+                    "nothing was written and the previous release files are intact; check the index URL (a proxy or captive portal may be answering in its place)",
+                )
+            })?;
             if verbosity >= Verbosity::Normal {
                 eprintln!("{report}");
             }

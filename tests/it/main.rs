@@ -14,6 +14,7 @@ mod lockfile;
 mod packaging;
 mod properties;
 mod real_env;
+mod registry_bounds;
 mod registry_sources;
 mod registry_update;
 mod releases;
