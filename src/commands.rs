@@ -163,10 +163,20 @@ fn user_registry_dir() -> Option<std::path::PathBuf> {
 /// may be learned from the index with `-a install` (unless `--offline`) or `--refresh`.
 pub(crate) fn plan_inputs(args: &BootstrapArgs) -> Result<(Registry, PlanOptions), Failure> {
     let mut registry = load_registry(args.registry.as_deref())?;
-    if args.refresh || (args.action == Action::Install && !args.offline) {
-        registry.allow_refresh(crate::registry::refresh::RefreshSettings::from_flag(
+    let refresh = if args.refresh {
+        Some(crate::registry::refresh::RefreshSettings::from_flag(
             args.install.index_url.as_deref(),
-        ));
+        ))
+    } else if args.action == Action::Install && !args.offline {
+        crate::registry::refresh::RefreshSettings::for_install(
+            args.install.index_url.as_deref(),
+            &args.install.installer_args,
+        )
+    } else {
+        None
+    };
+    if let Some(settings) = refresh {
+        registry.allow_refresh(settings);
     }
     let release = match &args.otel_version {
         Some(text) => Some(parse_version(text).ok_or_else(|| {

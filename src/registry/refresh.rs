@@ -54,6 +54,35 @@ impl RefreshSettings {
         }
     }
 
+    /// [`Self::from_flag`], or `None` when the installer is told to use no index
+    /// (`--no-index` after `--`, `PIP_NO_INDEX`, `UV_NO_INDEX`): then nothing is learned
+    /// from the network either.
+    pub fn for_install(
+        index_url: Option<&str>,
+        installer_args: &[std::ffi::OsString],
+    ) -> Option<Self> {
+        Self::for_install_and(index_url, installer_args, |name| std::env::var(name).ok())
+    }
+
+    /// [`Self::for_install`] with the environment given.
+    pub fn for_install_and(
+        index_url: Option<&str>,
+        installer_args: &[std::ffi::OsString],
+        variable: impl Fn(&str) -> Option<String>,
+    ) -> Option<Self> {
+        let truthy = |value: String| {
+            matches!(
+                value.trim().to_ascii_lowercase().as_str(),
+                "1" | "true" | "yes" | "on"
+            )
+        };
+        let no_index = installer_args.iter().any(|arg| arg == "--no-index")
+            || ["PIP_NO_INDEX", "UV_NO_INDEX"]
+                .iter()
+                .any(|name| variable(name).is_some_and(truthy));
+        (!no_index).then(|| Self::from_flag_and(index_url, variable))
+    }
+
     /// The index URL with any credentials replaced.
     pub fn index_url_redacted(&self) -> String {
         redact_url(&self.index_url)
@@ -140,5 +169,12 @@ mod tests {
             RefreshSettings::from_flag_and(Some("https://flag/simple/"), env).index_url,
             "https://flag/simple/"
         );
+        let no_index = |name: &str| (name == "UV_NO_INDEX").then(|| "true".to_owned());
+        assert_eq!(RefreshSettings::for_install_and(None, &[], no_index), None);
+        assert_eq!(
+            RefreshSettings::for_install_and(None, &["--no-index".into()], none),
+            None
+        );
+        assert!(RefreshSettings::for_install_and(None, &[], none).is_some());
     }
 }

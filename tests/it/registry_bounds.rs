@@ -416,3 +416,65 @@ fn output_removes_only_its_own_documents() {
         .collect();
     assert_eq!(names, ["0.67b0.json", "1.0.json", "2.0.json"]);
 }
+
+/// The index serves PEP 658 metadata for the instrumentation (`data-core-metadata` with
+/// `metadata_hash`) and answers `metadata` at `<wheel>.metadata`; the instrumentation
+/// wheel itself is a login page, so a run that succeeds never used it.
+fn index_with_metadata(metadata: Vec<u8>, metadata_hash: &str) -> Server {
+    let core = core_wheel();
+    let core_bytes = wheel_bytes(&core);
+    let asyncio = WheelSpec::new("opentelemetry-instrumentation-asyncio", RELEASE);
+    let asyncio_name = asyncio.filename();
+    let mut routes = HashMap::new();
+    routes.insert(
+        "/simple/opentelemetry-instrumentation/".to_owned(),
+        page(&[(&core.filename(), Some(hex(&sha256(&core_bytes))))]),
+    );
+    routes.insert(
+        format!("/files/{}", core.filename()),
+        Answer::Body("application/octet-stream", core_bytes),
+    );
+    routes.insert(
+        "/simple/opentelemetry-instrumentation-asyncio/".to_owned(),
+        Answer::Body(
+            "text/html",
+            format!("<a href=\"/files/{asyncio_name}\" data-core-metadata=\"sha256={metadata_hash}\">{asyncio_name}</a>\n")
+                .into_bytes(),
+        ),
+    );
+    routes.insert(
+        format!("/files/{asyncio_name}"),
+        Answer::Body("text/html", b"<html>login</html>".to_vec()),
+    );
+    routes.insert(
+        format!("/files/{asyncio_name}.metadata"),
+        Answer::Body("application/octet-stream", metadata),
+    );
+    Server::start(routes)
+}
+
+#[test]
+fn pep_658_metadata_is_used_and_checked() {
+    let metadata = format!(
+        "Metadata-Version: 2.1\nName: opentelemetry-instrumentation-asyncio\nVersion: {RELEASE}\nRequires-Dist: opentelemetry-instrumentation=={RELEASE}\n"
+    )
+    .into_bytes();
+    let digest = hex(&sha256(&metadata));
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = index_with_metadata(metadata.clone(), &digest);
+    let (output, _) = update(&server, dir.path());
+    assert!(output.status.success(), "{}", python::stderr(&output));
+    assert!(dir.path().join("out").join("0.67b0.json").is_file());
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = index_with_metadata(metadata, &"0".repeat(64));
+    let (output, rss) = update(&server, dir.path());
+    assert_clean_failure(&output, rss, dir.path(), "sha256");
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let login = b"<html>login</html>".to_vec();
+    let server = index_with_metadata(login.clone(), &hex(&sha256(&login)));
+    let (output, rss) = update(&server, dir.path());
+    assert_clean_failure(&output, rss, dir.path(), "not core metadata");
+}
