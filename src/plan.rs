@@ -199,6 +199,7 @@ pub fn plan(
     options: &PlanOptions,
 ) -> Result<Plan, PlanError> {
     let (target, release_choice) = choose_release(registry, installed, options)?;
+    let release = registry.load(&target)?;
     // Bad user registry files; how a release newer than the registry was made.
     let mut warnings = registry.warnings();
     match &release_choice {
@@ -221,7 +222,6 @@ pub fn plan(
         _ => {}
     }
 
-    let release = registry.load(&target)?;
     let first = plan_published(registry, release, installed, options)?;
     let unpublished = unpublished_names(release, &first);
     if unpublished.is_empty() {

@@ -27,7 +27,7 @@ pub mod user;
 use std::borrow::Cow;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use pep440_rs::Version;
 use pep508_rs::PackageName;
@@ -198,6 +198,77 @@ struct ReleaseText {
     /// The parsed release, once a run has needed it.
     parsed: OnceLock<Release>,
     source: ReleaseSource,
+    /// A user registry file over a bundled release is read only when the release is
+    /// needed: its path, and the bundled release to use when it turns out to be bad.
+    lazy_path: Option<PathBuf>,
+    fallback: Option<Box<ReleaseText>>,
+}
+
+impl ReleaseText {
+    /// A release already parsed.
+    fn ready(
+        release: Release,
+        origin: String,
+        text: Cow<'static, str>,
+        source: ReleaseSource,
+    ) -> Self {
+        Self {
+            version: release.version.clone(),
+            origin,
+            text,
+            parsed: OnceLock::from(release),
+            source,
+            lazy_path: None,
+            fallback: None,
+        }
+    }
+
+    /// The parsed release: parsed (and for a lazy user file, read) on first use; a bad
+    /// user file is a warning and its bundled release is used instead.
+    fn release(&self, warnings: &Mutex<Vec<Warning>>) -> Result<&Release, RegistryError> {
+        if let Some(release) = self.parsed.get() {
+            return Ok(release);
+        }
+        let parsed = match &self.lazy_path {
+            Some(path) => user::read_bounded(path)
+                .map_err(|message| RegistryError::Invalid {
+                    origin: self.origin.clone(),
+                    message,
+                })
+                .and_then(|text| parse_release(&text, &self.origin)),
+            None => parse_release(&self.text, &self.origin),
+        };
+        let parsed = parsed.and_then(|release| {
+            if release.version == self.version {
+                Ok(release)
+            } else {
+                Err(RegistryError::Invalid {
+                    origin: self.origin.clone(),
+                    message: format!("it holds release `{}`", release.raw_version),
+                })
+            }
+        });
+        match (parsed, &self.fallback) {
+            (Ok(release), _) => Ok(self.parsed.get_or_init(|| release)),
+            (Err(error), Some(fallback)) => {
+                if let Ok(mut warnings) = warnings.lock() {
+                    warnings.push(user::ignored(&self.origin, &error.to_string()));
+                }
+                fallback.release(warnings)
+            }
+            (Err(error), None) => Err(error),
+        }
+    }
+
+    /// Where the release used came from (the bundled one when a user file was bad).
+    fn used_source(&self) -> &ReleaseSource {
+        match &self.fallback {
+            Some(fallback) if self.parsed.get().is_none() && fallback.parsed.get().is_some() => {
+                fallback.used_source()
+            }
+            _ => &self.source,
+        }
+    }
 }
 
 /// The release made for an installed version newer than every release (once per run).
@@ -219,6 +290,8 @@ pub struct Registry {
     /// The index a release newer than every source may be learned from.
     refresh: Option<refresh::RefreshSettings>,
     synthesized: OnceLock<Synthesized>,
+    /// Problems met while reading user files on demand.
+    lazy_warnings: Arc<Mutex<Vec<Warning>>>,
 }
 
 impl Registry {
@@ -233,6 +306,8 @@ impl Registry {
                     text: Cow::Borrowed(*text),
                     parsed: OnceLock::new(),
                     source: ReleaseSource::Bundled,
+                    lazy_path: None,
+                    fallback: None,
                 })
             })
             .collect();
@@ -248,6 +323,7 @@ impl Registry {
             user_dir: None,
             refresh: None,
             synthesized: OnceLock::new(),
+            lazy_warnings: Arc::default(),
         }
     }
 
@@ -260,25 +336,33 @@ impl Registry {
         let Some(directory) = user_dir else {
             return registry;
         };
-        let (user_releases, warnings) = user::load(directory);
-        registry.warnings = warnings;
-        let newer = user_releases.iter().any(|release| {
-            !registry
-                .releases
-                .iter()
-                .any(|bundled| bundled.version == release.version)
-        });
-        if !newer {
+        let bundled: Vec<Version> = registry.versions().cloned().collect();
+        let Some(user) = user::load(directory, &bundled) else {
             return registry;
+        };
+        registry.warnings = user.warnings;
+        for release in user.newer {
+            registry.releases.push(release);
         }
-        for release in user_releases {
-            match registry
+        for (version, path) in user.overlapping {
+            if let Some(existing) = registry
                 .releases
                 .iter_mut()
-                .find(|existing| existing.version == release.version)
+                .find(|existing| existing.version == version)
             {
-                Some(existing) => *existing = release,
-                None => registry.releases.push(release),
+                let bundled = std::mem::replace(
+                    existing,
+                    ReleaseText {
+                        version,
+                        origin: path.display().to_string(),
+                        text: Cow::Borrowed(""),
+                        parsed: OnceLock::new(),
+                        source: ReleaseSource::User(path.clone()),
+                        lazy_path: Some(path),
+                        fallback: None,
+                    },
+                );
+                existing.fallback = Some(Box::new(bundled));
             }
         }
         registry
@@ -306,6 +390,9 @@ impl Registry {
     /// Problems met while loading, and while making a release for a newer installed one.
     pub fn warnings(&self) -> Vec<Warning> {
         let mut warnings = self.warnings.clone();
+        if let Ok(lazy) = self.lazy_warnings.lock() {
+            warnings.extend(lazy.iter().cloned());
+        }
         if let Some(synthesized) = self.synthesized.get() {
             warnings.extend(synthesized.warnings.iter().cloned());
         }
@@ -314,7 +401,7 @@ impl Registry {
 
     /// Where `version` came from, if the registry has it.
     pub fn release_source(&self, version: &Version) -> Option<&ReleaseSource> {
-        self.entry(version).map(|entry| &entry.source)
+        self.entry(version).map(ReleaseText::used_source)
     }
 
     /// [`Self::release_source`] as the JSON document and `-v` say it (`bundled` when unknown).
@@ -374,13 +461,7 @@ impl Registry {
             match refresh::learn_release(settings, installed, self.user_dir.as_deref()) {
                 Ok(learned) => match parse_release(&learned.json, &learned.origin) {
                     Ok(release) => {
-                        return Some(ReleaseText {
-                            version: release.version.clone(),
-                            origin: learned.origin.clone(),
-                            text: Cow::Owned(learned.json),
-                            parsed: OnceLock::from(release),
-                            source: learned.source,
-                        })
+                        return Some(ReleaseText::ready(release, learned.origin.clone(), Cow::Owned(learned.json), learned.source))
                     }
                     Err(error) => warnings.push(Warning::new(
                         WarningKind::Release,
@@ -411,13 +492,7 @@ impl Registry {
                                 base.raw_version
                             ),
                         ));
-                        return Some(ReleaseText {
-                            version: release.version.clone(),
-                            origin,
-                            text: Cow::Owned(json),
-                            parsed: OnceLock::from(release),
-                            source: ReleaseSource::Derived(path),
-                        });
+                        return Some(ReleaseText::ready(release, origin, Cow::Owned(json), ReleaseSource::Derived(path)));
                     }
                     Err(error) => warnings.push(Warning::new(
                         WarningKind::Release,
@@ -445,13 +520,12 @@ impl Registry {
                         base.raw_version
                     ),
                 ));
-                Some(ReleaseText {
-                    version: release.version.clone(),
+                Some(ReleaseText::ready(
+                    release,
                     origin,
-                    text: Cow::Owned(json),
-                    parsed: OnceLock::from(release),
-                    source: ReleaseSource::Projected(base.raw_version.clone()),
-                })
+                    Cow::Owned(json),
+                    ReleaseSource::Projected(base.raw_version.clone()),
+                ))
             }
             Err(_) => None,
         }
@@ -505,13 +579,12 @@ impl Registry {
             })?;
             // Parse now: a custom registry is small, and errors should surface at once.
             let release = parse_release(&text, &origin)?;
-            releases.push(ReleaseText {
-                version: release.version.clone(),
+            releases.push(ReleaseText::ready(
+                release,
                 origin,
-                text: Cow::Owned(text),
-                parsed: OnceLock::from(release),
-                source: ReleaseSource::Flag(file),
-            });
+                Cow::Owned(text),
+                ReleaseSource::Flag(file),
+            ));
         }
         if releases.is_empty() {
             return Err(RegistryError::Empty(path.display().to_string()));
@@ -540,13 +613,12 @@ impl Registry {
         let mut releases = Vec::with_capacity(texts.len());
         for (origin, text) in texts {
             let release = parse_release(text, origin)?;
-            releases.push(ReleaseText {
-                version: release.version.clone(),
-                origin: (*origin).to_owned(),
-                text: Cow::Owned((*text).to_owned()),
-                parsed: OnceLock::from(release),
-                source: ReleaseSource::Flag(PathBuf::from(*origin)),
-            });
+            releases.push(ReleaseText::ready(
+                release,
+                (*origin).to_owned(),
+                Cow::Owned((*text).to_owned()),
+                ReleaseSource::Flag(PathBuf::from(*origin)),
+            ));
         }
         releases.sort_by(|left, right| left.version.cmp(&right.version));
         Ok(Self::with_releases(
@@ -579,11 +651,7 @@ impl Registry {
         let entry = self
             .entry(version)
             .ok_or_else(|| self.unknown_release(&version.to_string()))?;
-        if let Some(release) = entry.parsed.get() {
-            return Ok(release);
-        }
-        let release = parse_release(&entry.text, &entry.origin)?;
-        Ok(entry.parsed.get_or_init(|| release))
+        entry.release(&self.lazy_warnings)
     }
 
     /// The error for a release that is not here, listing what is.

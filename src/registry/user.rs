@@ -13,10 +13,10 @@
 //! cannot be read, is not valid, is from a newer schema, or disagrees with its name is a
 //! warning naming it, and is skipped.
 
+use pep440_rs::Version;
 use std::borrow::Cow;
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
 
 use super::{parse_release, ReleaseSource, ReleaseText, SCHEMA_VERSION};
 use crate::diagnostics::{Warning, WarningKind};
@@ -54,33 +54,47 @@ pub fn user_registry_dir_from(
     Some(base.join("otel-bootstrap").join("releases"))
 }
 
-/// The valid release files of `directory`, and a warning for each file skipped. A missing
-/// directory holds nothing and is no problem.
-pub(super) fn load(directory: &Path) -> (Vec<ReleaseText>, Vec<Warning>) {
-    let mut releases: Vec<ReleaseText> = Vec::new();
-    let mut warnings = Vec::new();
-    let warn = |warnings: &mut Vec<Warning>, path: &Path, reason: &str| {
-        warnings.push(Warning::new(
-            WarningKind::Unreadable,
-            format!(
-                "ignoring the user registry file `{}`: {reason} (`otel-bootstrap registry update` rewrites it)",
-                path.display()
-            ),
-        ));
-    };
+/// What the user registry adds to the bundled one.
+pub(super) struct UserReleases {
+    /// Releases the bundled registry does not know, read and validated.
+    pub(super) newer: Vec<ReleaseText>,
+    /// Files of releases the bundled registry knows too, read only when needed.
+    pub(super) overlapping: Vec<(Version, PathBuf)>,
+    /// A warning for each file skipped.
+    pub(super) warnings: Vec<Warning>,
+}
+
+/// The warning for a user registry file that is skipped.
+pub(super) fn ignored(file: &str, reason: &str) -> Warning {
+    Warning::new(
+        WarningKind::Unreadable,
+        format!(
+            "ignoring the user registry file `{file}`: {reason} (`otel-bootstrap registry update` rewrites it)"
+        ),
+    )
+}
+
+/// The user registry in `directory`, when it knows a release `bundled` does not (`None`
+/// otherwise: then it is not read at all). A missing directory holds nothing. Only the
+/// files of new releases are read here; the others are read when a run needs them.
+pub(super) fn load(directory: &Path, bundled: &[Version]) -> Option<UserReleases> {
     let entries = match std::fs::read_dir(directory) {
         Ok(entries) => entries,
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return (releases, warnings),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return None,
         Err(error) => {
-            warn(
-                &mut warnings,
-                directory,
-                &format!("cannot list it: {error}"),
-            );
-            return (releases, warnings);
+            return Some(UserReleases {
+                newer: Vec::new(),
+                overlapping: Vec::new(),
+                warnings: vec![ignored(
+                    &directory.display().to_string(),
+                    &format!("cannot list it: {error}"),
+                )],
+            })
         }
     };
-    let mut files: Vec<PathBuf> = entries
+    let mut files: Vec<(Version, PathBuf)> = Vec::new();
+    let mut warnings = Vec::new();
+    let mut paths: Vec<PathBuf> = entries
         .filter_map(Result::ok)
         .map(|entry| entry.path())
         .filter(|path| {
@@ -92,17 +106,43 @@ pub(super) fn load(directory: &Path) -> (Vec<ReleaseText>, Vec<Warning>) {
                     .is_some_and(|name| name.starts_with('.'))
         })
         .collect();
-    files.sort();
-    files.truncate(MAXIMUM_FILES);
-    for path in files {
+    paths.sort();
+    paths.truncate(MAXIMUM_FILES);
+    for path in paths {
+        let stem = path
+            .file_stem()
+            .and_then(|stem| stem.to_str())
+            .unwrap_or("");
+        match crate::requirement::parse_version(stem) {
+            Some(version) if files.iter().any(|(seen, _)| *seen == version) => {
+                warnings.push(ignored(
+                    &path.display().to_string(),
+                    "its release is in another file too",
+                ))
+            }
+            Some(version) => files.push((version, path)),
+            None => warnings.push(ignored(
+                &path.display().to_string(),
+                "its name is not `<release>.json`",
+            )),
+        }
+    }
+    let (overlapping, new): (Vec<_>, Vec<_>) = files
+        .into_iter()
+        .partition(|(version, _)| bundled.contains(version));
+    if new.is_empty() {
+        return None;
+    }
+    let mut newer = Vec::new();
+    for (version, path) in new {
+        let origin = path.display().to_string();
         let text = match read_bounded(&path) {
             Ok(text) => text,
             Err(reason) => {
-                warn(&mut warnings, &path, &reason);
+                warnings.push(ignored(&origin, &reason));
                 continue;
             }
         };
-        let origin = path.display().to_string();
         let release = match parse_release(&text, &origin) {
             Ok(release) => release,
             Err(error) => {
@@ -116,38 +156,33 @@ pub(super) fn load(directory: &Path) -> (Vec<ReleaseText>, Vec<Warning>) {
                     ),
                     None => error.to_string(),
                 };
-                warn(&mut warnings, &path, &reason);
+                warnings.push(ignored(&origin, &reason));
                 continue;
             }
         };
-        let stem = path
-            .file_stem()
-            .and_then(|stem| stem.to_str())
-            .unwrap_or("");
-        if stem != release.raw_version {
-            warn(
-                &mut warnings,
-                &path,
+        if release.version != version {
+            let stem = path
+                .file_stem()
+                .and_then(|stem| stem.to_str())
+                .unwrap_or("");
+            warnings.push(ignored(
+                &origin,
                 &format!("it holds release `{}`, not `{stem}`", release.raw_version),
-            );
+            ));
             continue;
         }
-        if releases
-            .iter()
-            .any(|existing| existing.version == release.version)
-        {
-            warn(&mut warnings, &path, "its release is in another file too");
-            continue;
-        }
-        releases.push(ReleaseText {
-            version: release.version.clone(),
+        newer.push(ReleaseText::ready(
+            release,
             origin,
-            text: Cow::Owned(text),
-            parsed: OnceLock::from(release),
-            source: ReleaseSource::User(path),
-        });
+            Cow::Owned(text),
+            ReleaseSource::User(path),
+        ));
     }
-    (releases, warnings)
+    Some(UserReleases {
+        newer,
+        overlapping,
+        warnings,
+    })
 }
 
 /// A regular file of at most [`MAXIMUM_FILE_BYTES`], as UTF-8 text.

@@ -487,6 +487,26 @@ fn precedence_flag_then_user_then_bundled() {
         custom.join("0.67b0.json").display().to_string()
     );
 
+    // With a newer release present, a user file of a bundled release wins over it; a bad
+    // one is a warning, and the bundled release is used.
+    let overlapping = world.user_registry.join("0.66b1.json");
+    fs::write(&overlapping, release_document("0.66b1")).expect("write");
+    let (document, _) = json_plan(&world, &["--otel-version", "0.66b1"], &site);
+    assert_eq!(
+        document["registry"]["source"],
+        format!("user:{}", overlapping.display())
+    );
+    fs::write(&overlapping, release_document("0.66b0")).expect("write");
+    let (document, _) = json_plan(&world, &["--otel-version", "0.66b1"], &site);
+    assert_eq!(document["registry"]["source"], "bundled");
+    let warnings = document["warnings"].to_string();
+    assert!(
+        warnings.contains(&overlapping.display().to_string()),
+        "{warnings}"
+    );
+    assert!(warnings.contains("holds release `0.66b0`"), "{warnings}");
+    fs::remove_file(&overlapping).expect("remove");
+
     // A user registry that knows nothing newer is not read.
     fs::remove_file(world.user_registry.join("0.67b0.json")).expect("remove");
     fs::write(
