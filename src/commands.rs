@@ -462,6 +462,11 @@ fn run_registry(command: RegistryCommand, verbosity: Verbosity) -> Result<ExitSt
             format,
         } => {
             let registry = load_registry(registry.as_deref())?;
+            if verbosity >= Verbosity::Normal {
+                for warning in registry.warnings() {
+                    eprint_labelled(Label::Warning, warning);
+                }
+            }
             let version = match release {
                 Some(text) => {
                     parse_version(&text).ok_or_else(|| registry.unknown_release(&text))?

@@ -329,6 +329,31 @@ mod tests {
         }
     }
 
+    const SEED: &str = "# c\nlibraries = [\n    {\"library\": \"flask >= 1.0\", \"instrumentation\": \"opentelemetry-instrumentation-flask==0.67b0\"},  # x\n    {\n        'library': 'pydantic >= 1.10.2',\n        \"instrumentation\": \"opentelemetry-instrumentation-tortoiseorm==0.67b0\",\n    },\n]\ndefault_instrumentations = (\n    \"opentelemetry-instrumentation-asyncio\" \"==0.67b0\",\n    'opentelemetry-instrumentation-dbapi==0.67b0\\\n',\n)\n";
+
+    #[test]
+    fn every_prefix_of_a_valid_file_is_handled() {
+        assert!(
+            parse_bootstrap_gen(SEED).is_ok(),
+            "{:?}",
+            parse_bootstrap_gen(SEED)
+        );
+        for (index, _) in SEED.char_indices() {
+            let _ = parse_bootstrap_gen(&SEED[..index]);
+            crate::registry::derive::fuzz(&SEED.as_bytes()[..index]);
+            crate::registry::derive::fuzz(&SEED.as_bytes()[index..]);
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+        #[test]
+        fn arbitrary_text_never_panics(text in "(libraries = |default_instrumentations = |[\\[\\](){},:'\"#\\\\\n =a-z0-9.<>])*") {
+            let _ = parse_bootstrap_gen(&text);
+            crate::registry::derive::fuzz(text.as_bytes());
+        }
+    }
+
     #[test]
     fn a_repeated_key_keeps_its_first_position() {
         let bootstrap = parse_bootstrap_gen(
