@@ -504,6 +504,7 @@ fn run_registry(command: RegistryCommand, verbosity: Verbosity) -> Result<ExitSt
                         .filter(|url| !url.is_empty())
                 })
                 .unwrap_or_else(|| "https://pypi.org/simple/".to_owned());
+            let to_user_registry = output.is_none();
             let output_dir = match output.or_else(user_registry_dir) {
                 Some(directory) => directory,
                 None => {
@@ -518,7 +519,7 @@ fn run_registry(command: RegistryCommand, verbosity: Verbosity) -> Result<ExitSt
             };
             let options = crate::registry::generate::GenerateOptions {
                 index_url,
-                output_dir,
+                output_dir: output_dir.clone(),
                 minimum_release: from_release,
                 cache_dir,
                 progress: verbosity >= Verbosity::Normal,
@@ -532,6 +533,12 @@ fn run_registry(command: RegistryCommand, verbosity: Verbosity) -> Result<ExitSt
             })?;
             if verbosity >= Verbosity::Normal {
                 eprintln!("{report}");
+                if to_user_registry {
+                    eprintln!(
+                        "in the user registry `{}`, read by every run",
+                        output_dir.display()
+                    );
+                }
             }
             Ok(ExitStatus::Success)
         }
