@@ -621,3 +621,60 @@ fn a_hostile_bootstrap_gen_warns_and_falls_back() {
         );
     }
 }
+
+#[test]
+fn installed_instrumentation_metadata_wins_over_the_derivation_rules() {
+    let world = World::new();
+    let site = world.path("site-packages");
+    python::fake_dists(&site, &[(CORE, RELEASE), ("newdb", "1.2")]);
+    let file = site.join(BOOTSTRAP_GEN);
+    fs::create_dir_all(file.parent().expect("parent")).expect("mkdir");
+    fs::write(&file, bootstrap_gen()).expect("write");
+    let newdb = |version: &str| {
+        let info = python::fake_dist(&site, "opentelemetry-instrumentation-newdb", version);
+        fs::write(
+            info.join("METADATA"),
+            format!(
+                "Metadata-Version: 2.1\nName: opentelemetry-instrumentation-newdb\nVersion: {version}\nRequires-Dist: {CORE}=={version}\nRequires-Dist: newdb>=1.0{INSTRUMENTS}\nRequires-Dist: newdb-driver>=2{INSTRUMENTS}\n"
+            ),
+        )
+        .expect("write");
+        info
+    };
+    let plan = |world: &World| {
+        let output = run(world
+            .ours()
+            .args(["--offline", "--format", "json", "--site-packages"])
+            .arg(&site));
+        assert_success(&output);
+        serde_json::from_str::<serde_json::Value>(&python::stdout(&output)).expect("JSON")
+    };
+    let recommended = |document: &serde_json::Value| -> Vec<String> {
+        document["recommendations"]
+            .as_array()
+            .expect("list")
+            .iter()
+            .filter_map(|entry| entry["name"].as_str().map(str::to_owned))
+            .collect()
+    };
+
+    // Never seen before and not installed: any one library of the list suffices.
+    let document = plan(&world);
+    assert!(recommended(&document).contains(&"opentelemetry-instrumentation-newdb".to_owned()));
+
+    // Installed at the release: its METADATA says newdb and newdb-driver, both required.
+    let info = newdb(RELEASE);
+    let document = plan(&world);
+    assert!(
+        !recommended(&document).contains(&"opentelemetry-instrumentation-newdb".to_owned()),
+        "{document}"
+    );
+    let skipped = document["skipped"].to_string();
+    assert!(skipped.contains("newdb-driver"), "{skipped}");
+
+    // Installed at another release: its METADATA says nothing about this one.
+    fs::remove_dir_all(&info).expect("remove");
+    newdb("0.66b1");
+    let document = plan(&world);
+    assert!(recommended(&document).contains(&"opentelemetry-instrumentation-newdb".to_owned()));
+}
