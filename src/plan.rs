@@ -273,6 +273,7 @@ pub fn choose_release(
         let found = registry
             .versions()
             .find(|version| *version == requested)
+            .or_else(|| registry.learn_requested(requested))
             .ok_or_else(|| registry.unknown_release(&requested.to_string()))?;
         return Ok((found.clone(), ReleaseChoice::Requested));
     }

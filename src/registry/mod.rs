@@ -457,25 +457,8 @@ impl Registry {
     ) -> Option<ReleaseText> {
         let newest = self.newest_known()?.clone();
         let base = self.load(&newest).ok()?;
-        if let Some(settings) = &self.refresh {
-            match refresh::learn_release(settings, installed, self.user_dir.as_deref()) {
-                Ok(learned) => match parse_release(&learned.json, &learned.origin) {
-                    Ok(release) => {
-                        return Some(ReleaseText::ready(release, learned.origin.clone(), Cow::Owned(learned.json), learned.source))
-                    }
-                    Err(error) => warnings.push(Warning::new(
-                        WarningKind::Release,
-                        format!("the release learned from the index is not valid: {error}"),
-                    )),
-                },
-                Err(error) => warnings.push(Warning::new(
-                    WarningKind::Release,
-                    format!(
-                        "could not learn release `{raw_installed}` from {}: {error:#}; deriving it from the environment",
-                        settings.index_url_redacted()
-                    ),
-                )),
-            }
+        if let Some(learned) = self.learn(installed, raw_installed, warnings) {
+            return Some(learned);
         }
         let refresh_hint = format!(
             "run `otel-bootstrap registry update --release {raw_installed}` (or `-a install`, which learns it from the index) to know it exactly"
@@ -529,6 +512,58 @@ impl Registry {
             }
             Err(_) => None,
         }
+    }
+
+    /// `release` learned from the index, when refreshing is allowed; a failure is a
+    /// warning naming the index.
+    fn learn(
+        &self,
+        installed: &Version,
+        raw_installed: &str,
+        warnings: &mut Vec<Warning>,
+    ) -> Option<ReleaseText> {
+        if let Some(settings) = &self.refresh {
+            match refresh::learn_release(settings, installed, self.user_dir.as_deref()) {
+                Ok(learned) => match parse_release(&learned.json, &learned.origin) {
+                    Ok(release) => {
+                        return Some(ReleaseText::ready(
+                            release,
+                            learned.origin.clone(),
+                            Cow::Owned(learned.json),
+                            learned.source,
+                        ))
+                    }
+                    Err(error) => warnings.push(Warning::new(
+                        WarningKind::Release,
+                        format!("the release learned from the index is not valid: {error}"),
+                    )),
+                },
+                Err(error) => warnings.push(Warning::new(
+                    WarningKind::Release,
+                    format!(
+                        "could not learn release `{raw_installed}` from {}: {error:#}",
+                        settings.index_url_redacted()
+                    ),
+                )),
+            }
+        }
+        None
+    }
+
+    /// `--otel-version V` for a release no source knows: learned from the index when
+    /// refreshing is allowed (`--refresh`), once per run.
+    pub fn learn_requested(&self, version: &Version) -> Option<&Version> {
+        self.refresh.as_ref()?;
+        let synthesized = self.synthesized.get_or_init(|| {
+            let mut warnings = Vec::new();
+            let release = self.learn(version, &version.to_string(), &mut warnings);
+            Synthesized { release, warnings }
+        });
+        synthesized
+            .release
+            .as_ref()
+            .filter(|release| &release.version == version)
+            .map(|release| &release.version)
     }
 
     fn entry(&self, version: &Version) -> Option<&ReleaseText> {

@@ -678,3 +678,40 @@ fn installed_instrumentation_metadata_wins_over_the_derivation_rules() {
     let document = plan(&world);
     assert!(recommended(&document).contains(&"opentelemetry-instrumentation-newdb".to_owned()));
 }
+
+#[test]
+fn otel_version_with_refresh_learns_the_release_from_the_index() {
+    let world = World::new();
+    let site = world.path("site-packages");
+    python::fake_dists(&site, &[("flask", "3.0.0"), ("newdb", "1.2")]);
+    let without = run(world
+        .ours()
+        .args(["--otel-version", RELEASE, "--site-packages"])
+        .arg(&site));
+    assert_eq!(
+        without.status.code(),
+        Some(2),
+        "{}",
+        python::stderr(&without)
+    );
+    assert!(python::stderr(&without).contains("0.67b0"));
+    assert_eq!(
+        world.index.as_ref().map(IndexServer::request_count),
+        Some(0)
+    );
+
+    let output = run(world
+        .ours()
+        .env("PIP_INDEX_URL", world.index_url())
+        .args(["--refresh", "--otel-version", RELEASE, "--site-packages"])
+        .arg(&site));
+    assert_success(&output);
+    assert_eq!(
+        python::stdout_lines(&output),
+        ["asyncio", "dbapi", "flask", "newdb"]
+            .iter()
+            .map(|name| format!("opentelemetry-instrumentation-{name}=={RELEASE}"))
+            .collect::<Vec<_>>()
+    );
+    assert!(world.user_registry.join("0.67b0.json").is_file());
+}
