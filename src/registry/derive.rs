@@ -20,7 +20,9 @@
 //!    them suffices (how upstream's own `opentelemetry-bootstrap` reads the list).
 //!
 //! The opt-in packages of the newest known release are kept, lock-step ones re-pinned.
-//! Every entry is marked published (the release is installed, so it was).
+//! Every entry is marked published: offline there is no way to know, and only pins to
+//! the installed release can be installed next to it (every instrumentation pins
+//! `opentelemetry-instrumentation` exactly), so there is nothing better to align to.
 //!
 //! **Projected.** With no usable list (a lockfile, a broken file), the newest known
 //! release's entries are used with every `==<that release>` pin moved to the installed
