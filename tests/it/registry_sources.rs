@@ -175,7 +175,8 @@ fn assert_success(output: &Output) {
 fn assert_never_backwards(output: &Output) {
     let stderr = python::stderr(output);
     assert!(!stderr.contains("moves core"), "{stderr}");
-    assert!(!stderr.contains("0.66b"), "{stderr}");
+    assert!(!stderr.contains("==0.66b"), "{stderr}");
+    assert!(!stderr.contains("release `0.66b"), "{stderr}");
     assert!(
         python::stdout_lines(output)
             .iter()
@@ -714,4 +715,74 @@ fn otel_version_with_refresh_learns_the_release_from_the_index() {
             .collect::<Vec<_>>()
     );
     assert!(world.user_registry.join("0.67b0.json").is_file());
+}
+
+#[test]
+fn install_offline_never_learns_and_a_broken_index_falls_back_to_the_target() {
+    let Some(uv) = python::uv() else {
+        return;
+    };
+    let world = World::new();
+    let Some(venv) = world.venv("venv") else {
+        return;
+    };
+    let mut directories = vec![uv.parent().expect("uv's directory").to_path_buf()];
+    directories.extend(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    ));
+    let path = std::env::join_paths(directories).expect("PATH");
+    let dry_run = |index_url: &str, extra: &[&str]| {
+        run(world
+            .ours()
+            .env("PATH", &path)
+            .args([
+                "-a",
+                "install",
+                "--dry-run",
+                "--installer",
+                "uv",
+                "--python",
+            ])
+            .arg(&venv.root)
+            .args(["--index-url", index_url])
+            .args(extra))
+    };
+    // --offline: the plan is derived from the target, and the index is never asked.
+    let output = dry_run(&world.index_url(), &["--offline"]);
+    assert_success(&output);
+    assert_never_backwards(&output);
+    let stderr = python::stderr(&output);
+    assert!(
+        stderr.contains("derived its instrumentation list"),
+        "{stderr}"
+    );
+    assert_eq!(
+        world.index.as_ref().map(IndexServer::request_count),
+        Some(0)
+    );
+    assert!(!world.user_registry.exists());
+
+    // An index that fails: a warning naming it, then the same derived plan; nothing cached.
+    let broken = IndexServer::start_with(
+        &world.wheels,
+        support::index::Faults {
+            status_for_path: vec![("/files/opentelemetry_instrumentation-".to_owned(), 403)],
+            ..support::index::Faults::default()
+        },
+    );
+    let output = dry_run(&broken.url(), &[]);
+    assert_success(&output);
+    assert_never_backwards(&output);
+    let stderr = python::stderr(&output);
+    assert!(
+        stderr.contains("could not learn release `0.67b0` from http://127.0.0.1"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("403"), "{stderr}");
+    assert!(
+        stderr.contains("derived its instrumentation list"),
+        "{stderr}"
+    );
+    assert!(!world.user_registry.join("0.67b0.json").exists());
+    assert!(broken.request_count() > 0);
 }
