@@ -20,7 +20,9 @@ Examples:
   otel-bootstrap --check                 CI: the same for the installed environment
   otel-bootstrap --python .venv          Look at another environment
   otel-bootstrap --format json           Explain every decision, for scripts
-  otel-bootstrap registry list           Show the bundled releases
+  otel-bootstrap registry list           Show the known releases and where each comes from
+  otel-bootstrap registry update         Learn the releases published since this binary was
+                                         built (into the user registry, read by every run)
   otel-bootstrap completions zsh         Print a shell completion script (see `completions -h`)
 
 The environment is, in this order: --site-packages, --python, $VIRTUAL_ENV,

@@ -274,11 +274,14 @@ pub fn fuzz(bytes: &[u8]) {
     let Ok(bootstrap) = parse_bootstrap_gen(&text) else {
         return;
     };
-    let registry = super::Registry::bundled();
-    let Some(newest) = registry.newest_known().cloned() else {
-        return;
-    };
-    let Ok(base) = registry.load(&newest) else {
+    // The newest bundled release, parsed once for every input.
+    static BASE: std::sync::OnceLock<Option<Release>> = std::sync::OnceLock::new();
+    let base = BASE.get_or_init(|| {
+        let registry = super::Registry::bundled();
+        let newest = registry.newest_known()?.clone();
+        registry.load(&newest).ok().cloned()
+    });
+    let Some(base) = base else {
         return;
     };
     let installed: Version = "99.0".parse().expect("a valid version");
