@@ -190,10 +190,20 @@ pub(crate) fn read_bounded(path: &Path) -> Result<String, String> {
     read_bounded_with(path, MAXIMUM_FILE_BYTES)
 }
 
-/// A regular file (a FIFO or device is refused without opening it) of at most `limit`
-/// bytes, as UTF-8 text.
+/// A regular file (a FIFO or device is refused, and on Unix the open never blocks) of at
+/// most `limit` bytes, as UTF-8 text.
 pub(crate) fn read_bounded_with(path: &Path, limit: u64) -> Result<String, String> {
     let status = std::fs::metadata(path).map_err(|error| error.to_string())?;
+    if !status.is_file() {
+        return Err("not a regular file".to_owned());
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NONBLOCK);
+    let file = options.open(path).map_err(|error| error.to_string())?;
+    // Checked again on what was opened: the path may have changed since.
+    let status = file.metadata().map_err(|error| error.to_string())?;
     if !status.is_file() {
         return Err("not a regular file".to_owned());
     }
@@ -203,7 +213,6 @@ pub(crate) fn read_bounded_with(path: &Path, limit: u64) -> Result<String, Strin
             status.len()
         ));
     }
-    let file = std::fs::File::open(path).map_err(|error| error.to_string())?;
     let mut bytes = Vec::new();
     file.take(limit + 1)
         .read_to_end(&mut bytes)
