@@ -621,6 +621,22 @@ fn a_hostile_bootstrap_gen_warns_and_falls_back() {
             "{what}"
         );
     }
+    // A FIFO with no writer: refused without blocking.
+    fs::remove_file(&file).expect("remove");
+    if Command::new("mkfifo")
+        .arg(&file)
+        .status()
+        .is_ok_and(|status| status.success())
+    {
+        let output = run(world
+            .ours()
+            .arg("--offline")
+            .arg("--site-packages")
+            .arg(&site));
+        assert_success(&output);
+        let stderr = python::stderr(&output);
+        assert!(stderr.contains("not a regular file"), "{stderr}");
+    }
 }
 
 #[test]
