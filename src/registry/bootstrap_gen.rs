@@ -352,6 +352,13 @@ mod tests {
             let _ = parse_bootstrap_gen(&text);
             crate::registry::derive::fuzz(text.as_bytes());
         }
+
+        #[test]
+        fn arbitrary_unicode_inside_a_list_never_panics(inner in "\\PC{0,200}", quote in "[\"']") {
+            let text = format!("libraries = [{quote}{inner}\ndefault_instrumentations = [{quote}{inner}{quote}]\n");
+            let _ = parse_bootstrap_gen(&text);
+            crate::registry::derive::fuzz(text.as_bytes());
+        }
     }
 
     #[test]
