@@ -621,15 +621,11 @@ fn matching_wheels<'a>(
 
 /// `(normalized name, specifiers)` of a PEP 508 requirement.
 fn parse_requirement(text: &str) -> anyhow::Result<(String, Option<VersionSpecifiers>)> {
-    let requirement = pep508_rs::Requirement::<pep508_rs::VerbatimUrl>::from_str(text)
+    // Through the one door to pep508_rs, which panics on some names (found by fuzzing
+    // `bootstrap_gen.py`: `opentelemetry-\tinstrumentation-asyncio==0.67b0`).
+    let requirement = crate::requirement::PlainRequirement::parse(text)
         .map_err(|error| anyhow::anyhow!("invalid requirement `{text}`: {error}"))?;
-    let specifiers = match requirement.version_or_url {
-        Some(pep508_rs::VersionOrUrl::VersionSpecifier(specifiers)) => Some(specifiers),
-        Some(pep508_rs::VersionOrUrl::Url(_)) => {
-            bail!("unsupported URL requirement `{text}`")
-        }
-        None => None,
-    };
+    let specifiers = (!requirement.specifiers.is_empty()).then_some(requirement.specifiers);
     Ok((requirement.name.to_string(), specifiers))
 }
 

@@ -802,3 +802,34 @@ fn install_offline_never_learns_and_a_broken_index_falls_back_to_the_target() {
     assert!(!world.user_registry.join("0.67b0.json").exists());
     assert!(broken.request_count() > 0);
 }
+
+/// Inputs the `bootstrap_gen` fuzz target once crashed on (`fuzz/`), replayed: no panic,
+/// not even one caught inside (the binary would print it).
+#[test]
+fn bootstrap_gen_fuzz_regressions_replay() {
+    let root =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/fuzz-regressions/bootstrap_gen");
+    let me = std::thread::current().id();
+    let panicked = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = std::sync::Arc::clone(&panicked);
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if std::thread::current().id() == me {
+            if let Ok(mut seen) = seen.lock() {
+                seen.push(info.to_string());
+            }
+        }
+    }));
+    let mut replayed = 0;
+    for entry in fs::read_dir(&root).expect("the regressions directory") {
+        let path = entry.expect("entry").path();
+        let bytes = fs::read(&path).expect("read");
+        let outcome = std::panic::catch_unwind(|| otel_bootstrap::fuzzing::bootstrap_gen(&bytes));
+        assert!(outcome.is_ok(), "{}", path.display());
+        replayed += 1;
+    }
+    std::panic::set_hook(previous);
+    assert!(replayed > 0);
+    let panicked = panicked.lock().map(|seen| seen.clone()).unwrap_or_default();
+    assert!(panicked.is_empty(), "{panicked:?}");
+}
