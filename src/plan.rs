@@ -264,6 +264,11 @@ pub fn plan(
 }
 
 /// The release a plan starts from (before any partial-release alignment), and why.
+///
+/// The one place planning may cause I/O: an installed release newer than every source (or
+/// an unknown `--otel-version` with `--refresh`) is made by the registry, which reads the
+/// target's `bootstrap_gen.py` or, when allowed, the index (once per run; see
+/// `Registry::release_for_newer`).
 pub fn choose_release(
     registry: &Registry,
     installed: &Installed,
