@@ -6,13 +6,14 @@ set -eu
 cd "$(dirname "$0")"
 seconds=${1:-120}
 [ $# -gt 0 ] && shift
-targets=${*:-"metadata folder_name requirement registry requirements uv_lock pylock poetry_lock"}
+targets=${*:-"metadata folder_name requirement registry bootstrap_gen requirements uv_lock pylock poetry_lock"}
 export RUSTC_BOOTSTRAP=1
 root=..
 failed=
 for target in $targets; do
     mkdir -p "corpus/$target"
     case $target in
+        bootstrap_gen) printf 'libraries = [\n    {"library": "flask >= 1.0", "instrumentation": "opentelemetry-instrumentation-flask==0.67b0"},  # c\n    {\n        "library": "pydantic >= 1.10.2",\n        "instrumentation": "opentelemetry-instrumentation-tortoiseorm==0.67b0",\n    },\n]\ndefault_instrumentations = [\n    "opentelemetry-instrumentation-asyncio==0.67b0",\n    \047opentelemetry-instrumentation-\047 "dbapi==0.67b0",\n]\n' > "corpus/$target/seed"; printf 'libraries = {\n    "flask": {"library": "flask >= 1.0", "instrumentation": "opentelemetry-instrumentation-flask==0.41b0"},\n}\ndefault_instrumentations = []\n' > "corpus/$target/seed2" ;;
         registry) find "$root/data/releases" -name '*.json' | head -5 | while read -r f; do cp "$f" "corpus/$target/"; done ;;
         requirements) find "$root/tests/fixtures/lockfiles" -name '*.txt' -o -name '*.in' | while read -r f; do cp "$f" "corpus/$target/$(echo "$f" | tr / _)"; done ;;
         uv_lock) find "$root/tests/fixtures/lockfiles" -name 'uv.lock' | while read -r f; do cp "$f" "corpus/$target/$(echo "$f" | tr / _)"; done ;;

@@ -22,7 +22,9 @@ Examples:
   otel-bootstrap --python .venv          Look at another environment
   otel-bootstrap --format json           Explain every decision, for scripts
   otel-bootstrap explain                 A table: each library, its status and the fix
-  otel-bootstrap registry list           Show the bundled releases
+  otel-bootstrap registry list           Show the known releases and where each comes from
+  otel-bootstrap registry update         Learn the releases published since this binary was
+                                         built (into the user registry, read by every run)
   otel-bootstrap completions zsh         Print a shell completion script (see `completions -h`)
 
 The environment is, in this order: --site-packages, --python, $VIRTUAL_ENV,
@@ -140,7 +142,8 @@ pub struct BootstrapArgs {
     #[arg(long = "otel-version", value_name = "VERSION")]
     pub otel_version: Option<String>,
 
-    /// Use this registry (a release file or a directory of them) instead of the bundled one.
+    /// Use this registry (a release file or a directory of them) instead of the user and
+    /// bundled ones.
     #[arg(long, value_name = "PATH")]
     pub registry: Option<PathBuf>,
 
@@ -177,6 +180,17 @@ pub struct BootstrapArgs {
     /// With --from: also read this dependency group (repeatable, as `uv sync --group`).
     #[arg(long, value_name = "NAME", requires = "from")]
     pub group: Vec<String>,
+
+    /// Never use the network to learn a release the registry does not know (`-a install`
+    /// otherwise learns it from the index it installs from).
+    #[arg(long, conflicts_with = "refresh")]
+    pub offline: bool,
+
+    /// Learn the installed release from the index (--index-url, $UV_INDEX_URL,
+    /// $PIP_INDEX_URL, else PyPI) when the registry does not know it, and cache it in the
+    /// user registry; without it only `-a install` uses the network.
+    #[arg(long)]
+    pub refresh: bool,
 
     /// Exit 1, listing each problem and the command that fixes it, when a recommended
     /// instrumentation is missing, at another version, or installed without its library.
@@ -352,14 +366,19 @@ pub enum RegistryCommand {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
-    /// Rebuild the registry files from a package index.
+    /// Rebuild the registry files from a package index, into the user registry (read by
+    /// every later run) or `--output DIR`.
     Update {
         /// The index (simple API). Default: $UV_INDEX_URL, $PIP_INDEX_URL, else PyPI.
         #[arg(long, value_name = "URL")]
         index_url: Option<String>,
-        /// Where to write the release files.
-        #[arg(long, value_name = "DIR", default_value = "data/releases")]
-        output: PathBuf,
+        /// Write the release files here (e.g. `data/releases` in a checkout, or a vendor
+        /// registry for --registry) instead of the user registry.
+        #[arg(long, value_name = "DIR")]
+        output: Option<PathBuf>,
+        /// Refresh only this release (e.g. 0.67b0); other files are left alone.
+        #[arg(long, value_name = "VERSION", conflicts_with = "from_release")]
+        release: Option<String>,
         /// The oldest release to include.
         #[arg(long, value_name = "VERSION", default_value = "0.41b0")]
         from_release: String,

@@ -63,6 +63,12 @@ pub fn registry(bytes: &[u8]) {
     }
 }
 
+/// `bootstrap_gen.py` from an installed release the registry does not know: the reader,
+/// then the release derived from it against the newest bundled release.
+pub fn bootstrap_gen(bytes: &[u8]) {
+    crate::registry::derive::fuzz(bytes);
+}
+
 fn text_of(bytes: &[u8]) -> Option<String> {
     lockfile::decode(bytes, Path::new("fuzz")).ok()
 }

@@ -15,6 +15,15 @@
 //! second run fetches only the project pages, which are always fetched afresh. The cache
 //! is best effort: a cache that cannot be written is skipped, never an error.
 //!
+//! Everything read is bounded and checked (the index may be a captive portal, a proxy
+//! login page or hostile): bodies are streamed and refused beyond [`MAXIMUM_PAGE_BYTES`] /
+//! [`MAXIMUM_FILE_BYTES`] (a larger `Content-Length` is refused before reading), zip
+//! entries beyond [`MAXIMUM_ENTRY_BYTES`] or a compression ratio of
+//! [`MAXIMUM_COMPRESSION_RATIO`], and a download enters the cache only when it is what it
+//! claims to be: a zip for a wheel, core metadata for a `METADATA`, and the `sha256` the
+//! index gave (the `#sha256=` fragment, PEP 691 `hashes`, PEP 658/714 metadata hashes)
+//! when it gave one. A cached file that fails the same checks is fetched again.
+//!
 //! Every URL in an error is passed through [`redact_url`] first.
 
 use std::collections::HashMap;
@@ -47,6 +56,15 @@ fn request_timeout() -> Duration {
         .filter(|seconds| seconds.is_finite() && *seconds > 0.0 && *seconds < 86_400.0)
         .map_or(REQUEST_TIMEOUT, Duration::from_secs_f64)
 }
+/// The largest project page read (PyPI's largest are a few MB).
+pub const MAXIMUM_PAGE_BYTES: u64 = 64 * 1024 * 1024;
+/// The largest distribution or metadata file read (instrumentation wheels are tens of KB).
+pub const MAXIMUM_FILE_BYTES: u64 = 64 * 1024 * 1024;
+/// The largest file read out of a wheel, uncompressed.
+pub const MAXIMUM_ENTRY_BYTES: u64 = 16 * 1024 * 1024;
+/// The highest compression ratio accepted for a wheel entry above 64 KiB.
+pub const MAXIMUM_COMPRESSION_RATIO: u64 = 100;
+
 /// Tries per request, the first included.
 const ATTEMPTS: u32 = 3;
 const FIRST_BACKOFF: Duration = Duration::from_millis(250);
@@ -66,6 +84,10 @@ pub enum IndexError {
     Page { url: String, reason: String },
     #[error("could not read {url} as a wheel: {reason}")]
     Wheel { url: String, reason: String },
+    #[error("{url} is larger than the {limit} bytes allowed")]
+    TooLarge { url: String, limit: u64 },
+    #[error("{url} is not what the index said: {reason}")]
+    Invalid { url: String, reason: String },
 }
 
 /// One file listed on a project page.
@@ -77,6 +99,10 @@ pub struct IndexFile {
     pub yanked: bool,
     /// Whether the index serves the wheel's `METADATA` at `<url>.metadata` (PEP 658/714).
     pub core_metadata: bool,
+    /// The file's sha256 (lowercase hex), when the index gave it.
+    pub sha256: Option<String>,
+    /// The sha256 of `<url>.metadata`, when the index gave it.
+    pub metadata_sha256: Option<String>,
 }
 
 impl IndexFile {
@@ -161,7 +187,7 @@ impl IndexClient {
                 url: redact_url(self.index_url.as_str()),
                 reason: error.to_string(),
             })?;
-        let Some(page) = self.get(&page_url, Some(SIMPLE_ACCEPT))? else {
+        let Some(page) = self.get(&page_url, Some(SIMPLE_ACCEPT), MAXIMUM_PAGE_BYTES)? else {
             return Ok(Vec::new());
         };
         let parse_error = |reason: String| IndexError::Page {
@@ -176,14 +202,46 @@ impl IndexClient {
         }
     }
 
-    /// The bytes at `url` (a distribution file; cached). `404` is an error here.
+    /// The bytes at `url` (a distribution file; cached). `404` is an error here. A wheel
+    /// must be a zip; nothing else is checked (see [`Self::download_file`]).
     pub fn download(&self, url: &str) -> Result<Vec<u8>, IndexError> {
+        let kind = if url.ends_with(".whl") {
+            Expected::Wheel
+        } else {
+            Expected::Any
+        };
+        self.download_checked(url, None, kind)
+    }
+
+    /// The bytes of `file` (cached), checked against its sha256 when the index gave one,
+    /// and as a zip when it is a wheel.
+    pub fn download_file(&self, file: &IndexFile) -> Result<Vec<u8>, IndexError> {
+        let kind = if file.is_wheel() {
+            Expected::Wheel
+        } else {
+            Expected::Any
+        };
+        self.download_checked(&file.url, file.sha256.as_deref(), kind)
+    }
+
+    fn download_checked(
+        &self,
+        url: &str,
+        sha256: Option<&str>,
+        kind: Expected,
+    ) -> Result<Vec<u8>, IndexError> {
         let parsed = parse_url(url)?;
         let cache_path = self.cache_path(&parsed, "");
         if let Some(contents) = read_cache(cache_path.as_deref()) {
-            return Ok(contents);
+            if check(&contents, sha256, kind).is_ok() {
+                return Ok(contents);
+            }
         }
         let contents = self.fetch_file(&parsed)?;
+        check(&contents, sha256, kind).map_err(|reason| IndexError::Invalid {
+            url: redact_url(url),
+            reason,
+        })?;
         if let Some(path) = cache_path {
             write_cache(&path, &contents);
         }
@@ -195,16 +253,31 @@ impl IndexClient {
     /// not the wheel.
     pub fn wheel_metadata(&self, file: &IndexFile) -> Result<String, IndexError> {
         if file.core_metadata {
-            let metadata = self.download(&format!("{}.metadata", file.url))?;
+            let metadata = self.download_checked(
+                &format!("{}.metadata", file.url),
+                file.metadata_sha256.as_deref(),
+                Expected::Metadata,
+            )?;
             return Ok(String::from_utf8_lossy(&metadata).into_owned());
         }
         let parsed = parse_url(&file.url)?;
         let cache_path = self.cache_path(&parsed, ".METADATA");
         if let Some(contents) = read_cache(cache_path.as_deref()) {
-            return Ok(String::from_utf8_lossy(&contents).into_owned());
+            if check(&contents, None, Expected::Metadata).is_ok() {
+                return Ok(String::from_utf8_lossy(&contents).into_owned());
+            }
         }
         let wheel = self.fetch_file(&parsed)?;
+        let invalid = |reason: String| IndexError::Invalid {
+            url: redact_url(&file.url),
+            reason,
+        };
+        check(&wheel, file.sha256.as_deref(), Expected::Wheel).map_err(invalid)?;
         let metadata = read_wheel_metadata(&wheel).map_err(|reason| IndexError::Wheel {
+            url: redact_url(&file.url),
+            reason,
+        })?;
+        check(&metadata, None, Expected::Metadata).map_err(|reason| IndexError::Wheel {
             url: redact_url(&file.url),
             reason,
         })?;
@@ -216,16 +289,23 @@ impl IndexClient {
 
     /// GETs a file; `404` is an error.
     fn fetch_file(&self, url: &Url) -> Result<Vec<u8>, IndexError> {
-        let fetched = self.get(url, None)?.ok_or_else(|| IndexError::Status {
-            url: redact_url(url.as_str()),
-            status: StatusCode::NOT_FOUND.as_u16(),
-        })?;
+        let fetched =
+            self.get(url, None, MAXIMUM_FILE_BYTES)?
+                .ok_or_else(|| IndexError::Status {
+                    url: redact_url(url.as_str()),
+                    status: StatusCode::NOT_FOUND.as_u16(),
+                })?;
         Ok(fetched.body)
     }
 
     /// GETs `url` with retries. `Ok(None)` for `404`/`410`; other non-success statuses
-    /// are errors.
-    fn get(&self, url: &Url, accept: Option<&'static str>) -> Result<Option<Fetched>, IndexError> {
+    /// are errors; a body over `limit` bytes is an error (never read beyond it).
+    fn get(
+        &self,
+        url: &Url,
+        accept: Option<&'static str>,
+        limit: u64,
+    ) -> Result<Option<Fetched>, IndexError> {
         let mut backoff = FIRST_BACKOFF;
         for attempt in 1..=ATTEMPTS {
             let last = attempt == ATTEMPTS;
@@ -233,18 +313,38 @@ impl IndexClient {
             if let Some(accept) = accept {
                 request = request.header(ACCEPT, HeaderValue::from_static(accept));
             }
-            let outcome = request.send().and_then(|response| {
-                let status = response.status();
-                let final_url = response.url().clone();
-                let content_type = response
-                    .headers()
-                    .get(CONTENT_TYPE)
-                    .and_then(|value| value.to_str().ok())
-                    .unwrap_or_default()
-                    .to_ascii_lowercase();
-                let body = response.bytes()?.to_vec();
-                Ok((status, final_url, content_type, body))
-            });
+            let too_large = || IndexError::TooLarge {
+                url: redact_url(url.as_str()),
+                limit,
+            };
+            let outcome = match request.send() {
+                Err(error) => Err(Failure::Http(error)),
+                Ok(response) => {
+                    let status = response.status();
+                    let final_url = response.url().clone();
+                    let content_type = response
+                        .headers()
+                        .get(CONTENT_TYPE)
+                        .and_then(|value| value.to_str().ok())
+                        .unwrap_or_default()
+                        .to_ascii_lowercase();
+                    if status.is_success()
+                        && response
+                            .content_length()
+                            .is_some_and(|length| length > limit)
+                    {
+                        return Err(too_large());
+                    }
+                    let mut body = Vec::new();
+                    match response.take(limit + 1).read_to_end(&mut body) {
+                        Ok(_) if body.len() as u64 > limit && status.is_success() => {
+                            return Err(too_large())
+                        }
+                        Ok(_) => Ok((status, final_url, content_type, body)),
+                        Err(error) => Err(Failure::Body(error)),
+                    }
+                }
+            };
             match outcome {
                 Ok((status, final_url, content_type, body)) => {
                     if status.is_success() {
@@ -266,12 +366,20 @@ impl IndexClient {
                         });
                     }
                 }
-                Err(error) => {
+                Err(Failure::Http(error)) => {
                     let retryable = error.is_connect() || error.is_timeout() || error.is_body();
                     if !retryable || last {
                         return Err(IndexError::Request {
                             url: redact_url(url.as_str()),
                             message: error_chain(&error.without_url()),
+                        });
+                    }
+                }
+                Err(Failure::Body(error)) => {
+                    if last {
+                        return Err(IndexError::Request {
+                            url: redact_url(url.as_str()),
+                            message: format!("reading the body: {}", error_chain(&error)),
                         });
                     }
                 }
@@ -303,6 +411,62 @@ impl IndexClient {
             fnv1a(url_without_fragment.as_str())
         )))
     }
+}
+
+/// Why one try of a request failed.
+enum Failure {
+    Http(reqwest::Error),
+    Body(std::io::Error),
+}
+
+/// What a download must be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Expected {
+    /// A zip archive (a wheel).
+    Wheel,
+    /// A core metadata file (`Metadata-Version` and `Name` in its header block).
+    Metadata,
+    Any,
+}
+
+/// Checks a download (or a cached copy) before it is used or cached.
+fn check(contents: &[u8], sha256: Option<&str>, kind: Expected) -> Result<(), String> {
+    if let Some(expected) = sha256 {
+        let actual = sha256_hex(contents);
+        if !actual.eq_ignore_ascii_case(expected.trim()) {
+            return Err(format!("its sha256 is {actual}, the index said {expected}"));
+        }
+    }
+    match kind {
+        Expected::Wheel => zip::ZipArchive::new(std::io::Cursor::new(contents))
+            .map(|_| ())
+            .map_err(|error| format!("not a zip archive ({error})")),
+        Expected::Metadata => {
+            let mut name = false;
+            let mut version = false;
+            let _ = crate::scan::metadata::read_headers(contents, |key, _| {
+                name |= key.eq_ignore_ascii_case("name");
+                version |= key.eq_ignore_ascii_case("metadata-version");
+                !(name && version)
+            });
+            if name && version {
+                Ok(())
+            } else {
+                Err("not core metadata (no `Metadata-Version` and `Name` headers)".to_owned())
+            }
+        }
+        Expected::Any => Ok(()),
+    }
+}
+
+/// The sha256 of `bytes`, lowercase hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    let digest = ring::digest::digest(&ring::digest::SHA256, bytes);
+    digest
+        .as_ref()
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
 }
 
 struct Fetched {
@@ -469,13 +633,33 @@ pub fn read_wheel_file<R: std::io::Read + std::io::Seek>(
     archive: &mut zip::ZipArchive<R>,
     name: &str,
 ) -> Result<Vec<u8>, String> {
-    let mut entry = archive
+    let entry = archive
         .by_name(name)
         .map_err(|error| format!("{name}: {error}"))?;
+    let size = entry.size();
+    if size > MAXIMUM_ENTRY_BYTES {
+        return Err(format!(
+            "{name}: {size} bytes uncompressed, more than the {MAXIMUM_ENTRY_BYTES} allowed"
+        ));
+    }
+    let compressed = entry.compressed_size().max(1);
+    if size > 64 * 1024 && size / compressed > MAXIMUM_COMPRESSION_RATIO {
+        return Err(format!(
+            "{name}: compressed {}:1, more than the {MAXIMUM_COMPRESSION_RATIO}:1 allowed",
+            size / compressed
+        ));
+    }
     let mut contents = Vec::new();
+    // The sizes in the archive may lie: never read beyond the limit either way.
     entry
+        .take(MAXIMUM_ENTRY_BYTES + 1)
         .read_to_end(&mut contents)
         .map_err(|error| format!("{name}: {error}"))?;
+    if contents.len() as u64 > MAXIMUM_ENTRY_BYTES {
+        return Err(format!(
+            "{name}: more than the {MAXIMUM_ENTRY_BYTES} bytes allowed uncompressed"
+        ));
+    }
     Ok(contents)
 }
 
@@ -495,6 +679,8 @@ fn parse_json_page(body: &[u8], page_url: &Url) -> Result<Vec<IndexFile>, String
         core_metadata: serde_json::Value,
         #[serde(default, rename = "dist-info-metadata")]
         dist_info_metadata: serde_json::Value,
+        #[serde(default)]
+        hashes: serde_json::Value,
     }
     // PEP 691: `yanked` is a boolean or a reason (a string, which means yanked); the
     // metadata keys are a boolean or a table of hashes.
@@ -508,9 +694,18 @@ fn parse_json_page(body: &[u8], page_url: &Url) -> Result<Vec<IndexFile>, String
         .into_iter()
         .map(|file| {
             let url = resolve(page_url, &file.url)?;
+            let table_sha256 = |value: &serde_json::Value| {
+                value
+                    .get("sha256")
+                    .and_then(serde_json::Value::as_str)
+                    .and_then(valid_sha256)
+            };
             Ok(IndexFile {
                 yanked: truthy(&file.yanked),
                 core_metadata: truthy(&file.core_metadata) || truthy(&file.dist_info_metadata),
+                sha256: table_sha256(&file.hashes).or_else(|| fragment_sha256(&file.url)),
+                metadata_sha256: table_sha256(&file.core_metadata)
+                    .or_else(|| table_sha256(&file.dist_info_metadata)),
                 filename: file.filename,
                 url,
             })
@@ -557,8 +752,17 @@ fn parse_html_page(html: &str, page_url: &Url) -> Vec<IndexFile> {
         };
         let metadata_flag =
             |name: &str| attribute(name).is_some_and(|value| !value.eq_ignore_ascii_case("false"));
+        let metadata_sha256 = ["data-core-metadata", "data-dist-info-metadata"]
+            .iter()
+            .find_map(|name| {
+                attribute(name)?
+                    .strip_prefix("sha256=")
+                    .and_then(valid_sha256)
+            });
         files.push(IndexFile {
             filename,
+            sha256: fragment_sha256(href),
+            metadata_sha256,
             url,
             yanked: attribute("data-yanked").is_some(),
             core_metadata: metadata_flag("data-core-metadata")
@@ -566,6 +770,22 @@ fn parse_html_page(html: &str, page_url: &Url) -> Vec<IndexFile> {
         });
     }
     files
+}
+
+/// The `sha256=<hex>` of a link's fragment (`…whl#sha256=…`), when it is one.
+fn fragment_sha256(href: &str) -> Option<String> {
+    let (_, fragment) = href.split_once('#')?;
+    fragment
+        .split('&')
+        .find_map(|part| part.strip_prefix("sha256="))
+        .and_then(valid_sha256)
+}
+
+/// `text` lowercased, when it is 64 hexadecimal digits.
+fn valid_sha256(text: &str) -> Option<String> {
+    let text = text.trim();
+    (text.len() == 64 && text.bytes().all(|byte| byte.is_ascii_hexdigit()))
+        .then(|| text.to_ascii_lowercase())
 }
 
 /// `(lowercase name, entity-decoded value)` for each attribute in the inside of a tag.
@@ -773,7 +993,7 @@ mod tests {
     fn parses_html_pages() {
         let page = Url::parse("https://host.example/simple/demo/").expect("valid URL");
         let html = r#"<!DOCTYPE html><html><body>
-            <a href="../../files/demo-1.0-py3-none-any.whl#sha256=abc" data-dist-info-metadata="sha256=def">demo-1.0-py3-none-any.whl</a><br/>
+            <a href="../../files/demo-1.0-py3-none-any.whl#sha256=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" data-dist-info-metadata="sha256=DDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDD">demo-1.0-py3-none-any.whl</a><br/>
             <A HREF='https://other.example/demo-0.9.tar.gz' data-yanked="">demo-0.9.tar.gz</A>
             <a href="/x?a=1&amp;b=2">demo-0.8.zip</a>
             <abbr>not a link</abbr>
@@ -787,18 +1007,24 @@ mod tests {
                     url: "https://host.example/files/demo-1.0-py3-none-any.whl".to_owned(),
                     yanked: false,
                     core_metadata: true,
+                    sha256: Some("a".repeat(64)),
+                    metadata_sha256: Some("d".repeat(64)),
                 },
                 IndexFile {
                     filename: "demo-0.9.tar.gz".to_owned(),
                     url: "https://other.example/demo-0.9.tar.gz".to_owned(),
                     yanked: true,
                     core_metadata: false,
+                    sha256: None,
+                    metadata_sha256: None,
                 },
                 IndexFile {
                     filename: "demo-0.8.zip".to_owned(),
                     url: "https://host.example/x?a=1&b=2".to_owned(),
                     yanked: false,
                     core_metadata: false,
+                    sha256: None,
+                    metadata_sha256: None,
                 },
             ]
         );
@@ -810,7 +1036,7 @@ mod tests {
     fn parses_json_pages() {
         let page = Url::parse("https://host.example/simple/demo/").expect("valid URL");
         let body = br#"{"meta": {"api-version": "1.1"}, "name": "demo", "files": [
-            {"filename": "demo-1.0-py3-none-any.whl", "url": "/files/demo-1.0-py3-none-any.whl", "hashes": {}, "yanked": "broken", "core-metadata": {"sha256": "x"}},
+            {"filename": "demo-1.0-py3-none-any.whl", "url": "/files/demo-1.0-py3-none-any.whl", "hashes": {"sha256": "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB"}, "yanked": "broken", "core-metadata": {"sha256": "x"}},
             {"filename": "demo-0.9.tar.gz", "url": "https://files.example/demo-0.9.tar.gz#sha256=1", "hashes": {}}
         ]}"#;
         let files = parse_json_page(body, &page).expect("valid page");
@@ -822,5 +1048,72 @@ mod tests {
         assert!(files[0].yanked && files[0].core_metadata);
         assert_eq!(files[1].url, "https://files.example/demo-0.9.tar.gz");
         assert!(!files[1].yanked && !files[1].core_metadata);
+        assert_eq!(files[0].sha256, Some("b".repeat(64)));
+        assert_eq!(files[0].metadata_sha256, None, "not a sha256");
+        assert_eq!(files[1].sha256, None, "`1` is not a sha256");
+    }
+
+    fn zip_with(name: &str, contents: &[u8], method: zip::CompressionMethod) -> Vec<u8> {
+        use std::io::Write as _;
+        let mut buffer = std::io::Cursor::new(Vec::new());
+        let mut writer = zip::ZipWriter::new(&mut buffer);
+        writer
+            .start_file(
+                name,
+                zip::write::SimpleFileOptions::default().compression_method(method),
+            )
+            .expect("start");
+        writer.write_all(contents).expect("write");
+        writer.finish().expect("finish");
+        buffer.into_inner()
+    }
+
+    #[test]
+    fn zip_entries_are_bounded() {
+        let bomb = zip_with(
+            "demo-1.0.dist-info/METADATA",
+            &vec![b' '; 8 * 1024 * 1024],
+            zip::CompressionMethod::Deflated,
+        );
+        assert!(bomb.len() < 100 * 1024, "{}", bomb.len());
+        let error = read_wheel_metadata(&bomb).expect_err("a bomb");
+        assert!(error.contains("compressed"), "{error}");
+        let big = zip_with(
+            "demo-1.0.dist-info/METADATA",
+            &vec![b'x'; (MAXIMUM_ENTRY_BYTES + 1) as usize],
+            zip::CompressionMethod::Stored,
+        );
+        let error = read_wheel_metadata(&big).expect_err("too big");
+        assert!(error.contains("allowed"), "{error}");
+        let fine = zip_with(
+            "demo-1.0.dist-info/METADATA",
+            b"Metadata-Version: 2.1\nName: demo\n",
+            zip::CompressionMethod::Deflated,
+        );
+        assert!(read_wheel_metadata(&fine).is_ok());
+    }
+
+    #[test]
+    fn downloads_are_checked() {
+        let wheel = zip_with("a", b"b", zip::CompressionMethod::Stored);
+        let digest = sha256_hex(&wheel);
+        assert!(check(&wheel, Some(&digest.to_ascii_uppercase()), Expected::Wheel).is_ok());
+        assert!(check(&wheel, Some(&"0".repeat(64)), Expected::Wheel)
+            .expect_err("wrong hash")
+            .contains("sha256"));
+        assert!(check(b"<html>login</html>", None, Expected::Wheel)
+            .expect_err("HTML")
+            .contains("zip"));
+        assert!(check(b"<html>login</html>", None, Expected::Metadata).is_err());
+        assert!(check(
+            b"Metadata-Version: 2.1\nName: x\n",
+            None,
+            Expected::Metadata
+        )
+        .is_ok());
+        assert_eq!(
+            sha256_hex(b""),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
     }
 }

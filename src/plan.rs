@@ -203,7 +203,10 @@ pub fn plan(
     installed: &Installed,
     options: &PlanOptions,
 ) -> Result<Plan, PlanError> {
-    let mut warnings = Vec::new();
+    let (target, release_choice) = choose_release(registry, installed, options)?;
+    let release = registry.load(&target)?;
+    // Bad user registry files; how a release newer than the registry was made.
+    let mut warnings = registry.warnings();
     let has_sdk =
         PackageName::new(SDK_PROJECT.to_owned()).is_ok_and(|sdk| installed.get(&sdk).is_some());
     if !has_sdk {
@@ -212,14 +215,17 @@ pub fn plan(
             format!("there is no `{SDK_PROJECT}` here (nor `opentelemetry-distro`, which brings it): `opentelemetry-instrument` will load the instrumentations but export nothing; add `opentelemetry-distro` and an exporter, e.g. `otel-bootstrap -a install --with-distro`"),
         ));
     }
-    let (target, release_choice) = choose_release(registry, installed, options)?;
     match &release_choice {
-        ReleaseChoice::NewerThanRegistry { installed } => warnings.push(Warning::new(
+        ReleaseChoice::NewerThanRegistry { installed }
+            if registry.newest_known() >= Some(&target) =>
+        {
+            warnings.push(Warning::new(
             WarningKind::Release,
             format!(
                 "`{INSTRUMENTATION_PROJECT}` {installed} is newer than every release in the registry; using `{target}` (run `otel-bootstrap registry update` or update otel-bootstrap)"
             ),
-        )),
+        ))
+        }
         ReleaseChoice::NearestBelow { installed } => warnings.push(Warning::new(
             WarningKind::Release,
             format!(
@@ -229,7 +235,6 @@ pub fn plan(
         _ => {}
     }
 
-    let release = registry.load(&target)?;
     let first = plan_published(registry, release, installed, options)?;
     let unpublished = unpublished_names(release, &first);
     if unpublished.is_empty() {
@@ -272,6 +277,11 @@ pub fn plan(
 }
 
 /// The release a plan starts from (before any partial-release alignment), and why.
+///
+/// The one place planning may cause I/O: an installed release newer than every source (or
+/// an unknown `--otel-version` with `--refresh`) is made by the registry, which reads the
+/// target's `bootstrap_gen.py` or, when allowed, the index (once per run; see
+/// `Registry::release_for_newer`).
 pub fn choose_release(
     registry: &Registry,
     installed: &Installed,
@@ -281,6 +291,7 @@ pub fn choose_release(
         let found = registry
             .versions()
             .find(|version| *version == requested)
+            .or_else(|| registry.learn_requested(requested))
             .ok_or_else(|| registry.unknown_release(&requested.to_string()))?;
         return Ok((found.clone(), ReleaseChoice::Requested));
     }
@@ -290,17 +301,23 @@ pub fn choose_release(
         .get(&project)
         .and_then(|distribution| distribution.version.clone());
     let newest = registry
-        .versions()
-        .next_back()
+        .newest_known()
         .ok_or_else(|| RegistryError::Empty("bundled".to_owned()))?;
     if let Some(version) = installed_version {
-        if registry.versions().any(|candidate| *candidate == version) {
+        if registry.knows(&version) {
             return Ok((version, ReleaseChoice::Installed));
         }
         let text = version.to_string();
         if version > *newest {
+            // Never backwards because the registry is stale: a release for exactly the
+            // installed version (learned, derived from the target, or the newest one
+            // re-pinned; see `Registry::release_for_newer`).
+            let distribution = installed.get(&project);
+            let made = distribution.and_then(|distribution| {
+                registry.release_for_newer(&version, &distribution.raw_version, &distribution.path)
+            });
             return Ok((
-                newest.clone(),
+                made.cloned().unwrap_or_else(|| newest.clone()),
                 ReleaseChoice::NewerThanRegistry { installed: text },
             ));
         }

@@ -62,7 +62,7 @@ pub fn run(
                 tool: crate::output::TOOL,
                 environment: &planned.environment,
                 registry: crate::output::RegistryReport {
-                    source: super::pipeline::registry_source_text(&registry),
+                    source: super::pipeline::registry_source_text(&registry, &planned.plan),
                     release: &planned.plan.release,
                     choice: &planned.plan.release_choice,
                     alignment: &planned.plan.alignment,

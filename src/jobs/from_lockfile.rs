@@ -19,7 +19,7 @@ use crate::lockfile::marker::{self, MarkerTarget, MarkerValues, TargetSource};
 use crate::lockfile::{FileFormat, GroupSelection, Loaded};
 use crate::output::{self, Format, RegistryReport};
 use crate::plan::{self, Plan, PlanOptions};
-use crate::registry::{Registry, RegistrySource};
+use crate::registry::Registry;
 
 /// The `--format json` document of a `--from` run: the environment's document with
 /// `sources` (the files and the marker target) and an optional `environment`.
@@ -219,10 +219,7 @@ pub fn run(
                 },
                 environment: environment.as_ref(),
                 registry: RegistryReport {
-                    source: match registry.source() {
-                        RegistrySource::Bundled => "bundled".to_owned(),
-                        RegistrySource::Path(path) => path.display().to_string(),
-                    },
+                    source: super::pipeline::registry_source_text(registry, &plan),
                     release: &plan.release,
                     choice: &plan.release_choice,
                     alignment: &plan.alignment,

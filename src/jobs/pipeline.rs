@@ -10,7 +10,7 @@ use crate::diagnostics::Warning;
 use crate::environment::{self, DiscoveryOptions, Environment};
 use crate::error::Failure;
 use crate::plan::{self, Plan, PlanOptions};
-use crate::registry::{Registry, RegistrySource};
+use crate::registry::{Registry, RegistrySource, ReleaseSource};
 use crate::requirement::parse_version;
 use crate::scan;
 
@@ -22,17 +22,38 @@ pub(crate) fn load_registry(path: Option<&std::path::Path>) -> Result<Registry, 
             return Ok(registry);
         }
     }
+    let user = crate::registry::user::user_registry_dir();
     match path {
-        Some(path) => Registry::from_path(path).map_err(|error| {
-            Failure::with_hint(error, "see data/README.md for the registry schema")
-        }),
-        None => Ok(Registry::bundled()),
+        Some(path) => {
+            let mut registry = Registry::from_path(path).map_err(|error| {
+                Failure::with_hint(error, "see data/README.md for the registry schema")
+            })?;
+            registry.set_user_dir(user);
+            Ok(registry)
+        }
+        None => Ok(Registry::standard(user.as_deref())),
     }
 }
 
-/// The registry and the options every job plans with.
+/// The registry and the options every job plans with. A release newer than every source
+/// may be learned from the index with `-a install` (unless `--offline`) or `--refresh`.
 pub(crate) fn plan_inputs(args: &BootstrapArgs) -> Result<(Registry, PlanOptions), Failure> {
-    let registry = load_registry(args.registry.as_deref())?;
+    let mut registry = load_registry(args.registry.as_deref())?;
+    let refresh = if args.refresh {
+        Some(crate::registry::refresh::RefreshSettings::from_flag(
+            args.install.index_url.as_deref(),
+        ))
+    } else if args.action == crate::cli::Action::Install && !args.offline {
+        crate::registry::refresh::RefreshSettings::for_install(
+            args.install.index_url.as_deref(),
+            &args.install.installer_args,
+        )
+    } else {
+        None
+    };
+    if let Some(settings) = refresh {
+        registry.allow_refresh(settings);
+    }
     let release = match &args.otel_version {
         Some(text) => Some(parse_version(text).ok_or_else(|| {
             Failure::with_hint(
@@ -111,10 +132,17 @@ pub(crate) fn plan_environment(
     })
 }
 
-/// How the registry is named in `-v` and JSON (`registry.source`).
-pub(crate) fn registry_source_text(registry: &Registry) -> String {
-    match registry.source() {
-        RegistrySource::Bundled => "bundled".to_owned(),
-        RegistrySource::Path(path) => path.display().to_string(),
+/// Where the plan's release came from, as `-v` and JSON (`registry.source`) name it:
+/// `bundled`, `user:…`, `derived:…`, `index:…`, or the `--registry` path (an overlay's
+/// included).
+pub(crate) fn registry_source_text(registry: &Registry, plan: &Plan) -> String {
+    let Ok(version) = plan.release_version() else {
+        return "bundled".to_owned();
+    };
+    match (registry.source(), registry.release_source(&version)) {
+        (RegistrySource::Path(path), None | Some(ReleaseSource::Bundled)) => {
+            path.display().to_string()
+        }
+        _ => registry.source_text(&version),
     }
 }

@@ -111,7 +111,7 @@ pub fn run(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatus, Fai
                 tool: crate::output::TOOL,
                 environment: &environment,
                 registry: RegistryReport {
-                    source: registry_source_text(&registry),
+                    source: registry_source_text(&registry, &plan),
                     release: &plan.release,
                     choice: &plan.release_choice,
                     alignment: &plan.alignment,
@@ -139,7 +139,7 @@ fn explain(environment: &Environment, registry: &Registry, plan: &Plan, found: u
     eprintln!("  {found} distribution(s) of interest found");
     eprintln!(
         "registry: {} release `{}` ({})",
-        registry_source_text(registry),
+        registry_source_text(registry, plan),
         plan.release,
         match &plan.release_choice {
             plan::ReleaseChoice::Requested => "from --otel-version".to_owned(),

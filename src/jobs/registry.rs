@@ -3,7 +3,7 @@
 use crate::cli::RegistryCommand;
 use crate::error::{ExitStatus, Failure};
 use crate::output::Format;
-use crate::printer::{write_stdout, Verbosity};
+use crate::printer::{eprint_labelled, write_stdout, Label, Verbosity};
 use crate::registry::Kind;
 use crate::requirement::parse_version;
 
@@ -13,6 +13,11 @@ pub fn run(command: RegistryCommand, verbosity: Verbosity) -> Result<ExitStatus,
     match command {
         RegistryCommand::List { registry } => {
             let registry = load_registry(registry.as_deref())?;
+            if verbosity >= Verbosity::Normal {
+                for warning in registry.warnings() {
+                    eprint_labelled(Label::Warning, warning);
+                }
+            }
             let mut text = String::new();
             for version in registry.versions().rev() {
                 let release = registry.load(version)?;
@@ -34,11 +39,12 @@ pub fn run(command: RegistryCommand, verbosity: Verbosity) -> Result<ExitStatus,
                     String::new()
                 };
                 text.push_str(&format!(
-                    "{:<10} {:>2} default, {:>2} library, {:>2} opt-in{status}\n",
+                    "{:<10} {:>2} default, {:>2} library, {:>2} opt-in  {}{status}\n",
                     release.raw_version,
                     counted(Kind::Default),
                     counted(Kind::Library),
-                    counted(Kind::OptIn)
+                    counted(Kind::OptIn),
+                    registry.source_text(version),
                 ));
             }
             write_stdout(text.as_bytes())?;
@@ -50,6 +56,11 @@ pub fn run(command: RegistryCommand, verbosity: Verbosity) -> Result<ExitStatus,
             format,
         } => {
             let registry = load_registry(registry.as_deref())?;
+            if verbosity >= Verbosity::Normal {
+                for warning in registry.warnings() {
+                    eprint_labelled(Label::Warning, warning);
+                }
+            }
             let version = match release {
                 Some(text) => {
                     parse_version(&text).ok_or_else(|| registry.unknown_release(&text))?
@@ -71,6 +82,7 @@ pub fn run(command: RegistryCommand, verbosity: Verbosity) -> Result<ExitStatus,
         RegistryCommand::Update {
             index_url,
             output,
+            release,
             from_release,
             cache_dir,
         } => {
@@ -86,16 +98,41 @@ pub fn run(command: RegistryCommand, verbosity: Verbosity) -> Result<ExitStatus,
                         .filter(|url| !url.is_empty())
                 })
                 .unwrap_or_else(|| "https://pypi.org/simple/".to_owned());
+            let to_user_registry = output.is_none();
+            let output_dir = match output.or_else(crate::registry::user::user_registry_dir) {
+                Some(directory) => directory,
+                None => {
+                    return Err(Failure::with_hint(
+                        anyhow::anyhow!(
+                            "no user registry directory: neither `HOME` nor `{}` is set",
+                            crate::registry::user::DIRECTORY_ENV
+                        ),
+                        "pass `--output DIR`, or set OTEL_BOOTSTRAP_REGISTRY_DIR",
+                    ))
+                }
+            };
             let options = crate::registry::generate::GenerateOptions {
                 index_url,
-                output_dir: output,
+                output_dir: output_dir.clone(),
                 minimum_release: from_release,
                 cache_dir,
                 progress: verbosity >= Verbosity::Normal,
+                only_release: release,
             };
-            let report = crate::registry::generate::generate(&options)?;
+            let report = crate::registry::generate::generate(&options).map_err(|error| {
+                Failure::with_hint(
+                    error,
+                    "nothing was written and the previous release files are intact; check the index URL (a proxy or captive portal may be answering in its place)",
+                )
+            })?;
             if verbosity >= Verbosity::Normal {
                 eprintln!("{report}");
+                if to_user_registry {
+                    eprintln!(
+                        "in the user registry `{}`, read by every run",
+                        output_dir.display()
+                    );
+                }
             }
             Ok(ExitStatus::Success)
         }

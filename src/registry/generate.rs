@@ -34,6 +34,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use pep440_rs::{Operator, Version, VersionSpecifiers};
 use rayon::prelude::*;
 
+use super::bootstrap_gen::{parse_bootstrap_gen, Bootstrap};
 use crate::index::{default_cache_dir, normalize_name, IndexClient, IndexFile};
 
 /// The index used when none is given.
@@ -44,9 +45,9 @@ pub const DEFAULT_MINIMUM_RELEASE: &str = "0.41b0";
 /// The project whose releases define the registry.
 const INSTRUMENTATION_PROJECT: &str = "opentelemetry-instrumentation";
 /// Where a release's bootstrap list lives inside its wheel.
-const BOOTSTRAP_GEN_PATH: &str = "opentelemetry/instrumentation/bootstrap_gen.py";
+pub(crate) const BOOTSTRAP_GEN_PATH: &str = "opentelemetry/instrumentation/bootstrap_gen.py";
 /// Packages released in lock-step with the instrumentations (the `core` list).
-const CORE_PACKAGES: [&str; 4] = [
+pub(crate) const CORE_PACKAGES: [&str; 4] = [
     "opentelemetry-instrumentation",
     "opentelemetry-distro",
     "opentelemetry-semantic-conventions",
@@ -107,6 +108,8 @@ pub struct GenerateOptions {
     pub cache_dir: Option<PathBuf>,
     /// Show a progress bar on stderr (only when it is a terminal).
     pub progress: bool,
+    /// `--release V`: generate only this release, and remove no other file.
+    pub only_release: Option<String>,
 }
 
 /// What a run did.
@@ -161,21 +164,60 @@ pub fn generate(options: &GenerateOptions) -> anyhow::Result<GenerateReport> {
             options.minimum_release
         )
     })?;
+    let only = options
+        .only_release
+        .as_deref()
+        .map(|text| {
+            Version::from_str(text)
+                .map_err(|error| anyhow::anyhow!("invalid release `{text}`: {error}"))
+        })
+        .transpose()?;
     let client = IndexClient::new(&options.index_url)?
         .with_cache_dir(options.cache_dir.clone().or_else(default_cache_dir));
+    let progress = Progress::new(options.progress);
+    let selection = match &only {
+        Some(version) => Selection::Only(version),
+        None => Selection::From(&minimum_release),
+    };
+    let rendered = render(&client, selection, &progress);
+    progress.finish();
+    let releases = rendered?;
+
+    let mut report = write_releases(&options.output_dir, &releases, only.is_none())?;
+    report.elapsed = started.elapsed();
+    Ok(report)
+}
+
+/// Which releases to generate.
+#[derive(Clone, Copy)]
+enum Selection<'a> {
+    /// Every release at or above this one.
+    From(&'a Version),
+    /// Exactly this release.
+    Only(&'a Version),
+}
+
+fn render(
+    client: &IndexClient,
+    selection: Selection<'_>,
+    progress: &Progress,
+) -> anyhow::Result<Vec<RenderedRelease>> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(PARALLELISM)
         .build()
         .context("could not start the download threads")?;
-    let progress = Progress::new(options.progress);
+    pool.install(|| build_releases(client, selection, progress))
+}
 
-    let rendered = pool.install(|| build_releases(&client, &minimum_release, &progress));
-    progress.finish();
-    let releases = rendered?;
-
-    let mut report = write_releases(&options.output_dir, &releases)?;
-    report.elapsed = started.elapsed();
-    Ok(report)
+/// The release document of exactly `release`, from the index `client` reads (the index
+/// refresh: see [`super::refresh`]).
+pub(crate) fn render_one(client: &IndexClient, release: &Version) -> anyhow::Result<String> {
+    let rendered = render(client, Selection::Only(release), &Progress::new(false))?;
+    rendered
+        .into_iter()
+        .next()
+        .map(|rendered| rendered.json)
+        .ok_or_else(|| anyhow::anyhow!("internal: no release rendered"))
 }
 
 /// A release, ready to write.
@@ -241,19 +283,19 @@ fn wheel_rank(file: &IndexFile) -> u8 {
 
 /// One instrumentation of a release before resolution.
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct Planned {
-    name: String,
-    requirement: String,
-    kind: &'static str,
+pub(crate) struct Planned {
+    pub(crate) name: String,
+    pub(crate) requirement: String,
+    pub(crate) kind: &'static str,
     /// Upstream's `library` strings for it (a fallback when no wheel can be read).
-    libraries: Vec<String>,
+    pub(crate) libraries: Vec<String>,
 }
 
 /// The instruments of a wheel, and what it needs of `opentelemetry-instrumentation`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-struct WheelMetadata {
-    instruments: Vec<String>,
-    instruments_any: Vec<String>,
+pub(crate) struct WheelMetadata {
+    pub(crate) instruments: Vec<String>,
+    pub(crate) instruments_any: Vec<String>,
     /// Specifiers of unconditional `Requires-Dist: opentelemetry-instrumentation …` lines.
     requires_instrumentation: Vec<VersionSpecifiers>,
 }
@@ -293,7 +335,7 @@ impl Fetcher<'_> {
 
 fn build_releases(
     client: &IndexClient,
-    minimum_release: &Version,
+    selection: Selection<'_>,
     progress: &Progress,
 ) -> anyhow::Result<Vec<RenderedRelease>> {
     let fetcher = Fetcher {
@@ -308,8 +350,10 @@ fn build_releases(
         .files
         .iter()
         .filter(|(version, file)| {
-            version >= minimum_release
-                && !file.yanked
+            (match selection {
+                Selection::From(minimum) => *version >= *minimum,
+                Selection::Only(only) => *version == *only,
+            }) && !file.yanked
                 && file.filename.ends_with("-py3-none-any.whl")
         })
         .map(|(version, file)| (version, file))
@@ -317,17 +361,23 @@ fn build_releases(
     releases.reverse();
     releases.dedup_by(|(left, _), (right, _)| left == right);
     if releases.is_empty() {
-        bail!(
-            "no {INSTRUMENTATION_PROJECT} release at or above {minimum_release} on {}",
-            client.index_url()
-        );
+        match selection {
+            Selection::From(minimum) => bail!(
+                "no {INSTRUMENTATION_PROJECT} release at or above {minimum} on {}",
+                client.index_url()
+            ),
+            Selection::Only(only) => bail!(
+                "{INSTRUMENTATION_PROJECT} {only} is not on {} (no universal wheel of it)",
+                client.index_url()
+            ),
+        }
     }
 
     progress.phase("reading bootstrap lists", releases.len());
     let bootstraps: Vec<(Version, Vec<Planned>)> = releases
         .par_iter()
         .map(|(version, file)| {
-            let wheel = client.download(&file.url)?;
+            let wheel = client.download_file(file)?;
             let source = read_bootstrap_gen(&wheel).with_context(|| {
                 format!(
                     "could not read {BOOTSTRAP_GEN_PATH} from {}",
@@ -571,15 +621,11 @@ fn matching_wheels<'a>(
 
 /// `(normalized name, specifiers)` of a PEP 508 requirement.
 fn parse_requirement(text: &str) -> anyhow::Result<(String, Option<VersionSpecifiers>)> {
-    let requirement = pep508_rs::Requirement::<pep508_rs::VerbatimUrl>::from_str(text)
+    // Through the one door to pep508_rs, which panics on some names (found by fuzzing
+    // `bootstrap_gen.py`: `opentelemetry-\tinstrumentation-asyncio==0.67b0`).
+    let requirement = crate::requirement::PlainRequirement::parse(text)
         .map_err(|error| anyhow::anyhow!("invalid requirement `{text}`: {error}"))?;
-    let specifiers = match requirement.version_or_url {
-        Some(pep508_rs::VersionOrUrl::VersionSpecifier(specifiers)) => Some(specifiers),
-        Some(pep508_rs::VersionOrUrl::Url(_)) => {
-            bail!("unsupported URL requirement `{text}`")
-        }
-        None => None,
-    };
+    let specifiers = (!requirement.specifiers.is_empty()).then_some(requirement.specifiers);
     Ok((requirement.name.to_string(), specifiers))
 }
 
@@ -591,16 +637,8 @@ fn read_bootstrap_gen(wheel: &[u8]) -> anyhow::Result<String> {
     String::from_utf8(contents).context("not UTF-8")
 }
 
-/// The two lists of `bootstrap_gen.py`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-struct Bootstrap {
-    /// `(library, instrumentation)` in upstream order.
-    libraries: Vec<(String, String)>,
-    default_instrumentations: Vec<String>,
-}
-
 /// The instrumentations of a bootstrap list, in registry order (without opt-ins).
-fn plan_instrumentations(bootstrap: &Bootstrap) -> anyhow::Result<Vec<Planned>> {
+pub(crate) fn plan_instrumentations(bootstrap: &Bootstrap) -> anyhow::Result<Vec<Planned>> {
     let mut planned: Vec<Planned> = Vec::new();
     for requirement in &bootstrap.default_instrumentations {
         let (name, _) = parse_requirement(requirement)?;
@@ -632,240 +670,9 @@ fn plan_instrumentations(bootstrap: &Bootstrap) -> anyhow::Result<Vec<Planned>> 
     Ok(planned)
 }
 
-/// A Python literal as found in `bootstrap_gen.py`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Literal {
-    String(String),
-    List(Vec<Literal>),
-    Dict(Vec<(Literal, Literal)>),
-}
-
-/// Parses `libraries = …` and `default_instrumentations = […]` from `bootstrap_gen.py`.
-fn parse_bootstrap_gen(source: &str) -> Result<Bootstrap, String> {
-    let libraries = assigned_literal(source, "libraries")?;
-    let defaults = assigned_literal(source, "default_instrumentations")?;
-
-    let entry = |value: &Literal| -> Result<(String, String), String> {
-        let Literal::Dict(pairs) = value else {
-            return Err("a `libraries` entry is not a dict".to_owned());
-        };
-        let field = |key: &str| {
-            pairs
-                .iter()
-                .rev()
-                .find_map(|(name, value)| match (name, value) {
-                    (Literal::String(name), Literal::String(value)) if name == key => {
-                        Some(value.clone())
-                    }
-                    _ => None,
-                })
-        };
-        match (field("library"), field("instrumentation")) {
-            (Some(library), Some(instrumentation)) => Ok((library, instrumentation)),
-            _ => Err("a `libraries` entry lacks `library` or `instrumentation`".to_owned()),
-        }
-    };
-    let libraries = match libraries {
-        Literal::List(items) => items.iter().map(entry).collect::<Result<Vec<_>, _>>()?,
-        // The old layout: `{"flask": {"library": …, "instrumentation": …}, …}`. Like a
-        // Python dict, a repeated key keeps its first position and takes its last value.
-        Literal::Dict(pairs) => {
-            let mut keyed: Vec<(&Literal, &Literal)> = Vec::new();
-            for (key, value) in &pairs {
-                match keyed.iter_mut().find(|(existing, _)| *existing == key) {
-                    Some(slot) => slot.1 = value,
-                    None => keyed.push((key, value)),
-                }
-            }
-            keyed
-                .into_iter()
-                .map(|(_, value)| entry(value))
-                .collect::<Result<Vec<_>, _>>()?
-        }
-        Literal::String(_) => return Err("`libraries` is a string".to_owned()),
-    };
-    let Literal::List(defaults) = defaults else {
-        return Err("`default_instrumentations` is not a list".to_owned());
-    };
-    let default_instrumentations = defaults
-        .into_iter()
-        .map(|value| match value {
-            Literal::String(text) => Ok(text),
-            _ => Err("a `default_instrumentations` entry is not a string".to_owned()),
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(Bootstrap {
-        libraries,
-        default_instrumentations,
-    })
-}
-
-/// The literal assigned to `name` at the start of a line (`name = …`).
-fn assigned_literal(source: &str, name: &str) -> Result<Literal, String> {
-    let mut line_start = 0;
-    for line in source.split_inclusive('\n') {
-        if let Some(rest) = line.strip_prefix(name) {
-            let rest = rest.trim_start_matches([' ', '\t']);
-            if let Some(after) = rest
-                .strip_prefix('=')
-                .filter(|after| !after.starts_with('='))
-            {
-                let offset = line_start + (line.len() - after.len());
-                let mut parser = LiteralParser {
-                    source,
-                    position: offset,
-                };
-                return parser.value();
-            }
-        }
-        line_start += line.len();
-    }
-    Err(format!("no `{name} = …` assignment"))
-}
-
-/// A parser for the Python literals of `bootstrap_gen.py`: strings (with escapes and
-/// implicit concatenation), lists and dicts, with comments and trailing commas.
-struct LiteralParser<'a> {
-    source: &'a str,
-    position: usize,
-}
-
-impl LiteralParser<'_> {
-    fn rest(&self) -> &str {
-        &self.source[self.position..]
-    }
-
-    fn error(&self, message: &str) -> String {
-        let line = self.source[..self.position].matches('\n').count() + 1;
-        format!("line {line}: {message}")
-    }
-
-    /// Skips whitespace (newlines included: literals here are always bracketed),
-    /// comments and line continuations.
-    fn skip_blank(&mut self) {
-        loop {
-            let rest = self.rest();
-            let trimmed = rest.trim_start_matches([' ', '\t', '\r', '\n', '\\']);
-            self.position += rest.len() - trimmed.len();
-            if self.rest().starts_with('#') {
-                let end = self.rest().find('\n').unwrap_or(self.rest().len());
-                self.position += end;
-            } else {
-                return;
-            }
-        }
-    }
-
-    fn value(&mut self) -> Result<Literal, String> {
-        self.skip_blank();
-        match self.rest().chars().next() {
-            Some('[') => self.sequence('[', ']').map(Literal::List),
-            Some('(') => self.sequence('(', ')').map(Literal::List),
-            Some('{') => self.dict(),
-            Some('"' | '\'') => {
-                let mut text = self.string()?;
-                // Implicit concatenation: "a" "b".
-                loop {
-                    self.skip_blank();
-                    if !self.rest().starts_with(['"', '\'']) {
-                        break;
-                    }
-                    text.push_str(&self.string()?);
-                }
-                Ok(Literal::String(text))
-            }
-            _ => Err(self.error("expected a string, list or dict")),
-        }
-    }
-
-    fn sequence(&mut self, open: char, close: char) -> Result<Vec<Literal>, String> {
-        self.position += open.len_utf8();
-        let mut items = Vec::new();
-        loop {
-            self.skip_blank();
-            if self.rest().starts_with(close) {
-                self.position += close.len_utf8();
-                return Ok(items);
-            }
-            items.push(self.value()?);
-            self.skip_blank();
-            if self.rest().starts_with(',') {
-                self.position += 1;
-            } else if !self.rest().starts_with(close) {
-                return Err(self.error(&format!("expected `,` or `{close}`")));
-            }
-        }
-    }
-
-    fn dict(&mut self) -> Result<Literal, String> {
-        self.position += 1;
-        let mut pairs = Vec::new();
-        loop {
-            self.skip_blank();
-            if self.rest().starts_with('}') {
-                self.position += 1;
-                return Ok(Literal::Dict(pairs));
-            }
-            let key = self.value()?;
-            self.skip_blank();
-            if !self.rest().starts_with(':') {
-                return Err(self.error("expected `:`"));
-            }
-            self.position += 1;
-            let value = self.value()?;
-            pairs.push((key, value));
-            self.skip_blank();
-            if self.rest().starts_with(',') {
-                self.position += 1;
-            } else if !self.rest().starts_with('}') {
-                return Err(self.error("expected `,` or `}`"));
-            }
-        }
-    }
-
-    fn string(&mut self) -> Result<String, String> {
-        let rest = self.rest();
-        let quote = rest
-            .chars()
-            .next()
-            .ok_or_else(|| self.error("expected a string"))?;
-        if rest.starts_with(&format!("{quote}{quote}{quote}")) {
-            return Err(self.error("triple-quoted strings are not supported"));
-        }
-        let mut text = String::new();
-        let mut characters = rest.char_indices().skip(1);
-        while let Some((index, character)) = characters.next() {
-            match character {
-                '\\' => {
-                    let Some((_, escaped)) = characters.next() else {
-                        break;
-                    };
-                    match escaped {
-                        'n' => text.push('\n'),
-                        't' => text.push('\t'),
-                        '\n' => {}
-                        '\\' | '\'' | '"' => text.push(escaped),
-                        other => {
-                            text.push('\\');
-                            text.push(other);
-                        }
-                    }
-                }
-                '\n' => break,
-                _ if character == quote => {
-                    self.position += index + 1;
-                    return Ok(text);
-                }
-                _ => text.push(character),
-            }
-        }
-        Err(self.error("unterminated string"))
-    }
-}
-
 /// Reads the instruments and the `opentelemetry-instrumentation` requirement from a
 /// wheel's `METADATA` (the header part; folded lines are joined).
-fn parse_metadata(text: &str) -> WheelMetadata {
+pub(crate) fn parse_metadata(text: &str) -> WheelMetadata {
     let mut headers: Vec<String> = Vec::new();
     for line in text.lines() {
         if line.trim().is_empty() {
@@ -1002,6 +809,7 @@ fn render_release(release: &str, core: &[(&str, bool)], instrumentations: &[Reso
 fn write_releases(
     output_dir: &Path,
     releases: &[RenderedRelease],
+    remove_stale: bool,
 ) -> anyhow::Result<GenerateReport> {
     std::fs::create_dir_all(output_dir)
         .with_context(|| format!("could not create {}", output_dir.display()))?;
@@ -1028,6 +836,9 @@ fn write_releases(
         report.written.push(path);
     }
 
+    if !remove_stale {
+        return Ok(report);
+    }
     let produced: HashSet<&str> = releases
         .iter()
         .map(|release| release.release.as_str())
@@ -1039,14 +850,14 @@ fn write_releases(
         let path = entry
             .with_context(|| format!("could not list {}", output_dir.display()))?
             .path();
-        let is_release_file = path
+        let stale_name = path
             .extension()
             .is_some_and(|extension| extension == "json")
             && path
                 .file_stem()
                 .and_then(|stem| stem.to_str())
                 .is_some_and(|stem| !produced.contains(stem) && Version::from_str(stem).is_ok());
-        if is_release_file {
+        if stale_name && is_our_document(&path) {
             stale.push(path);
         }
     }
@@ -1057,6 +868,27 @@ fn write_releases(
         report.removed.push(path);
     }
     Ok(report)
+}
+
+/// Whether `path` is a release document this tool wrote: a regular file, small, whose
+/// JSON has our `schema` and the `release` its name says. Anything else in the output
+/// directory (a `<version>.json` of another tool, a user's file) is never removed.
+fn is_our_document(path: &Path) -> bool {
+    let Ok(text) = super::user::read_bounded(path) else {
+        return false;
+    };
+    let Ok(value) = serde_json::from_str::<serde_json::Value>(&text) else {
+        return false;
+    };
+    let stem = path.file_stem().and_then(|stem| stem.to_str());
+    value
+        .get("schema")
+        .and_then(serde_json::Value::as_u64)
+        .is_some()
+        && value.get("release").and_then(serde_json::Value::as_str) == stem
+        && value
+            .get("instrumentations")
+            .is_some_and(serde_json::Value::is_array)
 }
 
 /// An optional progress bar on stderr.
@@ -1362,6 +1194,8 @@ default_instrumentations = [
             url: format!("https://files.example/{name}"),
             yanked: false,
             core_metadata: false,
+            sha256: None,
+            metadata_sha256: None,
         };
         let project = Project::new(vec![
             file("demo-1.0-py3-none-any.whl"),

@@ -1,23 +1,39 @@
 //! The registry: which instrumentation package goes with which libraries, for every
 //! `opentelemetry-instrumentation` release.
 //!
-//! The bundled registry is `data/releases/*.json`, embedded at build time (see `build.rs`
-//! and `data/README.md` for the schema). A release's text is parsed only when a run needs
-//! it. `--registry PATH` loads a custom registry in the same schema: a release file, or a
-//! directory of them. Everything loaded is validated; errors name the file, the entry and
-//! the field.
+//! Sources, in order (see "Registry sources" in the README):
+//!
+//! 1. `--registry PATH`: a custom registry in the same schema (a release file, or a
+//!    directory of them); replaces the next two.
+//! 2. The user registry ([`user::user_registry_dir`]), written by `registry update` and by
+//!    the index refresh ([`refresh`]); read when it knows a release the bundled one does
+//!    not, and then its files win over the bundled ones of the same release.
+//! 3. The bundled registry, `data/releases/*.json`, embedded at build time (see `build.rs`
+//!    and `data/README.md` for the schema).
+//! 4. For an installed release newer than all of these: the release learned from the index
+//!    (only when allowed, see [`Registry::allow_refresh`]), else derived from the target's
+//!    own `bootstrap_gen.py` ([`derive`]), else the newest known release re-pinned to it.
+//!
+//! A release's text is parsed only when a run needs it. Everything loaded is validated;
+//! errors name the file, the entry and the field. A bad user registry file is a warning
+//! and is skipped, never an error.
 
+pub mod bootstrap_gen;
+pub mod derive;
 pub mod generate;
+pub mod refresh;
+pub mod user;
 
 use std::borrow::Cow;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use pep440_rs::Version;
 use pep508_rs::PackageName;
 use serde::Deserialize;
 
+use crate::diagnostics::{Warning, WarningKind};
 use crate::requirement::{parse_name, parse_version, PlainRequirement};
 
 include!(concat!(env!("OUT_DIR"), "/bundled_releases.rs"));
@@ -111,11 +127,46 @@ impl Release {
     }
 }
 
-/// Where a registry came from.
+/// Where a registry came from: the bundled one (with the user registry over it when that
+/// knows newer releases), or `--registry PATH`. For the source of one release, see
+/// [`Registry::release_source`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RegistrySource {
     Bundled,
     Path(PathBuf),
+}
+
+/// Where one release came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReleaseSource {
+    /// Embedded in the binary.
+    Bundled,
+    /// A file of `--registry PATH`.
+    Flag(PathBuf),
+    /// A file of the user registry.
+    User(PathBuf),
+    /// Learned from the index in this run, and not cached (no user registry directory).
+    Index(String),
+    /// Derived from the target's own `bootstrap_gen.py` (and installed metadata).
+    Derived(PathBuf),
+    /// The newest known release (named), re-pinned to the installed version.
+    Projected(String),
+}
+
+impl std::fmt::Display for ReleaseSource {
+    /// `bundled`, the `--registry` path, `user:<file>`, `index:<url>`,
+    /// `derived:<bootstrap_gen.py>` or `projected:<release>`: the `registry.source` of the
+    /// JSON document.
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ReleaseSource::Bundled => formatter.write_str("bundled"),
+            ReleaseSource::Flag(path) => write!(formatter, "{}", path.display()),
+            ReleaseSource::User(path) => write!(formatter, "user:{}", path.display()),
+            ReleaseSource::Index(url) => write!(formatter, "index:{url}"),
+            ReleaseSource::Derived(path) => write!(formatter, "derived:{}", path.display()),
+            ReleaseSource::Projected(release) => write!(formatter, "projected:{release}"),
+        }
+    }
 }
 
 /// A registry error: the file (or bundled release), where in it, and what is wrong.
@@ -146,6 +197,85 @@ struct ReleaseText {
     text: Cow<'static, str>,
     /// The parsed release, once a run has needed it.
     parsed: OnceLock<Release>,
+    source: ReleaseSource,
+    /// A user registry file over a bundled release is read only when the release is
+    /// needed: its path, and the bundled release to use when it turns out to be bad.
+    lazy_path: Option<PathBuf>,
+    fallback: Option<Box<ReleaseText>>,
+}
+
+impl ReleaseText {
+    /// A release already parsed.
+    fn ready(
+        release: Release,
+        origin: String,
+        text: Cow<'static, str>,
+        source: ReleaseSource,
+    ) -> Self {
+        Self {
+            version: release.version.clone(),
+            origin,
+            text,
+            parsed: OnceLock::from(release),
+            source,
+            lazy_path: None,
+            fallback: None,
+        }
+    }
+
+    /// The parsed release: parsed (and for a lazy user file, read) on first use; a bad
+    /// user file is a warning and its bundled release is used instead.
+    fn release(&self, warnings: &Mutex<Vec<Warning>>) -> Result<&Release, RegistryError> {
+        if let Some(release) = self.parsed.get() {
+            return Ok(release);
+        }
+        let parsed = match &self.lazy_path {
+            Some(path) => user::read_bounded(path)
+                .map_err(|message| RegistryError::Invalid {
+                    origin: self.origin.clone(),
+                    message,
+                })
+                .and_then(|text| parse_release(&text, &self.origin)),
+            None => parse_release(&self.text, &self.origin),
+        };
+        let parsed = parsed.and_then(|release| {
+            if release.version == self.version {
+                Ok(release)
+            } else {
+                Err(RegistryError::Invalid {
+                    origin: self.origin.clone(),
+                    message: format!("it holds release `{}`", release.raw_version),
+                })
+            }
+        });
+        match (parsed, &self.fallback) {
+            (Ok(release), _) => Ok(self.parsed.get_or_init(|| release)),
+            (Err(error), Some(fallback)) => {
+                if let Ok(mut warnings) = warnings.lock() {
+                    warnings.push(user::ignored(&self.origin, &error.to_string()));
+                }
+                fallback.release(warnings)
+            }
+            (Err(error), None) => Err(error),
+        }
+    }
+
+    /// Where the release used came from (the bundled one when a user file was bad).
+    fn used_source(&self) -> &ReleaseSource {
+        match &self.fallback {
+            Some(fallback) if self.parsed.get().is_none() && fallback.parsed.get().is_some() => {
+                fallback.used_source()
+            }
+            _ => &self.source,
+        }
+    }
+}
+
+/// The release made for an installed version newer than every release (once per run).
+#[derive(Debug, Clone, Default)]
+struct Synthesized {
+    release: Option<ReleaseText>,
+    warnings: Vec<Warning>,
 }
 
 /// All releases of a registry, sorted by version, parsed on demand.
@@ -153,6 +283,15 @@ struct ReleaseText {
 pub struct Registry {
     source: RegistrySource,
     releases: Vec<ReleaseText>,
+    /// Problems met while loading (a bad user registry file).
+    warnings: Vec<Warning>,
+    /// Where learned releases are cached (the user registry directory).
+    user_dir: Option<PathBuf>,
+    /// The index a release newer than every source may be learned from.
+    refresh: Option<refresh::RefreshSettings>,
+    synthesized: OnceLock<Synthesized>,
+    /// Problems met while reading user files on demand.
+    lazy_warnings: Arc<Mutex<Vec<Warning>>>,
 }
 
 impl Registry {
@@ -166,14 +305,277 @@ impl Registry {
                     origin: format!("data/releases/{stem}.json"),
                     text: Cow::Borrowed(*text),
                     parsed: OnceLock::new(),
+                    source: ReleaseSource::Bundled,
+                    lazy_path: None,
+                    fallback: None,
                 })
             })
             .collect();
         releases.sort_by(|left, right| left.version.cmp(&right.version));
+        Self::with_releases(RegistrySource::Bundled, releases)
+    }
+
+    fn with_releases(source: RegistrySource, releases: Vec<ReleaseText>) -> Self {
         Self {
-            source: RegistrySource::Bundled,
+            source,
             releases,
+            warnings: Vec::new(),
+            user_dir: None,
+            refresh: None,
+            synthesized: OnceLock::new(),
+            lazy_warnings: Arc::default(),
         }
+    }
+
+    /// The registry a run uses without `--registry`: the bundled one, with the user
+    /// registry in `user_dir` over it when that knows a release the bundled one does not
+    /// (its files then win for the releases both have). Bad user files are warnings.
+    pub fn standard(user_dir: Option<&Path>) -> Self {
+        let mut registry = Self::bundled();
+        registry.user_dir = user_dir.map(Path::to_path_buf);
+        let Some(directory) = user_dir else {
+            return registry;
+        };
+        let bundled: Vec<Version> = registry.versions().cloned().collect();
+        let Some(user) = user::load(directory, &bundled) else {
+            return registry;
+        };
+        registry.warnings = user.warnings;
+        for release in user.newer {
+            registry.releases.push(release);
+        }
+        for (version, path) in user.overlapping {
+            if let Some(existing) = registry
+                .releases
+                .iter_mut()
+                .find(|existing| existing.version == version)
+            {
+                let bundled = std::mem::replace(
+                    existing,
+                    ReleaseText {
+                        version,
+                        origin: path.display().to_string(),
+                        text: Cow::Borrowed(""),
+                        parsed: OnceLock::new(),
+                        source: ReleaseSource::User(path.clone()),
+                        lazy_path: Some(path),
+                        fallback: None,
+                    },
+                );
+                existing.fallback = Some(Box::new(bundled));
+            }
+        }
+        registry
+            .releases
+            .sort_by(|left, right| left.version.cmp(&right.version));
+        registry
+    }
+
+    /// Lets a release newer than every source be learned from the index (and cached in
+    /// the user registry) before it is derived from the target.
+    pub fn allow_refresh(&mut self, settings: refresh::RefreshSettings) {
+        self.refresh = Some(settings);
+    }
+
+    /// Where learned releases are cached, if anywhere.
+    pub fn user_dir(&self) -> Option<&Path> {
+        self.user_dir.as_deref()
+    }
+
+    /// Sets where learned releases are cached.
+    pub fn set_user_dir(&mut self, user_dir: Option<PathBuf>) {
+        self.user_dir = user_dir;
+    }
+
+    /// Problems met while loading, and while making a release for a newer installed one.
+    pub fn warnings(&self) -> Vec<Warning> {
+        let mut warnings = self.warnings.clone();
+        if let Ok(lazy) = self.lazy_warnings.lock() {
+            warnings.extend(lazy.iter().cloned());
+        }
+        if let Some(synthesized) = self.synthesized.get() {
+            warnings.extend(synthesized.warnings.iter().cloned());
+        }
+        warnings
+    }
+
+    /// Where `version` came from, if the registry has it.
+    pub fn release_source(&self, version: &Version) -> Option<&ReleaseSource> {
+        self.entry(version).map(ReleaseText::used_source)
+    }
+
+    /// [`Self::release_source`] as the JSON document and `-v` say it (`bundled` when unknown).
+    pub fn source_text(&self, version: &Version) -> String {
+        self.release_source(version)
+            .map_or_else(|| "bundled".to_owned(), ToString::to_string)
+    }
+
+    /// Whether a source holds `version` (a release made for a newer installed version is
+    /// not known).
+    pub fn knows(&self, version: &Version) -> bool {
+        self.releases
+            .iter()
+            .any(|release| &release.version == version)
+    }
+
+    /// The newest release the sources themselves hold (never a synthesized one).
+    pub fn newest_known(&self) -> Option<&Version> {
+        self.releases.last().map(|release| &release.version)
+    }
+
+    /// For an installed `opentelemetry-instrumentation` newer than every release here,
+    /// a release for exactly that version, made once per run: learned from the index when
+    /// allowed, else derived from the installed `bootstrap_gen.py` next to
+    /// `distribution_path` (its `*.dist-info`), else the newest known release re-pinned to
+    /// it. Each step that fails is a warning, and the next is tried. `None` only for an
+    /// empty registry.
+    pub fn release_for_newer(
+        &self,
+        installed: &Version,
+        raw_installed: &str,
+        distribution_path: &Path,
+    ) -> Option<&Version> {
+        let synthesized = self.synthesized.get_or_init(|| {
+            let mut warnings = Vec::new();
+            let release =
+                self.synthesize(installed, raw_installed, distribution_path, &mut warnings);
+            Synthesized { release, warnings }
+        });
+        synthesized
+            .release
+            .as_ref()
+            .filter(|release| &release.version == installed)
+            .map(|release| &release.version)
+    }
+
+    fn synthesize(
+        &self,
+        installed: &Version,
+        raw_installed: &str,
+        distribution_path: &Path,
+        warnings: &mut Vec<Warning>,
+    ) -> Option<ReleaseText> {
+        let newest = self.newest_known()?.clone();
+        let base = self.load(&newest).ok()?;
+        if let Some(learned) = self.learn(installed, raw_installed, warnings) {
+            return Some(learned);
+        }
+        let refresh_hint = format!(
+            "run `otel-bootstrap registry update --release {raw_installed}` (or `-a install`, which learns it from the index) to know it exactly"
+        );
+        match derive::derive_from_target(base, installed, raw_installed, distribution_path) {
+            Ok((json, path)) => {
+                let origin = path.display().to_string();
+                match parse_release(&json, &origin) {
+                    Ok(release) => {
+                        warnings.push(Warning::new(
+                            WarningKind::Release,
+                            format!(
+                                "`opentelemetry-instrumentation` {raw_installed} is newer than every release in the registry (the newest is `{}`); derived its instrumentation list from `{origin}` and the installed instrumentations; {refresh_hint}",
+                                base.raw_version
+                            ),
+                        ));
+                        return Some(ReleaseText::ready(release, origin, Cow::Owned(json), ReleaseSource::Derived(path)));
+                    }
+                    Err(error) => warnings.push(Warning::new(
+                        WarningKind::Release,
+                        format!("cannot use `{origin}`: {error}"),
+                    )),
+                }
+            }
+            Err(derive::DeriveError::NotFound) => {}
+            Err(derive::DeriveError::Invalid { path, reason }) => warnings.push(Warning::new(
+                WarningKind::Release,
+                format!(
+                    "cannot read the installed release's list `{}`: {reason}; falling back to the newest known release",
+                    path.display()
+                ),
+            )),
+        }
+        let json = derive::project(base, installed, raw_installed);
+        let origin = format!("{} re-pinned to {raw_installed}", base.raw_version);
+        match parse_release(&json, &origin) {
+            Ok(release) => {
+                warnings.push(Warning::new(
+                    WarningKind::Release,
+                    format!(
+                        "`opentelemetry-instrumentation` {raw_installed} is newer than every release in the registry; using the instrumentation list of `{}` pinned to {raw_installed} (instrumentations new in {raw_installed} are missing); {refresh_hint}",
+                        base.raw_version
+                    ),
+                ));
+                Some(ReleaseText::ready(
+                    release,
+                    origin,
+                    Cow::Owned(json),
+                    ReleaseSource::Projected(base.raw_version.clone()),
+                ))
+            }
+            Err(_) => None,
+        }
+    }
+
+    /// `release` learned from the index, when refreshing is allowed; a failure is a
+    /// warning naming the index.
+    fn learn(
+        &self,
+        installed: &Version,
+        raw_installed: &str,
+        warnings: &mut Vec<Warning>,
+    ) -> Option<ReleaseText> {
+        if let Some(settings) = &self.refresh {
+            match refresh::learn_release(settings, installed, self.user_dir.as_deref()) {
+                Ok(learned) => match parse_release(&learned.json, &learned.origin) {
+                    Ok(release) => {
+                        return Some(ReleaseText::ready(
+                            release,
+                            learned.origin.clone(),
+                            Cow::Owned(learned.json),
+                            learned.source,
+                        ))
+                    }
+                    Err(error) => warnings.push(Warning::new(
+                        WarningKind::Release,
+                        format!("the release learned from the index is not valid: {error}"),
+                    )),
+                },
+                Err(error) => warnings.push(Warning::new(
+                    WarningKind::Release,
+                    format!(
+                        "could not learn release `{raw_installed}` from {}: {error:#}",
+                        settings.index_url_redacted()
+                    ),
+                )),
+            }
+        }
+        None
+    }
+
+    /// `--otel-version V` for a release no source knows: learned from the index when
+    /// refreshing is allowed (`--refresh`), once per run.
+    pub fn learn_requested(&self, version: &Version) -> Option<&Version> {
+        self.refresh.as_ref()?;
+        let synthesized = self.synthesized.get_or_init(|| {
+            let mut warnings = Vec::new();
+            let release = self.learn(version, &version.to_string(), &mut warnings);
+            Synthesized { release, warnings }
+        });
+        synthesized
+            .release
+            .as_ref()
+            .filter(|release| &release.version == version)
+            .map(|release| &release.version)
+    }
+
+    fn entry(&self, version: &Version) -> Option<&ReleaseText> {
+        self.releases
+            .iter()
+            .find(|release| &release.version == version)
+            .or_else(|| {
+                self.synthesized
+                    .get()
+                    .and_then(|synthesized| synthesized.release.as_ref())
+                    .filter(|release| &release.version == version)
+            })
     }
 
     /// A registry from a release file or a directory of release files.
@@ -212,12 +614,12 @@ impl Registry {
             })?;
             // Parse now: a custom registry is small, and errors should surface at once.
             let release = parse_release(&text, &origin)?;
-            releases.push(ReleaseText {
-                version: release.version.clone(),
+            releases.push(ReleaseText::ready(
+                release,
                 origin,
-                text: Cow::Owned(text),
-                parsed: OnceLock::from(release),
-            });
+                Cow::Owned(text),
+                ReleaseSource::Flag(file),
+            ));
         }
         if releases.is_empty() {
             return Err(RegistryError::Empty(path.display().to_string()));
@@ -235,10 +637,10 @@ impl Registry {
                 ),
             });
         }
-        Ok(Self {
-            source: RegistrySource::Path(path.to_path_buf()),
+        Ok(Self::with_releases(
+            RegistrySource::Path(path.to_path_buf()),
             releases,
-        })
+        ))
     }
 
     /// A registry from release documents already in memory (`(origin, text)` pairs).
@@ -246,18 +648,18 @@ impl Registry {
         let mut releases = Vec::with_capacity(texts.len());
         for (origin, text) in texts {
             let release = parse_release(text, origin)?;
-            releases.push(ReleaseText {
-                version: release.version.clone(),
-                origin: (*origin).to_owned(),
-                text: Cow::Owned((*text).to_owned()),
-                parsed: OnceLock::from(release),
-            });
+            releases.push(ReleaseText::ready(
+                release,
+                (*origin).to_owned(),
+                Cow::Owned((*text).to_owned()),
+                ReleaseSource::Flag(PathBuf::from(*origin)),
+            ));
         }
         releases.sort_by(|left, right| left.version.cmp(&right.version));
-        Ok(Self {
-            source: RegistrySource::Path(PathBuf::from("<memory>")),
+        Ok(Self::with_releases(
+            RegistrySource::Path(PathBuf::from("<memory>")),
             releases,
-        })
+        ))
     }
 
     pub fn source(&self) -> &RegistrySource {
@@ -270,23 +672,27 @@ impl Registry {
         self
     }
 
-    /// The versions of every release, oldest first.
+    /// The versions of every release, oldest first (with the release made for a newer
+    /// installed one last, once [`Self::release_for_newer`] made it).
     pub fn versions(&self) -> impl DoubleEndedIterator<Item = &Version> + ExactSizeIterator {
-        self.releases.iter().map(|release| &release.version)
+        let synthesized = self
+            .synthesized
+            .get()
+            .and_then(|synthesized| synthesized.release.as_ref());
+        self.releases
+            .iter()
+            .chain(synthesized)
+            .map(|release| &release.version)
+            .collect::<Vec<_>>()
+            .into_iter()
     }
 
     /// The release `version`, parsed on first use.
     pub fn load(&self, version: &Version) -> Result<&Release, RegistryError> {
         let entry = self
-            .releases
-            .iter()
-            .find(|release| &release.version == version)
+            .entry(version)
             .ok_or_else(|| self.unknown_release(&version.to_string()))?;
-        if let Some(release) = entry.parsed.get() {
-            return Ok(release);
-        }
-        let release = parse_release(&entry.text, &entry.origin)?;
-        Ok(entry.parsed.get_or_init(|| release))
+        entry.release(&self.lazy_warnings)
     }
 
     /// The error for a release that is not here, listing what is.
@@ -350,7 +756,7 @@ fn yes() -> bool {
 }
 
 /// Parses and validates one release file.
-fn parse_release(text: &str, origin: &str) -> Result<Release, RegistryError> {
+pub(crate) fn parse_release(text: &str, origin: &str) -> Result<Release, RegistryError> {
     let invalid = |message: String| RegistryError::Invalid {
         origin: origin.to_owned(),
         message,

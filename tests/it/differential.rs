@@ -665,3 +665,105 @@ fn real_venv_out_of_range_differs_as_documented() {
     let err = python::stderr(&out).to_lowercase();
     assert!(err.contains("sqlalchemy") && err.contains("2.1.0"), "{err}");
 }
+
+// ---------------------------------------------------------------------------------------
+// A release newer than the bundled registry (issue #12)
+// ---------------------------------------------------------------------------------------
+
+/// Copies `from` into `to`, recursively (regular files and directories only).
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        let kind = entry.file_type().unwrap();
+        if kind.is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else if kind.is_file() {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// Upstream 0.66b1 re-versioned by the test as 0.67b0, a release no registry knows: its
+/// `bootstrap_gen.py` pins 0.67b0, widens sqlalchemy's range and lists a new
+/// instrumentation. Upstream runs from it; we see it installed (offline, so the list is
+/// derived from that very file) and must print the same lines.
+#[test]
+fn a_release_newer_than_the_registry_matches_upstream_running_it() {
+    const NEWER: &str = "0.67b0";
+    let Some(up) = python::upstream(RELEASE) else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let installed = tmp.path().join("upstream-0.67b0");
+    copy_tree(&up.target, &installed);
+    let old_info = installed.join(format!("opentelemetry_instrumentation-{RELEASE}.dist-info"));
+    let new_info = installed.join(format!("opentelemetry_instrumentation-{NEWER}.dist-info"));
+    std::fs::rename(&old_info, &new_info).unwrap();
+    let metadata = std::fs::read_to_string(new_info.join("METADATA")).unwrap();
+    std::fs::write(
+        new_info.join("METADATA"),
+        metadata.replace(&format!("Version: {RELEASE}"), &format!("Version: {NEWER}")),
+    )
+    .unwrap();
+    let gen = installed.join("opentelemetry/instrumentation/bootstrap_gen.py");
+    let text = std::fs::read_to_string(&gen).unwrap();
+    assert!(text.contains("\"sqlalchemy >= 1.0.0, < 2.1.0\""), "{text}");
+    let text = text
+        .replace(&format!("=={RELEASE}"), &format!("=={NEWER}"))
+        .replace("\"sqlalchemy >= 1.0.0, < 2.1.0\"", "\"sqlalchemy >= 1.0.0, < 2.2.0\"")
+        .replacen(
+            "libraries = [\n",
+            &format!("libraries = [\n    {{\"library\": \"newlib >= 1.0\", \"instrumentation\": \"opentelemetry-instrumentation-newlib=={NEWER}\"}},\n"),
+            1,
+        );
+    std::fs::write(&gen, text).unwrap();
+    // Upstream's compiled bytecode must not shadow the edited file.
+    let _ = std::fs::remove_dir_all(gen.parent().unwrap().join("__pycache__"));
+    let newer = Upstream {
+        version: NEWER.to_owned(),
+        wheelhouse: up.wheelhouse.clone(),
+        target: installed.clone(),
+    };
+
+    let sp = tmp.path().join("site-packages");
+    std::fs::create_dir_all(&sp).unwrap();
+    let mut dists: Vec<(&str, &str)> = EVERYTHING
+        .iter()
+        .copied()
+        .filter(|(name, _)| *name != "SQLAlchemy")
+        .collect();
+    dists.push(("SQLAlchemy", "2.1.0"));
+    dists.push(("newlib", "1.2"));
+    python::fake_dists(&sp, &dists);
+
+    let theirs = upstream_stdout(&newer, &sp);
+    let out = python::output(
+        python::command(tmp.path())
+            .env(
+                "OTEL_BOOTSTRAP_REGISTRY_DIR",
+                tmp.path().join("user-registry"),
+            )
+            .args(["--offline", "--site-packages"])
+            .arg(&sp)
+            .arg("--site-packages")
+            .arg(&installed),
+    );
+    let mine = python::stdout(&out);
+    let stderr = python::stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert_eq!(
+        mine, theirs,
+        "stdout differs from upstream running {NEWER}\n--- ours ---\n{mine}--- upstream ---\n{theirs}--- our stderr ---\n{stderr}"
+    );
+    assert!(theirs.contains(&format!("opentelemetry-instrumentation-newlib=={NEWER}")));
+    assert!(theirs.contains(&format!(
+        "opentelemetry-instrumentation-sqlalchemy=={NEWER}"
+    )));
+    assert!(
+        stderr.contains("derived its instrumentation list"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("moves core"), "{stderr}");
+}

@@ -17,6 +17,8 @@ mod lockfile;
 mod packaging;
 mod properties;
 mod real_env;
+mod registry_bounds;
+mod registry_sources;
 mod registry_update;
 mod releases;
 mod stack;

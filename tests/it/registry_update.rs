@@ -164,6 +164,7 @@ fn options(server_url: String, output: &Path, cache: &Path) -> GenerateOptions {
         minimum_release: "0.50b0".to_owned(),
         cache_dir: Some(cache.to_path_buf()),
         progress: false,
+        only_release: None,
     }
 }
 
@@ -253,8 +254,14 @@ fn generates_every_release_and_reuses_the_cache() {
     let server = IndexServer::start_with(files.path(), fixture_faults());
     let output = tempfile::tempdir().expect("tempdir");
     let cache = tempfile::tempdir().expect("tempdir");
-    // A stale release file is removed; other files are left alone.
-    std::fs::write(output.path().join("0.40b0.json"), "{}").expect("write");
+    // A stale release document is removed; other files are left alone, even a
+    // `<version>.json` that is not a registry document.
+    std::fs::write(
+        output.path().join("0.40b0.json"),
+        r#"{"schema": 1, "release": "0.40b0", "instrumentations": []}"#,
+    )
+    .expect("write");
+    std::fs::write(output.path().join("0.39b0.json"), "{}").expect("write");
     std::fs::write(output.path().join("notes.json"), "{}").expect("write");
 
     let report = generate(&options(server.url(), output.path(), cache.path())).expect("generate");
@@ -264,7 +271,13 @@ fn generates_every_release_and_reuses_the_cache() {
     assert_eq!(report.removed, [output.path().join("0.40b0.json")]);
     assert_eq!(
         json_files(output.path()),
-        ["0.50b0.json", "0.51b0.json", "0.52b0.json", "notes.json"]
+        [
+            "0.39b0.json",
+            "0.50b0.json",
+            "0.51b0.json",
+            "0.52b0.json",
+            "notes.json"
+        ]
     );
     assert!(report
         .to_string()
