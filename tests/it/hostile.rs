@@ -736,7 +736,7 @@ fn interrupt_an_install(target: SignalTarget) {
 fn fuzz_regressions_replay() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/fuzz-regressions");
     type Target = (&'static str, fn(&[u8]));
-    let targets: [Target; 8] = [
+    let targets: [Target; 9] = [
         ("metadata", otel_bootstrap::fuzzing::metadata),
         ("folder_name", otel_bootstrap::fuzzing::folder_name),
         ("requirement", otel_bootstrap::fuzzing::requirement),
@@ -745,6 +745,7 @@ fn fuzz_regressions_replay() {
         ("uv_lock", otel_bootstrap::fuzzing::uv_lock),
         ("pylock", otel_bootstrap::fuzzing::pylock),
         ("poetry_lock", otel_bootstrap::fuzzing::poetry_lock),
+        ("bootstrap_gen", otel_bootstrap::fuzzing::bootstrap_gen),
     ];
     // The parsers run pep508_rs behind catch_unwind, so a panic would not fail the call:
     // count panics with a hook instead (the binary would print them to the user).
