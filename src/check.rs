@@ -369,14 +369,14 @@ fn skip_reason(reason: &SkipReason, verb: &str) -> Option<String> {
 /// Which tool the fix commands use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum Installer {
+pub enum FixTool {
     /// A uv project (`pyproject.toml` and `uv.lock`): `uv add` / `uv remove`.
     Uv,
     /// `pip install` / `pip uninstall`.
     Pip,
 }
 
-impl Installer {
+impl FixTool {
     /// `Uv` when `directory` or a parent holds both `pyproject.toml` and `uv.lock`.
     pub fn detect(directory: &Path) -> Self {
         if crate::install::installer::find_uv_project(directory, None).is_some() {
@@ -437,7 +437,7 @@ pub fn problem_lines(report: &CheckReport) -> String {
 }
 
 /// The summary and fix commands for stderr (text mode).
-pub fn summary(report: &CheckReport, installer: Installer, subject: Subject) -> String {
+pub fn summary(report: &CheckReport, installer: FixTool, subject: Subject) -> String {
     let kept: String = report
         .kept
         .iter()
@@ -452,7 +452,7 @@ pub fn summary(report: &CheckReport, installer: Installer, subject: Subject) -> 
     format!("{kept}{}", verdict(report, installer, subject))
 }
 
-fn verdict(report: &CheckReport, installer: Installer, subject: Subject) -> String {
+fn verdict(report: &CheckReport, installer: FixTool, subject: Subject) -> String {
     if report.passed() {
         return format!(
             "check passed: the {} recommended instrumentation(s) of release {} are {} at the recommended versions\n",
@@ -506,7 +506,7 @@ pub struct CheckDocument<'a> {
 /// stdout still ends with the check's verdict.
 pub fn report(
     report: &CheckReport,
-    installer: Installer,
+    installer: FixTool,
     subject: Subject,
     format: crate::output::Format,
     warnings: &[Warning],
@@ -521,7 +521,7 @@ pub fn report(
 /// Writes the check's output and says whether it passed.
 fn write(
     report: &CheckReport,
-    installer: Installer,
+    installer: FixTool,
     subject: Subject,
     format: crate::output::Format,
     warnings: &[Warning],
@@ -653,7 +653,7 @@ stale: opentelemetry-instrumentation-sqlalchemy is installed, but sqlalchemy 2.1
 "
         );
         assert_eq!(
-            summary(&report, Installer::Uv, Subject::Environment),
+            summary(&report, FixTool::Uv, Subject::Environment),
             "\
 check failed: 1 missing, 1 at a wrong version, 2 stale (release 1.0b0)
 fix: uv add opentelemetry-instrumentation-flask==1.0b0 opentelemetry-instrumentation-asyncio==1.0b0
@@ -678,12 +678,10 @@ fix: uv remove opentelemetry-instrumentation-redis opentelemetry-instrumentation
     #[test]
     fn commands_quote_what_a_shell_would_read() {
         assert_eq!(
-            Installer::Pip
-                .install_command(&["a==1", "b>=2.0b0"])
-                .unwrap(),
+            FixTool::Pip.install_command(&["a==1", "b>=2.0b0"]).unwrap(),
             "pip install a==1 'b>=2.0b0'"
         );
-        assert_eq!(Installer::Pip.remove_command(&[]), None);
+        assert_eq!(FixTool::Pip.remove_command(&[]), None);
         assert_eq!(crate::redact::quote("it's"), r"'it'\''s'");
     }
 }

@@ -574,41 +574,15 @@ pub fn default_cache_dir() -> Option<PathBuf> {
 /// The PEP 503 normalized form of a project name: runs of `-`, `_` and `.` become a
 /// single `-`, and the name is lowercased.
 pub fn normalize_name(name: &str) -> String {
-    let mut normalized = String::with_capacity(name.len());
-    let mut after_separator = false;
-    for character in name.trim().chars() {
-        if matches!(character, '-' | '_' | '.') {
-            if !after_separator {
-                normalized.push('-');
-            }
-            after_separator = true;
-        } else {
-            normalized.push(character.to_ascii_lowercase());
-            after_separator = false;
-        }
-    }
-    normalized
+    crate::requirement::normalize(name.trim())
 }
 
 /// `url` with any user information replaced by `****`:
-/// `https://user:token@host/simple/` → `https://****@host/simple/`. Text that is not a
+/// `https://user:token@host/simple/` → `https://user:****@host/simple/` (the one redactor,
+/// [`crate::redact::redact`]). Text that is not a
 /// URL is returned unchanged.
 pub fn redact_url(url: &str) -> String {
-    let Some(scheme_end) = url.find("://") else {
-        return url.to_owned();
-    };
-    let authority_start = scheme_end + 3;
-    let authority_end = url[authority_start..]
-        .find(['/', '?', '#'])
-        .map_or(url.len(), |offset| authority_start + offset);
-    match url[authority_start..authority_end].rfind('@') {
-        Some(at) => format!(
-            "{}****{}",
-            &url[..authority_start],
-            &url[authority_start + at..]
-        ),
-        None => url.to_owned(),
-    }
+    crate::redact::redact(url).into_owned()
 }
 
 /// Reads `*.dist-info/METADATA` from a wheel's bytes.
@@ -970,7 +944,7 @@ mod tests {
     fn redacts_credentials() {
         assert_eq!(
             redact_url("https://user:token@host.example/simple/"),
-            "https://****@host.example/simple/"
+            "https://user:****@host.example/simple/"
         );
         assert_eq!(
             redact_url("https://token@host.example"),

@@ -14,7 +14,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use crate::check::{self, Installer, ProblemKind, Subject};
+use crate::check::{self, FixTool, ProblemKind, Subject};
 use crate::diagnostics::Warning;
 use crate::graph::Graph;
 use crate::plan::{Plan, PlanOptions, Reason, SkipReason};
@@ -167,7 +167,7 @@ pub struct Inputs<'a> {
     pub graph: &'a Graph,
     pub options: &'a PlanOptions,
     pub covers: &'a Covers,
-    pub installer: Installer,
+    pub installer: FixTool,
     pub only_needed: bool,
 }
 

@@ -80,7 +80,7 @@ impl fmt::Display for Conflict {
 /// Checks that each of `targets` (the planned requirements) is installed in `graph` at a
 /// version it allows. The requirements of everything installed are the graph's to check
 /// ([`crate::graph::Graph::conflicts`]).
-pub fn check(targets: &[PlainRequirement], graph: &Graph) -> Vec<Conflict> {
+pub fn unmet(targets: &[PlainRequirement], graph: &Graph) -> Vec<Conflict> {
     let mut conflicts = Vec::new();
     for target in targets {
         let Some(node) = graph.get(&target.name) else {
@@ -183,7 +183,7 @@ mod tests {
         .iter()
         .map(|text| PlainRequirement::parse(text).unwrap())
         .collect();
-        let text: Vec<String> = check(&targets, &graph)
+        let text: Vec<String> = unmet(&targets, &graph)
             .iter()
             .map(ToString::to_string)
             .collect();

@@ -2,7 +2,7 @@
 
 use std::io::{self, Write as _};
 
-use crate::check::Installer;
+use crate::check::FixTool;
 use crate::explain::*;
 use crate::registry::Registry;
 
@@ -38,7 +38,7 @@ pub fn run(
     let release = registry.load(&planned.plan.release_version()?)?;
     let graph = crate::install::verify::environment_graph(&planned.environment);
     let covers = Covers::bundled();
-    let installer = Installer::detect(&planned.discovery.current_dir);
+    let installer = FixTool::detect(&planned.discovery.current_dir);
     let explanation = explain(&Inputs {
         registry: &registry,
         release,

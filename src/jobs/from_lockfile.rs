@@ -10,7 +10,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use crate::check::{self, Installer, Subject};
+use crate::check::{self, FixTool, Subject};
 use crate::cli::BootstrapArgs;
 use crate::diagnostics::{Warning, WarningKind};
 use crate::environment::{self, DiscoveryOptions, Environment};
@@ -62,7 +62,7 @@ pub struct Prepared {
     /// The files' notes, the plan's warnings and unused `--exclude` values.
     pub warnings: Vec<Warning>,
     /// `uv add` when a uv.lock was read or the current directory is in a uv project.
-    pub installer: Installer,
+    pub installer: FixTool,
 }
 
 /// Finds the optional environment and the marker target, reads the files and plans.
@@ -137,9 +137,9 @@ pub fn prepare(
         .iter()
         .any(|(_, format)| *format == FileFormat::UvLock);
     let installer = if uses_uv {
-        Installer::Uv
+        FixTool::Uv
     } else {
-        Installer::detect(&discovery.current_dir)
+        FixTool::detect(&discovery.current_dir)
     };
     Ok(Prepared {
         environment,

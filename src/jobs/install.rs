@@ -92,7 +92,7 @@ pub fn run(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatus, Fai
     };
     let before = verify::graph(&environment.site_packages, markers.as_ref());
     let pre_existing = before.conflicts();
-    let unmet = verify::check(&targets, &before);
+    let unmet = verify::unmet(&targets, &before);
     let stack = before.stack_moves(&targets);
     let path_variable = std::env::var_os("PATH");
     let uv = find_uv(path_variable.as_deref(), environment.prefix.as_deref());
@@ -321,7 +321,7 @@ pub fn run(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatus, Fai
     // The whole environment again: every planned package in place, and nothing broken
     // that was not broken before.
     let after = verify::graph(&environment.site_packages, markers.as_ref());
-    let unmet = verify::check(&targets, &after);
+    let unmet = verify::unmet(&targets, &after);
     let broken = verify::newly_broken(&pre_existing, &after.conflicts());
     if !unmet.is_empty() || !broken.is_empty() {
         for conflict in &unmet {

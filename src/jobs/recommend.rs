@@ -64,7 +64,7 @@ pub fn run(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatus, Fai
         );
         let graph = crate::install::verify::environment_graph(&environment);
         crate::check::check_graph(&mut report, &plan, &graph);
-        let installer = crate::check::Installer::detect(&discovery.current_dir);
+        let installer = crate::check::FixTool::detect(&discovery.current_dir);
         let notes = if args.format == Format::Text && verbosity >= Verbosity::Normal {
             crate::explain::advice::check_notes(&registry, &installed, &report)
         } else {

@@ -164,7 +164,7 @@ mod tests {
             |name: &str| (name == "PIP_INDEX_URL").then(|| " https://u:p@pip/simple ".to_owned());
         let settings = RefreshSettings::from_flag_and(None, env);
         assert_eq!(settings.index_url, "https://u:p@pip/simple");
-        assert_eq!(settings.index_url_redacted(), "https://****@pip/simple");
+        assert_eq!(settings.index_url_redacted(), "https://u:****@pip/simple");
         assert_eq!(
             RefreshSettings::from_flag_and(Some("https://flag/simple/"), env).index_url,
             "https://flag/simple/"

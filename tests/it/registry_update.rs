@@ -375,7 +375,7 @@ fn an_unreachable_index_writes_nothing() {
         .to_string();
     assert!(
         error.contains(&format!(
-            "http://****@127.0.0.1:{port}/simple/opentelemetry-instrumentation/"
+            "http://user:****@127.0.0.1:{port}/simple/opentelemetry-instrumentation/"
         )),
         "{error}"
     );
