@@ -21,3 +21,4 @@ pub mod plan;
 pub mod registry;
 pub mod requirement;
 pub mod scan;
+pub mod untrusted;

@@ -41,7 +41,8 @@ impl LockedPackage {
     pub(crate) fn new(name: PackageName, raw_version: &str, location: Location) -> Self {
         Self {
             name,
-            raw_version: raw_version.to_owned(),
+            // Shown in skip reasons when it is not PEP 440: never with a credential.
+            raw_version: redact(raw_version),
             version: parse_version(raw_version),
             location,
         }
@@ -62,7 +63,9 @@ impl fmt::Display for Location {
 }
 
 /// A file that cannot be used. Every variant names the file; the format errors name the
-/// line (and the TOML key where there is one).
+/// line (and the TOML key where there is one). Messages are built through the
+/// constructors, which redact the credentials of any URL in them, and never hold the text
+/// of a line that is not a requirement.
 #[derive(Debug, thiserror::Error)]
 pub enum LockfileError {
     #[error("cannot read `{}`: {error}", path.display())]
@@ -71,11 +74,20 @@ pub enum LockfileError {
         #[source]
         error: std::io::Error,
     },
+    /// Refused by the policy for untrusted files (not a regular file, too large, not UTF-8).
+    #[error("`{}`: {error}", path.display())]
+    Refused {
+        path: PathBuf,
+        #[source]
+        error: crate::untrusted::ReadError,
+    },
     #[error("`{}` line {line}: {message}", path.display())]
     Malformed {
         path: PathBuf,
         line: usize,
         message: String,
+        /// What to do, when something better than "fix the line" can be said.
+        hint: Option<&'static str>,
     },
     #[error("`{}`: {message}", path.display())]
     Unusable { path: PathBuf, message: String },
@@ -86,9 +98,62 @@ impl LockfileError {
         Self::Malformed {
             path: path.to_owned(),
             line,
-            message: message.into(),
+            message: redact(&message.into()),
+            hint: None,
         }
     }
+
+    pub(crate) fn malformed_with_hint(
+        path: &Path,
+        line: usize,
+        message: impl Into<String>,
+        hint: &'static str,
+    ) -> Self {
+        Self::Malformed {
+            path: path.to_owned(),
+            line,
+            message: redact(&message.into()),
+            hint: Some(hint),
+        }
+    }
+
+    pub(crate) fn unusable(path: &Path, message: impl Into<String>) -> Self {
+        Self::Unusable {
+            path: path.to_owned(),
+            message: redact(&message.into()),
+        }
+    }
+
+    /// What to do about it, for the `hint:` line.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            Self::Unreadable { error, .. } if error.kind() == std::io::ErrorKind::NotFound => {
+                Some("check the path; a relative `--from` path is relative to the current directory, an include's to the including file".to_owned())
+            }
+            Self::Unreadable { .. } => None,
+            Self::Refused { error, .. } => Some(match error {
+                crate::untrusted::ReadError::TooLarge { .. } => {
+                    "split the file, or check that it is the file you meant".to_owned()
+                }
+                crate::untrusted::ReadError::NotUtf8 { .. } => {
+                    "save the file as UTF-8".to_owned()
+                }
+                _ => "name a regular file inside the project (see SECURITY.md, \"Reading untrusted files\")".to_owned(),
+            }),
+            Self::Malformed {
+                hint: Some(hint), ..
+            } => Some((*hint).to_owned()),
+            Self::Malformed { .. } => Some(
+                "fix the line, or regenerate the file with the tool that wrote it".to_owned(),
+            ),
+            Self::Unusable { .. } => None,
+        }
+    }
+}
+
+/// `text` with URL credentials replaced by `****`.
+pub(crate) fn redact(text: &str) -> String {
+    crate::untrusted::redact(text)
 }
 
 /// The formats `--from` reads.
@@ -106,21 +171,8 @@ impl FileFormat {
     /// pylock, with `[metadata]` a poetry.lock, with `version` and `[[package]]` a
     /// uv.lock; anything else is a requirements file.
     pub fn detect(path: &Path, text: &str) -> Self {
-        let name = path
-            .file_name()
-            .map(|name| name.to_string_lossy().to_lowercase())
-            .unwrap_or_default();
-        if name == "uv.lock" {
-            return Self::UvLock;
-        }
-        if name == "poetry.lock" {
-            return Self::PoetryLock;
-        }
-        if name == "pylock.toml" || (name.starts_with("pylock.") && name.ends_with(".toml")) {
-            return Self::Pylock;
-        }
-        if name.ends_with(".txt") || name.ends_with(".in") || name.starts_with("requirements") {
-            return Self::Requirements;
+        if let Some(format) = Self::from_name(path) {
+            return format;
         }
         let Ok(table) = text.parse::<toml::Table>() else {
             return Self::Requirements;
@@ -134,6 +186,27 @@ impl FileFormat {
         } else {
             Self::Requirements
         }
+    }
+
+    /// From the file name alone, when it says.
+    pub fn from_name(path: &Path) -> Option<Self> {
+        let name = path
+            .file_name()
+            .map(|name| name.to_string_lossy().to_lowercase())
+            .unwrap_or_default();
+        if name == "uv.lock" {
+            return Some(Self::UvLock);
+        }
+        if name == "poetry.lock" {
+            return Some(Self::PoetryLock);
+        }
+        if name == "pylock.toml" || (name.starts_with("pylock.") && name.ends_with(".toml")) {
+            return Some(Self::Pylock);
+        }
+        if name.ends_with(".txt") || name.ends_with(".in") || name.starts_with("requirements") {
+            return Some(Self::Requirements);
+        }
+        None
     }
 
     pub fn label(self) -> &'static str {
@@ -181,6 +254,16 @@ pub struct Note {
     pub message: String,
 }
 
+impl Note {
+    /// A note whose message has the credentials of its URLs redacted.
+    pub fn new(location: Location, message: impl Into<String>) -> Self {
+        Self {
+            location,
+            message: redact(&message.into()),
+        }
+    }
+}
+
 impl fmt::Display for Note {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(formatter, "{}: {}", self.location, self.message)
@@ -209,43 +292,75 @@ impl Loaded {
     }
 }
 
-/// Reads the file at `path` as text: UTF-8, a leading byte-order mark dropped.
-pub fn read_text(path: &Path) -> Result<String, LockfileError> {
-    let bytes = std::fs::read(path).map_err(|error| LockfileError::Unreadable {
-        path: path.to_owned(),
-        error,
-    })?;
-    decode(&bytes, path)
+/// Reads the file at `path` as text under the policy for untrusted files
+/// ([`crate::untrusted`]): a regular file, at most the cap of `kind`, UTF-8.
+pub fn read_text(path: &Path, kind: crate::untrusted::FileKind) -> Result<String, LockfileError> {
+    use crate::untrusted::ReadError;
+    crate::untrusted::read_text(path, kind).map_err(|error| match error {
+        ReadError::Io(error) => LockfileError::Unreadable {
+            path: path.to_owned(),
+            error,
+        },
+        ReadError::NotUtf8 { line, byte } => {
+            LockfileError::malformed(path, line, format!("not UTF-8 (invalid byte 0x{byte:02x})"))
+        }
+        error => LockfileError::Refused {
+            path: path.to_owned(),
+            error,
+        },
+    })
 }
 
 /// Decodes UTF-8, naming the line of the first invalid byte.
 pub fn decode(bytes: &[u8], path: &Path) -> Result<String, LockfileError> {
-    let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
-    match std::str::from_utf8(bytes) {
-        Ok(text) => Ok(text.to_owned()),
-        Err(error) => {
-            let valid = error.valid_up_to();
-            let line = bytes[..valid].iter().filter(|byte| **byte == b'\n').count() + 1;
-            Err(LockfileError::malformed(
-                path,
-                line,
-                format!("not UTF-8 (invalid byte 0x{:02x})", bytes[valid]),
-            ))
+    crate::untrusted::decode(bytes.to_vec()).map_err(|error| match error {
+        crate::untrusted::ReadError::NotUtf8 { line, byte } => {
+            LockfileError::malformed(path, line, format!("not UTF-8 (invalid byte 0x{byte:02x})"))
         }
+        error => LockfileError::Refused {
+            path: path.to_owned(),
+            error,
+        },
+    })
+}
+
+/// Byte offsets → 1-based lines, built once per file: a binary search per lookup instead
+/// of a count from the start of the file.
+#[derive(Debug, Clone)]
+pub(crate) struct LineIndex {
+    /// The offset of every `\n`.
+    newlines: Vec<usize>,
+}
+
+impl LineIndex {
+    pub(crate) fn new(text: &str) -> Self {
+        Self {
+            newlines: text
+                .bytes()
+                .enumerate()
+                .filter(|(_, byte)| *byte == b'\n')
+                .map(|(offset, _)| offset)
+                .collect(),
+        }
+    }
+
+    /// The 1-based line of byte `offset`.
+    pub(crate) fn line(&self, offset: usize) -> usize {
+        self.newlines.partition_point(|newline| *newline < offset) + 1
     }
 }
 
 /// A package name from a TOML lockfile, normalized; the error names `field` and its line.
 pub(crate) fn package_name(
     origin: &Path,
-    text: &str,
+    lines: &LineIndex,
     field: &str,
     spanned: &toml::Spanned<String>,
 ) -> Result<PackageName, LockfileError> {
     crate::requirement::parse_name(spanned.get_ref()).ok_or_else(|| {
         LockfileError::malformed(
             origin,
-            line_of(text, spanned.span().start),
+            lines.line(spanned.span().start),
             format!(
                 "`{field}`: `{}` is not a valid package name",
                 spanned.get_ref()
@@ -254,22 +369,9 @@ pub(crate) fn package_name(
     })
 }
 
-/// The 1-based line of byte `offset` in `text`.
-pub(crate) fn line_of(text: &str, offset: usize) -> usize {
-    let end = offset.min(text.len());
-    text.as_bytes()[..end]
-        .iter()
-        .filter(|byte| **byte == b'\n')
-        .count()
-        + 1
-}
-
 /// A TOML syntax or shape error, with its line and the message's first line.
-pub(crate) fn toml_error(path: &Path, text: &str, error: &toml::de::Error) -> LockfileError {
-    let line = error
-        .span()
-        .map(|span| line_of(text, span.start))
-        .unwrap_or(1);
+pub(crate) fn toml_error(path: &Path, lines: &LineIndex, error: &toml::de::Error) -> LockfileError {
+    let line = error.span().map(|span| lines.line(span.start)).unwrap_or(1);
     LockfileError::malformed(path, line, error.message().trim().to_owned())
 }
 
@@ -281,7 +383,11 @@ pub fn load(
 ) -> Result<Loaded, LockfileError> {
     let mut loaded = Loaded::default();
     for path in paths {
-        let text = read_text(path)?;
+        let kind = match FileFormat::from_name(path) {
+            Some(FileFormat::Requirements) | None => crate::untrusted::FileKind::Requirements,
+            Some(_) => crate::untrusted::FileKind::Lockfile,
+        };
+        let text = read_text(path, kind)?;
         let format = FileFormat::detect(path, &text);
         let packages = match format {
             FileFormat::Requirements => {
@@ -302,13 +408,13 @@ pub fn load(
                 loaded.files.push((path.clone(), format));
                 let lock = poetry::parse(&text, path)?;
                 if !lock.markers_recorded {
-                    loaded.notes.push(Note {
-                        location: Location {
+                    loaded.notes.push(Note::new(
+                        Location {
                             file: path.clone(),
                             line: 1,
                         },
-                        message: "this poetry.lock (lock-version < 2.1) records no markers per package: every non-optional package counts".to_owned(),
-                    });
+                        "this poetry.lock (lock-version < 2.1) records no markers per package: every non-optional package counts",
+                    ));
                 }
                 lock.select(selection, target)
             }
@@ -419,6 +525,44 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn line_index_matches_a_count_from_the_start() {
+        let text = "a\nbb\n\nccc\nd";
+        let index = LineIndex::new(text);
+        for offset in 0..=text.len() + 2 {
+            let counted = text.as_bytes()[..offset.min(text.len())]
+                .iter()
+                .filter(|byte| **byte == b'\n')
+                .count()
+                + 1;
+            assert_eq!(index.line(offset), counted, "offset {offset}");
+        }
+    }
+
+    #[test]
+    fn messages_and_versions_are_redacted() {
+        let error = LockfileError::malformed(
+            Path::new("uv.lock"),
+            3,
+            "`marker`: `os_name == 'https://u:s3cret@h/x'` is not valid",
+        );
+        assert!(!error.to_string().contains("s3cret"), "{error}");
+        let note = Note::new(
+            Location {
+                file: PathBuf::from("r.txt"),
+                line: 1,
+            },
+            "see https://TOKEN@h/x",
+        );
+        assert!(!note.to_string().contains("TOKEN"), "{note}");
+        let package = LockedPackage::new(
+            crate::requirement::parse_name("a").unwrap(),
+            "https://u:s3cret@h",
+            note.location.clone(),
+        );
+        assert!(!package.raw_version.contains("s3cret"));
     }
 
     #[test]

@@ -17,7 +17,7 @@ use toml::Spanned;
 
 use super::marker::{parse_marker, MarkerTarget};
 use super::{
-    line_of, package_name, toml_error, GroupSelection, Location, LockedPackage, LockfileError,
+    package_name, toml_error, GroupSelection, LineIndex, Location, LockedPackage, LockfileError,
 };
 
 /// A parsed `poetry.lock`.
@@ -73,7 +73,8 @@ enum RawMarkers {
 
 /// Parses a `poetry.lock`. Pure; errors name the line.
 pub fn parse(text: &str, origin: &Path) -> Result<PoetryLock, LockfileError> {
-    let raw: RawLock = toml::from_str(text).map_err(|error| toml_error(origin, text, &error))?;
+    let lines = LineIndex::new(text);
+    let raw: RawLock = toml::from_str(text).map_err(|error| toml_error(origin, &lines, &error))?;
     let markers_recorded = match &raw.metadata.lock_version {
         Some(version) => {
             let parts: Vec<u64> = version
@@ -84,7 +85,7 @@ pub fn parse(text: &str, origin: &Path) -> Result<PoetryLock, LockfileError> {
                 .map_err(|_| {
                     LockfileError::malformed(
                         origin,
-                        line_of(text, version.span().start),
+                        lines.line(version.span().start),
                         format!(
                             "`metadata.lock-version = \"{}\"` is not a version",
                             version.get_ref()
@@ -97,7 +98,7 @@ pub fn parse(text: &str, origin: &Path) -> Result<PoetryLock, LockfileError> {
                 _ => {
                     return Err(LockfileError::malformed(
                         origin,
-                        line_of(text, version.span().start),
+                        lines.line(version.span().start),
                         format!(
                             "`metadata.lock-version = \"{}\"`: only lock versions 1.x and 2.x are supported",
                             version.get_ref()
@@ -110,8 +111,8 @@ pub fn parse(text: &str, origin: &Path) -> Result<PoetryLock, LockfileError> {
     };
     let mut packages = Vec::with_capacity(raw.package.len());
     for package in raw.package {
-        let line = line_of(text, package.name.span().start);
-        let name = package_name(origin, text, "package.name", &package.name)?;
+        let line = lines.line(package.name.span().start);
+        let name = package_name(origin, &lines, "package.name", &package.name)?;
         let group_names = match (package.groups, package.category) {
             (Some(groups), _) => groups,
             (None, Some(category)) => vec![category],
@@ -121,7 +122,7 @@ pub fn parse(text: &str, origin: &Path) -> Result<PoetryLock, LockfileError> {
             parse_marker(text_marker).map_err(|message| {
                 LockfileError::malformed(
                     origin,
-                    line_of(text, span_start),
+                    lines.line(span_start),
                     format!("`package.markers`: {message}"),
                 )
             })

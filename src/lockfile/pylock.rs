@@ -15,7 +15,7 @@ use toml::Spanned;
 
 use super::marker::{parse_marker, MarkerTarget};
 use super::{
-    line_of, package_name, toml_error, GroupSelection, Location, LockedPackage, LockfileError,
+    package_name, toml_error, GroupSelection, LineIndex, Location, LockedPackage, LockfileError,
 };
 
 /// The prefix of the synthetic extra a dependency group becomes.
@@ -56,7 +56,8 @@ struct RawPackage {
 
 /// Parses a `pylock.toml`. Pure; errors name the line.
 pub fn parse(text: &str, origin: &Path) -> Result<Pylock, LockfileError> {
-    let raw: RawLock = toml::from_str(text).map_err(|error| toml_error(origin, text, &error))?;
+    let lines = LineIndex::new(text);
+    let raw: RawLock = toml::from_str(text).map_err(|error| toml_error(origin, &lines, &error))?;
     let major = raw
         .lock_version
         .get_ref()
@@ -66,7 +67,7 @@ pub fn parse(text: &str, origin: &Path) -> Result<Pylock, LockfileError> {
     if major != "1" {
         return Err(LockfileError::malformed(
             origin,
-            line_of(text, raw.lock_version.span().start),
+            lines.line(raw.lock_version.span().start),
             format!(
                 "`lock-version = \"{}\"`: only version 1 is supported",
                 raw.lock_version.get_ref()
@@ -75,13 +76,13 @@ pub fn parse(text: &str, origin: &Path) -> Result<Pylock, LockfileError> {
     }
     let mut packages = Vec::with_capacity(raw.packages.len());
     for package in raw.packages {
-        let line = line_of(text, package.name.span().start);
-        let name = package_name(origin, text, "packages.name", &package.name)?;
+        let line = lines.line(package.name.span().start);
+        let name = package_name(origin, &lines, "packages.name", &package.name)?;
         let marker = match &package.marker {
             Some(marker) => parse_marker(&rewrite_marker(marker.get_ref())).map_err(|message| {
                 LockfileError::malformed(
                     origin,
-                    line_of(text, marker.span().start),
+                    lines.line(marker.span().start),
                     format!("`packages.marker`: {message}"),
                 )
             })?,
@@ -111,10 +112,10 @@ impl Pylock {
         let mut extras = Vec::new();
         for group in selection.resolve(&self.default_groups) {
             let extra = ExtraName::new(format!("{GROUP_PREFIX}{group}")).map_err(|_| {
-                LockfileError::Unusable {
-                    path: self.path.clone(),
-                    message: format!("`{group}` is not a valid dependency group name"),
-                }
+                LockfileError::unusable(
+                    &self.path,
+                    format!("`{group}` is not a valid dependency group name"),
+                )
             })?;
             extras.push(extra);
         }

@@ -10,7 +10,7 @@
 //! Each edge's `marker` is evaluated against the target. The project's own extras are not
 //! installed (as `uv sync` without `--extra`).
 
-use std::collections::{BTreeMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::path::{Path, PathBuf};
 
 use pep508_rs::{ExtraName, MarkerTree, PackageName};
@@ -18,7 +18,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::marker::{parse_marker, MarkerTarget};
-use super::{line_of, package_name, toml_error, Location, LockedPackage, LockfileError};
+use super::{package_name, toml_error, LineIndex, Location, LockedPackage, LockfileError};
 
 /// A parsed `uv.lock`.
 #[derive(Debug, Clone)]
@@ -26,6 +26,8 @@ pub struct UvLock {
     path: PathBuf,
     packages: Vec<Package>,
     members: Vec<PackageName>,
+    /// Name → the indexes of its packages (one per forked version), in lock order.
+    by_name: HashMap<PackageName, Vec<usize>>,
 }
 
 #[derive(Debug, Clone)]
@@ -91,7 +93,8 @@ struct RawDependency {
 
 /// Parses a `uv.lock`. Pure; errors name the line.
 pub fn parse(text: &str, origin: &Path) -> Result<UvLock, LockfileError> {
-    let raw: RawLock = toml::from_str(text).map_err(|error| toml_error(origin, text, &error))?;
+    let lines = LineIndex::new(text);
+    let raw: RawLock = toml::from_str(text).map_err(|error| toml_error(origin, &lines, &error))?;
     match raw
         .version
         .as_ref()
@@ -101,7 +104,7 @@ pub fn parse(text: &str, origin: &Path) -> Result<UvLock, LockfileError> {
         Some((_, span)) => {
             return Err(LockfileError::malformed(
                 origin,
-                line_of(text, span.start),
+                lines.line(span.start),
                 "`version`: only uv.lock version 1 is supported",
             ))
         }
@@ -113,18 +116,27 @@ pub fn parse(text: &str, origin: &Path) -> Result<UvLock, LockfileError> {
             ))
         }
     }
-    let name = |spanned: &Spanned<String>| package_name(origin, text, "name", spanned);
-    let dependencies = |raw: Vec<RawDependency>| -> Result<Vec<Dependency>, LockfileError> {
+    let name = |spanned: &Spanned<String>| package_name(origin, &lines, "name", spanned);
+    // The same few markers recur on thousands of edges: each is parsed once.
+    let mut markers: HashMap<String, MarkerTree> = HashMap::new();
+    let mut dependencies = |raw: Vec<RawDependency>| -> Result<Vec<Dependency>, LockfileError> {
         raw.into_iter()
             .map(|dependency| {
                 let marker = match &dependency.marker {
-                    Some(marker) => parse_marker(marker.get_ref()).map_err(|message| {
-                        LockfileError::malformed(
-                            origin,
-                            line_of(text, marker.span().start),
-                            format!("`marker`: {message}"),
-                        )
-                    })?,
+                    Some(marker) => match markers.get(marker.get_ref()) {
+                        Some(parsed) => parsed.clone(),
+                        None => {
+                            let parsed = parse_marker(marker.get_ref()).map_err(|message| {
+                                LockfileError::malformed(
+                                    origin,
+                                    lines.line(marker.span().start),
+                                    format!("`marker`: {message}"),
+                                )
+                            })?;
+                            markers.insert(marker.get_ref().clone(), parsed.clone());
+                            parsed
+                        }
+                    },
                     None => MarkerTree::TRUE,
                 };
                 Ok(Dependency {
@@ -161,7 +173,7 @@ pub fn parse(text: &str, origin: &Path) -> Result<UvLock, LockfileError> {
         packages.push(Package {
             name: name(&package.name)?,
             version: package.version,
-            line: line_of(text, package.name.span().start),
+            line: lines.line(package.name.span().start),
             is_project_root: at_root("virtual") || at_root("editable") || at_root("directory"),
             is_virtual: source.contains_key("virtual"),
             dependencies: dependencies(package.dependencies)?,
@@ -175,10 +187,15 @@ pub fn parse(text: &str, origin: &Path) -> Result<UvLock, LockfileError> {
         .iter()
         .map(name)
         .collect::<Result<Vec<_>, _>>()?;
+    let mut by_name: HashMap<PackageName, Vec<usize>> = HashMap::new();
+    for (index, package) in packages.iter().enumerate() {
+        by_name.entry(package.name.clone()).or_default().push(index);
+    }
     Ok(UvLock {
         path: origin.to_owned(),
         packages,
         members,
+        by_name,
     })
 }
 
@@ -198,29 +215,30 @@ impl UvLock {
             .map(|(index, _)| index)
             .collect();
         if roots.is_empty() {
+            let members: HashSet<&PackageName> = self.members.iter().collect();
             roots = self
                 .packages
                 .iter()
                 .enumerate()
-                .filter(|(_, package)| self.members.contains(&package.name))
+                .filter(|(_, package)| members.contains(&package.name))
                 .map(|(index, _)| index)
                 .collect();
         }
         if roots.is_empty() {
-            return Err(LockfileError::Unusable {
-                path: self.path.clone(),
-                message: "no project in the lock (no package with `source = { editable = \".\" }` or `{ virtual = \".\" }`, no `[manifest] members`)".to_owned(),
-            });
+            return Err(LockfileError::unusable(
+                &self.path,
+                "no project in the lock (no package with `source = { editable = \".\" }` or `{ virtual = \".\" }`, no `[manifest] members`)",
+            ));
         }
         for group in groups {
             let defined = roots
                 .iter()
                 .any(|root| self.packages[*root].dev_dependencies.contains_key(group));
             if !defined && group != "dev" {
-                return Err(LockfileError::Unusable {
-                    path: self.path.clone(),
-                    message: format!("group `{group}` is not defined by the project"),
-                });
+                return Err(LockfileError::unusable(
+                    &self.path,
+                    format!("group `{group}` is not defined by the project"),
+                ));
             }
         }
 
@@ -281,13 +299,18 @@ impl UvLock {
         if !target.evaluate(&dependency.marker, &[] as &[ExtraName]) {
             return;
         }
-        let Some(index) = self.packages.iter().position(|package| {
-            package.name == dependency.name
-                && dependency
-                    .version
-                    .as_ref()
-                    .is_none_or(|version| package.version.as_ref() == Some(version))
-        }) else {
+        let Some(index) =
+            self.by_name
+                .get(&dependency.name)
+                .into_iter()
+                .flatten()
+                .copied()
+                .find(|index| {
+                    dependency.version.as_ref().is_none_or(|version| {
+                        self.packages[*index].version.as_ref() == Some(version)
+                    })
+                })
+        else {
             return;
         };
         queue.push_back((index, None));
@@ -306,7 +329,9 @@ pub fn default_groups(lock_path: &Path) -> Vec<String> {
         .unwrap_or_else(|| Path::new(""))
         .join("pyproject.toml");
     let fallback = vec!["dev".to_owned()];
-    let Ok(text) = std::fs::read_to_string(pyproject) else {
+    // A missing, special or oversized pyproject.toml leaves uv's default.
+    let Ok(text) = crate::untrusted::read_text(&pyproject, crate::untrusted::FileKind::Pyproject)
+    else {
         return fallback;
     };
     let Ok(table) = text.parse::<toml::Table>() else {
