@@ -12,6 +12,7 @@ pub mod poetry;
 pub mod pylock;
 pub mod requirements;
 pub mod run;
+mod tables;
 pub mod uv;
 
 use std::fmt;
@@ -354,13 +355,14 @@ impl LineIndex {
 pub(crate) fn package_name(
     origin: &Path,
     lines: &LineIndex,
+    base: usize,
     field: &str,
     spanned: &toml::Spanned<String>,
 ) -> Result<PackageName, LockfileError> {
     crate::requirement::parse_name(spanned.get_ref()).ok_or_else(|| {
         LockfileError::malformed(
             origin,
-            lines.line(spanned.span().start),
+            lines.line(base + spanned.span().start),
             format!(
                 "`{field}`: `{}` is not a valid package name",
                 spanned.get_ref()

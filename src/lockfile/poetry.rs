@@ -16,9 +16,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::marker::{parse_marker, MarkerTarget};
-use super::{
-    package_name, toml_error, GroupSelection, LineIndex, Location, LockedPackage, LockfileError,
-};
+use super::{package_name, GroupSelection, LineIndex, Location, LockedPackage, LockfileError};
 
 /// A parsed `poetry.lock`.
 #[derive(Debug, Clone)]
@@ -42,9 +40,17 @@ struct Package {
 #[derive(Deserialize)]
 #[serde(rename_all = "kebab-case")]
 struct RawLock {
+    metadata: RawMetadata,
+}
+
+#[derive(Deserialize)]
+struct RawPackages {
     #[serde(default)]
     package: Vec<RawPackage>,
-    metadata: RawMetadata,
+}
+
+fn raw_packages(text: &str) -> Result<Vec<RawPackage>, toml::de::Error> {
+    toml::from_str::<RawPackages>(text).map(|raw| raw.package)
 }
 
 #[derive(Deserialize)]
@@ -74,7 +80,8 @@ enum RawMarkers {
 /// Parses a `poetry.lock`. Pure; errors name the line.
 pub fn parse(text: &str, origin: &Path) -> Result<PoetryLock, LockfileError> {
     let lines = LineIndex::new(text);
-    let raw: RawLock = toml::from_str(text).map_err(|error| toml_error(origin, &lines, &error))?;
+    let (raw, raw_packages): (RawLock, _) =
+        super::tables::parse(text, origin, &lines, "package", raw_packages)?;
     let markers_recorded = match &raw.metadata.lock_version {
         Some(version) => {
             let parts: Vec<u64> = version
@@ -109,10 +116,10 @@ pub fn parse(text: &str, origin: &Path) -> Result<PoetryLock, LockfileError> {
         }
         None => false,
     };
-    let mut packages = Vec::with_capacity(raw.package.len());
-    for package in raw.package {
-        let line = lines.line(package.name.span().start);
-        let name = package_name(origin, &lines, "package.name", &package.name)?;
+    let mut packages = Vec::with_capacity(raw_packages.len());
+    for (base, package) in raw_packages {
+        let line = lines.line(base + package.name.span().start);
+        let name = package_name(origin, &lines, base, "package.name", &package.name)?;
         let group_names = match (package.groups, package.category) {
             (Some(groups), _) => groups,
             (None, Some(category)) => vec![category],
@@ -122,7 +129,7 @@ pub fn parse(text: &str, origin: &Path) -> Result<PoetryLock, LockfileError> {
             parse_marker(text_marker).map_err(|message| {
                 LockfileError::malformed(
                     origin,
-                    lines.line(span_start),
+                    lines.line(base + span_start),
                     format!("`package.markers`: {message}"),
                 )
             })

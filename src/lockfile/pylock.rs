@@ -7,6 +7,7 @@
 //! `default-groups`, minus `dev` with `--no-dev`, plus `--group`) and no extras. The
 //! lock's `environments` and the packages' `requires-python` are not checked.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use pep508_rs::{ExtraName, MarkerTree, PackageName};
@@ -14,9 +15,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::marker::{parse_marker, MarkerTarget};
-use super::{
-    package_name, toml_error, GroupSelection, LineIndex, Location, LockedPackage, LockfileError,
-};
+use super::{package_name, GroupSelection, LineIndex, Location, LockedPackage, LockfileError};
 
 /// The prefix of the synthetic extra a dependency group becomes.
 const GROUP_PREFIX: &str = "pylock-group-";
@@ -43,8 +42,16 @@ struct RawLock {
     lock_version: Spanned<String>,
     #[serde(default)]
     default_groups: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct RawPackages {
     #[serde(default)]
     packages: Vec<RawPackage>,
+}
+
+fn raw_packages(text: &str) -> Result<Vec<RawPackage>, toml::de::Error> {
+    toml::from_str::<RawPackages>(text).map(|raw| raw.packages)
 }
 
 #[derive(Deserialize)]
@@ -57,7 +64,8 @@ struct RawPackage {
 /// Parses a `pylock.toml`. Pure; errors name the line.
 pub fn parse(text: &str, origin: &Path) -> Result<Pylock, LockfileError> {
     let lines = LineIndex::new(text);
-    let raw: RawLock = toml::from_str(text).map_err(|error| toml_error(origin, &lines, &error))?;
+    let (raw, raw_packages): (RawLock, _) =
+        super::tables::parse(text, origin, &lines, "packages", raw_packages)?;
     let major = raw
         .lock_version
         .get_ref()
@@ -74,18 +82,27 @@ pub fn parse(text: &str, origin: &Path) -> Result<Pylock, LockfileError> {
             ),
         ));
     }
-    let mut packages = Vec::with_capacity(raw.packages.len());
-    for package in raw.packages {
-        let line = lines.line(package.name.span().start);
-        let name = package_name(origin, &lines, "packages.name", &package.name)?;
+    let mut packages = Vec::with_capacity(raw_packages.len());
+    let mut markers: HashMap<String, MarkerTree> = HashMap::new();
+    for (base, package) in raw_packages {
+        let line = lines.line(base + package.name.span().start);
+        let name = package_name(origin, &lines, base, "packages.name", &package.name)?;
         let marker = match &package.marker {
-            Some(marker) => parse_marker(&rewrite_marker(marker.get_ref())).map_err(|message| {
-                LockfileError::malformed(
-                    origin,
-                    lines.line(marker.span().start),
-                    format!("`packages.marker`: {message}"),
-                )
-            })?,
+            Some(marker) => match markers.get(marker.get_ref()) {
+                Some(parsed) => parsed.clone(),
+                None => {
+                    let parsed =
+                        parse_marker(&rewrite_marker(marker.get_ref())).map_err(|message| {
+                            LockfileError::malformed(
+                                origin,
+                                lines.line(base + marker.span().start),
+                                format!("`packages.marker`: {message}"),
+                            )
+                        })?;
+                    markers.insert(marker.get_ref().clone(), parsed.clone());
+                    parsed
+                }
+            },
             None => MarkerTree::TRUE,
         };
         packages.push(Package {

@@ -18,7 +18,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::marker::{parse_marker, MarkerTarget};
-use super::{package_name, toml_error, LineIndex, Location, LockedPackage, LockfileError};
+use super::{package_name, LineIndex, Location, LockedPackage, LockfileError};
 
 /// A parsed `uv.lock`.
 #[derive(Debug, Clone)]
@@ -52,14 +52,23 @@ struct Dependency {
     extras: Vec<String>,
 }
 
+/// The top level, without the packages.
 #[derive(Deserialize)]
 #[serde(rename_all = "kebab-case")]
 struct RawLock {
     version: Option<Spanned<toml::Value>>,
     #[serde(default)]
-    package: Vec<RawPackage>,
-    #[serde(default)]
     manifest: RawManifest,
+}
+
+#[derive(Deserialize)]
+struct RawPackages {
+    #[serde(default)]
+    package: Vec<RawPackage>,
+}
+
+fn raw_packages(text: &str) -> Result<Vec<RawPackage>, toml::de::Error> {
+    toml::from_str::<RawPackages>(text).map(|raw| raw.package)
 }
 
 #[derive(Deserialize, Default)]
@@ -94,7 +103,8 @@ struct RawDependency {
 /// Parses a `uv.lock`. Pure; errors name the line.
 pub fn parse(text: &str, origin: &Path) -> Result<UvLock, LockfileError> {
     let lines = LineIndex::new(text);
-    let raw: RawLock = toml::from_str(text).map_err(|error| toml_error(origin, &lines, &error))?;
+    let (raw, raw_package): (RawLock, _) =
+        super::tables::parse(text, origin, &lines, "package", raw_packages)?;
     match raw
         .version
         .as_ref()
@@ -116,44 +126,47 @@ pub fn parse(text: &str, origin: &Path) -> Result<UvLock, LockfileError> {
             ))
         }
     }
-    let name = |spanned: &Spanned<String>| package_name(origin, &lines, "name", spanned);
+    let name = |base: usize, spanned: &Spanned<String>| {
+        package_name(origin, &lines, base, "name", spanned)
+    };
     // The same few markers recur on thousands of edges: each is parsed once.
     let mut markers: HashMap<String, MarkerTree> = HashMap::new();
-    let mut dependencies = |raw: Vec<RawDependency>| -> Result<Vec<Dependency>, LockfileError> {
-        raw.into_iter()
-            .map(|dependency| {
-                let marker = match &dependency.marker {
-                    Some(marker) => match markers.get(marker.get_ref()) {
-                        Some(parsed) => parsed.clone(),
-                        None => {
-                            let parsed = parse_marker(marker.get_ref()).map_err(|message| {
-                                LockfileError::malformed(
-                                    origin,
-                                    lines.line(marker.span().start),
-                                    format!("`marker`: {message}"),
-                                )
-                            })?;
-                            markers.insert(marker.get_ref().clone(), parsed.clone());
-                            parsed
-                        }
-                    },
-                    None => MarkerTree::TRUE,
-                };
-                Ok(Dependency {
-                    name: name(&dependency.name)?,
-                    version: dependency.version,
-                    marker,
-                    extras: dependency
-                        .extra
-                        .iter()
-                        .map(|extra| crate::requirement::normalize(extra))
-                        .collect(),
+    let mut dependencies =
+        |base: usize, raw: Vec<RawDependency>| -> Result<Vec<Dependency>, LockfileError> {
+            raw.into_iter()
+                .map(|dependency| {
+                    let marker = match &dependency.marker {
+                        Some(marker) => match markers.get(marker.get_ref()) {
+                            Some(parsed) => parsed.clone(),
+                            None => {
+                                let parsed = parse_marker(marker.get_ref()).map_err(|message| {
+                                    LockfileError::malformed(
+                                        origin,
+                                        lines.line(base + marker.span().start),
+                                        format!("`marker`: {message}"),
+                                    )
+                                })?;
+                                markers.insert(marker.get_ref().clone(), parsed.clone());
+                                parsed
+                            }
+                        },
+                        None => MarkerTree::TRUE,
+                    };
+                    Ok(Dependency {
+                        name: name(base, &dependency.name)?,
+                        version: dependency.version,
+                        marker,
+                        extras: dependency
+                            .extra
+                            .iter()
+                            .map(|extra| crate::requirement::normalize(extra))
+                            .collect(),
+                    })
                 })
-            })
-            .collect()
-    };
-    let mut packages = Vec::with_capacity(raw.package.len());
-    for package in raw.package {
+                .collect()
+        };
+    let mut packages = Vec::with_capacity(raw_package.len());
+    for (base, package) in raw_package {
         let source = package.source.unwrap_or_default();
         let at_root = |key: &str| {
             source
@@ -163,20 +176,25 @@ pub fn parse(text: &str, origin: &Path) -> Result<UvLock, LockfileError> {
         };
         let mut optional_dependencies = BTreeMap::new();
         for (extra, list) in package.optional_dependencies {
-            optional_dependencies
-                .insert(crate::requirement::normalize(&extra), dependencies(list)?);
+            optional_dependencies.insert(
+                crate::requirement::normalize(&extra),
+                dependencies(base, list)?,
+            );
         }
         let mut dev_dependencies = BTreeMap::new();
         for (group, list) in package.dev_dependencies {
-            dev_dependencies.insert(crate::requirement::normalize(&group), dependencies(list)?);
+            dev_dependencies.insert(
+                crate::requirement::normalize(&group),
+                dependencies(base, list)?,
+            );
         }
         packages.push(Package {
-            name: name(&package.name)?,
+            name: name(base, &package.name)?,
             version: package.version,
-            line: lines.line(package.name.span().start),
+            line: lines.line(base + package.name.span().start),
             is_project_root: at_root("virtual") || at_root("editable") || at_root("directory"),
             is_virtual: source.contains_key("virtual"),
-            dependencies: dependencies(package.dependencies)?,
+            dependencies: dependencies(base, package.dependencies)?,
             optional_dependencies,
             dev_dependencies,
         });
@@ -185,7 +203,7 @@ pub fn parse(text: &str, origin: &Path) -> Result<UvLock, LockfileError> {
         .manifest
         .members
         .iter()
-        .map(name)
+        .map(|member| name(0, member))
         .collect::<Result<Vec<_>, _>>()?;
     let mut by_name: HashMap<PackageName, Vec<usize>> = HashMap::new();
     for (index, package) in packages.iter().enumerate() {
