@@ -76,15 +76,26 @@ pub fn prepare(
     let discovery =
         DiscoveryOptions::from_process(args.site_packages.clone(), args.python.clone())?;
     let named_by_flag = args.python.is_some() || !args.site_packages.is_empty();
-    let environment = match environment::find(&discovery) {
-        Ok(environment) => Some(environment),
-        Err(error) if named_by_flag => return Err(error.into()),
-        Err(_) => None,
+    // `--python-version` with `--platform` say everything the markers need: no
+    // environment is looked for and no Python is started.
+    let flags_suffice = args.python_version.is_some() && args.platform.is_some();
+    let environment = if flags_suffice && !named_by_flag {
+        None
+    } else {
+        match environment::find(&discovery) {
+            Ok(environment) => Some(environment),
+            Err(error) if named_by_flag => return Err(error.into()),
+            Err(_) => None,
+        }
     };
-    let interpreter = environment
-        .as_ref()
-        .and_then(|environment| environment.interpreter.clone())
-        .or_else(marker::python_on_path);
+    let interpreter = if flags_suffice {
+        None
+    } else {
+        environment
+            .as_ref()
+            .and_then(|environment| environment.interpreter.clone())
+            .or_else(marker::python_on_path)
+    };
 
     let mut notes = Vec::new();
     let target = marker::choose_target(
