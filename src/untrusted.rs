@@ -131,7 +131,7 @@ pub fn decode(mut bytes: Vec<u8>) -> Result<String, ReadError> {
 /// `/proc`, `/sys` and `/dev` hold no project files; several of their regular-looking
 /// files (`/proc/self/environ`) are secrets. Checked on the path as written and as
 /// resolved, so a symbolic link into them is refused too.
-fn refuse_system_path(path: &Path) -> Result<(), ReadError> {
+pub fn refuse_system_path(path: &Path) -> Result<(), ReadError> {
     let is_system = |path: &Path| {
         ["/proc", "/sys", "/dev"]
             .iter()

@@ -72,14 +72,12 @@ pub enum LockfileError {
     #[error("cannot read `{}`: {error}", path.display())]
     Unreadable {
         path: PathBuf,
-        #[source]
         error: std::io::Error,
     },
     /// Refused by the policy for untrusted files (not a regular file, too large, not UTF-8).
     #[error("`{}`: {error}", path.display())]
     Refused {
         path: PathBuf,
-        #[source]
         error: crate::untrusted::ReadError,
     },
     #[error("`{}` line {line}: {message}", path.display())]

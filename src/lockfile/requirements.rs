@@ -494,6 +494,14 @@ impl Reader<'_> {
                 .parent()
                 .unwrap_or_else(|| Path::new(""))
                 .join(&include.target);
+            if let Err(error) = crate::untrusted::refuse_system_path(&included) {
+                return Err(LockfileError::malformed_with_hint(
+                    path,
+                    include.line,
+                    format!("cannot read the included `{}`: {error}", included.display()),
+                    "include only requirements files of the project",
+                ));
+            }
             if !crate::untrusted::inside(&self.root, &included) {
                 return Err(LockfileError::malformed_with_hint(
                     path,

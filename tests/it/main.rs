@@ -11,6 +11,7 @@ mod differential;
 mod hostile;
 mod install;
 mod lockfile;
+mod lockfile_hardening;
 mod packaging;
 mod properties;
 mod real_env;
