@@ -6,7 +6,7 @@ set -eu
 cd "$(dirname "$0")"
 seconds=${1:-120}
 [ $# -gt 0 ] && shift
-targets=${*:-"metadata folder_name requirement registry requirements uv_lock pylock poetry_lock"}
+targets=${*:-"metadata folder_name requirement registry requirements requirements_redaction uv_lock pylock poetry_lock"}
 export RUSTC_BOOTSTRAP=1
 root=..
 failed=
@@ -14,7 +14,7 @@ for target in $targets; do
     mkdir -p "corpus/$target"
     case $target in
         registry) find "$root/data/releases" -name '*.json' | head -5 | while read -r f; do cp "$f" "corpus/$target/"; done ;;
-        requirements) find "$root/tests/fixtures/lockfiles" -name '*.txt' -o -name '*.in' | while read -r f; do cp "$f" "corpus/$target/$(echo "$f" | tr / _)"; done ;;
+        requirements|requirements_redaction) find "$root/tests/fixtures/lockfiles" -name '*.txt' -o -name '*.in' | while read -r f; do cp "$f" "corpus/$target/$(echo "$f" | tr / _)"; done ;;
         uv_lock) find "$root/tests/fixtures/lockfiles" -name 'uv.lock' | while read -r f; do cp "$f" "corpus/$target/$(echo "$f" | tr / _)"; done ;;
         pylock) find "$root/tests/fixtures/lockfiles" -name 'pylock*.toml' | while read -r f; do cp "$f" "corpus/$target/$(echo "$f" | tr / _)"; done ;;
         poetry_lock) find "$root/tests/fixtures/lockfiles" -name 'poetry.lock' | while read -r f; do cp "$f" "corpus/$target/$(echo "$f" | tr / _)"; done ;;

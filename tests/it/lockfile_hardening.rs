@@ -463,3 +463,42 @@ fn a_100000_package_uv_lock_and_a_20000_package_pylock_are_read() {
         );
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// The redaction property, as the fuzz target `requirements_redaction` checks it
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn no_requirements_diagnostic_holds_a_url_password() {
+    let seeds = [
+        format!("-r https://user:{SECRET}@host/r.txt\n"),
+        format!("-c https://{SECRET}@host/c.txt\n"),
+        format!("--requirement=https://u:{SECRET}@host/r.txt\n"),
+        format!("foo @ https://u:{SECRET}@h/x.whl ; python_version >>> \"3\"\n"),
+        format!("https://u:{SECRET}@h/x.whl#egg=foo\n"),
+        format!("foo @ https://u:{SECRET}@h/foo-1.0.tar.gz\n"),
+        format!("foo==https://u:{SECRET}@h/\n"),
+        format!("-e git+https://u:{SECRET}@h/x.git#egg=x\nflask>=1 --hash=https://u:{SECRET}@h\n"),
+        format!("foo[https://u:{SECRET}@h]==1\n"),
+        format!("--index-url https://u:{SECRET}@h/simple\n-r base.txt\n"),
+    ];
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let alphabet = b" \n\\#=.-[]{}\"';<>~!@,:/0123456789abcdefghijklmnopqrstuvwxyz";
+    for seed in &seeds {
+        otel_bootstrap::fuzzing::requirements_redaction(seed.as_bytes());
+        for _ in 0..200 {
+            let mut bytes = seed.as_bytes().to_vec();
+            for _ in 0..1 + next() % 3 {
+                let position = (next() as usize) % bytes.len();
+                bytes[position] = alphabet[(next() as usize) % alphabet.len()];
+            }
+            otel_bootstrap::fuzzing::requirements_redaction(&bytes);
+        }
+    }
+}
