@@ -155,7 +155,8 @@ pub struct BootstrapArgs {
     pub format: Format,
 
     /// Recommend from a lock or requirements file instead of an environment: uv.lock,
-    /// pylock.toml, poetry.lock or a requirements file (repeatable).
+    /// pylock.toml, poetry.lock or a requirements file (repeatable). A project directory
+    /// or its pyproject.toml reads its uv.lock, poetry.lock or pylock.toml (the first found).
     #[arg(long, value_name = "FILE")]
     pub from: Vec<PathBuf>,
 

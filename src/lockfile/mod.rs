@@ -90,6 +90,19 @@ pub enum LockfileError {
     },
     #[error("`{}`: {message}", path.display())]
     Unusable { path: PathBuf, message: String },
+    /// `--from DIR` or `--from pyproject.toml` and no lock file beside it.
+    #[error("`{}`: no lock file found (looked for {})", path.display(), looked_for.iter().map(|file| format!("`{}`", file.display())).collect::<Vec<_>>().join(", "))]
+    NoLockfile {
+        path: PathBuf,
+        looked_for: Vec<PathBuf>,
+    },
+    /// The lock cannot serve the target the flags ask for.
+    #[error("`{}`: {message}", path.display())]
+    Unsupported {
+        path: PathBuf,
+        message: String,
+        hint: String,
+    },
 }
 
 impl LockfileError {
@@ -146,6 +159,10 @@ impl LockfileError {
                 "fix the line, or regenerate the file with the tool that wrote it".to_owned(),
             ),
             Self::Unusable { .. } => None,
+            Self::NoLockfile { .. } => Some(
+                "create one (`uv lock`, `poetry lock`, `pip lock`), or name the file: `--from requirements.txt`".to_owned(),
+            ),
+            Self::Unsupported { hint, .. } => Some(hint.clone()),
         }
     }
 }
@@ -215,6 +232,35 @@ impl FileFormat {
             Self::Pylock => "pylock.toml",
             Self::PoetryLock => "poetry.lock",
         }
+    }
+}
+
+/// The lock files `--from DIR` and `--from pyproject.toml` look for, in this order.
+pub const PROJECT_LOCKFILES: [&str; 3] = ["uv.lock", "poetry.lock", "pylock.toml"];
+
+/// What one `--from` value names: the file to read, and whether it was found in a project
+/// directory (`--from DIR`, `--from DIR/pyproject.toml`) rather than named.
+pub fn resolve_from(path: &Path) -> Result<(PathBuf, bool), LockfileError> {
+    let is_pyproject = path
+        .file_name()
+        .is_some_and(|name| name.eq_ignore_ascii_case("pyproject.toml"));
+    let directory = if path.is_dir() {
+        path
+    } else if is_pyproject {
+        path.parent().unwrap_or_else(|| Path::new(""))
+    } else {
+        return Ok((path.to_owned(), false));
+    };
+    let looked_for: Vec<PathBuf> = PROJECT_LOCKFILES
+        .iter()
+        .map(|name| directory.join(name))
+        .collect();
+    match looked_for.iter().find(|candidate| candidate.is_file()) {
+        Some(found) => Ok((found.clone(), true)),
+        None => Err(LockfileError::NoLockfile {
+            path: path.to_owned(),
+            looked_for,
+        }),
     }
 }
 

@@ -117,11 +117,23 @@ pub fn prepare(
         }
     }
 
+    let mut paths = Vec::with_capacity(args.from.len());
+    for from in &args.from {
+        let (path, found) = super::resolve_from(from)?;
+        if found && show_warnings {
+            eprintln!(
+                "note: --from {}: reading {}",
+                from.display(),
+                path.display()
+            );
+        }
+        paths.push(path);
+    }
     let selection = GroupSelection {
         no_dev: args.no_dev,
         groups: args.group.clone(),
     };
-    let loaded = super::load(&args.from, &selection, &target)?;
+    let loaded = super::load(&paths, &selection, &target)?;
     let installed = loaded.installed();
     let plan = plan::plan(registry, &installed, plan_options)?;
     let release = registry.load(&plan.release_version()?)?;

@@ -502,3 +502,68 @@ fn no_requirements_diagnostic_holds_a_url_password() {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// Issue #13: `--from DIR` and `--from pyproject.toml`
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn a_project_directory_or_pyproject_finds_its_lock_file() {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/lockfiles");
+    let directory = tempfile::tempdir().unwrap();
+    let root = directory.path();
+    fs::write(
+        root.join("pyproject.toml"),
+        "[project]\nname = \"app\"\nversion = \"0.1.0\"\n",
+    )
+    .unwrap();
+    // Nothing to find: the error names every file looked for.
+    for from in [".", "pyproject.toml"] {
+        let output = run(root, &["--from", from]);
+        fails(
+            &output,
+            &[
+                "no lock file found",
+                "uv.lock`",
+                "poetry.lock`",
+                "pylock.toml`",
+            ],
+        );
+    }
+    // pylock.toml, then poetry.lock, then uv.lock: the first in uv, poetry, pylock order wins.
+    let expected = |file: &str| {
+        let output = run(&fixtures.join(file), &["--from", FILES[file]]);
+        assert!(output.status.success(), "{}", stderr(&output));
+        stdout(&output)
+    };
+    for (copy, wins) in [
+        ("pylock", "pylock.toml"),
+        ("poetry", "poetry.lock"),
+        ("uv-groups", "uv.lock"),
+    ] {
+        fs::copy(fixtures.join(copy).join(wins), root.join(wins)).unwrap();
+        for from in [".", "pyproject.toml"] {
+            let output = run(root, &["--from", from]);
+            assert!(output.status.success(), "{}", stderr(&output));
+            assert!(
+                stderr(&output).contains(&format!("reading {wins}"))
+                    || stderr(&output).contains(&format!("reading ./{wins}")),
+                "{}",
+                stderr(&output)
+            );
+            assert_eq!(stdout(&output), expected(copy), "{from} with {wins}");
+        }
+    }
+}
+
+/// The lock file in each fixture directory.
+static FILES: std::sync::LazyLock<std::collections::HashMap<&'static str, &'static str>> =
+    std::sync::LazyLock::new(|| {
+        [
+            ("pylock", "pylock.toml"),
+            ("poetry", "poetry.lock"),
+            ("uv-groups", "uv.lock"),
+        ]
+        .into_iter()
+        .collect()
+    });
