@@ -143,7 +143,7 @@ pub fn prepare(
         .iter()
         .map(|note| Warning::new(WarningKind::Unreadable, note.to_string()))
         .collect();
-    warnings.extend(plan.warnings.iter().cloned());
+    warnings.extend(lockfile_warnings(&plan, &installed));
     for name in &plan_options.exclude {
         if release.find(name).is_none() {
             warnings.push(Warning::new(
@@ -173,6 +173,50 @@ pub fn prepare(
         warnings,
         installer,
     })
+}
+
+/// The plan's warnings, with its out-of-range ones rewritten for a lock file: one only for
+/// an instrumentation that would otherwise be recommended (none of the libraries it needs
+/// all of is missing), saying where the library "is locked at" instead of "installed".
+/// (`pydantic==1.6.2` alone says nothing about tortoiseorm, which needs tortoise-orm too.)
+fn lockfile_warnings(plan: &Plan, installed: &crate::scan::Installed) -> Vec<Warning> {
+    let mut warnings: Vec<Warning> = plan
+        .warnings
+        .iter()
+        .filter(|warning| warning.kind != WarningKind::OutOfRange)
+        .cloned()
+        .collect();
+    for skipped in &plan.skipped {
+        let lacks_a_library = skipped
+            .reasons
+            .iter()
+            .any(|reason| matches!(reason, plan::SkipReason::MissingLibrary { .. }));
+        if lacks_a_library {
+            continue;
+        }
+        for reason in &skipped.reasons {
+            let plan::SkipReason::OutOfRange {
+                library,
+                installed: version,
+                requirement,
+            } = reason
+            else {
+                continue;
+            };
+            let location = crate::requirement::parse_name(library)
+                .and_then(|name| installed.get(&name))
+                .map(|distribution| format!(" ({})", distribution.path.display()))
+                .unwrap_or_default();
+            warnings.push(Warning::new(
+                WarningKind::OutOfRange,
+                format!(
+                    "`{library}` is locked at {version}{location}, but `{}` supports `{requirement}`; not recommending it",
+                    skipped.name
+                ),
+            ));
+        }
+    }
+    warnings
 }
 
 /// Runs the main job from `args.from`: requirements, JSON or `--check`.

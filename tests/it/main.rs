@@ -12,6 +12,7 @@ mod hostile;
 mod install;
 mod lockfile;
 mod lockfile_hardening;
+mod lockfile_selection;
 mod packaging;
 mod properties;
 mod real_env;

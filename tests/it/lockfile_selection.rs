@@ -1,0 +1,135 @@
+//! Lock file selections as the projects' own tools make them (issue #13): `--from DIR`,
+//! out-of-range warnings that apply, targets the lock cannot serve, direct references.
+
+use crate::support;
+
+use std::fs;
+use std::path::Path;
+use std::process::Output;
+
+use support::python::{command, output, stderr, stdout};
+
+/// Our binary in `cwd` with markers from the flags.
+fn run(cwd: &Path, args: &[&str]) -> Output {
+    output(
+        command(cwd)
+            .args(["--python-version", "3.12", "--platform", "linux"])
+            .args(args),
+    )
+}
+
+/// Exit 2, no panic, a hint, and stderr holding every needle.
+#[track_caller]
+fn fails(output: &Output, needles: &[&str]) {
+    let text = stderr(output);
+    assert_eq!(output.status.code(), Some(2), "{text}");
+    assert!(!text.contains("panicked"), "{text}");
+    for needle in needles {
+        assert!(text.contains(needle), "`{needle}` not in:\n{text}");
+    }
+    assert!(text.contains("hint:"), "no hint in:\n{text}");
+}
+
+// ---------------------------------------------------------------------------------------
+// `--from DIR` and `--from pyproject.toml`
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn a_project_directory_or_pyproject_finds_its_lock_file() {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/lockfiles");
+    let directory = tempfile::tempdir().unwrap();
+    let root = directory.path();
+    fs::write(
+        root.join("pyproject.toml"),
+        "[project]\nname = \"app\"\nversion = \"0.1.0\"\n",
+    )
+    .unwrap();
+    // Nothing to find: the error names every file looked for.
+    for from in [".", "pyproject.toml"] {
+        let output = run(root, &["--from", from]);
+        fails(
+            &output,
+            &[
+                "no lock file found",
+                "uv.lock`",
+                "poetry.lock`",
+                "pylock.toml`",
+            ],
+        );
+    }
+    // pylock.toml, then poetry.lock, then uv.lock: the first in uv, poetry, pylock order wins.
+    let expected = |file: &str| {
+        let output = run(&fixtures.join(file), &["--from", FILES[file]]);
+        assert!(output.status.success(), "{}", stderr(&output));
+        stdout(&output)
+    };
+    for (copy, wins) in [
+        ("pylock", "pylock.toml"),
+        ("poetry", "poetry.lock"),
+        ("uv-groups", "uv.lock"),
+    ] {
+        fs::copy(fixtures.join(copy).join(wins), root.join(wins)).unwrap();
+        for from in [".", "pyproject.toml"] {
+            let output = run(root, &["--from", from]);
+            assert!(output.status.success(), "{}", stderr(&output));
+            assert!(
+                stderr(&output).contains(&format!("reading {wins}"))
+                    || stderr(&output).contains(&format!("reading ./{wins}")),
+                "{}",
+                stderr(&output)
+            );
+            assert_eq!(stdout(&output), expected(copy), "{from} with {wins}");
+        }
+    }
+}
+
+/// The lock file in each fixture directory.
+static FILES: std::sync::LazyLock<std::collections::HashMap<&'static str, &'static str>> =
+    std::sync::LazyLock::new(|| {
+        [
+            ("pylock", "pylock.toml"),
+            ("poetry", "poetry.lock"),
+            ("uv-groups", "uv.lock"),
+        ]
+        .into_iter()
+        .collect()
+    });
+
+// ---------------------------------------------------------------------------------------
+// Out-of-range warnings
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn out_of_range_warnings_only_for_candidates_and_say_locked() {
+    let directory = tempfile::tempdir().unwrap();
+    let root = directory.path();
+    // tortoiseorm needs pydantic and tortoise-orm: pydantic alone makes it no candidate.
+    fs::write(root.join("alone.txt"), "pydantic==1.6.2\n").unwrap();
+    let output = run(root, &["--from", "alone.txt"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(
+        !stderr(&output).contains("tortoiseorm"),
+        "{}",
+        stderr(&output)
+    );
+    let json = run(root, &["--from", "alone.txt", "--format", "json"]);
+    let document: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert!(
+        !document["warnings"].to_string().contains("tortoiseorm"),
+        "{document}"
+    );
+    // With tortoise-orm locked too it would be recommended: the warning applies.
+    fs::write(
+        root.join("both.txt"),
+        "pydantic==1.6.2\ntortoise-orm==0.21.0\n",
+    )
+    .unwrap();
+    let output = run(root, &["--from", "both.txt"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stderr(&output);
+    assert!(
+        text.contains("`pydantic` is locked at 1.6.2 (both.txt:1), but `opentelemetry-instrumentation-tortoiseorm` supports `pydantic>=1.10.2`"),
+        "{text}"
+    );
+    assert!(!text.contains("is installed"), "{text}");
+}
