@@ -235,6 +235,74 @@ impl FileFormat {
     }
 }
 
+/// What a lock says it can serve: `requires-python` and its environments (uv.lock's
+/// `supported-markers`, pylock.toml's `environments`).
+#[derive(Debug, Clone, Default)]
+pub struct Supported {
+    pub requires_python: Option<String>,
+    /// Each environment as written, and parsed.
+    pub environments: Vec<(String, pep508_rs::MarkerTree)>,
+}
+
+impl Supported {
+    /// An error (exit 2, with a hint) when `--python-version` / `--platform` ask for a
+    /// target outside what the lock supports. Only a target the flags chose is checked.
+    pub fn check(&self, path: &Path, target: &MarkerTarget) -> Result<(), LockfileError> {
+        if target.source != marker::TargetSource::Flags {
+            return Ok(());
+        }
+        let Some(values) = &target.values else {
+            return Ok(());
+        };
+        if let Some(requires) = &self.requires_python {
+            if let Ok(specifiers) = requires.parse::<pep440_rs::VersionSpecifiers>() {
+                // `--python-version 3.10` is any 3.10 release.
+                let candidates = [
+                    values.python_full_version.clone(),
+                    format!("{}.999", values.python_version),
+                ];
+                let served = candidates.iter().any(|candidate| {
+                    parse_version(candidate).is_some_and(|version| specifiers.contains(&version))
+                });
+                if !served {
+                    return Err(LockfileError::Unsupported {
+                        path: path.to_owned(),
+                        message: format!(
+                            "Python {} (`--python-version`) is outside the lock's requires-python `{requires}`",
+                            values.python_full_version
+                        ),
+                        hint: format!(
+                            "pass a `--python-version` the lock supports (`{requires}`), or re-lock the project for that Python"
+                        ),
+                    });
+                }
+            }
+        }
+        if !self.environments.is_empty()
+            && !self
+                .environments
+                .iter()
+                .any(|(_, marker)| target.evaluate(marker, &[]))
+        {
+            let listed: Vec<String> = self
+                .environments
+                .iter()
+                .map(|(text, _)| format!("`{text}`"))
+                .collect();
+            return Err(LockfileError::Unsupported {
+                path: path.to_owned(),
+                message: redact(&format!(
+                    "{} (`--platform` / `--python-version`) matches none of the lock's environments: {}",
+                    target.describe(),
+                    listed.join(", ")
+                )),
+                hint: "pass a `--platform` the lock supports, or add the environment to the project (`[tool.uv] environments`) and re-lock".to_owned(),
+            });
+        }
+        Ok(())
+    }
+}
+
 /// The lock files `--from DIR` and `--from pyproject.toml` look for, in this order.
 pub const PROJECT_LOCKFILES: [&str; 3] = ["uv.lock", "poetry.lock", "pylock.toml"];
 
@@ -415,6 +483,28 @@ pub(crate) fn package_name(
     })
 }
 
+/// A lock's list of environment markers, each parsed; an error names its line.
+pub(crate) fn parse_environments(
+    origin: &Path,
+    lines: &LineIndex,
+    field: &str,
+    raw: &[toml::Spanned<String>],
+) -> Result<Vec<(String, pep508_rs::MarkerTree)>, LockfileError> {
+    raw.iter()
+        .map(|marker| {
+            marker::parse_marker(marker.get_ref())
+                .map(|parsed| (marker.get_ref().clone(), parsed))
+                .map_err(|message| {
+                    LockfileError::malformed(
+                        origin,
+                        lines.line(marker.span().start),
+                        format!("`{field}`: {message}"),
+                    )
+                })
+        })
+        .collect()
+}
+
 /// A TOML syntax or shape error, with its line and the message's first line.
 pub(crate) fn toml_error(path: &Path, lines: &LineIndex, error: &toml::de::Error) -> LockfileError {
     let line = error.span().map(|span| lines.line(span.start)).unwrap_or(1);
@@ -442,12 +532,14 @@ pub fn load(
             FileFormat::UvLock => {
                 loaded.files.push((path.clone(), format));
                 let lock = uv::parse(&text, path)?;
+                lock.supported().check(path, target)?;
                 let defaults = uv::default_groups(path);
                 lock.select(&selection.resolve(&defaults), target)?
             }
             FileFormat::Pylock => {
                 loaded.files.push((path.clone(), format));
                 let lock = pylock::parse(&text, path)?;
+                lock.supported().check(path, target)?;
                 lock.select(selection, target)?
             }
             FileFormat::PoetryLock => {

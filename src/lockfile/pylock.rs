@@ -24,6 +24,7 @@ const GROUP_PREFIX: &str = "pylock-group-";
 #[derive(Debug, Clone)]
 pub struct Pylock {
     path: PathBuf,
+    supported: super::Supported,
     default_groups: Vec<String>,
     packages: Vec<Package>,
 }
@@ -42,6 +43,9 @@ struct RawLock {
     lock_version: Spanned<String>,
     #[serde(default)]
     default_groups: Vec<String>,
+    requires_python: Option<String>,
+    #[serde(default)]
+    environments: Vec<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -114,12 +118,26 @@ pub fn parse(text: &str, origin: &Path) -> Result<Pylock, LockfileError> {
     }
     Ok(Pylock {
         path: origin.to_owned(),
+        supported: super::Supported {
+            requires_python: raw.requires_python,
+            environments: super::parse_environments(
+                origin,
+                &lines,
+                "environments",
+                &raw.environments,
+            )?,
+        },
         default_groups: raw.default_groups,
         packages,
     })
 }
 
 impl Pylock {
+    /// The Python versions and environments the lock was made for.
+    pub fn supported(&self) -> &super::Supported {
+        &self.supported
+    }
+
     /// The packages whose marker holds on `target` for the selected groups.
     pub fn select(
         &self,

@@ -24,6 +24,7 @@ use super::{package_name, LineIndex, Location, LockedPackage, LockfileError};
 #[derive(Debug, Clone)]
 pub struct UvLock {
     path: PathBuf,
+    supported: super::Supported,
     packages: Vec<Package>,
     members: Vec<PackageName>,
     /// Name → the indexes of its packages (one per forked version), in lock order.
@@ -57,6 +58,9 @@ struct Dependency {
 #[serde(rename_all = "kebab-case")]
 struct RawLock {
     version: Option<Spanned<toml::Value>>,
+    requires_python: Option<String>,
+    #[serde(default)]
+    supported_markers: Vec<Spanned<String>>,
     #[serde(default)]
     manifest: RawManifest,
 }
@@ -205,12 +209,22 @@ pub fn parse(text: &str, origin: &Path) -> Result<UvLock, LockfileError> {
         .iter()
         .map(|member| name(0, member))
         .collect::<Result<Vec<_>, _>>()?;
+    let supported = super::Supported {
+        requires_python: raw.requires_python,
+        environments: super::parse_environments(
+            origin,
+            &lines,
+            "supported-markers",
+            &raw.supported_markers,
+        )?,
+    };
     let mut by_name: HashMap<PackageName, Vec<usize>> = HashMap::new();
     for (index, package) in packages.iter().enumerate() {
         by_name.entry(package.name.clone()).or_default().push(index);
     }
     Ok(UvLock {
         path: origin.to_owned(),
+        supported,
         packages,
         members,
         by_name,
@@ -218,6 +232,11 @@ pub fn parse(text: &str, origin: &Path) -> Result<UvLock, LockfileError> {
 }
 
 impl UvLock {
+    /// The Python versions and environments the lock was made for.
+    pub fn supported(&self) -> &super::Supported {
+        &self.supported
+    }
+
     /// The packages installed for the selected (normalized) `groups` on `target`, in lock
     /// order.
     pub fn select(

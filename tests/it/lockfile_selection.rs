@@ -133,3 +133,92 @@ fn out_of_range_warnings_only_for_candidates_and_say_locked() {
     );
     assert!(!text.contains("is installed"), "{text}");
 }
+
+// ---------------------------------------------------------------------------------------
+// Targets the lock cannot serve
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn targets_outside_requires_python_or_environments_are_errors() {
+    use support::index::IndexServer;
+    use support::python;
+    use support::wheel::{build_wheel, WheelSpec};
+    if python::uv().is_none() || python::python3().is_none() {
+        return;
+    }
+    let temporary = tempfile::tempdir().unwrap();
+    let wheels = temporary.path().join("wheels");
+    fs::create_dir_all(&wheels).unwrap();
+    build_wheel(&WheelSpec::new("flask", "3.0.0"), &wheels);
+    let index = IndexServer::start(&wheels);
+    let root = temporary.path().join("app");
+    fs::create_dir_all(&root).unwrap();
+    fs::write(
+        root.join("pyproject.toml"),
+        "[project]\nname = \"app\"\nversion = \"0.1.0\"\nrequires-python = \">=3.11\"\ndependencies = [\"flask==3.0.0\"]\n\n[tool.uv]\nenvironments = [\"sys_platform == 'linux'\", \"sys_platform == 'darwin'\"]\n",
+    )
+    .unwrap();
+    let uv = |args: &[&str]| {
+        python::run_ok(
+            python::uv_command()
+                .current_dir(&root)
+                .env("UV_DEFAULT_INDEX", index.url())
+                .env("UV_PYTHON", "python3")
+                .args(args),
+        )
+    };
+    uv(&["lock"]);
+    uv(&[
+        "export",
+        "--frozen",
+        "--format",
+        "pylock.toml",
+        "--output-file",
+        "pylock.toml",
+    ]);
+    for file in ["uv.lock", "pylock.toml"] {
+        let served = output(command(&root).args([
+            "--from",
+            file,
+            "--python-version",
+            "3.12",
+            "--platform",
+            "macos",
+        ]));
+        assert!(served.status.success(), "{file}: {}", stderr(&served));
+        assert!(
+            stdout(&served).contains("opentelemetry-instrumentation-flask=="),
+            "{file}: {}",
+            stdout(&served)
+        );
+        let windows = output(command(&root).args([
+            "--from",
+            file,
+            "--python-version",
+            "3.12",
+            "--platform",
+            "windows",
+        ]));
+        fails(
+            &windows,
+            &[
+                file,
+                "matches none of the lock's environments",
+                "sys_platform == 'linux'",
+                "--platform",
+            ],
+        );
+        let old = output(command(&root).args([
+            "--from",
+            file,
+            "--python-version",
+            "3.10",
+            "--platform",
+            "linux",
+        ]));
+        fails(
+            &old,
+            &[file, "requires-python `>=3.11`", "--python-version"],
+        );
+    }
+}
