@@ -286,7 +286,15 @@ fn parse_requirement(text: &str) -> Result<Requirement, RequirementProblem> {
 fn pin_of(requirement: &Requirement) -> Pin {
     match &requirement.version_or_url {
         None => Pin::Unpinned("it names no version".to_owned()),
-        Some(VersionOrUrl::Url(_)) => Pin::Unpinned("it is a URL or path".to_owned()),
+        Some(VersionOrUrl::Url(url)) => {
+            match version_from_url(&url.to_string(), requirement.name.as_ref()) {
+                Some(version) => Pin::Exact(version),
+                None => Pin::Unpinned(
+                    "it is a URL or path whose file name gives no version (a VCS or directory reference)"
+                        .to_owned(),
+                ),
+            }
+        }
         Some(VersionOrUrl::VersionSpecifier(specifiers)) => {
             let pins: Vec<_> = specifiers
                 .iter()
@@ -302,6 +310,44 @@ fn pin_of(requirement: &Requirement) -> Pin {
             }
         }
     }
+}
+
+/// The version in the file name of a direct reference to a wheel
+/// (`name-1.2.3-py3-none-any.whl`) or a source archive (`name-1.2.3.tar.gz`) of `project`
+/// (normalized): what pip would install, without fetching anything.
+fn version_from_url(url: &str, project: &str) -> Option<String> {
+    if url.starts_with("git+")
+        || url.starts_with("hg+")
+        || url.starts_with("svn+")
+        || url.starts_with("bzr+")
+    {
+        return None;
+    }
+    let path = url.split(['?', '#']).next().unwrap_or_default();
+    let file = path.rsplit('/').next().unwrap_or_default();
+    let candidate = if let Some(stem) = file.strip_suffix(".whl") {
+        // name-version(-build)?-python-abi-platform
+        if !(5..=6).contains(&stem.split('-').count()) {
+            return None;
+        }
+        let mut parts = stem.split('-');
+        let name = parts.next()?;
+        if crate::requirement::normalize(name) != project {
+            return None;
+        }
+        parts.next()?.to_owned()
+    } else {
+        let stem = [".tar.gz", ".tar.bz2", ".tar.xz", ".zip", ".tgz"]
+            .iter()
+            .find_map(|suffix| file.strip_suffix(suffix))?;
+        // The name may hold dashes itself: the version follows the prefix that names it.
+        let (_, version) = stem
+            .match_indices('-')
+            .map(|(index, _)| (&stem[..index], &stem[index + 1..]))
+            .find(|(name, _)| crate::requirement::normalize(name) == project)?;
+        version.to_owned()
+    };
+    crate::requirement::parse_version(&candidate).map(|_| candidate)
 }
 
 /// Joins `\` continuations (a comment line ends one), numbering each logical line by its
@@ -711,6 +757,39 @@ zope.interface==6.1  # a trailing comment
                 !shown.contains("root:x") && !shown.contains("API_TOKEN"),
                 "{shown}"
             );
+        }
+    }
+
+    #[test]
+    fn direct_references_take_the_version_of_their_file_name() {
+        for (url, project, version) in [
+            (
+                "https://h/x/flask-3.0.0-py3-none-any.whl",
+                "flask",
+                Some("3.0.0"),
+            ),
+            (
+                "https://u:p@h/Flask-3.0.0-py3-none-any.whl#sha256=00",
+                "flask",
+                Some("3.0.0"),
+            ),
+            (
+                "https://h/zope.interface-6.1.tar.gz",
+                "zope-interface",
+                Some("6.1"),
+            ),
+            (
+                "file:///w/my-pkg-2.0.post1.zip",
+                "my-pkg",
+                Some("2.0.post1"),
+            ),
+            ("https://h/other-1.0-py3-none-any.whl", "flask", None),
+            ("https://h/flask.whl", "flask", None),
+            ("https://h/flask-3.0.0.whl", "flask", None),
+            ("git+https://h/flask.git@3.0.0", "flask", None),
+            ("https://h/flask-main.tar.gz", "flask", None),
+        ] {
+            assert_eq!(version_from_url(url, project).as_deref(), version, "{url}");
         }
     }
 

@@ -222,3 +222,52 @@ fn targets_outside_requires_python_or_environments_are_errors() {
         );
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// Direct references in requirements files
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn direct_references_count_their_project_without_printing_the_url() {
+    let secret = "dIr3ct-s3cr3t-T0KEN";
+    let directory = tempfile::tempdir().unwrap();
+    let root = directory.path();
+    fs::write(
+        root.join("requirements.txt"),
+        format!(
+            "flask @ https://user:{secret}@files.example/packages/flask-3.0.0-py3-none-any.whl#sha256=00\n\
+             sqlalchemy @ https://{secret}@files.example/SQLAlchemy-2.0.30.tar.gz\n\
+             redis @ git+https://user:{secret}@git.example/redis-py.git@v5.0.0\n"
+        ),
+    )
+    .unwrap();
+    fs::write(
+        root.join("pinned.txt"),
+        "flask==3.0.0\nsqlalchemy==2.0.30\n",
+    )
+    .unwrap();
+    let pinned = run(root, &["--from", "pinned.txt"]);
+    assert!(pinned.status.success(), "{}", stderr(&pinned));
+    for extra in [
+        &[][..],
+        &["--format", "json"][..],
+        &["--check"][..],
+        &["-v"][..],
+    ] {
+        let mut args = vec!["--from", "requirements.txt"];
+        args.extend_from_slice(extra);
+        let out = run(root, &args);
+        let everything = format!("{}{}", stdout(&out), stderr(&out));
+        assert!(!everything.contains(secret), "{extra:?}: {everything}");
+        assert!(!everything.contains("panicked"), "{everything}");
+        if extra.is_empty() {
+            assert!(out.status.success(), "{}", stderr(&out));
+            // The same lines as the pinned file: flask and sqlalchemy count.
+            assert_eq!(stdout(&out), stdout(&pinned));
+            // The VCS reference names no version: a warning with its line, URL redacted.
+            let text = stderr(&out);
+            assert!(text.contains("requirements.txt:3:"), "{text}");
+            assert!(text.contains("user:****@git.example"), "{text}");
+        }
+    }
+}
