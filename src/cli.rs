@@ -177,6 +177,47 @@ pub struct BootstrapArgs {
     #[arg(long, value_name = "NAME", requires = "from")]
     pub group: Vec<String>,
 
+    /// With --from on a poetry.lock: also read this optional group (repeatable or
+    /// comma-separated, as `poetry install --with`).
+    #[arg(
+        long = "with",
+        value_name = "GROUP",
+        requires = "from",
+        value_delimiter = ','
+    )]
+    pub with_groups: Vec<String>,
+
+    /// With --from on a poetry.lock: leave out this group (as `poetry install --without`).
+    #[arg(
+        long = "without",
+        value_name = "GROUP",
+        requires = "from",
+        value_delimiter = ','
+    )]
+    pub without_groups: Vec<String>,
+
+    /// With --from on a poetry.lock: read only these groups (as `poetry install --only`).
+    #[arg(
+        long = "only",
+        value_name = "GROUP",
+        requires = "from",
+        value_delimiter = ','
+    )]
+    pub only_groups: Vec<String>,
+
+    /// With --from: also read this extra of the project (repeatable, as `uv sync --extra`).
+    #[arg(
+        long,
+        value_name = "NAME",
+        requires = "from",
+        conflicts_with = "all_extras"
+    )]
+    pub extra: Vec<String>,
+
+    /// With --from: read every extra of the project (as `uv sync --all-extras`).
+    #[arg(long = "all-extras", requires = "from")]
+    pub all_extras: bool,
+
     /// Exit 1, listing each problem and the command that fixes it, when a recommended
     /// instrumentation is missing, at another version, or installed without its library.
     #[arg(long)]

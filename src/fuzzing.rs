@@ -177,7 +177,11 @@ pub fn pylock(bytes: &[u8]) {
 pub fn poetry_lock(bytes: &[u8]) {
     if let Some(text) = text_of(bytes) {
         if let Ok(lock) = lockfile::poetry::parse(&text, Path::new("poetry.lock")) {
-            let _ = lock.select(&GroupSelection::default(), &MarkerTarget::everything());
+            let _ = lock.select(
+                &GroupSelection::default(),
+                &lockfile::poetry::PoetryProject::default(),
+                &MarkerTarget::everything(),
+            );
         }
     }
 }

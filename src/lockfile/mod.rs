@@ -332,13 +332,24 @@ pub fn resolve_from(path: &Path) -> Result<(PathBuf, bool), LockfileError> {
     }
 }
 
-/// Which dependency groups to read, as `uv sync` chooses them.
+/// Which dependency groups and extras to read, as `uv sync` and `poetry install` choose
+/// them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct GroupSelection {
     /// `--no-dev`: leave out the `dev` group.
     pub no_dev: bool,
     /// `--group`: groups to add to the default ones.
     pub groups: Vec<String>,
+    /// Poetry's `--with`: optional groups to add.
+    pub with: Vec<String>,
+    /// Poetry's `--without`: groups to leave out.
+    pub without: Vec<String>,
+    /// Poetry's `--only`: only these groups.
+    pub only: Vec<String>,
+    /// `--extra`: extras of the project to add.
+    pub extras: Vec<String>,
+    /// `--all-extras`.
+    pub all_extras: bool,
 }
 
 impl GroupSelection {
@@ -511,6 +522,26 @@ pub(crate) fn toml_error(path: &Path, lines: &LineIndex, error: &toml::de::Error
     LockfileError::malformed(path, line, error.message().trim().to_owned())
 }
 
+/// `--with`, `--without` and `--only` are Poetry's: refused for other locks, with uv's
+/// equivalents named.
+fn refuse_poetry_flags(path: &Path, selection: &GroupSelection) -> Result<(), LockfileError> {
+    for (flag, given) in [
+        ("--with", &selection.with),
+        ("--without", &selection.without),
+        ("--only", &selection.only),
+    ] {
+        if !given.is_empty() {
+            return Err(LockfileError::Unsupported {
+                path: path.to_owned(),
+                message: format!("`{flag}` selects poetry.lock groups; this is not a poetry.lock"),
+                hint: "use `--group NAME` (and `--no-dev`) for uv.lock and pylock.toml groups"
+                    .to_owned(),
+            });
+        }
+    }
+    Ok(())
+}
+
 /// Reads every file in order and collects their packages (the first entry of a name wins).
 pub fn load(
     paths: &[PathBuf],
@@ -533,13 +564,25 @@ pub fn load(
                 loaded.files.push((path.clone(), format));
                 let lock = uv::parse(&text, path)?;
                 lock.supported().check(path, target)?;
+                refuse_poetry_flags(path, selection)?;
                 let defaults = uv::default_groups(path);
-                lock.select(&selection.resolve(&defaults), target)?
+                let extras: Vec<String> = selection
+                    .extras
+                    .iter()
+                    .map(|extra| crate::requirement::normalize(extra))
+                    .collect();
+                lock.select_with_extras(
+                    &selection.resolve(&defaults),
+                    &extras,
+                    selection.all_extras,
+                    target,
+                )?
             }
             FileFormat::Pylock => {
                 loaded.files.push((path.clone(), format));
                 let lock = pylock::parse(&text, path)?;
                 lock.supported().check(path, target)?;
+                refuse_poetry_flags(path, selection)?;
                 lock.select(selection, target)?
             }
             FileFormat::PoetryLock => {
@@ -554,7 +597,22 @@ pub fn load(
                         "this poetry.lock (lock-version < 2.1) records no markers per package: every non-optional package counts",
                     ));
                 }
-                lock.select(selection, target)
+                let project = match poetry::PoetryProject::beside(path) {
+                    Ok(project) => project,
+                    Err(message) => {
+                        if path.with_file_name("pyproject.toml").exists() {
+                            loaded.notes.push(Note::new(
+                                Location {
+                                    file: path.clone(),
+                                    line: 1,
+                                },
+                                message,
+                            ));
+                        }
+                        poetry::PoetryProject::default()
+                    }
+                };
+                lock.select(selection, &project, target)?
             }
         };
         loaded.packages.extend(packages);
@@ -637,7 +695,11 @@ mod tests {
                 let _ = lock.select(&GroupSelection::default(), &everything);
             }
             if let Ok(lock) = poetry::parse(text, origin) {
-                let _ = lock.select(&GroupSelection::default(), &everything);
+                let _ = lock.select(
+                    &GroupSelection::default(),
+                    &poetry::PoetryProject::default(),
+                    &everything,
+                );
             }
         };
         let mut state: u64 = 0x2545_f491_4f6c_dd1d;
@@ -709,6 +771,7 @@ mod tests {
         let selection = GroupSelection {
             no_dev: true,
             groups: vec!["Lint".to_owned()],
+            ..GroupSelection::default()
         };
         assert_eq!(selection.resolve(&defaults), ["lint"]);
         assert_eq!(GroupSelection::default().resolve(&defaults), ["dev"]);

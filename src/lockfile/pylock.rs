@@ -24,6 +24,8 @@ const GROUP_PREFIX: &str = "pylock-group-";
 #[derive(Debug, Clone)]
 pub struct Pylock {
     path: PathBuf,
+    /// The lock's `extras` (normalized).
+    extras: Vec<String>,
     supported: super::Supported,
     default_groups: Vec<String>,
     packages: Vec<Package>,
@@ -46,6 +48,8 @@ struct RawLock {
     requires_python: Option<String>,
     #[serde(default)]
     environments: Vec<Spanned<String>>,
+    #[serde(default)]
+    extras: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -118,6 +122,11 @@ pub fn parse(text: &str, origin: &Path) -> Result<Pylock, LockfileError> {
     }
     Ok(Pylock {
         path: origin.to_owned(),
+        extras: raw
+            .extras
+            .iter()
+            .map(|extra| crate::requirement::normalize(extra))
+            .collect(),
         supported: super::Supported {
             requires_python: raw.requires_python,
             environments: super::parse_environments(
@@ -145,6 +154,26 @@ impl Pylock {
         target: &MarkerTarget,
     ) -> Result<Vec<LockedPackage>, LockfileError> {
         let mut extras = Vec::new();
+        let wanted: Vec<String> = if selection.all_extras {
+            self.extras.clone()
+        } else {
+            selection
+                .extras
+                .iter()
+                .map(|extra| crate::requirement::normalize(extra))
+                .collect()
+        };
+        for extra in wanted {
+            if !self.extras.contains(&extra) {
+                return Err(LockfileError::unusable(
+                    &self.path,
+                    format!("extra `{extra}` is not one of the lock's `extras`"),
+                ));
+            }
+            if let Ok(name) = ExtraName::new(extra) {
+                extras.push(name);
+            }
+        }
         for group in selection.resolve(&self.default_groups) {
             let extra = ExtraName::new(format!("{GROUP_PREFIX}{group}")).map_err(|_| {
                 LockfileError::unusable(
@@ -289,6 +318,7 @@ marker = "\"docs\" in dependency_groups and python_version >= '3.9'"
         let docs = GroupSelection {
             no_dev: true,
             groups: vec!["docs".to_owned()],
+            ..GroupSelection::default()
         };
         assert_eq!(
             names(&lock.select(&docs, &linux).unwrap()),
@@ -298,6 +328,38 @@ marker = "\"docs\" in dependency_groups and python_version >= '3.9'"
             .select(&GroupSelection::default(), &MarkerTarget::everything())
             .unwrap();
         assert_eq!(names(&everything), ["flask", "pywin32", "pytest"]);
+    }
+
+    #[test]
+    fn extras_select_packages_of_a_multi_use_lock() {
+        let text = LOCK.replace(
+            "default-groups = [\"dev\"]",
+            "default-groups = [\"dev\"]\nextras = [\"DB\"]",
+        ) + "\n[[packages]]\nname = \"sqlalchemy\"\nversion = \"2.0.30\"\nmarker = \"'db' in extras\"\n";
+        let lock = parse(&text, Path::new("pylock.toml")).unwrap();
+        let everything = MarkerTarget::everything();
+        let plain = lock
+            .select(&GroupSelection::default(), &everything)
+            .unwrap();
+        assert!(!names(&plain).contains(&"sqlalchemy".to_owned()));
+        for selection in [
+            GroupSelection {
+                extras: vec!["db".to_owned()],
+                ..GroupSelection::default()
+            },
+            GroupSelection {
+                all_extras: true,
+                ..GroupSelection::default()
+            },
+        ] {
+            let selected = lock.select(&selection, &everything).unwrap();
+            assert!(names(&selected).contains(&"sqlalchemy".to_owned()));
+        }
+        let unknown = GroupSelection {
+            extras: vec!["nope".to_owned()],
+            ..GroupSelection::default()
+        };
+        assert!(lock.select(&unknown, &everything).is_err());
     }
 
     #[test]

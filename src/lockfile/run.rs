@@ -132,6 +132,11 @@ pub fn prepare(
     let selection = GroupSelection {
         no_dev: args.no_dev,
         groups: args.group.clone(),
+        with: args.with_groups.clone(),
+        without: args.without_groups.clone(),
+        only: args.only_groups.clone(),
+        extras: args.extra.clone(),
+        all_extras: args.all_extras,
     };
     let loaded = super::load(&paths, &selection, &target)?;
     let installed = loaded.installed();

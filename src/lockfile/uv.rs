@@ -244,6 +244,18 @@ impl UvLock {
         groups: &[String],
         target: &MarkerTarget,
     ) -> Result<Vec<LockedPackage>, LockfileError> {
+        self.select_with_extras(groups, &[], false, target)
+    }
+
+    /// [`Self::select`] with the project's `extras` (normalized; every extra with
+    /// `all_extras`), as `uv sync --extra` / `--all-extras`.
+    pub fn select_with_extras(
+        &self,
+        groups: &[String],
+        extras: &[String],
+        all_extras: bool,
+        target: &MarkerTarget,
+    ) -> Result<Vec<LockedPackage>, LockfileError> {
         let mut roots: Vec<usize> = self
             .packages
             .iter()
@@ -279,11 +291,30 @@ impl UvLock {
             }
         }
 
+        for extra in extras {
+            let defined = roots.iter().any(|root| {
+                self.packages[*root]
+                    .optional_dependencies
+                    .contains_key(extra)
+            });
+            if !defined {
+                return Err(LockfileError::unusable(
+                    &self.path,
+                    format!("extra `{extra}` is not defined by the project"),
+                ));
+            }
+        }
+
         let mut installed = vec![false; self.packages.len()];
         let mut expanded: HashSet<(usize, Option<String>)> = HashSet::new();
         let mut queue: VecDeque<(usize, Option<String>)> = VecDeque::new();
         for root in &roots {
             queue.push_back((*root, None));
+            for extra in self.packages[*root].optional_dependencies.keys() {
+                if all_extras || extras.contains(extra) {
+                    queue.push_back((*root, Some(extra.clone())));
+                }
+            }
             for group in groups {
                 for dependency in self.packages[*root]
                     .dev_dependencies
@@ -498,6 +529,25 @@ source = { registry = "https://pypi.org/simple" }
         let everything = lock.select(&[], &MarkerTarget::everything()).unwrap();
         assert!(names(&everything).contains(&"pywin32==306".to_owned()));
         assert!(lock.select(&["docs".to_owned()], &linux()).is_err());
+    }
+
+    #[test]
+    fn extras_of_the_project_follow_uv_sync() {
+        let lock = parse(LOCK, Path::new("uv.lock")).unwrap();
+        let has_click =
+            |selected: Vec<LockedPackage>| names(&selected).contains(&"click==8.1.7".to_owned());
+        assert!(!has_click(lock.select(&[], &linux()).unwrap()));
+        assert!(has_click(
+            lock.select_with_extras(&[], &["cli".to_owned()], false, &linux())
+                .unwrap()
+        ));
+        assert!(has_click(
+            lock.select_with_extras(&[], &[], true, &linux()).unwrap()
+        ));
+        let error = lock
+            .select_with_extras(&[], &["nope".to_owned()], false, &linux())
+            .unwrap_err();
+        assert!(error.to_string().contains("extra `nope` is not defined"));
     }
 
     #[test]
