@@ -218,6 +218,20 @@ pub struct BootstrapArgs {
     #[arg(long = "all-extras", requires = "from")]
     pub all_extras: bool,
 
+    /// With --from on a uv.lock: read this workspace member instead of the project (as
+    /// `uv sync --package`).
+    #[arg(
+        long,
+        value_name = "NAME",
+        requires = "from",
+        conflicts_with = "all_packages"
+    )]
+    pub package: Option<String>,
+
+    /// With --from on a uv.lock: read every workspace member (as `uv sync --all-packages`).
+    #[arg(long = "all-packages", requires = "from")]
+    pub all_packages: bool,
+
     /// Exit 1, listing each problem and the command that fixes it, when a recommended
     /// instrumentation is missing, at another version, or installed without its library.
     #[arg(long)]

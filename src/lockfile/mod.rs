@@ -350,6 +350,10 @@ pub struct GroupSelection {
     pub extras: Vec<String>,
     /// `--all-extras`.
     pub all_extras: bool,
+    /// uv's `--package`: one workspace member.
+    pub package: Option<String>,
+    /// uv's `--all-packages`: every workspace member.
+    pub all_packages: bool,
 }
 
 impl GroupSelection {
@@ -571,10 +575,15 @@ pub fn load(
                     .iter()
                     .map(|extra| crate::requirement::normalize(extra))
                     .collect();
-                lock.select_with_extras(
-                    &selection.resolve(&defaults),
-                    &extras,
-                    selection.all_extras,
+                let groups = selection.resolve(&defaults);
+                lock.select_with(
+                    &uv::UvSelection {
+                        groups: &groups,
+                        extras: &extras,
+                        all_extras: selection.all_extras,
+                        package: selection.package.as_deref(),
+                        all_packages: selection.all_packages,
+                    },
                     target,
                 )?
             }

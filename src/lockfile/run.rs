@@ -137,6 +137,8 @@ pub fn prepare(
         only: args.only_groups.clone(),
         extras: args.extra.clone(),
         all_extras: args.all_extras,
+        package: args.package.clone(),
+        all_packages: args.all_packages,
     };
     let loaded = super::load(&paths, &selection, &target)?;
     let installed = loaded.installed();

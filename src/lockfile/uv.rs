@@ -27,6 +27,8 @@ pub struct UvLock {
     supported: super::Supported,
     packages: Vec<Package>,
     members: Vec<PackageName>,
+    /// `[manifest.dependency-groups]`: the groups of a workspace root without `[project]`.
+    root_groups: BTreeMap<String, Vec<Dependency>>,
     /// Name → the indexes of its packages (one per forked version), in lock order.
     by_name: HashMap<PackageName, Vec<usize>>,
 }
@@ -49,6 +51,8 @@ struct Package {
 struct Dependency {
     name: PackageName,
     version: Option<String>,
+    /// A workspace root group's specifier, which picks among forked versions.
+    specifier: Option<pep440_rs::VersionSpecifiers>,
     marker: MarkerTree,
     extras: Vec<String>,
 }
@@ -79,6 +83,9 @@ fn raw_packages(text: &str) -> Result<Vec<RawPackage>, toml::de::Error> {
 struct RawManifest {
     #[serde(default)]
     members: Vec<Spanned<String>>,
+    /// The groups of a workspace root that is not a project.
+    #[serde(default, rename = "dependency-groups")]
+    dependency_groups: BTreeMap<String, Vec<RawDependency>>,
 }
 
 #[derive(Deserialize)]
@@ -99,6 +106,8 @@ struct RawPackage {
 struct RawDependency {
     name: Spanned<String>,
     version: Option<String>,
+    /// In `[manifest.dependency-groups]`: the requirement's specifier.
+    specifier: Option<String>,
     marker: Option<Spanned<String>>,
     #[serde(default)]
     extra: Vec<String>,
@@ -159,6 +168,10 @@ pub fn parse(text: &str, origin: &Path) -> Result<UvLock, LockfileError> {
                     Ok(Dependency {
                         name: name(base, &dependency.name)?,
                         version: dependency.version,
+                        specifier: dependency
+                            .specifier
+                            .as_deref()
+                            .and_then(|specifier| specifier.parse().ok()),
                         marker,
                         extras: dependency
                             .extra
@@ -203,6 +216,13 @@ pub fn parse(text: &str, origin: &Path) -> Result<UvLock, LockfileError> {
             dev_dependencies,
         });
     }
+    let mut root_groups = BTreeMap::new();
+    for (group, list) in raw.manifest.dependency_groups {
+        root_groups.insert(
+            crate::requirement::normalize(&group),
+            dependencies(0, list)?,
+        );
+    }
     let members = raw
         .manifest
         .members
@@ -227,6 +247,7 @@ pub fn parse(text: &str, origin: &Path) -> Result<UvLock, LockfileError> {
         supported,
         packages,
         members,
+        root_groups,
         by_name,
     })
 }
@@ -244,18 +265,27 @@ impl UvLock {
         groups: &[String],
         target: &MarkerTarget,
     ) -> Result<Vec<LockedPackage>, LockfileError> {
-        self.select_with_extras(groups, &[], false, target)
+        let selection = UvSelection {
+            groups,
+            ..UvSelection::default()
+        };
+        self.select_with(&selection, target)
     }
 
-    /// [`Self::select`] with the project's `extras` (normalized; every extra with
-    /// `all_extras`), as `uv sync --extra` / `--all-extras`.
-    pub fn select_with_extras(
+    /// The packages `uv sync` installs with `selection` on `target`, in lock order.
+    pub fn select_with(
         &self,
-        groups: &[String],
-        extras: &[String],
-        all_extras: bool,
+        selection: &UvSelection<'_>,
         target: &MarkerTarget,
     ) -> Result<Vec<LockedPackage>, LockfileError> {
+        let UvSelection {
+            groups,
+            extras,
+            all_extras,
+            package,
+            all_packages,
+        } = *selection;
+        let members: HashSet<&PackageName> = self.members.iter().collect();
         let mut roots: Vec<usize> = self
             .packages
             .iter()
@@ -263,8 +293,40 @@ impl UvLock {
             .filter(|(_, package)| package.is_project_root)
             .map(|(index, _)| index)
             .collect();
+        // The workspace root's own groups count unless one member is chosen.
+        let mut root_groups = package.is_none();
+        if let Some(wanted) = package {
+            let wanted = crate::requirement::normalize(wanted);
+            roots = self
+                .packages
+                .iter()
+                .enumerate()
+                .filter(|(index, package)| {
+                    package.name.as_ref() == wanted
+                        && (members.contains(&package.name) || roots.contains(index))
+                })
+                .map(|(index, _)| index)
+                .collect();
+            if roots.is_empty() {
+                let mut names: Vec<String> = self.members.iter().map(ToString::to_string).collect();
+                names.sort();
+                return Err(LockfileError::unusable(
+                    &self.path,
+                    format!(
+                        "`--package {wanted}`: no such workspace member (members: {})",
+                        names.join(", ")
+                    ),
+                ));
+            }
+            root_groups = false;
+        } else if all_packages {
+            for (index, package) in self.packages.iter().enumerate() {
+                if members.contains(&package.name) && !roots.contains(&index) {
+                    roots.push(index);
+                }
+            }
+        }
         if roots.is_empty() {
-            let members: HashSet<&PackageName> = self.members.iter().collect();
             roots = self
                 .packages
                 .iter()
@@ -282,7 +344,8 @@ impl UvLock {
         for group in groups {
             let defined = roots
                 .iter()
-                .any(|root| self.packages[*root].dev_dependencies.contains_key(group));
+                .any(|root| self.packages[*root].dev_dependencies.contains_key(group))
+                || (root_groups && self.root_groups.contains_key(group));
             if !defined && group != "dev" {
                 return Err(LockfileError::unusable(
                     &self.path,
@@ -322,6 +385,13 @@ impl UvLock {
                     .into_iter()
                     .flatten()
                 {
+                    self.follow(dependency, target, &mut queue);
+                }
+            }
+        }
+        if root_groups {
+            for group in groups {
+                for dependency in self.root_groups.get(group).into_iter().flatten() {
                     self.follow(dependency, target, &mut queue);
                 }
             }
@@ -367,17 +437,26 @@ impl UvLock {
         if !target.evaluate(&dependency.marker, &[] as &[ExtraName]) {
             return;
         }
-        let Some(index) =
-            self.by_name
-                .get(&dependency.name)
-                .into_iter()
-                .flatten()
-                .copied()
-                .find(|index| {
-                    dependency.version.as_ref().is_none_or(|version| {
-                        self.packages[*index].version.as_ref() == Some(version)
+        let Some(index) = self
+            .by_name
+            .get(&dependency.name)
+            .into_iter()
+            .flatten()
+            .copied()
+            .find(|index| {
+                let candidate = &self.packages[*index];
+                dependency
+                    .version
+                    .as_ref()
+                    .is_none_or(|version| candidate.version.as_ref() == Some(version))
+                    && dependency.specifier.as_ref().is_none_or(|specifier| {
+                        candidate
+                            .version
+                            .as_deref()
+                            .and_then(crate::requirement::parse_version)
+                            .is_none_or(|version| specifier.contains(&version))
                     })
-                })
+            })
         else {
             return;
         };
@@ -386,6 +465,21 @@ impl UvLock {
             queue.push_back((index, Some(extra.clone())));
         }
     }
+}
+
+/// What `uv sync` is asked to install from a uv.lock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct UvSelection<'a> {
+    /// The selected groups (normalized).
+    pub groups: &'a [String],
+    /// `--extra` (normalized).
+    pub extras: &'a [String],
+    /// `--all-extras`.
+    pub all_extras: bool,
+    /// `--package NAME`: one workspace member instead of the project.
+    pub package: Option<&'a str>,
+    /// `--all-packages`: every workspace member.
+    pub all_packages: bool,
 }
 
 /// `[tool.uv] default-groups` of the `pyproject.toml` beside `lock_path` (`"all"` is
@@ -538,14 +632,33 @@ source = { registry = "https://pypi.org/simple" }
             |selected: Vec<LockedPackage>| names(&selected).contains(&"click==8.1.7".to_owned());
         assert!(!has_click(lock.select(&[], &linux()).unwrap()));
         assert!(has_click(
-            lock.select_with_extras(&[], &["cli".to_owned()], false, &linux())
-                .unwrap()
+            lock.select_with(
+                &UvSelection {
+                    extras: &["cli".to_owned()],
+                    ..UvSelection::default()
+                },
+                &linux()
+            )
+            .unwrap()
         ));
         assert!(has_click(
-            lock.select_with_extras(&[], &[], true, &linux()).unwrap()
+            lock.select_with(
+                &UvSelection {
+                    all_extras: true,
+                    ..UvSelection::default()
+                },
+                &linux()
+            )
+            .unwrap()
         ));
         let error = lock
-            .select_with_extras(&[], &["nope".to_owned()], false, &linux())
+            .select_with(
+                &UvSelection {
+                    extras: &["nope".to_owned()],
+                    ..UvSelection::default()
+                },
+                &linux(),
+            )
             .unwrap_err();
         assert!(error.to_string().contains("extra `nope` is not defined"));
     }

@@ -474,3 +474,114 @@ fn poetry_optional_groups_and_extras_follow_poetry_install() {
     assert_eq!(unknown.status.code(), Some(2), "{}", stderr(&unknown));
     assert!(stderr(&unknown).contains("group `docs` is not defined"));
 }
+
+// ---------------------------------------------------------------------------------------
+// uv workspaces: a root without `[project]`, its groups, `--package`, `--all-packages`
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn workspace_selections_match_uv_export() {
+    use support::index::IndexServer;
+    use support::python;
+    use support::wheel::{build_wheel, WheelSpec};
+    if python::uv().is_none() || python::python3().is_none() {
+        return;
+    }
+    let temporary = tempfile::tempdir().unwrap();
+    let wheels = temporary.path().join("wheels");
+    fs::create_dir_all(&wheels).unwrap();
+    for spec in [
+        WheelSpec::new("flask", "3.0.0"),
+        WheelSpec::new("sqlalchemy", "2.0.30"),
+        WheelSpec::new("redis", "5.0.0"),
+        WheelSpec::new("requests", "2.31.0"),
+        WheelSpec::new("jinja2", "3.1.3"),
+    ] {
+        build_wheel(&spec, &wheels);
+    }
+    let index = IndexServer::start(&wheels);
+    let root = temporary.path().join("ws");
+    for member in ["a", "b"] {
+        fs::create_dir_all(root.join("packages").join(member).join("src").join(member)).unwrap();
+        fs::write(
+            root.join("packages")
+                .join(member)
+                .join("src")
+                .join(member)
+                .join("__init__.py"),
+            "",
+        )
+        .unwrap();
+    }
+    fs::write(
+        root.join("pyproject.toml"),
+        "[tool.uv.workspace]\nmembers = [\"packages/*\"]\n\n[dependency-groups]\ndev = [\"redis==5.0.0\"]\nlint = [\"jinja2==3.1.3\"]\n",
+    )
+    .unwrap();
+    fs::write(
+        root.join("packages/a/pyproject.toml"),
+        "[project]\nname = \"a\"\nversion = \"0.1.0\"\nrequires-python = \">=3.9\"\ndependencies = [\"flask==3.0.0\"]\n\n[build-system]\nrequires = [\"uv_build>=0.8,<0.20\"]\nbuild-backend = \"uv_build\"\n",
+    )
+    .unwrap();
+    fs::write(
+        root.join("packages/b/pyproject.toml"),
+        "[project]\nname = \"b\"\nversion = \"0.1.0\"\nrequires-python = \">=3.9\"\ndependencies = [\"sqlalchemy==2.0.30\"]\n\n[dependency-groups]\ndev = [\"requests==2.31.0\"]\n\n[build-system]\nrequires = [\"uv_build>=0.8,<0.20\"]\nbuild-backend = \"uv_build\"\n",
+    )
+    .unwrap();
+    let uv = |args: &[&str]| {
+        python::run_ok(
+            python::uv_command()
+                .current_dir(&root)
+                .env("UV_DEFAULT_INDEX", index.url())
+                .env("UV_PYTHON", "python3")
+                .args(args),
+        )
+    };
+    uv(&["lock"]);
+    let ours = |args: &[&str]| {
+        let out = run(&root, args);
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        stdout(&out)
+    };
+    for flags in [
+        &[][..],
+        &["--no-dev"][..],
+        &["--group", "lint"][..],
+        &["--package", "b"][..],
+        &["--package", "a", "--no-dev"][..],
+        &["--all-packages"][..],
+    ] {
+        let mut export = vec![
+            "export",
+            "--frozen",
+            "--no-hashes",
+            "--no-emit-workspace",
+            "--output-file",
+            "exported.txt",
+        ];
+        export.extend_from_slice(flags);
+        uv(&export);
+        let mut from_lock = vec!["--from", "uv.lock"];
+        from_lock.extend_from_slice(flags);
+        assert_eq!(
+            ours(&from_lock),
+            ours(&["--from", "exported.txt"]),
+            "{flags:?}\n{}",
+            fs::read_to_string(root.join("exported.txt")).unwrap()
+        );
+    }
+    // The root's own `dev` group counts by default, and only then.
+    let default = ours(&["--from", "uv.lock"]);
+    assert!(
+        default.contains("opentelemetry-instrumentation-redis=="),
+        "{default}"
+    );
+    assert!(!ours(&["--from", "uv.lock", "--no-dev"]).contains("instrumentation-redis=="));
+    assert!(ours(&["--from", "uv.lock", "--group", "lint"]).contains("instrumentation-jinja2=="));
+    let only_a = ours(&["--from", "uv.lock", "--package", "a"]);
+    assert!(only_a.contains("instrumentation-flask=="), "{only_a}");
+    assert!(!only_a.contains("instrumentation-sqlalchemy=="), "{only_a}");
+    let unknown = run(&root, &["--from", "uv.lock", "--package", "nope"]);
+    assert_eq!(unknown.status.code(), Some(2), "{}", stderr(&unknown));
+    assert!(stderr(&unknown).contains("no such workspace member"));
+}
