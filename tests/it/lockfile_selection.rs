@@ -585,3 +585,176 @@ fn workspace_selections_match_uv_export() {
     assert_eq!(unknown.status.code(), Some(2), "{}", stderr(&unknown));
     assert!(stderr(&unknown).contains("no such workspace member"));
 }
+
+// ---------------------------------------------------------------------------------------
+// Real Poetry: a lock with an optional group and an extra, against `poetry install --dry-run`
+// ---------------------------------------------------------------------------------------
+
+const POETRY_VERSION: &str = "2.1.3";
+
+/// A Python that runs Poetry (`python -m poetry`), provisioned once into
+/// `<target>/test-tools/poetry-<version>` with pip from the package index.
+fn poetry_python() -> Option<std::path::PathBuf> {
+    use support::python;
+    let python3 = python::python3()?;
+    let _guard = python::lock("poetry");
+    let dir = python::tools_dir().join(format!("poetry-{POETRY_VERSION}"));
+    let interpreter = dir.join("bin/python");
+    if interpreter.is_file() {
+        return Some(interpreter);
+    }
+    let temporary = python::tools_dir().join(format!("poetry-{POETRY_VERSION}.tmp"));
+    let _ = fs::remove_dir_all(&temporary);
+    let attempt = || -> Result<(), String> {
+        let venv = std::process::Command::new(&python3)
+            .args(["-m", "venv"])
+            .arg(&temporary)
+            .output()
+            .map_err(|error| error.to_string())?;
+        if !venv.status.success() {
+            return Err(String::from_utf8_lossy(&venv.stderr).into_owned());
+        }
+        let install = std::process::Command::new(temporary.join("bin/python"))
+            .args(["-m", "pip", "install", "--quiet", "--timeout", "60"])
+            .arg(format!("poetry=={POETRY_VERSION}"))
+            .output()
+            .map_err(|error| error.to_string())?;
+        if !install.status.success() {
+            return Err(String::from_utf8_lossy(&install.stderr).into_owned());
+        }
+        fs::rename(&temporary, &dir).map_err(|error| error.to_string())
+    };
+    match attempt() {
+        Ok(()) => Some(interpreter),
+        Err(error) => {
+            python::skip_or_fail(&format!(
+                "cannot provision Poetry {POETRY_VERSION}: {error}"
+            ));
+            None
+        }
+    }
+}
+
+/// `name==version` for every "Installing NAME (VERSION)" line of `poetry install --dry-run`
+/// that is not skipped.
+fn dry_run_requirements(output: &str) -> String {
+    let mut lines: Vec<String> = output
+        .lines()
+        .filter_map(|line| {
+            let rest = line.trim().strip_prefix("- Installing ")?;
+            let (name, version) = rest.split_once(" (")?;
+            let (version, after) = version.split_once(')')?;
+            // `- Installing x (1.0): Skipped for the following reason: Not required`
+            if after.contains("Skipped") {
+                return None;
+            }
+            Some(format!("{name}=={version}\n"))
+        })
+        .collect();
+    lines.sort();
+    lines.concat()
+}
+
+#[test]
+fn real_poetry_groups_and_extras_match_poetry_install() {
+    use support::index::IndexServer;
+    use support::python;
+    use support::wheel::{build_wheel, WheelSpec};
+    let Some(poetry) = poetry_python() else {
+        return;
+    };
+    let temporary = tempfile::tempdir().unwrap();
+    let wheels = temporary.path().join("wheels");
+    fs::create_dir_all(&wheels).unwrap();
+    for spec in [
+        WheelSpec::new("flask", "3.0.0"),
+        WheelSpec::new("sqlalchemy", "2.0.30"),
+        WheelSpec::new("redis", "5.0.0"),
+        WheelSpec::new("psycopg2-binary", "2.9.9"),
+        WheelSpec::new("pywin32", "306"),
+    ] {
+        build_wheel(&spec, &wheels);
+    }
+    let index = IndexServer::start(&wheels);
+    let root = temporary.path().join("app");
+    fs::create_dir_all(&root).unwrap();
+    fs::write(
+        root.join("pyproject.toml"),
+        format!(
+            "[tool.poetry]\nname = \"app\"\nversion = \"0.1.0\"\ndescription = \"\"\nauthors = []\npackage-mode = false\n\n\
+             [tool.poetry.dependencies]\npython = \">=3.9\"\nflask = \"3.0.0\"\npywin32 = {{ version = \"306\", markers = \"sys_platform == 'win32'\" }}\n\
+             psycopg2-binary = {{ version = \"2.9.9\", optional = true }}\n\n\
+             [tool.poetry.extras]\npostgres = [\"psycopg2-binary\"]\n\n\
+             [tool.poetry.group.dev.dependencies]\nredis = \"5.0.0\"\n\n\
+             [tool.poetry.group.db]\noptional = true\n\n[tool.poetry.group.db.dependencies]\nsqlalchemy = \"2.0.30\"\n\n\
+             [[tool.poetry.source]]\nname = \"loopback\"\nurl = \"{}\"\npriority = \"primary\"\n",
+            index.url()
+        ),
+    )
+    .unwrap();
+    let run_poetry = |args: &[&str]| {
+        python::run_ok(
+            std::process::Command::new(&poetry)
+                .current_dir(&root)
+                .env_remove("VIRTUAL_ENV")
+                .env("POETRY_CACHE_DIR", temporary.path().join("poetry-cache"))
+                .env("POETRY_CONFIG_DIR", temporary.path().join("poetry-config"))
+                .env("POETRY_VIRTUALENVS_IN_PROJECT", "true")
+                .env("POETRY_NO_INTERACTION", "1")
+                .args(["-m", "poetry"])
+                .args(args),
+        )
+    };
+    run_poetry(&["lock"]);
+    let python_version = python::python_version();
+    for flags in [
+        &[][..],
+        &["--with", "db"][..],
+        &["--without", "dev"][..],
+        &["--only", "main"][..],
+        &["--extras", "postgres"][..],
+        &["--all-extras", "--with", "db"][..],
+    ] {
+        let mut install = vec!["install", "--dry-run", "--no-root"];
+        install.extend_from_slice(flags);
+        let out = run_poetry(&install);
+        let expected = dry_run_requirements(&String::from_utf8_lossy(&out.stdout));
+        fs::write(root.join("installed.txt"), &expected).unwrap();
+        let ours_flags: Vec<&str> = flags
+            .iter()
+            .map(|flag| if *flag == "--extras" { "--extra" } else { flag })
+            .collect();
+        let mut from_lock = vec![
+            "--from",
+            "poetry.lock",
+            "--python-version",
+            python_version.as_str(),
+        ];
+        from_lock.extend_from_slice(&ours_flags);
+        // Markers for this machine's Python on Linux, as Poetry resolved them here.
+        let lock_out = output(
+            command(&root)
+                .args(&from_lock)
+                .args(["--platform", "linux"]),
+        );
+        let installed_out = output(command(&root).args([
+            "--from",
+            "installed.txt",
+            "--python-version",
+            python_version.as_str(),
+            "--platform",
+            "linux",
+        ]));
+        assert!(
+            lock_out.status.success(),
+            "{flags:?}: {}",
+            stderr(&lock_out)
+        );
+        assert!(installed_out.status.success(), "{}", stderr(&installed_out));
+        assert_eq!(
+            stdout(&lock_out),
+            stdout(&installed_out),
+            "{flags:?}: poetry installs\n{expected}"
+        );
+    }
+}
