@@ -29,7 +29,7 @@ def uv_lock(count):
             deps.append(f'{{ name = "{names[index - 1]}" }}')
         if deps:
             out.append('dependencies = [' + ', '.join(deps) + ']')
-        out.append(f'wheels = [{{ url = "https://files.example/{name}-{version}-py3-none-any.whl", hash = "sha256:{index:064x}" }}]')
+        out.append(f'wheels = [{{ url = "https://files.example/{name.replace("-", "_")}-{version}-py3-none-any.whl", hash = "sha256:{index:064x}" }}]')
         out.append('')
     return "\n".join(out)
 
