@@ -154,6 +154,15 @@ fn url_passwords(text: &str) -> Vec<String> {
     secrets
 }
 
+/// A `pyproject.toml` beside a lock: Poetry's groups and uv's default groups.
+pub fn pyproject(bytes: &[u8]) {
+    if let Some(text) = text_of(bytes) {
+        let _ = lockfile::poetry::PoetryProject::parse(&text);
+        let _ = lockfile::uv::default_groups_of(&text);
+        let _ = lockfile::FileFormat::detect(Path::new("pyproject.toml"), &text);
+    }
+}
+
 /// A `uv.lock`, parsed and then selected with every marker true.
 pub fn uv_lock(bytes: &[u8]) {
     if let Some(text) = text_of(bytes) {

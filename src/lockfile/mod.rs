@@ -697,6 +697,8 @@ mod tests {
         let everything = MarkerTarget::everything();
         let run_all = |text: &str| {
             let _ = requirements::parse(text, origin);
+            let _ = poetry::PoetryProject::parse(text);
+            let _ = uv::default_groups_of(text);
             if let Ok(lock) = uv::parse(text, origin) {
                 let _ = lock.select(&["dev".to_owned()], &everything);
             }

@@ -319,12 +319,17 @@ impl PoetryProject {
                 pyproject.display()
             )
         })?;
-        let table: toml::Table = text.parse().map_err(|_| {
+        Self::parse(&text).map_err(|error| {
             format!(
-                "`{}` is not valid TOML: no group is taken as optional",
+                "`{}`: {error}: no group is taken as optional",
                 pyproject.display()
             )
-        })?;
+        })
+    }
+
+    /// The groups a `pyproject.toml`'s text defines.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let table: toml::Table = text.parse().map_err(|_| "not valid TOML".to_owned())?;
         let poetry = table.get("tool").and_then(|tool| tool.get("poetry"));
         let mut project = Self::default();
         if poetry

@@ -492,10 +492,15 @@ pub fn default_groups(lock_path: &Path) -> Vec<String> {
         .join("pyproject.toml");
     let fallback = vec!["dev".to_owned()];
     // A missing, special or oversized pyproject.toml leaves uv's default.
-    let Ok(text) = crate::untrusted::read_text(&pyproject, crate::untrusted::FileKind::Pyproject)
-    else {
-        return fallback;
-    };
+    match crate::untrusted::read_text(&pyproject, crate::untrusted::FileKind::Pyproject) {
+        Ok(text) => default_groups_of(&text),
+        Err(_) => fallback,
+    }
+}
+
+/// `[tool.uv] default-groups` of a `pyproject.toml`'s text, else `["dev"]`.
+pub fn default_groups_of(text: &str) -> Vec<String> {
+    let fallback = vec!["dev".to_owned()];
     let Ok(table) = text.parse::<toml::Table>() else {
         return fallback;
     };
