@@ -758,3 +758,72 @@ fn real_poetry_groups_and_extras_match_poetry_install() {
         );
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// A real application's lock: aegra (a uv workspace), against `uv export --frozen`
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn a_real_workspace_lock_matches_uv_export() {
+    use support::python;
+    if python::uv().is_none() {
+        return;
+    }
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/lockfiles/real/aegra");
+    let temporary = tempfile::tempdir().unwrap();
+    for file in [
+        "uv.lock",
+        "pyproject.toml",
+        "libs/aegra-api/pyproject.toml",
+        "libs/aegra-cli/pyproject.toml",
+    ] {
+        let target = temporary.path().join(file);
+        fs::create_dir_all(target.parent().unwrap()).unwrap();
+        fs::copy(fixture.join(file), target).unwrap();
+    }
+    let root = temporary.path();
+    for flags in [
+        &[][..],
+        &["--no-dev"][..],
+        &["--all-packages"][..],
+        &["--package", "aegra-api"][..],
+        &["--package", "aegra-cli", "--no-dev"][..],
+        &["--all-packages", "--all-extras"][..],
+    ] {
+        let mut export = vec![
+            "export",
+            "--frozen",
+            "--offline",
+            "--no-hashes",
+            "--no-emit-workspace",
+            "--output-file",
+            "exported.txt",
+        ];
+        export.extend_from_slice(flags);
+        python::run_ok(python::uv_command().current_dir(root).args(&export));
+        for platform in ["linux", "windows"] {
+            let ours = |args: &[&str]| {
+                let out = output(
+                    command(root)
+                        .args(["--python-version", "3.12", "--platform", platform])
+                        .args(args),
+                );
+                assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+                stdout(&out)
+            };
+            let mut from_lock = vec!["--from", "uv.lock"];
+            from_lock.extend_from_slice(flags);
+            let expected = ours(&["--from", "exported.txt"]);
+            assert_eq!(ours(&from_lock), expected, "{flags:?} on {platform}");
+            if flags == ["--all-packages"] {
+                // The API member's libraries: FastAPI, asyncpg, SQLAlchemy (through alembic).
+                for name in ["fastapi", "asyncpg", "sqlalchemy"] {
+                    assert!(
+                        expected.contains(&format!("opentelemetry-instrumentation-{name}==")),
+                        "{name}: {expected}"
+                    );
+                }
+            }
+        }
+    }
+}
