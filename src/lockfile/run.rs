@@ -73,20 +73,28 @@ pub fn prepare(
     plan_options: &PlanOptions,
     show_warnings: bool,
 ) -> anyhow::Result<Prepared> {
-    let discovery =
-        DiscoveryOptions::from_process(args.site_packages.clone(), args.python.clone())?;
     let named_by_flag = args.python.is_some() || !args.site_packages.is_empty();
+    // A deleted working directory stops only what needs it: absolute `--from` paths with
+    // no `--python` / `--site-packages` still work.
+    let discovery =
+        match DiscoveryOptions::from_process(args.site_packages.clone(), args.python.clone()) {
+            Ok(discovery) => Some(discovery),
+            Err(error) if named_by_flag => {
+                return Err(anyhow::Error::new(error)
+                    .context("cannot read the current directory (was it deleted?)"))
+            }
+            Err(_) => None,
+        };
     // `--python-version` with `--platform` say everything the markers need: no
     // environment is looked for and no Python is started.
     let flags_suffice = args.python_version.is_some() && args.platform.is_some();
-    let environment = if flags_suffice && !named_by_flag {
-        None
-    } else {
-        match environment::find(&discovery) {
+    let environment = match &discovery {
+        Some(discovery) if !flags_suffice || named_by_flag => match environment::find(discovery) {
             Ok(environment) => Some(environment),
             Err(error) if named_by_flag => return Err(error.into()),
             Err(_) => None,
-        }
+        },
+        _ => None,
     };
     let interpreter = if flags_suffice {
         None
@@ -169,7 +177,9 @@ pub fn prepare(
     let installer = if uses_uv {
         Installer::Uv
     } else {
-        Installer::detect(&discovery.current_dir)
+        discovery.as_ref().map_or(Installer::Pip, |discovery| {
+            Installer::detect(&discovery.current_dir)
+        })
     };
     Ok(Prepared {
         environment,

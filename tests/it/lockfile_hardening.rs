@@ -502,3 +502,29 @@ fn no_requirements_diagnostic_holds_a_url_password() {
         }
     }
 }
+
+#[test]
+fn absolute_paths_work_from_a_deleted_working_directory() {
+    let directory = project("flask==3.0.0\n");
+    let gone = directory.path().join("gone");
+    fs::create_dir_all(&gone).unwrap();
+    // A shell enters the directory, removes it, then becomes our binary.
+    let mut cmd = Command::new("/bin/sh");
+    cmd.arg("-c")
+        .arg("cd \"$1\" && rmdir \"$1\" && exec \"$2\" --from \"$3\" --python-version 3.12 --platform linux")
+        .arg("sh")
+        .arg(&gone)
+        .arg(support::python::bin())
+        .arg(directory.path().join("requirements.txt"))
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", support::python::empty_home())
+        .env("LANG", "C.UTF-8");
+    let output = run_measured(&mut cmd, Duration::from_secs(60)).output;
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(
+        stdout(&output).contains("opentelemetry-instrumentation-flask=="),
+        "{}",
+        stdout(&output)
+    );
+}
