@@ -21,6 +21,14 @@ use crate::output::{self, Format, RegistryReport};
 use crate::plan::{self, Plan, PlanOptions};
 use crate::registry::{Registry, RegistrySource};
 
+/// `eprintln!` that ignores a closed or broken stderr (`2>&-`, `2>&1 | head -1`) instead of
+/// panicking: a diagnostic that cannot be shown must not stop the run.
+macro_rules! note_line {
+    ($($argument:tt)*) => {{
+        let _ = writeln!(io::stderr(), $($argument)*);
+    }};
+}
+
 /// The `--format json` document of a `--from` run: the environment's document with
 /// `sources` (the files and the marker target) and an optional `environment`.
 #[derive(Debug, Serialize)]
@@ -121,7 +129,7 @@ pub fn prepare(
     }
     if show_warnings {
         for note in &notes {
-            eprintln!("note: {note}");
+            note_line!("note: {note}");
         }
     }
 
@@ -129,7 +137,7 @@ pub fn prepare(
     for from in &args.from {
         let (path, found) = super::resolve_from(from)?;
         if found && show_warnings {
-            eprintln!(
+            note_line!(
                 "note: --from {}: reading {}",
                 from.display(),
                 path.display()
@@ -327,14 +335,14 @@ pub fn run(
 /// `-v`: the files, the marker target and why each instrumentation is in.
 fn explain(loaded: &Loaded, target: &MarkerTarget, plan: &Plan) {
     for (path, format) in &loaded.files {
-        eprintln!("from: {} ({})", path.display(), format.label());
+        note_line!("from: {} ({})", path.display(), format.label());
     }
-    eprintln!("  markers: {}", target.describe());
-    eprintln!(
+    note_line!("  markers: {}", target.describe());
+    note_line!(
         "  {} package(s) installed per the files",
         loaded.packages.len()
     );
-    eprintln!("registry: release `{}`", plan.release);
+    note_line!("registry: release `{}`", plan.release);
     for recommendation in &plan.recommendations {
         let why = match &recommendation.reason {
             plan::Reason::Default => "a default instrumentation".to_owned(),
@@ -351,6 +359,6 @@ fn explain(loaded: &Loaded, target: &MarkerTarget, plan: &Plan) {
                     .join(", ")
             }
         };
-        eprintln!("  + {}: {why}", recommendation.requirement);
+        note_line!("  + {}: {why}", recommendation.requirement);
     }
 }

@@ -528,3 +528,40 @@ fn absolute_paths_work_from_a_deleted_working_directory() {
         stdout(&output)
     );
 }
+
+#[test]
+fn a_closed_stderr_does_not_stop_a_verbose_run() {
+    let directory = project("flask==3.0.0\nredis>=5\n");
+    let mut child = ours(directory.path(), &["--from", "requirements.txt", "-v"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Closed before the run writes anything: every diagnostic meets a broken pipe.
+    drop(child.stderr.take());
+    let mut stdout_pipe = child.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stdout_pipe.read_to_string(&mut text);
+        text
+    });
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if start.elapsed() > Duration::from_secs(60) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("a hang");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let text = reader.join().unwrap();
+    assert_eq!(status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("opentelemetry-instrumentation-flask=="),
+        "{text}"
+    );
+}
