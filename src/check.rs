@@ -16,6 +16,7 @@ use std::path::Path;
 use serde::Serialize;
 
 use crate::diagnostics::Warning;
+use crate::graph::Graph;
 use crate::plan::{Plan, Reason, SkipReason};
 use crate::registry::{Kind, Release};
 use crate::requirement::{normalize, PlainRequirement};
@@ -47,6 +48,9 @@ pub enum ProblemKind {
     Missing,
     WrongVersion,
     Stale,
+    /// An installed distribution's requirement on an OpenTelemetry package (or an
+    /// OpenTelemetry distribution's requirement) is not met: `pip check` fails.
+    Inconsistent,
 }
 
 impl ProblemKind {
@@ -55,6 +59,7 @@ impl ProblemKind {
             Self::Missing => "missing",
             Self::WrongVersion => "wrong-version",
             Self::Stale => "stale",
+            Self::Inconsistent => "inconsistent",
         }
     }
 }
@@ -83,6 +88,21 @@ pub struct CheckReport {
     pub checked: usize,
     /// Missing first, then wrong versions, then stale ones; each in plan (upstream) order.
     pub problems: Vec<Problem>,
+    /// Instrumentations that would be stale but that another installed distribution
+    /// requires (a vendor distro): kept, with who requires them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub kept: Vec<Kept>,
+    /// What else the fix installs so that the environment ends consistent: the packages
+    /// `-a install` would move with the plan, and the repairs of inconsistent ones.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub moves: Vec<String>,
+}
+
+/// An instrumentation kept because another distribution requires it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Kept {
+    pub name: String,
+    pub required_by: Vec<String>,
 }
 
 impl CheckReport {
@@ -90,11 +110,16 @@ impl CheckReport {
         self.problems.is_empty()
     }
 
-    /// The requirements to install: the missing and wrong-version ones.
+    /// The requirements to install: the missing and wrong-version ones, then what moves
+    /// with them and what repairs an inconsistency.
     pub fn to_install(&self) -> Vec<&str> {
+        let mut seen = std::collections::HashSet::new();
         self.problems
             .iter()
+            .filter(|problem| problem.kind != ProblemKind::Inconsistent)
             .filter_map(|problem| problem.requirement.as_deref())
+            .chain(self.moves.iter().map(String::as_str))
+            .filter(|requirement| seen.insert(*requirement))
             .collect()
     }
 
@@ -215,7 +240,93 @@ pub fn check(
         release: plan.release.clone(),
         checked: plan.recommendations.len(),
         problems,
+        kept: Vec::new(),
+        moves: Vec::new(),
     }
+}
+
+/// What the installed environment's dependency graph adds to `report`: an instrumentation
+/// another distribution requires is kept, not stale; every unmet requirement that involves
+/// an OpenTelemetry package is a problem; and the fix moves what `-a install` would move,
+/// plus, for each inconsistency, the required package at the release's version.
+pub fn check_graph(report: &mut CheckReport, plan: &Plan, graph: &Graph) {
+    let mut kept = Vec::new();
+    report.problems.retain(|problem| {
+        if problem.kind != ProblemKind::Stale {
+            return true;
+        }
+        let Some(name) = crate::requirement::parse_name(&problem.name) else {
+            return true;
+        };
+        let required_by: Vec<String> = graph
+            .requirers(&name)
+            .iter()
+            .map(|(node, requirement)| {
+                format!(
+                    "{} {} (`{}`)",
+                    node.name, node.raw_version, requirement.text
+                )
+            })
+            .collect();
+        if required_by.is_empty() {
+            return true;
+        }
+        kept.push(Kept {
+            name: problem.name.clone(),
+            required_by,
+        });
+        false
+    });
+    report.kept = kept;
+
+    let release = crate::requirement::parse_version(&plan.release);
+    let mut repairs = Vec::new();
+    for conflict in graph.conflicts() {
+        let ours =
+            |name: &str| name.starts_with("opentelemetry-") || name.starts_with("opentelemetry_");
+        if !ours(&conflict.package) && !ours(&conflict.required) {
+            continue;
+        }
+        for repair in release
+            .iter()
+            .flat_map(|release| graph.repair(&conflict, release))
+        {
+            if !repairs.contains(&repair) {
+                repairs.push(repair);
+            }
+        }
+        report.problems.push(Problem {
+            kind: ProblemKind::Inconsistent,
+            name: conflict.package.clone(),
+            requirement: Some(conflict.requirement.clone()),
+            installed: Some(conflict.version.clone()),
+            location: graph
+                .get_str(&conflict.package)
+                .map(|node| node.path.display().to_string()),
+            reason: conflict.to_string(),
+        });
+    }
+    let requested: Vec<PlainRequirement> = report
+        .to_install()
+        .iter()
+        .map(|text| (*text).to_owned())
+        .chain(core_moves(plan))
+        .chain(repairs.iter().cloned())
+        .filter_map(|text| PlainRequirement::parse(&text).ok())
+        .collect();
+    let stack = graph.stack_moves(&requested);
+    let mut moves: Vec<String> = core_moves(plan).collect();
+    moves.extend(repairs);
+    moves.extend(stack.moves.iter().map(crate::graph::StackMove::requirement));
+    report.moves = moves;
+}
+
+/// The core packages the plan moves, as requirements.
+fn core_moves(plan: &Plan) -> impl Iterator<Item = String> + '_ {
+    plan.alignment
+        .iter()
+        .flat_map(|alignment| alignment.core_moves.iter())
+        .map(|core| core.requirement.clone())
 }
 
 fn recommendation_reason(reason: &Reason, verb: &str) -> String {
@@ -344,6 +455,21 @@ pub fn problem_lines(report: &CheckReport) -> String {
 
 /// The summary and fix commands for stderr (text mode).
 pub fn summary(report: &CheckReport, installer: Installer, subject: Subject) -> String {
+    let kept: String = report
+        .kept
+        .iter()
+        .map(|kept| {
+            format!(
+                "note: {} is not stale: {} requires it\n",
+                kept.name,
+                kept.required_by.join(", ")
+            )
+        })
+        .collect();
+    format!("{kept}{}", verdict(report, installer, subject))
+}
+
+fn verdict(report: &CheckReport, installer: Installer, subject: Subject) -> String {
     if report.passed() {
         return format!(
             "check passed: the {} recommended instrumentation(s) of release {} are {} at the recommended versions\n",
@@ -359,8 +485,12 @@ pub fn summary(report: &CheckReport, installer: Installer, subject: Subject) -> 
             .filter(|problem| problem.kind == kind)
             .count()
     };
+    let inconsistent = match count(ProblemKind::Inconsistent) {
+        0 => String::new(),
+        count => format!(", {count} unmet requirement(s) of the OpenTelemetry stack"),
+    };
     let mut text = format!(
-        "check failed: {} missing, {} at a wrong version, {} stale (release {})\n",
+        "check failed: {} missing, {} at a wrong version, {} stale{inconsistent} (release {})\n",
         count(ProblemKind::Missing),
         count(ProblemKind::WrongVersion),
         count(ProblemKind::Stale),
@@ -398,14 +528,14 @@ pub fn report(
     format: crate::output::Format,
     warnings: &[Warning],
     show_summary: bool,
-) -> anyhow::Result<crate::commands::ExitStatus> {
-    crate::output::finish_stdout(
+) -> anyhow::Result<crate::error::ExitStatus> {
+    crate::printer::finish_stdout(
         write(report, installer, subject, format, warnings, show_summary).map(drop),
     )?;
     Ok(if report.passed() {
-        crate::commands::ExitStatus::Success
+        crate::error::ExitStatus::Success
     } else {
-        crate::commands::ExitStatus::ProblemFound
+        crate::error::ExitStatus::ProblemFound
     })
 }
 

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::install::installer::InstallerChoice;
 use crate::output::Format;
 
 pub const AFTER_HELP: &str = "\
@@ -20,6 +21,7 @@ Examples:
   otel-bootstrap --check                 CI: the same for the installed environment
   otel-bootstrap --python .venv          Look at another environment
   otel-bootstrap --format json           Explain every decision, for scripts
+  otel-bootstrap explain                 A table: each library, its status and the fix
   otel-bootstrap registry list           Show the bundled releases
   otel-bootstrap completions zsh         Print a shell completion script (see `completions -h`)
 
@@ -237,20 +239,14 @@ pub struct BootstrapArgs {
     #[arg(long)]
     pub check: bool,
 
+    /// Leave out the instrumentations another recommended one covers (starlette under
+    /// fastapi) and those whose library only OpenTelemetry packages require (requests
+    /// under the OTLP exporter); reads the environment's dependency graph.
+    #[arg(long = "only-needed", conflicts_with_all = ["check", "from"])]
+    pub only_needed: bool,
+
     #[command(flatten)]
     pub install: InstallArgs,
-}
-
-/// Which program installs with `-a install`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum InstallerChoice {
-    /// `uv add` in a uv project, `uv pip install` in an environment without pip or when uv
-    /// is on PATH, else `python -m pip install`.
-    Auto,
-    /// uv (`uv add` in a uv project, else `uv pip install`).
-    Uv,
-    /// `python -m pip install`.
-    Pip,
 }
 
 const INSTALL_HEADING: &str = "Install options (with -a install)";
@@ -304,6 +300,22 @@ pub struct InstallArgs {
     #[arg(long = "dry-run", requires = "action", help_heading = INSTALL_HEADING)]
     pub dry_run: bool,
 
+    /// Also install `opentelemetry-distro` (the SDK and its configuration) and an
+    /// exporter, at versions that match the release, in the same transaction: from a bare
+    /// application to working telemetry in one command.
+    #[arg(long = "with-distro", requires = "action", help_heading = INSTALL_HEADING)]
+    pub with_distro: bool,
+
+    /// The exporter `--with-distro` adds.
+    #[arg(
+        long,
+        value_name = "PACKAGE",
+        default_value = "opentelemetry-exporter-otlp",
+        requires = "with_distro",
+        help_heading = INSTALL_HEADING,
+    )]
+    pub exporter: String,
+
     /// Arguments passed verbatim to the installer, after `--`.
     #[arg(
         last = true,
@@ -324,10 +336,58 @@ pub enum Command {
     Completions {
         /// The shell to complete for.
         #[arg(value_enum)]
-        shell: crate::completions::Shell,
+        shell: clap_complete::Shell,
     },
     /// Print the man page (roff) on stdout, e.g. `otel-bootstrap man > otel-bootstrap.1`.
     Man,
+    /// Explain the plan as a table: one row per library, with the instrumentation's
+    /// status and why, and the command that installs what is missing.
+    #[command(after_help = EXPLAIN_AFTER_HELP)]
+    Explain(ExplainArgs),
+}
+
+const EXPLAIN_AFTER_HELP: &str = "\
+Statuses: installed, recommended (not installed), wrong version, covered by X (another
+recommendation covers it), only required by X (only OpenTelemetry packages need its
+library), out of range (with the release that supports it, if any), missing (another
+library it needs is absent), excluded, opt-in, stale.
+
+The table fits 80 columns (or $COLUMNS); colors only on a terminal (--color, NO_COLOR).";
+
+/// The flags of `explain`: which environment, which release, and how to print.
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// Scan this site-packages directory (repeatable; no interpreter needed).
+    #[arg(long = "site-packages", value_name = "DIR", conflicts_with = "python")]
+    pub site_packages: Vec<PathBuf>,
+
+    /// The Python interpreter, or environment directory (venv or conda prefix), to look at.
+    #[arg(long, value_name = "PATH")]
+    pub python: Option<PathBuf>,
+
+    /// Use this OpenTelemetry release instead of the installed one (e.g. 0.66b1).
+    #[arg(long = "otel-version", value_name = "VERSION")]
+    pub otel_version: Option<String>,
+
+    /// Use this registry (a release file, a directory of them, or an overlay).
+    #[arg(long, value_name = "PATH")]
+    pub registry: Option<PathBuf>,
+
+    /// Never recommend this instrumentation (repeatable).
+    #[arg(long, value_name = "NAME")]
+    pub exclude: Vec<String>,
+
+    /// Recommend this opt-in instrumentation (repeatable).
+    #[arg(long, value_name = "NAME")]
+    pub include: Vec<String>,
+
+    /// Leave out what another recommendation covers or only the telemetry stack needs.
+    #[arg(long = "only-needed")]
+    pub only_needed: bool,
+
+    /// `text`: the table; `json`: the same rows as a document.
+    #[arg(long, value_enum, default_value_t = Format::Text, hide_possible_values = true)]
+    pub format: Format,
 }
 
 #[derive(Debug, Subcommand)]

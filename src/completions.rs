@@ -9,7 +9,7 @@ use clap::CommandFactory as _;
 
 use crate::cli::Cli;
 
-pub use clap_complete::Shell;
+use clap_complete::Shell;
 
 /// The program name the scripts complete (the name of the installed executable).
 pub const BIN_NAME: &str = "otel-bootstrap";

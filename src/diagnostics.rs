@@ -23,6 +23,8 @@ pub enum WarningKind {
     Release,
     /// A command-line value that had no effect.
     UnusedOption,
+    /// No `opentelemetry-sdk`: the instrumentations would export nothing.
+    NoTelemetry,
 }
 
 /// One warning.

@@ -94,6 +94,9 @@ pub struct DiscoveryOptions {
     pub path: Option<OsString>,
     /// The running executable (`std::env::current_exe`), for [`Source::InstalledVenv`].
     pub current_exe: Option<PathBuf>,
+    /// `UV_PROJECT_ENVIRONMENT`, if set and non-empty: a uv project's environment lives
+    /// there rather than in `.venv`.
+    pub uv_project_environment: Option<PathBuf>,
 }
 
 impl DiscoveryOptions {
@@ -111,6 +114,7 @@ impl DiscoveryOptions {
             // Not canonicalized: Linux already resolves symlinks here, and elsewhere a
             // symlink on PATH (`~/.local/bin/otel-bootstrap`) is not in a venv anyway.
             current_exe: std::env::current_exe().ok(),
+            uv_project_environment: non_empty("UV_PROJECT_ENVIRONMENT").map(PathBuf::from),
         })
     }
 
@@ -143,6 +147,12 @@ pub struct Environment {
 /// Why no environment could be used. Every variant names the path involved.
 #[derive(Debug, thiserror::Error)]
 pub enum EnvironmentError {
+    /// The current directory is in a uv project that has no environment yet.
+    #[error(
+        "`{}` is a uv project without its environment (no `.venv` yet)",
+        root.display()
+    )]
+    UnsyncedUvProject { root: PathBuf },
     /// No source applied.
     #[error(
         "no Python environment found (tried --site-packages, --python, VIRTUAL_ENV, \
@@ -195,6 +205,9 @@ impl EnvironmentError {
         const SITE_PACKAGES_HINT: &str =
             "pass `--site-packages DIR` to point at site-packages directly";
         let hint = match self {
+            Self::UnsyncedUvProject { .. } => {
+                "run `uv sync` first (it creates `.venv`), or plan from the lock without an environment: `otel-bootstrap --from uv.lock`; `--python PATH` names another environment on purpose".to_owned()
+            }
             Self::NoEnvironment { .. } => {
                 "pass `--python PATH` or `--site-packages DIR`, or activate a virtual environment"
                     .to_owned()
@@ -267,6 +280,13 @@ pub fn find(options: &DiscoveryOptions) -> Result<Environment, EnvironmentError>
     }
     if let Some(prefix) = nearest_dot_venv(&options.current_dir) {
         return from_venv(&prefix, Source::DotVenv, None);
+    }
+    // A uv project whose environment was not created yet is still that project: planning
+    // from (or installing into) another interpreter would be about something else.
+    if options.uv_project_environment.is_none() {
+        if let Some(root) = nearest_uv_project(&options.current_dir) {
+            return Err(EnvironmentError::UnsyncedUvProject { root });
+        }
     }
     if let Some(prefix) = options
         .current_exe
@@ -480,6 +500,16 @@ fn located_or_asked(
         });
     }
     Ok((site_packages, python_version))
+}
+
+/// The nearest directory from `start` up with both `pyproject.toml` and `uv.lock`.
+fn nearest_uv_project(start: &Path) -> Option<PathBuf> {
+    start
+        .ancestors()
+        .find(|directory| {
+            directory.join("pyproject.toml").is_file() && directory.join("uv.lock").is_file()
+        })
+        .map(Path::to_path_buf)
 }
 
 /// The `.venv` (containing `pyvenv.cfg`) in `start` or its nearest parent.
@@ -874,6 +904,31 @@ mod tests {
         }
     }
 
+    #[test]
+    fn a_uv_project_without_its_environment_is_refused_not_replaced() {
+        let temp = tempfile::tempdir().unwrap();
+        let project = temp.path().join("app");
+        fs::create_dir_all(project.join("src")).unwrap();
+        fs::write(
+            project.join("pyproject.toml"),
+            "[project]\nname = \"app\"\n",
+        )
+        .unwrap();
+        fs::write(project.join("uv.lock"), "version = 1\n").unwrap();
+        let error = find(&options(&project.join("src"))).unwrap_err();
+        assert!(matches!(&error, EnvironmentError::UnsyncedUvProject { root } if *root == project));
+        assert!(error.hint().unwrap().contains("uv sync"));
+        // `UV_PROJECT_ENVIRONMENT` puts the environment elsewhere: the rule stands aside.
+        let elsewhere = DiscoveryOptions {
+            uv_project_environment: Some(temp.path().join("env")),
+            ..options(&project)
+        };
+        assert!(!matches!(
+            find(&elsewhere),
+            Err(EnvironmentError::UnsyncedUvProject { .. })
+        ));
+    }
+
     /// Writes `pyvenv.cfg` and creates the given site-packages directories (relative
     /// to the prefix); returns the prefix.
     fn make_venv(prefix: &Path, config: &str, site_packages: &[&str]) -> PathBuf {
@@ -1186,6 +1241,7 @@ mod tests {
             conda_prefix: Some(conda_prefix.clone()),
             path: Some(root.join("bin").into_os_string()),
             current_exe: Some(installed_venv.join("bin/otel-bootstrap")),
+            uv_project_environment: None,
         };
         let environment = find(&options).unwrap();
         assert_eq!(environment.source, Source::SitePackagesFlag);
@@ -1768,6 +1824,10 @@ mod tests {
             .arg(&prefix)
             .status();
         if !created.is_ok_and(|status| status.success()) {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "CI needs `python3 -m venv`"
+            );
             eprintln!("skipping: `python3 -m venv` is not available");
             return;
         }

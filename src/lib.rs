@@ -7,17 +7,22 @@
 
 pub mod check;
 pub mod cli;
-pub mod commands;
 pub mod completions;
 pub mod diagnostics;
 pub mod environment;
+pub mod error;
+pub mod explain;
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod graph;
 pub mod index;
 pub mod install;
+pub mod jobs;
 pub mod lockfile;
 pub mod output;
+pub mod overlay;
 pub mod plan;
+pub mod printer;
 pub mod registry;
 pub mod requirement;
 pub mod scan;

@@ -5,7 +5,9 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory as _, FromArgMatches as _};
 use otel_bootstrap::cli::{color_from_args, Cli};
-use otel_bootstrap::commands::{eprint_labelled, run, set_color, ExitStatus, Label};
+use otel_bootstrap::error::ExitStatus;
+use otel_bootstrap::jobs::run;
+use otel_bootstrap::printer::{eprint_labelled, set_color, Label};
 
 fn main() -> ExitCode {
     // `--color` must be known before parsing: clap renders help and usage errors itself.

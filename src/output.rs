@@ -28,9 +28,34 @@ pub struct Report<'a> {
     pub tool: &'static str,
     pub environment: &'a Environment,
     pub registry: RegistryReport<'a>,
-    pub recommendations: &'a [crate::plan::Recommendation],
+    pub recommendations: Vec<RecommendationEntry<'a>>,
     pub skipped: &'a [crate::plan::Skipped],
     pub warnings: &'a [Warning],
+}
+
+/// One recommendation in the JSON document, with its relevance (from the dependency
+/// graph and the covers table) when it was computed.
+#[derive(Debug, Serialize)]
+pub struct RecommendationEntry<'a> {
+    #[serde(flatten)]
+    pub recommendation: &'a crate::plan::Recommendation,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub relevance: Option<&'a crate::explain::relevance::Relevance>,
+}
+
+/// Pairs each recommendation with its relevance (`relevance` is empty or parallel).
+pub fn with_relevance<'a>(
+    recommendations: &'a [crate::plan::Recommendation],
+    relevance: &'a [crate::explain::relevance::Relevance],
+) -> Vec<RecommendationEntry<'a>> {
+    recommendations
+        .iter()
+        .enumerate()
+        .map(|(index, recommendation)| RecommendationEntry {
+            recommendation,
+            relevance: relevance.get(index),
+        })
+        .collect()
 }
 
 /// Which registry and release the plan used.
@@ -41,14 +66,6 @@ pub struct RegistryReport<'a> {
     pub release: &'a str,
     pub choice: &'a crate::plan::ReleaseChoice,
     pub alignment: &'a Option<crate::plan::Alignment>,
-}
-
-/// A closed stdout (`otel-bootstrap | head -1`) is a clean end, not an error.
-pub fn finish_stdout(result: io::Result<()>) -> anyhow::Result<()> {
-    match result {
-        Err(error) if error.kind() == io::ErrorKind::BrokenPipe => Ok(()),
-        other => Ok(anyhow::Context::context(other, "cannot write to stdout")?),
-    }
 }
 
 /// Writes the requirement lines.

@@ -21,6 +21,10 @@ use crate::scan::Installed;
 /// The project whose installed version picks the registry release.
 pub const INSTRUMENTATION_PROJECT: &str = "opentelemetry-instrumentation";
 
+/// Without this project (which `opentelemetry-distro` brings), instrumentations record
+/// into the API's no-op provider: nothing is ever exported.
+pub const SDK_PROJECT: &str = "opentelemetry-sdk";
+
 /// What the user asked for, beyond the environment.
 #[derive(Debug, Clone, Default)]
 pub struct PlanOptions {
@@ -189,6 +193,7 @@ pub fn extend_wanted(wanted: &mut HashSet<String>, release: &Release) {
     for package in &release.core {
         wanted.insert(package.name.to_string());
     }
+    wanted.insert(SDK_PROJECT.to_owned());
 }
 
 /// Chooses the release and plans it, replacing a partial release with the newest one
@@ -199,6 +204,14 @@ pub fn plan(
     options: &PlanOptions,
 ) -> Result<Plan, PlanError> {
     let mut warnings = Vec::new();
+    let has_sdk =
+        PackageName::new(SDK_PROJECT.to_owned()).is_ok_and(|sdk| installed.get(&sdk).is_some());
+    if !has_sdk {
+        warnings.push(Warning::new(
+            WarningKind::NoTelemetry,
+            format!("there is no `{SDK_PROJECT}` here (nor `opentelemetry-distro`, which brings it): `opentelemetry-instrument` will load the instrumentations but export nothing; add `opentelemetry-distro` and an exporter, e.g. `otel-bootstrap -a install --with-distro`"),
+        ));
+    }
     let (target, release_choice) = choose_release(registry, installed, options)?;
     match &release_choice {
         ReleaseChoice::NewerThanRegistry { installed } => warnings.push(Warning::new(
@@ -665,7 +678,12 @@ mod tests {
         Registry::from_texts(&[("1.0b0.json", &old), ("1.1b0.json", &partial)]).unwrap()
     }
 
+    /// `distributions`, and the SDK (its absence has a test of its own).
     fn installed(distributions: &[(&str, &str)]) -> Installed {
+        bare(&[distributions, &[(SDK_PROJECT, "1.45.1")]].concat())
+    }
+
+    fn bare(distributions: &[(&str, &str)]) -> Installed {
         Installed::from_distributions(distributions.iter().map(|(name, version)| {
             InstalledDistribution {
                 name: PackageName::new((*name).to_owned()).unwrap(),
@@ -681,6 +699,23 @@ mod tests {
             .iter()
             .map(|recommendation| recommendation.requirement.as_str())
             .collect()
+    }
+
+    #[test]
+    fn without_the_sdk_nothing_is_exported_and_it_says_so() {
+        let plan = plan(
+            &registry(),
+            &bare(&[("flask", "3.0.0")]),
+            &PlanOptions::default(),
+        )
+        .unwrap();
+        assert_eq!(plan.warnings[0].kind, WarningKind::NoTelemetry);
+        assert!(plan.warnings[0].message.contains("--with-distro"));
+        let with_sdk = plan_for(&[("flask", "3.0.0")], &PlanOptions::default());
+        assert!(with_sdk
+            .warnings
+            .iter()
+            .all(|warning| warning.kind != WarningKind::NoTelemetry));
     }
 
     fn plan_for(distributions: &[(&str, &str)], options: &PlanOptions) -> Plan {

@@ -9,7 +9,7 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use pep440_rs::{Operator, Version, VersionSpecifier, VersionSpecifiers};
-use pep508_rs::{PackageName, Requirement, VersionOrUrl};
+use pep508_rs::{ExtraName, MarkerEnvironment, PackageName, Requirement, VersionOrUrl};
 
 /// A requirement on a plain package name with an optional version range: what the
 /// registry may contain. The raw text is kept for printing.
@@ -98,6 +98,115 @@ impl PlainRequirement {
             None => "any version".to_owned(),
         }
     }
+}
+
+/// One `Requires-Dist` of an installed distribution: a name, the extras it asks of that
+/// project, a version range or a URL, and an environment marker.
+#[derive(Debug, Clone)]
+pub struct Dependency {
+    /// The normalized name of the project required.
+    pub name: PackageName,
+    /// The extras asked of it (`opentelemetry-exporter-http-transport[requests]`).
+    pub extras: Vec<String>,
+    /// `None` for a bare name or a direct URL.
+    specifiers: Option<VersionSpecifiers>,
+    marker: pep508_rs::MarkerTree,
+    /// The requirement as written, without its marker.
+    pub text: String,
+}
+
+impl Dependency {
+    /// Parses one `Requires-Dist` value; `None` for what cannot be parsed (it cannot be
+    /// checked, so it is skipped like a requirement that does not apply). Guarded like
+    /// [`PlainRequirement::parse`].
+    pub fn parse(line: &str) -> Option<Self> {
+        let line = line.trim();
+        if check_leading_name(line).is_err() || pep508_hazard(line).is_some() {
+            return None;
+        }
+        let parsed: Requirement = catch_unwind(AssertUnwindSafe(|| line.parse::<Requirement>()))
+            .ok()?
+            .ok()?;
+        let extras: Vec<String> = parsed.extras.iter().map(ToString::to_string).collect();
+        // As written, without the marker (`Display` would reorder the specifiers).
+        let marker_start = if line.contains('@') {
+            line.find(" ;")
+        } else {
+            line.find(';')
+        };
+        let text = line[..marker_start.unwrap_or(line.len())].trim().to_owned();
+        let specifiers = match parsed.version_or_url {
+            Some(VersionOrUrl::VersionSpecifier(specifiers)) => Some(specifiers),
+            Some(VersionOrUrl::Url(_)) | None => None,
+        };
+        Some(Self {
+            name: parsed.name,
+            extras,
+            specifiers,
+            marker: parsed.marker,
+            text,
+        })
+    }
+
+    /// Whether the requirement applies to an environment with `markers` when the
+    /// distribution that declares it is installed with `extras`. Without a marker
+    /// environment, markers that depend on it count as true (the stricter reading).
+    pub fn applies(&self, markers: Option<&MarkerEnvironment>, extras: &[String]) -> bool {
+        let extras: Vec<ExtraName> = extras
+            .iter()
+            .filter_map(|extra| ExtraName::new(extra.clone()).ok())
+            .collect();
+        self.marker.evaluate_optional_environment(markers, &extras)
+    }
+
+    /// Whether `version` satisfies the range (always, for a bare name or a URL), with the
+    /// same operator semantics as [`PlainRequirement::contains`].
+    pub fn accepts(&self, version: &Version) -> bool {
+        self.specifiers.as_ref().is_none_or(|specifiers| {
+            specifiers
+                .iter()
+                .all(|specifier| specifier_contains(specifier, version))
+        })
+    }
+
+    /// Whether the requirement names a version range (not a bare name, not a URL).
+    pub fn has_range(&self) -> bool {
+        self.specifiers
+            .as_ref()
+            .is_some_and(|specifiers| !specifiers.is_empty())
+    }
+}
+
+/// The version one step from `version` in a direction: the last release segment (or the
+/// pre-release number) one lower or one higher. Used to ask whether a requirement pins a
+/// version tightly enough that a move in that direction breaks it.
+pub fn neighbour(version: &Version, upwards: bool) -> Option<Version> {
+    if let Some(pre) = version.pre() {
+        let number = if upwards {
+            pre.number.checked_add(1)?
+        } else {
+            pre.number.checked_sub(1)?
+        };
+        return Some(
+            version
+                .clone()
+                .with_pre(Some(pep440_rs::Prerelease {
+                    kind: pre.kind,
+                    number,
+                }))
+                .with_dev(None)
+                .with_post(None)
+                .without_local(),
+        );
+    }
+    let mut release = version.release().to_vec();
+    let last = release.last_mut()?;
+    *last = if upwards {
+        last.checked_add(1)?
+    } else {
+        last.checked_sub(1)?
+    };
+    Some(Version::new(release))
 }
 
 /// How deeply marker parentheses may nest; real markers use two or three levels.

@@ -11,9 +11,19 @@ use std::ffi::{OsStr, OsString};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use crate::cli::InstallerChoice;
-
 use super::redact::{quote, redact};
+
+/// Which program installs with `-a install`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum InstallerChoice {
+    /// `uv add` in a uv project, `uv pip install` in an environment without pip or when uv
+    /// is on PATH, else `python -m pip install`.
+    Auto,
+    /// uv (`uv add` in a uv project, else `uv pip install`).
+    Uv,
+    /// `python -m pip install`.
+    Pip,
+}
 
 /// How the requirements are installed.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -325,6 +325,31 @@ fn clean(line: &str) -> String {
     redact(text).into_owned()
 }
 
+/// What the installer itself said about conflicts it left (pip's "dependency resolver does
+/// not currently take into account all the packages that are installed" block, uv's
+/// `warning: The package … requires …`), redacted: shown at normal verbosity.
+pub fn resolver_warnings(lines: &[String]) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut in_pip_block = false;
+    for line in lines {
+        let trimmed = line.trim();
+        if trimmed.starts_with("ERROR: pip's dependency resolver") {
+            in_pip_block = true;
+            found.push(redact(trimmed).into_owned());
+            continue;
+        }
+        let pip_conflict = in_pip_block
+            && (trimmed.contains(" requires ") || trimmed.contains("which is incompatible"));
+        let uv_conflict = trimmed.starts_with("warning:") && trimmed.contains(" requires ");
+        if pip_conflict || uv_conflict {
+            found.push(redact(trimmed).into_owned());
+        } else {
+            in_pip_block = false;
+        }
+    }
+    found
+}
+
 /// The packages the installer reports having installed (`pkg==1.0`), in its words.
 pub fn installed_packages(lines: &[String]) -> Vec<String> {
     let mut packages = Vec::new();
@@ -393,6 +418,15 @@ mod tests {
             reason.unwrap(),
             "Failed to fetch: `http://user:****@127.0.0.1:9/simple/x/`"
         );
+    }
+
+    #[test]
+    fn keeps_the_installers_own_conflict_warnings() {
+        let pip = lines("Installing collected packages: a\nERROR: pip's dependency resolver does not currently take into account all the packages that are installed. This behaviour is the source of the following dependency conflicts.\nb 1.0 requires a==2, but you have a 1.0 which is incompatible.\nSuccessfully installed a-1.0");
+        assert_eq!(resolver_warnings(&pip).len(), 2);
+        let uv = lines("Installed 1 package in 3ms\nwarning: The package `b==1.0` requires `a==2`, but `1.0` is installed");
+        assert_eq!(resolver_warnings(&uv).len(), 1);
+        assert!(resolver_warnings(&lines("Successfully installed a-1.0")).is_empty());
     }
 
     #[test]

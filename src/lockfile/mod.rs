@@ -11,7 +11,6 @@ pub mod marker;
 pub mod poetry;
 pub mod pylock;
 pub mod requirements;
-pub mod run;
 mod tables;
 pub mod uv;
 

@@ -264,6 +264,12 @@ impl Registry {
         &self.source
     }
 
+    /// The same registry, reported as coming from `source` (an overlay file).
+    pub fn with_source(mut self, source: RegistrySource) -> Self {
+        self.source = source;
+        self
+    }
+
     /// The versions of every release, oldest first.
     pub fn versions(&self) -> impl DoubleEndedIterator<Item = &Version> + ExactSizeIterator {
         self.releases.iter().map(|release| &release.version)

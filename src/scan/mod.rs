@@ -13,6 +13,7 @@ use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::hash::{BuildHasherDefault, Hasher};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use pep440_rs::Version;
@@ -78,6 +79,41 @@ impl Installed {
         all.sort_by(|left, right| left.name.cmp(&right.name));
         all
     }
+}
+
+/// The `Requires-Dist` values of an installed `*.dist-info` (its `METADATA`). Other forms
+/// (`.egg-info`) keep requirements elsewhere and yield none.
+pub fn requires_dist(path: &Path) -> Result<Vec<String>, String> {
+    let is_dist_info = path
+        .extension()
+        .is_some_and(|extension| extension == "dist-info");
+    if !is_dist_info {
+        return Ok(Vec::new());
+    }
+    let metadata = path.join("METADATA");
+    let file = std::fs::File::open(&metadata)
+        .map_err(|error| format!("`{}`: {error}", metadata.display()))?;
+    read_requires_dist(file).map_err(|error| format!("`{}`: {error}", metadata.display()))
+}
+
+/// The `Requires-Dist` values in the header block of a core-metadata file. Folded lines,
+/// CRLF and bytes that are not UTF-8 are tolerated.
+pub fn read_requires_dist(reader: impl Read) -> std::io::Result<Vec<String>> {
+    let mut values = Vec::new();
+    metadata::read_headers(reader, |key, value| {
+        if key.eq_ignore_ascii_case("requires-dist") {
+            values.push(value.to_owned());
+        }
+        true
+    })?;
+    Ok(values)
+}
+
+/// Whether the distribution was installed from a URL or a local path (PEP 610's
+/// `direct_url.json`: an editable project, a local directory, a VCS checkout, a wheel
+/// file) rather than by name from an index, so that no installer can move it by name.
+pub fn is_direct_reference(path: &Path) -> bool {
+    path.join("direct_url.json").is_file()
 }
 
 /// Scans `directories` in order. `wanted` holds the normalized names worth reading; a
@@ -157,23 +193,33 @@ impl Listing {
         let wanted: HashSet<&str, BuildHasherDefault<FastHasher>> =
             wanted.iter().map(String::as_str).collect();
         let prefixes = PrefixFilter::new(wanted.iter().copied());
+        let mut buffer = String::new();
+        self.read_where(|file_name| {
+            prefixes.may_match(file_name.as_bytes())
+                && classify(file_name).is_some_and(|(_, stem)| {
+                    folder::any_name_candidate(stem, &mut buffer, |candidate| {
+                        wanted.contains(candidate)
+                    })
+                })
+        })
+    }
+
+    /// Reads every distribution: what the dependency graph ([`crate::graph`]) needs.
+    pub fn read_all(&self) -> Installed {
+        self.read_where(|_| true)
+    }
+
+    /// Reads the entries whose folder name `keep` accepts.
+    fn read_where(&self, mut keep: impl FnMut(&str) -> bool) -> Installed {
         let mut installed = Installed {
             warnings: self.warnings.clone(),
             ..Installed::default()
         };
-        let mut buffer = String::new();
         for directory in &self.directories {
             let mut chosen: Vec<&(String, FolderKind)> = directory
                 .entries
                 .iter()
-                .filter(|(file_name, _)| {
-                    prefixes.may_match(file_name.as_bytes())
-                        && classify(file_name).is_some_and(|(_, stem)| {
-                            folder::any_name_candidate(stem, &mut buffer, |candidate| {
-                                wanted.contains(candidate)
-                            })
-                        })
-                })
+                .filter(|(file_name, _)| keep(file_name))
                 .collect();
             // Sorted, so that duplicates resolve the same way on every file system.
             chosen.sort();

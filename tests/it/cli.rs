@@ -237,7 +237,29 @@ fn scan_dir() -> (tempfile::TempDir, PathBuf) {
     let site_packages = dir.path().join("site-packages");
     fs::create_dir_all(&site_packages).unwrap();
     dist(&site_packages, "opentelemetry-instrumentation", "0.66b1");
+    // Installed beside it, as `opentelemetry-distro` brings it: without it every run warns
+    // that nothing would be exported (`without_the_sdk_the_run_says_nothing_is_exported`).
+    dist(&site_packages, "opentelemetry-sdk", "1.45.1");
     (dir, site_packages)
+}
+
+#[test]
+fn without_the_sdk_the_run_says_nothing_is_exported() {
+    let (_dir, site_packages) = scan_dir();
+    fs::remove_dir_all(site_packages.join("opentelemetry_sdk-1.45.1.dist-info")).unwrap();
+    dist(&site_packages, "flask", "3.0.0");
+    for extra in [&[][..], &["--check"], &["--format", "json"]] {
+        let output = scan(&site_packages, extra);
+        let text = format!(
+            "{}{}",
+            stderr(&output),
+            String::from_utf8_lossy(&output.stdout)
+        );
+        assert!(
+            text.contains("there is no `opentelemetry-sdk` here") && text.contains("--with-distro"),
+            "{extra:?}: {text}"
+        );
+    }
 }
 
 fn scan(site_packages: &Path, extra: &[&str]) -> Output {

@@ -3,5 +3,6 @@
 //! running the built binary in a clean environment.
 
 pub mod index;
+pub mod mirror;
 pub mod python;
 pub mod wheel;

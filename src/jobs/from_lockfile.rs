@@ -10,13 +10,13 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use super::marker::{self, MarkerTarget, MarkerValues, TargetSource};
-use super::{FileFormat, GroupSelection, Loaded};
 use crate::check::{self, Installer, Subject};
 use crate::cli::BootstrapArgs;
-use crate::commands::ExitStatus;
 use crate::diagnostics::{Warning, WarningKind};
 use crate::environment::{self, DiscoveryOptions, Environment};
+use crate::error::ExitStatus;
+use crate::lockfile::marker::{self, MarkerTarget, MarkerValues, TargetSource};
+use crate::lockfile::{FileFormat, GroupSelection, Loaded};
 use crate::output::{self, Format, RegistryReport};
 use crate::plan::{self, Plan, PlanOptions};
 use crate::registry::{Registry, RegistrySource};
@@ -135,7 +135,7 @@ pub fn prepare(
 
     let mut paths = Vec::with_capacity(args.from.len());
     for from in &args.from {
-        let (path, found) = super::resolve_from(from)?;
+        let (path, found) = crate::lockfile::resolve_from(from)?;
         if found && show_warnings {
             note_line!(
                 "note: --from {}: reading {}",
@@ -156,7 +156,7 @@ pub fn prepare(
         package: args.package.clone(),
         all_packages: args.all_packages,
     };
-    let loaded = super::load(&paths, &selection, &target)?;
+    let loaded = crate::lockfile::load(&paths, &selection, &target)?;
     let installed = loaded.installed();
     let plan = plan::plan(registry, &installed, plan_options)?;
     let release = registry.load(&plan.release_version()?)?;
@@ -266,7 +266,7 @@ pub fn run(
     }
     if show_warnings && args.format == Format::Text {
         for warning in &warnings {
-            crate::commands::eprint_labelled(crate::commands::Label::Warning, warning);
+            crate::printer::eprint_labelled(crate::printer::Label::Warning, warning);
         }
     }
 
@@ -328,7 +328,7 @@ pub fn run(
                 .and_then(|()| stdout.flush())
         }
     };
-    output::finish_stdout(written)?;
+    crate::printer::finish_stdout(written)?;
     Ok(ExitStatus::Success)
 }
 

@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# What the whole-environment work costs on top of the installer: the dependency graph, the
+# stack moves and the verification that `-a install` and `--check` add.
+#
+# The environment: a venv in today's documented state (`opentelemetry-distro==0.66b2`,
+# `opentelemetry-exporter-otlp==1.45.2`, flask, requests, installed by pip from the index
+# once) plus fake distributions (bench.py populate) up to 200 distributions in all. Rows,
+# interleaved round by round so machine load hits each alike:
+#
+#   requirements          otel-bootstrap --python <venv>          (no graph: the floor)
+#   install --dry-run     otel-bootstrap -a install --dry-run --installer pip --python <venv>
+#                         (plan + graph of 200 distributions + stack moves; runs no installer)
+#   check                 otel-bootstrap --check --python <venv>  (plan + graph + the same
+#                         complete check the verification after an install runs)
+#
+# Goal: install --dry-run and check each under 50 ms (the planning and verification added on
+# top of the installer). Both ask the interpreter for its marker environment once (one
+# Python start-up, about 20 ms of it).
+#
+# Usage: bench/overhead.sh [-n RUNS]   (default 20 rounds; medians reported)
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+RUNS=20
+while [ $# -gt 0 ]; do
+    case "$1" in
+        -n|--runs) RUNS="$2"; shift 2 ;;
+        -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+        *) echo "unknown argument: $1" >&2; exit 2 ;;
+    esac
+done
+TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
+case "$TARGET" in /*) ;; *) TARGET="$ROOT/$TARGET" ;; esac
+BENCH="${BENCH_DIR:-$TARGET/bench}/overhead"
+mkdir -p "$BENCH"
+PY="${PYTHON:-python3}"
+unset VIRTUAL_ENV CONDA_PREFIX PYTHONPATH || true
+
+(cd "$ROOT" && cargo build --release --quiet)
+OURS="$TARGET/release/otel-bootstrap"
+
+VENV="$BENCH/venv"
+if [ ! -f "$VENV/.ready" ]; then
+    rm -rf "$VENV"
+    "$PY" -m venv "$VENV"
+    "$VENV/bin/python" -m pip install --quiet opentelemetry-distro==0.66b2 \
+        opentelemetry-exporter-otlp==1.45.2 flask requests
+    SITE="$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
+    HAVE="$(find "$SITE" -maxdepth 1 -name '*.dist-info' | wc -l)"
+    "$PY" "$ROOT/bench/bench.py" populate "$SITE" "$((200 - HAVE))"
+    touch "$VENV/.ready"
+fi
+SITE="$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
+COUNT="$(find "$SITE" -maxdepth 1 \( -name '*.dist-info' -o -name '*.egg-info' \) | wc -l)"
+
+"$PY" - "$RUNS" "$COUNT" "$OURS" "$VENV" <<'EOF'
+import os, statistics, subprocess, sys, time
+runs, count, ours, venv = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "CONDA_PREFIX")}
+env["PATH"] = "/usr/bin:/bin"  # no uv: `--installer pip` is what is timed anyway
+rows = {
+    "requirements": [ours, "--python", venv],
+    "install --dry-run": [ours, "-a", "install", "--dry-run", "--installer", "pip", "--python", venv],
+    "check": [ours, "--check", "--python", venv],
+}
+def once(argv):
+    start = time.perf_counter()
+    subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                   stdin=subprocess.DEVNULL)
+    return time.perf_counter() - start
+for argv in rows.values():
+    for _ in range(3):
+        once(argv)
+times = {name: [] for name in rows}
+for round_ in range(runs):
+    order = list(rows.items())
+    if round_ % 2:
+        order.reverse()
+    for name, argv in order:
+        times[name].append(once(argv))
+floor = statistics.median(times["requirements"])
+print(f"| {count} distributions | median | over requirements mode | goal |")
+print("| --- | ---: | ---: | :---: |")
+for name, values in times.items():
+    median = statistics.median(values)
+    goal = "" if name == "requirements" else ("< 50 ms ✅" if median < 0.050 else "< 50 ms ❌")
+    print(f"| {name} | {median * 1000:.1f} ms | +{(median - floor) * 1000:.1f} ms | {goal} |")
+EOF

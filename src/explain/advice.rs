@@ -1,0 +1,380 @@
+//! Advice across releases: for a library outside its instrumentation's range, the newest
+//! bundled release whose instrumentation supports the installed version (and what moving
+//! the stack there changes in the plan), or that none does yet; and the installed
+//! instrumentations older than the newest complete release (information, never a failure).
+
+use serde::Serialize;
+
+use crate::plan::{self, Plan, PlanOptions};
+use crate::registry::{Kind, Registry, RegistryError, Release};
+use crate::requirement::{parse_name, parse_version, PlainRequirement};
+use crate::scan::Installed;
+
+/// Which way the stack would move.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Direction {
+    /// A newer release than the plan's.
+    Upgrade,
+    /// An older release than the plan's.
+    Downgrade,
+}
+
+/// The release that would support an out-of-range library.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Supported {
+    pub release: String,
+    /// The instrumentation's requirement on the library at that release.
+    pub requirement: String,
+    /// `false` when that requirement names no version range (releases before 0.49b1
+    /// listed `sqlalchemy` bare): it accepts any version, which says nothing about support.
+    pub declared_range: bool,
+    pub direction: Direction,
+    /// Recommendations the plan at that release adds (this one among them) and drops.
+    pub adds: Vec<String>,
+    pub drops: Vec<String>,
+    /// The command that moves the stack there.
+    pub command: String,
+}
+
+/// Advice for one out-of-range library.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Advice {
+    /// `None`: no bundled release supports the installed version yet.
+    pub supported_by: Option<Supported>,
+    /// In words.
+    pub message: String,
+}
+
+/// The newest release (other than the plan's) in which `instrumentation` was published
+/// and supports `library` at `installed`, with the requirement there. A requirement with
+/// a range is preferred; the newest one without a range comes only when no release has one.
+fn supporting_release<'r>(
+    registry: &'r Registry,
+    plan_release: &str,
+    instrumentation: &str,
+    library: &str,
+    installed: &pep440_rs::Version,
+) -> Result<Option<(&'r Release, String)>, RegistryError> {
+    let Some(library) = parse_name(library) else {
+        return Ok(None);
+    };
+    let mut unbounded = None;
+    for version in registry.versions().rev() {
+        let release = registry.load(version)?;
+        if release.raw_version == plan_release {
+            continue;
+        }
+        let Some(entry) = release.find(instrumentation) else {
+            continue;
+        };
+        if !entry.published {
+            continue;
+        }
+        let supports = |requirement: &&PlainRequirement| {
+            requirement.name == library && requirement.contains(installed)
+        };
+        if let Some(requirement) = entry
+            .instruments
+            .iter()
+            .chain(&entry.instruments_any)
+            .find(supports)
+        {
+            if !requirement.specifiers.is_empty() {
+                return Ok(Some((release, requirement.raw.clone())));
+            }
+            unbounded = unbounded.or(Some((release, requirement.raw.clone())));
+        }
+    }
+    Ok(unbounded)
+}
+
+/// The advice for `library` (installed at `installed`), which `instrumentation` of
+/// `plan`'s release does not support. The plan at the supporting release is made with the
+/// same options, so the adds and drops are what `--otel-version` there would print.
+pub fn out_of_range(
+    registry: &Registry,
+    plan: &Plan,
+    installed_set: &Installed,
+    options: &PlanOptions,
+    instrumentation: &str,
+    library: &str,
+    installed: &str,
+) -> Advice {
+    let none = |message: String| Advice {
+        supported_by: None,
+        message,
+    };
+    let Some(version) = parse_version(installed) else {
+        return none(format!("{library} {installed} is not a PEP 440 version"));
+    };
+    let found =
+        match supporting_release(registry, &plan.release, instrumentation, library, &version) {
+            Ok(found) => found,
+            Err(error) => return none(format!("cannot read the registry: {error}")),
+        };
+    let Some((release, requirement)) = found else {
+        return none("no release in the registry supports it yet".to_owned());
+    };
+    let declared_range =
+        PlainRequirement::parse(&requirement).is_ok_and(|parsed| !parsed.specifiers.is_empty());
+    let plan_version = parse_version(&plan.release);
+    let direction = if plan_version.is_some_and(|current| release.version > current) {
+        Direction::Upgrade
+    } else {
+        Direction::Downgrade
+    };
+    let there = PlanOptions {
+        release: Some(release.version.clone()),
+        ..options.clone()
+    };
+    let (adds, drops) = match plan::plan(registry, installed_set, &there) {
+        Ok(moved) => diff(plan, &moved),
+        Err(_) => (Vec::new(), Vec::new()),
+    };
+    let command = format!(
+        "otel-bootstrap --otel-version {} -a install",
+        release.raw_version
+    );
+    let verb = match direction {
+        Direction::Upgrade => "upgrades",
+        Direction::Downgrade => "moves back",
+    };
+    let version = &release.raw_version;
+    let mut message = if declared_range {
+        format!("release {version} supports it: --otel-version {version} {verb} the stack")
+    } else {
+        format!("no release declares support; {version} and older declare no range (untested): --otel-version {version} {verb} the stack")
+    };
+    if !drops.is_empty() {
+        message.push_str(&format!(" and drops {}", drops.join(", ")));
+    }
+    Advice {
+        supported_by: Some(Supported {
+            release: release.raw_version.clone(),
+            requirement,
+            declared_range,
+            direction,
+            adds,
+            drops,
+            command,
+        }),
+        message,
+    }
+}
+
+/// The short names of what `after` recommends that `before` does not, and the reverse.
+fn diff(before: &Plan, after: &Plan) -> (Vec<String>, Vec<String>) {
+    let short = |name: &str| {
+        name.strip_prefix("opentelemetry-instrumentation-")
+            .unwrap_or(name)
+            .to_owned()
+    };
+    let names = |plan: &Plan| -> Vec<String> {
+        plan.recommendations
+            .iter()
+            .map(|recommendation| recommendation.name.clone())
+            .collect()
+    };
+    let (old, new) = (names(before), names(after));
+    let adds = new
+        .iter()
+        .filter(|name| !old.contains(name))
+        .map(|name| short(name))
+        .collect();
+    let drops = old
+        .iter()
+        .filter(|name| !new.contains(name))
+        .map(|name| short(name))
+        .collect();
+    (adds, drops)
+}
+
+/// An installed instrumentation older than the newest complete release's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Outdated {
+    pub name: String,
+    pub installed: String,
+    /// Its requirement in the newest complete release.
+    pub newest: String,
+    pub release: String,
+}
+
+impl std::fmt::Display for Outdated {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            formatter,
+            "{} {} is older than release {} (`{}`)",
+            self.name, self.installed, self.release, self.newest
+        )
+    }
+}
+
+/// The newest release in which every default and library instrumentation was published.
+pub fn newest_complete(registry: &Registry) -> Result<Option<&Release>, RegistryError> {
+    for version in registry.versions().rev() {
+        let release = registry.load(version)?;
+        if !release.is_partial() {
+            return Ok(Some(release));
+        }
+    }
+    Ok(None)
+}
+
+/// The installed instrumentations (and `opentelemetry-instrumentation`) older than the
+/// newest complete release: information for `--check` and `explain`, never a failure.
+/// `installed` must hold the instrumentation names (the plan's scan does).
+pub fn outdated(
+    registry: &Registry,
+    installed: &Installed,
+) -> Result<Vec<Outdated>, RegistryError> {
+    let Some(newest) = newest_complete(registry)? else {
+        return Ok(Vec::new());
+    };
+    let mut found = Vec::new();
+    let core = newest.core.iter().map(|package| {
+        (
+            package.name.clone(),
+            format!("{}=={}", package.name, package.raw_version),
+        )
+    });
+    let instrumentations = newest
+        .instrumentations
+        .iter()
+        .filter(|entry| entry.published || entry.kind == Kind::OptIn)
+        .map(|entry| (entry.name.clone(), entry.requirement.raw.clone()));
+    for (name, requirement) in core.chain(instrumentations) {
+        let Some(distribution) = installed.get(&name) else {
+            continue;
+        };
+        let Some(version) = &distribution.version else {
+            continue;
+        };
+        let Ok(parsed) = PlainRequirement::parse(&requirement) else {
+            continue;
+        };
+        if parsed.contains(version) {
+            continue;
+        }
+        let range = parsed.range_text();
+        let older = match range.strip_prefix("==").and_then(parse_version) {
+            Some(pinned) => *version < pinned,
+            // `>=2.0b0` and the like: outside the range means below it.
+            None => !range.starts_with('<') && !range.starts_with("!="),
+        };
+        if older {
+            found.push(Outdated {
+                name: name.to_string(),
+                installed: distribution.raw_version.clone(),
+                newest: requirement,
+                release: newest.raw_version.clone(),
+            });
+        }
+    }
+    Ok(found)
+}
+
+/// `note:` lines for `--check` (text mode, on stderr): the outdated instrumentations, and
+/// the command that moves the stack. Empty when nothing is outdated.
+pub fn outdated_notes(outdated: &[Outdated]) -> String {
+    let Some(first) = outdated.first() else {
+        return String::new();
+    };
+    let mut text = String::new();
+    for entry in outdated {
+        text.push_str(&format!("note: {entry}\n"));
+    }
+    text.push_str(&format!(
+        "note: not a failure; `otel-bootstrap --otel-version {} -a install` moves the stack to it\n",
+        first.release
+    ));
+    text
+}
+
+/// The `note:` lines `--check` prints on stderr (text mode) after its verdict: the
+/// installed instrumentations older than the newest complete release, leaving out those
+/// the check already reports. Never changes the exit status.
+pub fn check_notes(
+    registry: &Registry,
+    installed: &Installed,
+    report: &crate::check::CheckReport,
+) -> String {
+    let outdated: Vec<Outdated> = outdated(registry, installed)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|entry| {
+            !report
+                .problems
+                .iter()
+                .any(|problem| problem.name == entry.name)
+        })
+        .collect();
+    outdated_notes(&outdated)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scan::InstalledDistribution;
+
+    fn release(version: &str, flask_published: bool) -> String {
+        format!(
+            r#"{{"schema": 1, "release": "{version}", "core": [{{"name": "opentelemetry-instrumentation", "version": "{version}"}}], "instrumentations": [
+              {{"name": "opentelemetry-instrumentation-flask", "requirement": "opentelemetry-instrumentation-flask=={version}", "kind": "library", "published": {flask_published}, "instruments": ["flask>=1.0"]}},
+              {{"name": "opentelemetry-instrumentation-vertexai", "requirement": "opentelemetry-instrumentation-vertexai>=2.0b0", "kind": "library", "instruments": ["google-cloud-aiplatform>=1.64"]}}]}}"#
+        )
+    }
+
+    fn installed(distributions: &[(&str, &str)]) -> Installed {
+        Installed::from_distributions(distributions.iter().map(|(name, version)| {
+            InstalledDistribution {
+                name: pep508_rs::PackageName::new((*name).to_owned()).unwrap(),
+                raw_version: (*version).to_owned(),
+                version: parse_version(version),
+                path: format!("/site/{name}").into(),
+            }
+        }))
+    }
+
+    #[test]
+    fn outdated_is_relative_to_the_newest_complete_release() {
+        let old = release("1.0b0", true);
+        let complete = release("1.1b0", true);
+        let partial = release("1.2b0", false);
+        let registry = Registry::from_texts(&[
+            ("1.0b0.json", &old),
+            ("1.1b0.json", &complete),
+            ("1.2b0.json", &partial),
+        ])
+        .unwrap();
+        let found = outdated(
+            &registry,
+            &installed(&[
+                ("opentelemetry-instrumentation", "1.0b0"),
+                ("opentelemetry-instrumentation-flask", "1.0b0"),
+                ("opentelemetry-instrumentation-vertexai", "1.5"),
+            ]),
+        )
+        .unwrap();
+        let names: Vec<String> = found.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            names,
+            [
+                "opentelemetry-instrumentation 1.0b0 is older than release 1.1b0 (`opentelemetry-instrumentation==1.1b0`)",
+                "opentelemetry-instrumentation-flask 1.0b0 is older than release 1.1b0 (`opentelemetry-instrumentation-flask==1.1b0`)",
+                "opentelemetry-instrumentation-vertexai 1.5 is older than release 1.1b0 (`opentelemetry-instrumentation-vertexai>=2.0b0`)",
+            ]
+        );
+        assert!(outdated_notes(&found).ends_with(
+            "note: not a failure; `otel-bootstrap --otel-version 1.1b0 -a install` moves the stack to it\n"
+        ));
+        // Newer than the newest complete release (the partial one) is not outdated.
+        let newer = outdated(
+            &registry,
+            &installed(&[("opentelemetry-instrumentation", "1.2b0")]),
+        )
+        .unwrap();
+        assert!(newer.is_empty(), "{newer:?}");
+        assert_eq!(outdated_notes(&[]), "");
+    }
+}

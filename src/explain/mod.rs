@@ -1,0 +1,472 @@
+//! `otel-bootstrap explain`: the plan as a report a person reads, one row per library,
+//! with the instrumentation's status, why, and the one command that installs what is
+//! missing; `--format json` gives the same rows as data.
+//!
+//! Built from the same pipeline as every other job ([`crate::commands::plan_environment`]),
+//! plus the environment's dependency graph ([`relevance`]) and every bundled release
+//! ([`advice`]). [`table`] renders the text.
+
+pub mod advice;
+pub mod relevance;
+pub mod table;
+
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+use crate::check::{self, Installer, ProblemKind, Subject};
+use crate::diagnostics::Warning;
+use crate::graph::Graph;
+use crate::plan::{Plan, PlanOptions, Reason, SkipReason};
+use crate::registry::{Registry, Release};
+use crate::requirement::PlainRequirement;
+use crate::scan::Installed;
+
+pub use relevance::{Covers, Need, Relevance};
+
+/// What a row says about its instrumentation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Status {
+    /// Recommended and not installed yet.
+    Recommended,
+    /// Recommended and installed at the recommended version.
+    Installed,
+    /// Recommended, installed at another version.
+    WrongVersion { installed: String },
+    /// Recommended, but another recommendation covers it (`--only-needed` leaves it out).
+    Covered { by: String, reason: String },
+    /// Recommended, but only OpenTelemetry packages require its library (`--only-needed`
+    /// leaves it out).
+    OnlyRequiredBy {
+        required_by: Vec<String>,
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        through: Vec<String>,
+    },
+    /// The library is installed outside the instrumentation's range.
+    OutOfRange {
+        requirement: String,
+        advice: advice::Advice,
+    },
+    /// The library's version is not PEP 440.
+    InvalidVersion,
+    /// The instrumentation also needs another library, which is not installed.
+    Missing {
+        library: String,
+        requirement: String,
+    },
+    /// Removed with `--exclude`.
+    Excluded,
+    /// Left out of bootstrap upstream; `--include` recommends it.
+    OptIn,
+    /// Listed by the release, never published.
+    NeverPublished,
+    /// The instrumentation is installed, but the plan does not recommend it.
+    Stale { reason: String },
+}
+
+impl Status {
+    /// The status in a few words, for the table.
+    pub fn describe(&self) -> String {
+        match self {
+            Self::Recommended => "recommended, not installed".to_owned(),
+            Self::Installed => "installed".to_owned(),
+            Self::WrongVersion { installed } => format!("wrong version ({installed} installed)"),
+            Self::Covered { by, .. } => format!("covered by {}", short(by)),
+            Self::OnlyRequiredBy {
+                required_by,
+                through,
+            } => {
+                let mut text = format!("only required by {}", required_by.join(", "));
+                if !through.is_empty() {
+                    text.push_str(&format!(" (through {})", through.join(", ")));
+                }
+                text
+            }
+            Self::OutOfRange {
+                requirement,
+                advice,
+            } => format!("out of range (supports {requirement}); {}", advice.message),
+            Self::InvalidVersion => "not a PEP 440 version".to_owned(),
+            Self::Missing {
+                library,
+                requirement,
+            } => format!("missing: also needs {library} (`{requirement}`)"),
+            Self::Excluded => "excluded (--exclude)".to_owned(),
+            Self::OptIn => "opt-in (--include to add it)".to_owned(),
+            Self::NeverPublished => "never published".to_owned(),
+            Self::Stale { reason } => format!("stale: {reason}"),
+        }
+    }
+
+    /// Whether the row is something to act on, for color.
+    pub fn tone(&self) -> Tone {
+        match self {
+            Self::Installed => Tone::Good,
+            Self::Recommended | Self::WrongVersion { .. } | Self::Stale { .. } => Tone::Act,
+            Self::OutOfRange { .. } | Self::InvalidVersion => Tone::Problem,
+            _ => Tone::Quiet,
+        }
+    }
+}
+
+/// How a status is colored on a terminal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tone {
+    Good,
+    Act,
+    Problem,
+    Quiet,
+}
+
+/// `flask` for `opentelemetry-instrumentation-flask`.
+pub fn short(name: &str) -> &str {
+    name.strip_prefix("opentelemetry-instrumentation-")
+        .unwrap_or(name)
+}
+
+/// One row: a library (absent for the default instrumentations, which instrument the
+/// standard library) and one instrumentation of it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Row {
+    pub library: Option<String>,
+    /// The library's installed version.
+    pub version: Option<String>,
+    pub instrumentation: String,
+    /// The requirement the release lists for the instrumentation.
+    pub requirement: String,
+    /// The instrumentation's installed version, if installed.
+    pub installed: Option<String>,
+    pub status: Status,
+    /// For recommendations: what the graph and the covers table say.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub relevance: Option<Relevance>,
+}
+
+/// The whole report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Explanation {
+    pub release: String,
+    pub rows: Vec<Row>,
+    /// The command that installs what is missing (and moves what must move with it).
+    pub install: Option<String>,
+    /// The command that removes stale instrumentations.
+    pub remove: Option<String>,
+    /// Instrumentations older than the newest complete release (information only).
+    pub outdated: Vec<advice::Outdated>,
+    /// Whether the rows and commands leave out covered and telemetry-only ones.
+    pub only_needed: bool,
+}
+
+/// Everything [`explain`] reads.
+pub struct Inputs<'a> {
+    pub registry: &'a Registry,
+    pub release: &'a Release,
+    pub plan: &'a Plan,
+    pub installed: &'a Installed,
+    pub graph: &'a Graph,
+    pub options: &'a PlanOptions,
+    pub covers: &'a Covers,
+    pub installer: Installer,
+    pub only_needed: bool,
+}
+
+/// Builds the report.
+pub fn explain(inputs: &Inputs<'_>) -> Explanation {
+    let plan = inputs.plan;
+    let relevances = relevance::relevance(plan, inputs.graph, inputs.covers);
+    let mut report = check::check(
+        plan,
+        inputs.release,
+        inputs.installed,
+        &inputs.options.exclude,
+        Subject::Environment,
+    );
+    check::check_graph(&mut report, plan, inputs.graph);
+
+    let installed_version = |name: &str| {
+        crate::requirement::parse_name(name)
+            .and_then(|parsed| inputs.installed.get(&parsed))
+            .map(|distribution| distribution.raw_version.clone())
+    };
+    let mut rows = Vec::new();
+    let mut defaults = Vec::new();
+    let mut left_out = Vec::new();
+    for (recommendation, relevance) in plan.recommendations.iter().zip(&relevances) {
+        let installed = installed_version(&recommendation.name);
+        let problem = report.problems.iter().find(|problem| {
+            problem.name == recommendation.name
+                && matches!(
+                    problem.kind,
+                    ProblemKind::Missing | ProblemKind::WrongVersion
+                )
+        });
+        let mut status = match problem.map(|problem| problem.kind) {
+            Some(ProblemKind::Missing) => Status::Recommended,
+            Some(ProblemKind::WrongVersion) => Status::WrongVersion {
+                installed: installed.clone().unwrap_or_default(),
+            },
+            _ => Status::Installed,
+        };
+        if let Some(covered) = &relevance.covered_by {
+            status = Status::Covered {
+                by: covered.instrumentation.clone(),
+                reason: covered.reason.clone(),
+            };
+        } else if relevance.need == Need::TelemetryStack {
+            let mut required_by = Vec::new();
+            let mut through = Vec::new();
+            for library in &relevance.libraries {
+                for root in &library.telemetry {
+                    if !required_by.contains(root) {
+                        required_by.push(root.clone());
+                    }
+                }
+                for requirer in &library.required_by {
+                    if !library.telemetry.contains(requirer) && !through.contains(requirer) {
+                        through.push(requirer.clone());
+                    }
+                }
+            }
+            status = Status::OnlyRequiredBy {
+                required_by,
+                through,
+            };
+        }
+        if !relevance.needed {
+            left_out.push(recommendation.name.clone());
+            if inputs.only_needed {
+                continue;
+            }
+        }
+        let row = |library: Option<(&str, &str)>| Row {
+            library: library.map(|(name, _)| name.to_owned()),
+            version: library.map(|(_, version)| version.to_owned()),
+            instrumentation: recommendation.name.clone(),
+            requirement: recommendation.requirement.clone(),
+            installed: installed.clone(),
+            status: status.clone(),
+            relevance: Some(relevance.clone()),
+        };
+        match &recommendation.reason {
+            Reason::Default => defaults.push(row(None)),
+            Reason::Libraries { satisfied_by } | Reason::Included { satisfied_by } => {
+                if satisfied_by.is_empty() {
+                    rows.push(row(None));
+                }
+                for library in satisfied_by {
+                    rows.push(row(Some((&library.name, &library.version))));
+                }
+            }
+        }
+    }
+
+    for skipped in &plan.skipped {
+        let installed = installed_version(&skipped.name);
+        let entry = inputs.release.find(&skipped.name);
+        // The libraries of this instrumentation that are installed.
+        let present: Vec<(String, String)> = entry
+            .into_iter()
+            .flat_map(|entry| entry.instruments.iter().chain(&entry.instruments_any))
+            .filter_map(|requirement| inputs.installed.get(&requirement.name))
+            .map(|distribution| {
+                (
+                    distribution.name.to_string(),
+                    distribution.raw_version.clone(),
+                )
+            })
+            .collect();
+        let row = |library: Option<(String, String)>, status: Status| Row {
+            library: library.as_ref().map(|(name, _)| name.clone()),
+            version: library.map(|(_, version)| version),
+            instrumentation: skipped.name.clone(),
+            requirement: skipped.requirement.clone(),
+            installed: installed.clone(),
+            status,
+            relevance: None,
+        };
+        for reason in &skipped.reasons {
+            match reason {
+                SkipReason::OutOfRange {
+                    library,
+                    installed: version,
+                    requirement,
+                } => {
+                    let advice = advice::out_of_range(
+                        inputs.registry,
+                        plan,
+                        inputs.installed,
+                        inputs.options,
+                        &skipped.name,
+                        library,
+                        version,
+                    );
+                    let range = PlainRequirement::parse(requirement)
+                        .map(|parsed| parsed.range_text())
+                        .unwrap_or_else(|_| requirement.clone());
+                    rows.push(row(
+                        Some((library.clone(), version.clone())),
+                        Status::OutOfRange {
+                            requirement: range,
+                            advice,
+                        },
+                    ));
+                }
+                SkipReason::InvalidVersion {
+                    library,
+                    installed: version,
+                } => rows.push(row(
+                    Some((library.clone(), version.clone())),
+                    Status::InvalidVersion,
+                )),
+                SkipReason::MissingLibrary {
+                    library,
+                    requirement,
+                } => {
+                    let status = Status::Missing {
+                        library: library.clone(),
+                        requirement: requirement.clone(),
+                    };
+                    if present.is_empty() {
+                        rows.push(row(None, status.clone()));
+                    }
+                    for library in &present {
+                        rows.push(row(Some(library.clone()), status.clone()));
+                    }
+                }
+                SkipReason::Excluded | SkipReason::OptIn | SkipReason::NeverPublished => {
+                    let status = match reason {
+                        SkipReason::Excluded => Status::Excluded,
+                        SkipReason::OptIn => Status::OptIn,
+                        _ => Status::NeverPublished,
+                    };
+                    if present.is_empty() {
+                        rows.push(row(None, status.clone()));
+                    }
+                    for library in &present {
+                        rows.push(row(Some(library.clone()), status.clone()));
+                    }
+                }
+            }
+        }
+    }
+
+    for problem in &report.problems {
+        if problem.kind != ProblemKind::Stale {
+            continue;
+        }
+        let requirement = inputs
+            .release
+            .find(&problem.name)
+            .map(|entry| entry.requirement.raw.clone())
+            .unwrap_or_else(|| problem.name.clone());
+        // The skipped rows already say why when its library is present.
+        if rows.iter().any(|row| row.instrumentation == problem.name) {
+            for row in rows
+                .iter_mut()
+                .filter(|row| row.instrumentation == problem.name)
+            {
+                row.installed = problem.installed.clone();
+            }
+            continue;
+        }
+        rows.push(Row {
+            library: None,
+            version: None,
+            instrumentation: problem.name.clone(),
+            requirement,
+            installed: problem.installed.clone(),
+            status: Status::Stale {
+                reason: "installed, but none of its libraries is".to_owned(),
+            },
+            relevance: None,
+        });
+    }
+
+    // Libraries in name order (then the instrumentation), the standard library last.
+    rows.sort_by(|left, right| {
+        (left.library.is_none(), &left.library, &left.instrumentation).cmp(&(
+            right.library.is_none(),
+            &right.library,
+            &right.instrumentation,
+        ))
+    });
+    rows.extend(defaults);
+
+    let to_install: Vec<&str> = report
+        .to_install()
+        .into_iter()
+        .filter(|requirement| {
+            !inputs.only_needed
+                || PlainRequirement::parse(requirement).map_or(true, |parsed| {
+                    !left_out.iter().any(|name| parsed.name.as_ref() == name)
+                })
+        })
+        .collect();
+    // Outdated is information beyond the plan: what the rows already call a wrong version
+    // is not repeated.
+    let outdated = advice::outdated(inputs.registry, inputs.installed)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|entry| {
+            !rows.iter().any(|row| {
+                row.instrumentation == entry.name
+                    && matches!(row.status, Status::WrongVersion { .. })
+            })
+        })
+        .collect();
+    Explanation {
+        release: plan.release.clone(),
+        rows,
+        install: inputs.installer.install_command(&to_install),
+        remove: inputs.installer.remove_command(&report.to_remove()),
+        outdated,
+        only_needed: inputs.only_needed,
+    }
+}
+
+/// The `explain --format json` document.
+#[derive(Debug, Serialize)]
+pub struct Document<'a> {
+    pub version: u32,
+    pub tool: &'static str,
+    pub environment: &'a crate::environment::Environment,
+    pub registry: crate::output::RegistryReport<'a>,
+    #[serde(flatten)]
+    pub explanation: &'a Explanation,
+    pub warnings: &'a [Warning],
+}
+
+/// Writes the JSON document.
+pub fn write_json(document: &Document<'_>, writer: &mut impl Write) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut *writer, document)?;
+    writeln!(writer)?;
+    writer.flush()
+}
+
+/// `--only-needed`: removes from `plan` (and from the parallel `relevance`) the
+/// recommendations that are covered or serve only the telemetry stack; with `verbose`,
+/// says which on stderr.
+pub fn leave_out_unneeded(plan: &mut Plan, relevance: &mut Vec<Relevance>, verbose: bool) {
+    let mut kept_plan = Vec::with_capacity(plan.recommendations.len());
+    let mut kept_relevance = Vec::with_capacity(relevance.len());
+    for (recommendation, found) in plan.recommendations.drain(..).zip(relevance.drain(..)) {
+        if found.needed {
+            kept_plan.push(recommendation);
+            kept_relevance.push(found);
+            continue;
+        }
+        if verbose {
+            let why = match &found.covered_by {
+                Some(covered) => format!("covered by {}", covered.instrumentation),
+                None => relevance::describe_telemetry(&found).unwrap_or_default(),
+            };
+            eprintln!(
+                "  - {}: left out by --only-needed: {why}",
+                recommendation.requirement
+            );
+        }
+    }
+    plan.recommendations = kept_plan;
+    *relevance = kept_relevance;
+}

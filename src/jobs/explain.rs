@@ -1,0 +1,121 @@
+//! `otel-bootstrap explain`: the plan as a table a person reads (see [`crate::explain`]).
+
+use std::io::{self, Write as _};
+
+use crate::check::Installer;
+use crate::explain::*;
+use crate::registry::Registry;
+
+/// The `BootstrapArgs` that plan what `explain` was asked about (every other flag at its
+/// default), so `explain` runs the one pipeline every job uses.
+fn bootstrap_args(
+    args: &crate::cli::ExplainArgs,
+) -> Result<crate::cli::BootstrapArgs, clap::Error> {
+    use clap::{Args as _, FromArgMatches as _};
+    let command = crate::cli::BootstrapArgs::augment_args(clap::Command::new("explain"));
+    let matches = command.try_get_matches_from(["explain"])?;
+    let mut bootstrap = crate::cli::BootstrapArgs::from_arg_matches(&matches)?;
+    bootstrap.site_packages = args.site_packages.clone();
+    bootstrap.python = args.python.clone();
+    bootstrap.otel_version = args.otel_version.clone();
+    bootstrap.registry = args.registry.clone();
+    bootstrap.exclude = args.exclude.clone();
+    bootstrap.include = args.include.clone();
+    bootstrap.format = args.format;
+    Ok(bootstrap)
+}
+
+/// Runs `otel-bootstrap explain`.
+pub fn run(
+    args: &crate::cli::ExplainArgs,
+    verbosity: crate::printer::Verbosity,
+) -> Result<crate::error::ExitStatus, crate::error::Failure> {
+    use crate::printer::{eprint_labelled, Label, Verbosity};
+    let bootstrap = bootstrap_args(args)
+        .map_err(|error| anyhow::anyhow!("internal: cannot build the plan's flags: {error}"))?;
+    let (registry, options) = super::pipeline::plan_inputs(&bootstrap)?;
+    let planned = super::pipeline::plan_environment(&bootstrap, &registry, &options)?;
+    let release = registry.load(&planned.plan.release_version()?)?;
+    let graph = crate::install::verify::environment_graph(&planned.environment);
+    let covers = Covers::bundled();
+    let installer = Installer::detect(&planned.discovery.current_dir);
+    let explanation = explain(&Inputs {
+        registry: &registry,
+        release,
+        plan: &planned.plan,
+        installed: &planned.installed,
+        graph: &graph,
+        options: &options,
+        covers: &covers,
+        installer,
+        only_needed: args.only_needed,
+    });
+    if verbosity >= Verbosity::Normal && args.format == crate::output::Format::Text {
+        for warning in &planned.warnings {
+            eprint_labelled(Label::Warning, warning);
+        }
+    }
+    let written = match args.format {
+        crate::output::Format::Json => {
+            let document = Document {
+                version: crate::output::JSON_VERSION,
+                tool: concat!("otel-bootstrap ", env!("CARGO_PKG_VERSION")),
+                environment: &planned.environment,
+                registry: crate::output::RegistryReport {
+                    source: super::pipeline::registry_source_text(&registry),
+                    release: &planned.plan.release,
+                    choice: &planned.plan.release_choice,
+                    alignment: &planned.plan.alignment,
+                },
+                explanation: &explanation,
+                warnings: &planned.warnings,
+            };
+            write_json(&document, &mut io::stdout().lock())
+        }
+        crate::output::Format::Text => {
+            let heading = heading(&planned, &registry);
+            let text = table::render(&explanation, &heading, table::width_from_env());
+            let mut stdout = anstream::stdout().lock();
+            stdout
+                .write_all(text.as_bytes())
+                .and_then(|()| stdout.flush())
+        }
+    };
+    crate::printer::finish_stdout(written)?;
+    Ok(crate::error::ExitStatus::Success)
+}
+
+/// `Release 0.66b1 (the installed opentelemetry-instrumentation), site-packages DIR`.
+fn heading(planned: &crate::jobs::pipeline::EnvironmentPlan, registry: &Registry) -> String {
+    use crate::plan::ReleaseChoice;
+    let plan = &planned.plan;
+    let why = match &plan.release_choice {
+        ReleaseChoice::Requested => "from --otel-version".to_owned(),
+        ReleaseChoice::Installed => "the installed opentelemetry-instrumentation".to_owned(),
+        ReleaseChoice::NewerThanRegistry { installed } => {
+            format!("installed {installed} is newer than the registry")
+        }
+        ReleaseChoice::NearestBelow { installed } => {
+            format!("the newest release below the installed {installed}")
+        }
+        ReleaseChoice::NewestComplete => {
+            "no opentelemetry-instrumentation installed: the newest complete release".to_owned()
+        }
+    };
+    let registry_text = match registry.source() {
+        crate::registry::RegistrySource::Bundled => String::new(),
+        crate::registry::RegistrySource::Path(path) => format!(" from {}", path.display()),
+    };
+    let mut text = format!("Release {}{registry_text} ({why})", plan.release);
+    if let Some(alignment) = &plan.alignment {
+        text.push_str(&format!(
+            "; {} is partial, so {} is used",
+            alignment.from_release, plan.release
+        ));
+    }
+    text.push_str(&format!(
+        "; environment from {}",
+        planned.environment.source
+    ));
+    text
+}

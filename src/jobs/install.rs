@@ -1,0 +1,722 @@
+//! `-a install`: plans as `-a requirements` does, moves the stack together, runs one
+//! installer transaction and verifies the whole environment (see [`crate::install`]).
+
+use std::collections::HashSet;
+
+use std::path::{Path, PathBuf};
+
+use anyhow::anyhow;
+
+use crate::cli::BootstrapArgs;
+use crate::diagnostics::Warning;
+use crate::environment::Environment;
+use crate::error::{ExitStatus, Failure};
+use crate::graph::{self, Graph, StackMove, StackMoves, Target};
+use crate::install::installer::InstallerChoice;
+use crate::output::Format;
+use crate::plan::Plan;
+use crate::printer::{eprint_labelled, Label, Verbosity};
+use crate::requirement::{normalize, Dependency, PlainRequirement};
+use crate::scan;
+
+use crate::install::installer::{
+    self, find_uv, find_uv_project, IndexSettings, InstallCommand, Installer, Selection,
+    SelectionInputs,
+};
+use crate::install::process::{self, Display, FailureKind};
+use crate::install::redact::redact;
+use crate::install::verify;
+
+/// Runs `-a install`.
+pub fn run(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatus, Failure> {
+    refuse_other_modes(args)?;
+    let say = |message: &str| {
+        if verbosity >= Verbosity::Normal {
+            eprintln!("{}", redact(message));
+        }
+    };
+    let warn = |message: &str| {
+        if verbosity >= Verbosity::Normal {
+            eprint_labelled(Label::Warning, redact(message));
+        }
+    };
+    let detail = |message: &str| {
+        if verbosity == Verbosity::Verbose {
+            eprintln!("{}", redact(message));
+        }
+    };
+
+    let prepared = prepare(args)?;
+    for warning in &prepared.warnings {
+        warn(&warning.to_string());
+    }
+    let Prepared {
+        environment,
+        plan,
+        current_dir,
+        ..
+    } = prepared;
+    let interpreter = environment.interpreter.clone().ok_or_else(|| Failure {
+        error: anyhow!("`-a install` needs the environment's interpreter, and `--site-packages` names only directories"),
+        hint: Some("name the environment with `--python <venv or interpreter>` instead".to_owned()),
+    })?;
+    let where_text = environment
+        .prefix
+        .as_deref()
+        .unwrap_or(&interpreter)
+        .display()
+        .to_string();
+    detail(&format!(
+        "environment: {where_text} (interpreter {}, from {})",
+        interpreter.display(),
+        environment.source
+    ));
+
+    let targets = targets(&plan, args)?;
+    if targets.is_empty() {
+        say(&format!(
+            "Nothing to install: release `{}` recommends no instrumentation for this environment",
+            plan.release
+        ));
+        return Ok(ExitStatus::Success);
+    }
+
+    // The whole environment as it is: what is already broken is not ours to answer for,
+    // and what the request moves decides what else must move with it.
+    let markers = match verify::marker_environment(&interpreter) {
+        Ok(markers) => Some(markers),
+        Err(reason) => {
+            detail(&format!("cannot read the marker environment ({reason}); requirements with environment markers are assumed to apply"));
+            None
+        }
+    };
+    let before = verify::graph(&environment.site_packages, markers.as_ref());
+    let pre_existing = before.conflicts();
+    let unmet = verify::check(&targets, &before);
+    let stack = before.stack_moves(&targets);
+    let path_variable = std::env::var_os("PATH");
+    let uv = find_uv(path_variable.as_deref(), environment.prefix.as_deref());
+    let project = find_uv_project(
+        &current_dir,
+        std::env::var_os("UV_PROJECT_ENVIRONMENT").as_deref(),
+    );
+    let has_pip = has_pip(&environment);
+    let inputs = SelectionInputs {
+        choice: args.install.installer,
+        no_project: args.install.no_project,
+        prefix: environment.prefix.as_deref(),
+        created_by_uv: environment.created_by_uv,
+        has_pip,
+        uv: uv.as_deref(),
+        project: project.as_ref(),
+    };
+    let selection = installer::select(&inputs);
+
+    // What the installer is asked for. A uv project's lock is resolved whole, so `uv add`
+    // gets the instrumentations and only those of the project's own requirements that
+    // forbid the move (re-added with the new lower bound, as `uv add` records a package);
+    // pip and `uv pip` resolve only what they are given, so they get every moving package.
+    let project_rewrites = match &selection {
+        Ok(Selection {
+            installer: Installer::UvAdd { project },
+            ..
+        }) => project_rewrites(project, &plan, &stack),
+        _ => Vec::new(),
+    };
+    let uv_add = matches!(
+        &selection,
+        Ok(Selection {
+            installer: Installer::UvAdd { .. },
+            ..
+        })
+    );
+    let request: Vec<String> = if uv_add {
+        let core: HashSet<&str> = core_moves(&plan).collect();
+        targets
+            .iter()
+            .filter(|target| {
+                !core.contains(target.raw.as_str())
+                    || project_rewrites
+                        .iter()
+                        .any(|rewrite| rewrite.name == target.name.as_ref())
+            })
+            .map(|target| target.raw.clone())
+            .filter(|raw| {
+                !project_rewrites
+                    .iter()
+                    .any(|rewrite| raw.starts_with(&rewrite.name))
+            })
+            .chain(
+                project_rewrites
+                    .iter()
+                    .map(|rewrite| rewrite.requirement.clone()),
+            )
+            .collect()
+    } else {
+        targets
+            .iter()
+            .map(|target| target.raw.clone())
+            .chain(stack.moves.iter().map(StackMove::requirement))
+            .collect()
+    };
+
+    // An editable or URL install that the move breaks cannot move by name. The uv
+    // project itself is the exception under `uv add`: its requirements are rewritten.
+    let project_name = match &selection {
+        Ok(Selection {
+            installer: Installer::UvAdd { project },
+            ..
+        }) => project_name(project),
+        _ => None,
+    };
+    let blockers: Vec<&graph::Blocker> = stack
+        .blockers
+        .iter()
+        .filter(|blocker| project_name.as_deref() != Some(blocker.package.as_str()))
+        .collect();
+    if !blockers.is_empty() {
+        for blocker in &blockers {
+            eprint_labelled(Label::Error, redact(&blocker.to_string()));
+        }
+        let fixes: Vec<String> = blockers
+            .iter()
+            .filter_map(|blocker| moved_to(&plan, &stack, &blocker.moving))
+            .map(|(name, version)| format!("`{name}>={version}`"))
+            .collect();
+        let fix = if fixes.is_empty() {
+            String::new()
+        } else {
+            format!(" (to {})", fixes.join(", "))
+        };
+        eprint_labelled(
+            Label::Hint,
+            format!("nothing was changed: release `{}` needs those packages to move, and what requires them was installed from a path and cannot move by name; relax its requirement{fix} and reinstall it, or keep the installed release with `--otel-version`{}", plan.release, if project.is_some() { "; in a uv project, run without `--no-project` so that `uv add` updates the project's requirements" } else { "" }),
+        );
+        return Ok(ExitStatus::ProblemFound);
+    }
+
+    let recorded = match &selection {
+        Ok(selection) => match &selection.installer {
+            Installer::UvAdd { project } => {
+                project_rewrites.is_empty() && project_lists(project, &targets)
+            }
+            _ => true,
+        },
+        Err(_) => true,
+    };
+    if unmet.is_empty() && stack.moves.is_empty() && recorded {
+        say(&format!(
+            "Nothing to install: the {} package{} planned for release `{}` {} installed and {} requirements are met",
+            targets.len(),
+            plural(targets.len()),
+            plan.release,
+            if targets.len() == 1 { "is" } else { "are" },
+            if targets.len() == 1 { "its" } else { "their" },
+        ));
+        report_pre_existing(&pre_existing, &warn);
+        return Ok(ExitStatus::Success);
+    }
+    for conflict in &unmet {
+        detail(&format!("to do: {conflict}"));
+    }
+
+    let selection = selection.map_err(|error| Failure {
+        hint: Some(error.hint()),
+        error: error.into(),
+    })?;
+    detail(&format!(
+        "installer: {} ({})",
+        selection.installer.label(),
+        selection.reason
+    ));
+    if selection.installer == Installer::Pip {
+        if let Some(project) = project.as_ref() {
+            if args.install.installer == InstallerChoice::Pip
+                && same_directory(environment.prefix.as_deref(), &project.environment)
+            {
+                warn(&format!(
+                    "`{}` is the environment of the uv project `{}`: `uv sync` removes what pip installs there; `--installer uv` records the packages with `uv add`",
+                    where_text,
+                    project.root.display()
+                ));
+            }
+        }
+    }
+
+    let flags = IndexSettings {
+        index_url: args.install.index_url.clone(),
+        extra_index_urls: args.install.extra_index_url.clone(),
+        find_links: args.install.find_links.clone(),
+        no_index: false,
+    };
+    let index =
+        IndexSettings::resolve(flags, &selection.installer, |name| std::env::var(name).ok());
+    let command = InstallCommand::build(
+        &selection.installer,
+        &interpreter,
+        uv.as_deref(),
+        &index,
+        &args.install.installer_args,
+        &request,
+    )
+    .ok_or_else(|| anyhow!("internal: uv was chosen but not found"))?;
+
+    report_pre_existing(&pre_existing, &warn);
+    announce_moves(&plan, &stack, &project_rewrites, &say);
+    let verb = if args.install.dry_run {
+        "Would install"
+    } else {
+        "Installing"
+    };
+    say(&format!(
+        "{verb} {} package{} (release `{}`) with {} into {where_text}",
+        request.len(),
+        plural(request.len()),
+        plan.release,
+        selection.installer.label(),
+    ));
+    detail(&format!("running: {command}"));
+
+    if args.install.dry_run {
+        crate::printer::write_stdout(format!("{command}\n").as_bytes())?;
+        return Ok(ExitStatus::Success);
+    }
+
+    let display = Display::choose(
+        verbosity == Verbosity::Quiet,
+        verbosity == Verbosity::Verbose,
+    );
+    let outcome = process::run(&command, display, request.len()).map_err(|error| {
+        let program = command.program.display().to_string();
+        Failure {
+            error: anyhow!(error).context(format!("cannot run `{program}`")),
+            hint: None,
+        }
+    })?;
+
+    if process::interrupted() {
+        return Err(Failure {
+            error: anyhow!(
+                "interrupted: `{}` was asked to stop and exited with {}; the environment is as it left it",
+                command.program.display(),
+                outcome.status
+            ),
+            hint: Some("run the same command again to finish the installation".to_owned()),
+        });
+    }
+    if !outcome.status.success() {
+        if display != Display::Stream {
+            for line in &outcome.lines {
+                eprintln!("{}", redact(line));
+            }
+        }
+        return failed(&selection.installer, &outcome, &stack, &project_rewrites);
+    }
+    if display != Display::Stream {
+        for line in process::resolver_warnings(&outcome.lines) {
+            say(&line);
+        }
+    }
+
+    // The whole environment again: every planned package in place, and nothing broken
+    // that was not broken before.
+    let after = verify::graph(&environment.site_packages, markers.as_ref());
+    let unmet = verify::check(&targets, &after);
+    let broken = verify::newly_broken(&pre_existing, &after.conflicts());
+    if !unmet.is_empty() || !broken.is_empty() {
+        for conflict in &unmet {
+            eprintln!("conflict: {}", redact(&conflict.to_string()));
+        }
+        for conflict in &broken {
+            eprintln!("conflict: {}", redact(&conflict.to_string()));
+        }
+        let packages: HashSet<&str> = unmet
+            .iter()
+            .map(verify::Conflict::package)
+            .chain(broken.iter().map(|conflict| conflict.package.as_str()))
+            .collect();
+        let count = unmet.len() + broken.len();
+        eprint_labelled(
+            Label::Error,
+            format!(
+                "{} ran, but {count} conflict{} remain{} (in {} package{}); see above",
+                selection.installer.label(),
+                plural(count),
+                if count == 1 { "s" } else { "" },
+                packages.len(),
+                plural(packages.len()),
+            ),
+        );
+        return Ok(ExitStatus::ProblemFound);
+    }
+    let changes = version_changes(&before, &after);
+    let seconds = outcome.elapsed.as_secs_f64();
+    if changes.is_empty() {
+        say(&format!(
+            "Done in {seconds:.2}s: {} changed nothing; every planned package is installed",
+            selection.installer.label()
+        ));
+    } else {
+        say(&format!(
+            "Installed {} package{} in {seconds:.2}s",
+            changes.len(),
+            plural(changes.len()),
+        ));
+        for change in &changes {
+            say(&format!(" {change}"));
+        }
+    }
+    Ok(ExitStatus::Success)
+}
+
+/// Says, once, which requirements were already broken before anything ran.
+fn report_pre_existing(conflicts: &[graph::Conflict], warn: &impl Fn(&str)) {
+    if conflicts.is_empty() {
+        return;
+    }
+    warn(&format!(
+        "the environment already had {} broken requirement{} before this run (not caused by it):",
+        conflicts.len(),
+        plural(conflicts.len())
+    ));
+    for conflict in conflicts {
+        warn(&format!("  {conflict}"));
+    }
+}
+
+/// Names, before anything changes, every installed package whose version will change.
+fn announce_moves(
+    plan: &Plan,
+    stack: &StackMoves,
+    rewrites: &[ProjectRewrite],
+    say: &impl Fn(&str),
+) {
+    if let Some(alignment) = &plan.alignment {
+        if !alignment.core_moves.is_empty() {
+            say(&format!(
+                "Release `{}` is partial: installing release `{}` instead, which moves core packages in the same transaction: {}",
+                alignment.from_release,
+                plan.release,
+                alignment.describe_core_moves()
+            ));
+        }
+    }
+    if !stack.moves.is_empty() {
+        say(&format!(
+            "To keep the environment consistent, {} more installed package{} move{} with it:",
+            stack.moves.len(),
+            plural(stack.moves.len()),
+            if stack.moves.len() == 1 { "s" } else { "" },
+        ));
+        for moved in &stack.moves {
+            say(&format!(
+                "  {} (because {})",
+                moved.describe(),
+                moved.because
+            ));
+        }
+    }
+    for rewrite in rewrites {
+        say(&format!(
+            "The project requires `{}`, which forbids release `{}`: recording `{}` instead (as `uv add` records a re-added package)",
+            rewrite.was, plan.release, rewrite.requirement
+        ));
+    }
+}
+
+/// `name old -> new` for each distribution whose version changed, `+ name version` for
+/// each new one, `- name version` for each removed one, in name order.
+fn version_changes(before: &Graph, after: &Graph) -> Vec<String> {
+    let mut changes = Vec::new();
+    for node in after.nodes() {
+        match before.get(&node.name) {
+            Some(old) if old.raw_version != node.raw_version => changes.push((
+                node.name.to_string(),
+                format!(
+                    "~ {} {} -> {}",
+                    node.name, old.raw_version, node.raw_version
+                ),
+            )),
+            Some(_) => {}
+            None => changes.push((
+                node.name.to_string(),
+                format!("+ {}=={}", node.name, node.raw_version),
+            )),
+        }
+    }
+    for node in before.nodes() {
+        if after.get(&node.name).is_none() {
+            changes.push((
+                node.name.to_string(),
+                format!("- {}=={}", node.name, node.raw_version),
+            ));
+        }
+    }
+    changes.sort();
+    changes.into_iter().map(|(_, text)| text).collect()
+}
+
+/// A requirement of the uv project that forbids the move, and what replaces it.
+#[derive(Debug, Clone)]
+pub struct ProjectRewrite {
+    /// The normalized project name.
+    pub name: String,
+    /// The requirement as the project has it.
+    pub was: String,
+    /// `name>=<new version>`.
+    pub requirement: String,
+}
+
+/// The version a moving package goes to, when known: a core move or a pinned stack move.
+fn moved_to(plan: &Plan, stack: &StackMoves, name: &str) -> Option<(String, String)> {
+    let pinned = stack.moves.iter().filter_map(|moved| match &moved.target {
+        Target::Known { requirement } => Some(requirement.as_str()),
+        Target::Resolver => None,
+    });
+    core_moves(plan)
+        .chain(pinned)
+        .filter_map(|requirement| requirement.split_once("=="))
+        .find(|(moving, _)| *moving == name)
+        .map(|(moving, version)| (moving.to_owned(), version.to_owned()))
+}
+
+/// The uv project's normalized `[project].name`.
+fn project_name(project: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(project.join("pyproject.toml")).ok()?;
+    let document = text.parse::<toml::Table>().ok()?;
+    let name = document.get("project")?.get("name")?.as_str()?;
+    Some(normalize(name))
+}
+
+/// The project's own requirements (`[project].dependencies`) that exclude the version a
+/// moving package goes to: they would make `uv add` fail.
+fn project_rewrites(project: &Path, plan: &Plan, stack: &StackMoves) -> Vec<ProjectRewrite> {
+    let mut rewrites = Vec::new();
+    for dependency in project_dependencies(project) {
+        let Some(parsed) = Dependency::parse(&dependency) else {
+            continue;
+        };
+        let Some((name, version)) = moved_to(plan, stack, parsed.name.as_ref()) else {
+            continue;
+        };
+        let Some(target) = crate::requirement::parse_version(&version) else {
+            continue;
+        };
+        if parsed.accepts(&target)
+            || rewrites
+                .iter()
+                .any(|rewrite: &ProjectRewrite| rewrite.name == name)
+        {
+            continue;
+        }
+        let extras = if parsed.extras.is_empty() {
+            String::new()
+        } else {
+            format!("[{}]", parsed.extras.join(","))
+        };
+        rewrites.push(ProjectRewrite {
+            requirement: format!("{name}{extras}>={version}"),
+            name,
+            was: dependency.clone(),
+        });
+    }
+    rewrites
+}
+
+/// `-a install` works on an environment and prints no data.
+fn refuse_other_modes(args: &BootstrapArgs) -> Result<(), Failure> {
+    let refuse = |what: &str, hint: &str| {
+        Err(Failure {
+            error: anyhow!("`-a install` cannot be combined with {what}"),
+            hint: Some(hint.to_owned()),
+        })
+    };
+    if !args.from.is_empty() {
+        return refuse(
+            "`--from`: it installs into an environment, not a lock file",
+            "to install what a lock file needs, print the requirements (`otel-bootstrap --from <file>`) and add them with your project tool (`| uv add -r -`)",
+        );
+    }
+    if args.check {
+        return refuse("`--check`", "run `otel-bootstrap --check` after installing");
+    }
+    if args.format == Format::Json {
+        return refuse(
+            "`--format json`: installing prints no data",
+            "use `--dry-run` to see the command, or `-a requirements --format json` for the plan",
+        );
+    }
+    Ok(())
+}
+
+/// What the planning needs and yields.
+struct Prepared {
+    environment: Environment,
+    plan: Plan,
+    warnings: Vec<Warning>,
+    current_dir: PathBuf,
+}
+
+/// Builds the plan exactly as `-a requirements` does: the same pipeline.
+fn prepare(args: &BootstrapArgs) -> Result<Prepared, Failure> {
+    let (registry, plan_options) = super::pipeline::plan_inputs(args)?;
+    let planned = super::pipeline::plan_environment(args, &registry, &plan_options)?;
+    Ok(Prepared {
+        environment: planned.environment,
+        plan: planned.plan,
+        warnings: planned.warnings,
+        current_dir: planned.discovery.current_dir,
+    })
+}
+
+/// The core packages the plan moves (`opentelemetry-instrumentation==0.66b1`, …).
+fn core_moves(plan: &Plan) -> impl Iterator<Item = &str> {
+    plan.alignment
+        .iter()
+        .flat_map(|alignment| alignment.core_moves.iter())
+        .map(|core| core.requirement.as_str())
+}
+
+/// The requirements to install: the recommendations, then the core packages that move,
+/// then, with `--with-distro`, the distro at the release and the exporter.
+fn targets(plan: &Plan, args: &BootstrapArgs) -> Result<Vec<PlainRequirement>, Failure> {
+    let distro = args.install.with_distro.then(|| {
+        [
+            format!("{DISTRO_PROJECT}=={}", plan.release),
+            args.install.exporter.clone(),
+        ]
+    });
+    let mut seen = HashSet::new();
+    let texts: Vec<String> = plan
+        .recommendations
+        .iter()
+        .map(|recommendation| recommendation.requirement.clone())
+        .chain(core_moves(plan).map(str::to_owned))
+        .chain(distro.into_iter().flatten())
+        .filter(|text| seen.insert(text.clone()))
+        .collect();
+    texts
+        .iter()
+        .map(|text| {
+            PlainRequirement::parse(text).map_err(|error| Failure {
+                error: anyhow!(error),
+                hint: Some(
+                    "`--exporter` takes a package name such as `opentelemetry-exporter-otlp`"
+                        .to_owned(),
+                ),
+            })
+        })
+        .collect()
+}
+
+/// `--with-distro` adds this project at the release.
+const DISTRO_PROJECT: &str = "opentelemetry-distro";
+
+/// Whether pip is installed where the environment's interpreter sees it.
+fn has_pip(environment: &Environment) -> bool {
+    let wanted: HashSet<String> = std::iter::once("pip".to_owned()).collect();
+    let found = scan::scan(&environment.site_packages, &wanted);
+    !found.is_empty()
+}
+
+/// The `[project].dependencies` of the uv project at `project`, as written (none when
+/// the file cannot be read).
+fn project_dependencies(project: &Path) -> Vec<String> {
+    let Ok(text) = std::fs::read_to_string(project.join("pyproject.toml")) else {
+        return Vec::new();
+    };
+    let Ok(document) = text.parse::<toml::Table>() else {
+        return Vec::new();
+    };
+    document
+        .get("project")
+        .and_then(|project| project.get("dependencies"))
+        .and_then(|dependencies| dependencies.as_array())
+        .into_iter()
+        .flatten()
+        .filter_map(|dependency| dependency.as_str())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Whether `pyproject.toml` in `project` lists every target in `project.dependencies`.
+fn project_lists(project: &Path, targets: &[PlainRequirement]) -> bool {
+    let listed: HashSet<String> = project_dependencies(project)
+        .iter()
+        .map(|dependency| {
+            let end = dependency
+                .find(|character: char| {
+                    !(character.is_ascii_alphanumeric() || matches!(character, '-' | '_' | '.'))
+                })
+                .unwrap_or(dependency.len());
+            normalize(&dependency[..end])
+        })
+        .collect();
+    targets
+        .iter()
+        .all(|target| listed.contains(target.name.as_ref()))
+}
+
+fn same_directory(left: Option<&Path>, right: &Path) -> bool {
+    let Some(left) = left else {
+        return false;
+    };
+    matches!(
+        (std::fs::canonicalize(left), std::fs::canonicalize(right)),
+        (Ok(left), Ok(right)) if left == right
+    )
+}
+
+/// The installer exited non-zero: say what failed and why, in one line.
+fn failed(
+    installer: &Installer,
+    outcome: &process::Outcome,
+    stack: &StackMoves,
+    rewrites: &[ProjectRewrite],
+) -> Result<ExitStatus, Failure> {
+    let (kind, reason) = process::diagnose(&outcome.lines);
+    let code = outcome
+        .status
+        .code()
+        .map(|code| format!("exit status {code}"))
+        .unwrap_or_else(|| "killed by a signal".to_owned());
+    let reason = reason.unwrap_or_else(|| format!("it ended with {code}"));
+    let label = installer.label();
+    match kind {
+        FailureKind::ExternallyManaged => Err(Failure {
+            error: anyhow!("{label} refused: the interpreter is externally managed (PEP 668): {reason}"),
+            hint: Some("install into a virtual environment (`python3 -m venv .venv`, or `uv venv`) and pass it with `--python`, or, if you mean it, pass `-- --break-system-packages` to the installer".to_owned()),
+        }),
+        FailureKind::Network => Err(Failure {
+            error: anyhow!("{label} could not reach the package index: {reason}"),
+            hint: Some("check the network and the index settings (`--index-url`, `PIP_INDEX_URL`, `UV_INDEX_URL`)".to_owned()),
+        }),
+        FailureKind::Unsatisfiable => {
+            eprint_labelled(
+                Label::Error,
+                format!("{label} found no way to install the plan (nothing was changed): {reason}"),
+            );
+            let hint = if let Installer::UvAdd { project } = installer {
+                format!("the requirements in `{}` (its dependencies and groups) must allow the set above; the reason names the one that does not. Or install without recording: `--no-project`", project.join("pyproject.toml").display())
+            } else if !stack.moves.is_empty() || !rewrites.is_empty() {
+                "the packages listed as moving must be able to move together; the reason names the one that cannot. Check that the index has these versions (`--index-url`), or leave an instrumentation out with `--exclude`".to_owned()
+            } else {
+                "check that the index has these versions (`--index-url`), or leave an instrumentation out with `--exclude`".to_owned()
+            };
+            eprint_labelled(Label::Hint, hint);
+            Ok(ExitStatus::ProblemFound)
+        }
+        FailureKind::Other => Err(Failure {
+            error: anyhow!("{label} failed ({code}): {reason}"),
+            hint: None,
+        }),
+    }
+}
+
+fn plural(count: usize) -> &'static str {
+    if count == 1 {
+        ""
+    } else {
+        "s"
+    }
+}

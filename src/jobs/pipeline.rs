@@ -1,0 +1,120 @@
+//! The pipeline every environment job shares: the registry and plan options from the
+//! flags, then discovery → scan → plan.
+
+use std::collections::HashSet;
+
+use anyhow::Context as _;
+
+use crate::cli::BootstrapArgs;
+use crate::diagnostics::Warning;
+use crate::environment::{self, DiscoveryOptions, Environment};
+use crate::error::Failure;
+use crate::plan::{self, Plan, PlanOptions};
+use crate::registry::{Registry, RegistrySource};
+use crate::requirement::parse_version;
+use crate::scan;
+
+pub(crate) fn load_registry(path: Option<&std::path::Path>) -> Result<Registry, Failure> {
+    if let Some(overlay) = path {
+        if let Some(registry) = crate::overlay::load_if_overlay(overlay).map_err(|error| {
+            Failure::with_hint(error, "see data/README.md for the overlay format")
+        })? {
+            return Ok(registry);
+        }
+    }
+    match path {
+        Some(path) => Registry::from_path(path).map_err(|error| {
+            Failure::with_hint(error, "see data/README.md for the registry schema")
+        }),
+        None => Ok(Registry::bundled()),
+    }
+}
+
+/// The registry and the options every job plans with.
+pub(crate) fn plan_inputs(args: &BootstrapArgs) -> Result<(Registry, PlanOptions), Failure> {
+    let registry = load_registry(args.registry.as_deref())?;
+    let release = match &args.otel_version {
+        Some(text) => Some(parse_version(text).ok_or_else(|| {
+            Failure::with_hint(
+                anyhow::anyhow!("`--otel-version {text}` is not a PEP 440 version"),
+                "use a release such as `0.66b1`; `otel-bootstrap registry list` shows them",
+            )
+        })?),
+        None => None,
+    };
+    let plan_options = PlanOptions {
+        release,
+        exclude: args.exclude.clone(),
+        include: args.include.clone(),
+    };
+    Ok((registry, plan_options))
+}
+
+/// What a job decides about a discovered environment.
+pub(crate) struct EnvironmentPlan {
+    pub discovery: DiscoveryOptions,
+    pub environment: Environment,
+    pub installed: scan::Installed,
+    pub plan: Plan,
+    /// The scan's warnings, then the plan's, then those about the options.
+    pub warnings: Vec<Warning>,
+}
+
+/// Finds the environment, scans it and plans: the one pipeline behind
+/// `-a requirements`, `-a install` and `--check`.
+pub(crate) fn plan_environment(
+    args: &BootstrapArgs,
+    registry: &Registry,
+    plan_options: &PlanOptions,
+) -> Result<EnvironmentPlan, Failure> {
+    let discovery = DiscoveryOptions::from_process(args.site_packages.clone(), args.python.clone())
+        .context("cannot read the current directory")?;
+    let environment = environment::find(&discovery)?;
+
+    // One listing of each directory. The installed `opentelemetry-instrumentation` picks
+    // the release, so it is read alone first, then what that release looks at; if the plan
+    // lands on another release (a partial one aligned down), what that one adds is read
+    // too. Only the folders those names point at are ever opened.
+    let listing = scan::list(&environment.site_packages);
+    let mut wanted = HashSet::from([plan::INSTRUMENTATION_PROJECT.to_owned()]);
+    let (target, _) = plan::choose_release(registry, &listing.read(&wanted), plan_options)?;
+    plan::extend_wanted(&mut wanted, registry.load(&target)?);
+    let mut installed = listing.read(&wanted);
+    let mut plan = plan::plan(registry, &installed, plan_options)?;
+    let used = registry.load(&plan.release_version()?)?;
+    let before = wanted.len();
+    plan::extend_wanted(&mut wanted, used);
+    if wanted.len() != before {
+        installed = listing.read(&wanted);
+        plan = plan::plan(registry, &installed, plan_options)?;
+    }
+
+    let mut warnings: Vec<Warning> = std::mem::take(&mut installed.warnings);
+    warnings.extend(plan.warnings.iter().cloned());
+    for name in &plan_options.exclude {
+        if used.find(name).is_none() {
+            warnings.push(Warning::new(
+                crate::diagnostics::WarningKind::UnusedOption,
+                format!(
+                    "`--exclude {name}`: release `{}` has no such instrumentation",
+                    plan.release
+                ),
+            ));
+        }
+    }
+    Ok(EnvironmentPlan {
+        discovery,
+        environment,
+        installed,
+        plan,
+        warnings,
+    })
+}
+
+/// How the registry is named in `-v` and JSON (`registry.source`).
+pub(crate) fn registry_source_text(registry: &Registry) -> String {
+    match registry.source() {
+        RegistrySource::Bundled => "bundled".to_owned(),
+        RegistrySource::Path(path) => path.display().to_string(),
+    }
+}

@@ -1,0 +1,206 @@
+//! The main job: recommendations for the discovered environment (`-a requirements`, text
+//! or JSON, `--only-needed`) and `--check` on it. `--from` goes to
+//! [`super::from_lockfile`], `-a install` to [`super::install`].
+
+use std::io;
+
+use crate::cli::{Action, BootstrapArgs};
+use crate::environment::Environment;
+use crate::error::{ExitStatus, Failure};
+use crate::output::{self, Format, RegistryReport, Report};
+use crate::plan::{self, Plan, Reason, SkipReason};
+use crate::printer::{eprint_labelled, Label, Verbosity};
+use crate::registry::Registry;
+
+use super::pipeline::{plan_environment, plan_inputs, registry_source_text, EnvironmentPlan};
+
+pub fn run(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatus, Failure> {
+    if args.action == Action::Install {
+        if args.only_needed {
+            return Err(Failure::with_hint(
+                anyhow::anyhow!("`--only-needed` works with `-a requirements`, not `-a install`"),
+                "pipe the needed ones to the installer: `otel-bootstrap --only-needed | uv add -r -` (or `pip install -r /dev/stdin`)",
+            ));
+        }
+        return super::install::run(args, verbosity);
+    }
+    let (registry, plan_options) = plan_inputs(args)?;
+    if !args.from.is_empty() {
+        let show_warnings = verbosity >= Verbosity::Normal;
+        let verbose = verbosity == Verbosity::Verbose;
+        return Ok(super::from_lockfile::run(
+            args,
+            &registry,
+            &plan_options,
+            show_warnings,
+            verbose,
+        )?);
+    }
+    let EnvironmentPlan {
+        discovery,
+        environment,
+        installed,
+        mut plan,
+        warnings,
+    } = plan_environment(args, &registry, &plan_options)?;
+    let used = registry.load(&plan.release_version()?)?;
+
+    if verbosity == Verbosity::Verbose {
+        explain(&environment, &registry, &plan, installed.len());
+    }
+    if verbosity >= Verbosity::Normal && args.format == Format::Text {
+        for warning in &warnings {
+            eprint_labelled(Label::Warning, warning);
+        }
+    }
+
+    if args.check {
+        let mut report = crate::check::check(
+            &plan,
+            used,
+            &installed,
+            &args.exclude,
+            crate::check::Subject::Environment,
+        );
+        let graph = crate::install::verify::environment_graph(&environment);
+        crate::check::check_graph(&mut report, &plan, &graph);
+        let installer = crate::check::Installer::detect(&discovery.current_dir);
+        let notes = if args.format == Format::Text && verbosity >= Verbosity::Normal {
+            crate::explain::advice::check_notes(&registry, &installed, &report)
+        } else {
+            String::new()
+        };
+        let status = crate::check::report(
+            &report,
+            installer,
+            crate::check::Subject::Environment,
+            args.format,
+            &warnings,
+            verbosity >= Verbosity::Normal,
+        )?;
+        // Information only: never changes the exit status.
+        eprint!("{notes}");
+        return Ok(status);
+    }
+
+    // Relevance needs the dependency graph: read only for JSON and `--only-needed`.
+    let mut relevance = if args.format == Format::Json || args.only_needed {
+        let graph = crate::install::verify::environment_graph(&environment);
+        crate::explain::relevance::relevance(
+            &plan,
+            &graph,
+            &crate::explain::relevance::Covers::bundled(),
+        )
+    } else {
+        Vec::new()
+    };
+    if args.only_needed {
+        crate::explain::leave_out_unneeded(
+            &mut plan,
+            &mut relevance,
+            verbosity == Verbosity::Verbose,
+        );
+    }
+
+    let mut stdout = io::stdout().lock();
+    let written = match args.format {
+        Format::Text => output::write_requirements(&plan, &mut stdout),
+        Format::Json => {
+            let report = Report {
+                version: output::JSON_VERSION,
+                tool: concat!("otel-bootstrap ", env!("CARGO_PKG_VERSION")),
+                environment: &environment,
+                registry: RegistryReport {
+                    source: registry_source_text(&registry),
+                    release: &plan.release,
+                    choice: &plan.release_choice,
+                    alignment: &plan.alignment,
+                },
+                recommendations: output::with_relevance(&plan.recommendations, &relevance),
+                skipped: &plan.skipped,
+                warnings: &warnings,
+            };
+            output::write_json(&report, &mut stdout)
+        }
+    };
+    crate::printer::finish_stdout(written)?;
+    Ok(ExitStatus::Success)
+}
+
+/// `-v`: where things were found and why each instrumentation is in or out.
+fn explain(environment: &Environment, registry: &Registry, plan: &Plan, found: usize) {
+    eprintln!("environment: from {}", environment.source);
+    if let Some(interpreter) = &environment.interpreter {
+        eprintln!("  interpreter: {}", interpreter.display());
+    }
+    for directory in &environment.site_packages {
+        eprintln!("  site-packages: {}", directory.display());
+    }
+    eprintln!("  {found} distribution(s) of interest found");
+    eprintln!(
+        "registry: {} release `{}` ({})",
+        registry_source_text(registry),
+        plan.release,
+        match &plan.release_choice {
+            plan::ReleaseChoice::Requested => "from --otel-version".to_owned(),
+            plan::ReleaseChoice::Installed =>
+                "the installed opentelemetry-instrumentation".to_owned(),
+            plan::ReleaseChoice::NewerThanRegistry { installed } =>
+                format!("installed {installed} is newer than the registry"),
+            plan::ReleaseChoice::NearestBelow { installed } =>
+                format!("the newest release below the installed {installed}"),
+            plan::ReleaseChoice::NewestComplete =>
+                "no opentelemetry-instrumentation installed: the newest complete release".to_owned(),
+        }
+    );
+    for recommendation in &plan.recommendations {
+        let why = match &recommendation.reason {
+            Reason::Default => "a default instrumentation".to_owned(),
+            Reason::Libraries { satisfied_by } | Reason::Included { satisfied_by } => {
+                let found: Vec<String> = satisfied_by
+                    .iter()
+                    .map(|library| {
+                        format!(
+                            "{} {} satisfies `{}`",
+                            library.name, library.version, library.requirement
+                        )
+                    })
+                    .collect();
+                if found.is_empty() {
+                    "included with --include".to_owned()
+                } else {
+                    found.join(", ")
+                }
+            }
+        };
+        eprintln!("  + {}: {why}", recommendation.requirement);
+    }
+    for skipped in &plan.skipped {
+        let reasons: Vec<String> = skipped
+            .reasons
+            .iter()
+            .map(|reason| match reason {
+                SkipReason::OutOfRange {
+                    library,
+                    installed,
+                    requirement,
+                } => {
+                    format!("{library} {installed} is outside `{requirement}`")
+                }
+                SkipReason::InvalidVersion { library, installed } => {
+                    format!("{library} {installed} is not a PEP 440 version")
+                }
+                SkipReason::MissingLibrary {
+                    library,
+                    requirement,
+                } => {
+                    format!("needs {library} (`{requirement}`), which is not installed")
+                }
+                SkipReason::Excluded => "excluded with --exclude".to_owned(),
+                SkipReason::OptIn => "opt-in: recommend it with --include".to_owned(),
+                SkipReason::NeverPublished => "never published at any release".to_owned(),
+            })
+            .collect();
+        eprintln!("  - {}: {}", skipped.requirement, reasons.join("; "));
+    }
+}

@@ -1,0 +1,176 @@
+//! `otel-bootstrap registry list|show|update`.
+
+use crate::cli::RegistryCommand;
+use crate::error::{ExitStatus, Failure};
+use crate::output::Format;
+use crate::printer::{write_stdout, Verbosity};
+use crate::registry::Kind;
+use crate::requirement::parse_version;
+
+use super::pipeline::load_registry;
+
+pub fn run(command: RegistryCommand, verbosity: Verbosity) -> Result<ExitStatus, Failure> {
+    match command {
+        RegistryCommand::List { registry } => {
+            let registry = load_registry(registry.as_deref())?;
+            let mut text = String::new();
+            for version in registry.versions().rev() {
+                let release = registry.load(version)?;
+                let counted = |kind| {
+                    release
+                        .instrumentations
+                        .iter()
+                        .filter(|entry| entry.kind == kind)
+                        .count()
+                };
+                let unpublished = release
+                    .instrumentations
+                    .iter()
+                    .filter(|entry| entry.kind != Kind::OptIn && !entry.published)
+                    .count();
+                let status = if unpublished > 0 {
+                    format!("  partial: {unpublished} not published")
+                } else {
+                    String::new()
+                };
+                text.push_str(&format!(
+                    "{:<10} {:>2} default, {:>2} library, {:>2} opt-in{status}\n",
+                    release.raw_version,
+                    counted(Kind::Default),
+                    counted(Kind::Library),
+                    counted(Kind::OptIn)
+                ));
+            }
+            write_stdout(text.as_bytes())?;
+            Ok(ExitStatus::Success)
+        }
+        RegistryCommand::Show {
+            release,
+            registry,
+            format,
+        } => {
+            let registry = load_registry(registry.as_deref())?;
+            let version = match release {
+                Some(text) => {
+                    parse_version(&text).ok_or_else(|| registry.unknown_release(&text))?
+                }
+                None => registry
+                    .versions()
+                    .next_back()
+                    .cloned()
+                    .ok_or_else(|| anyhow::anyhow!("the registry is empty"))?,
+            };
+            let release = registry.load(&version)?;
+            let text = match format {
+                Format::Json => show_json(release)?,
+                Format::Text => show_table(release),
+            };
+            write_stdout(text.as_bytes())?;
+            Ok(ExitStatus::Success)
+        }
+        RegistryCommand::Update {
+            index_url,
+            output,
+            from_release,
+            cache_dir,
+        } => {
+            let index_url = index_url
+                .or_else(|| {
+                    std::env::var("UV_INDEX_URL")
+                        .ok()
+                        .filter(|url| !url.is_empty())
+                })
+                .or_else(|| {
+                    std::env::var("PIP_INDEX_URL")
+                        .ok()
+                        .filter(|url| !url.is_empty())
+                })
+                .unwrap_or_else(|| "https://pypi.org/simple/".to_owned());
+            let options = crate::registry::generate::GenerateOptions {
+                index_url,
+                output_dir: output,
+                minimum_release: from_release,
+                cache_dir,
+                progress: verbosity >= Verbosity::Normal,
+            };
+            let report = crate::registry::generate::generate(&options)?;
+            if verbosity >= Verbosity::Normal {
+                eprintln!("{report}");
+            }
+            Ok(ExitStatus::Success)
+        }
+    }
+}
+
+fn show_table(release: &crate::registry::Release) -> String {
+    let mut text = format!(
+        "release {}{}\n",
+        release.raw_version,
+        if release.is_partial() {
+            " (partial)"
+        } else {
+            ""
+        }
+    );
+    let width = release
+        .instrumentations
+        .iter()
+        .map(|entry| entry.requirement.raw.len())
+        .max()
+        .unwrap_or(0);
+    for entry in &release.instrumentations {
+        let kind = match entry.kind {
+            Kind::Default => "default",
+            Kind::Library => "library",
+            Kind::OptIn => "opt-in",
+        };
+        let mut libraries: Vec<String> = entry
+            .instruments
+            .iter()
+            .map(|requirement| requirement.raw.clone())
+            .collect();
+        if !entry.instruments_any.is_empty() {
+            let any: Vec<&str> = entry
+                .instruments_any
+                .iter()
+                .map(|requirement| requirement.raw.as_str())
+                .collect();
+            libraries.push(format!("any of ({})", any.join(" | ")));
+        }
+        text.push_str(&format!(
+            "{:<width$}  {:<7}  {:<13}  {}\n",
+            entry.requirement.raw,
+            kind,
+            if entry.published {
+                "published"
+            } else {
+                "not published"
+            },
+            libraries.join(" + ")
+        ));
+    }
+    text
+}
+
+fn show_json(release: &crate::registry::Release) -> anyhow::Result<String> {
+    let entries: Vec<serde_json::Value> = release
+        .instrumentations
+        .iter()
+        .map(|entry| {
+            serde_json::json!({
+                "name": entry.name.to_string(),
+                "requirement": entry.requirement.raw,
+                "kind": entry.kind,
+                "published": entry.published,
+                "instruments": entry.instruments.iter().map(|requirement| &requirement.raw).collect::<Vec<_>>(),
+                "instruments_any": entry.instruments_any.iter().map(|requirement| &requirement.raw).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    let document = serde_json::json!({
+        "release": release.raw_version,
+        "partial": release.is_partial(),
+        "instrumentations": entries,
+    });
+    Ok(serde_json::to_string_pretty(&document)? + "\n")
+}

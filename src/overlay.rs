@@ -1,0 +1,359 @@
+//! Vendor overlays: a small JSON document that adds, replaces and removes instrumentations
+//! on top of the bundled registry, used with `--registry overlay.json` (format in
+//! `data/README.md`; Elastic's EDOT is the worked example).
+//!
+//! An overlay is applied to every bundled release its `releases` range selects (all of
+//! them without one), in a fixed order: `remove`, then `replace` (the replacement takes
+//! the replaced entry's place), then `add` (at the end). Every step must find what it
+//! names, so an overlay that has gone stale fails loudly instead of doing nothing; the
+//! result is validated as any registry is. Errors name the overlay file and the entry.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use pep440_rs::VersionSpecifiers;
+use serde::Deserialize;
+
+use crate::registry::{Registry, RegistrySource, Release};
+use crate::requirement::normalize;
+
+/// The overlay schema version this build reads.
+pub const OVERLAY_SCHEMA: u64 = 1;
+
+/// An overlay that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum OverlayError {
+    #[error("overlay `{path}` is not valid: {message}")]
+    Invalid { path: PathBuf, message: String },
+    #[error("overlay `{path}`: {message}")]
+    Apply { path: PathBuf, message: String },
+    #[error(transparent)]
+    Registry(#[from] crate::registry::RegistryError),
+}
+
+/// An instrumentation entry, in the release schema (`data/README.md`).
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Entry {
+    pub name: String,
+    pub requirement: String,
+    pub kind: crate::registry::Kind,
+    #[serde(default = "yes")]
+    pub published: bool,
+    #[serde(default)]
+    pub instruments: Vec<String>,
+    #[serde(default)]
+    pub instruments_any: Vec<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// One replacement: the entry named `name` becomes `with`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Replacement {
+    pub name: String,
+    pub with: Entry,
+}
+
+/// The overlay document.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Overlay {
+    pub overlay: u64,
+    /// Who the overlay is for, shown nowhere but useful in the file.
+    pub name: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    /// A PEP 440 range of releases to apply to (`>=0.49b0`); all when absent.
+    #[serde(default)]
+    pub releases: Option<String>,
+    #[serde(default)]
+    pub remove: Vec<String>,
+    #[serde(default)]
+    pub replace: Vec<Replacement>,
+    #[serde(default)]
+    pub add: Vec<Entry>,
+}
+
+/// Whether `text` is an overlay document (a JSON object with an `overlay` key).
+pub fn is_overlay(text: &str) -> bool {
+    serde_json::from_str::<serde_json::Value>(text)
+        .ok()
+        .is_some_and(|value| value.get("overlay").is_some())
+}
+
+/// `--registry PATH`: the bundled registry with the overlay applied when `path` is an
+/// overlay file; `None` for anything else (a release file or a directory).
+pub fn load_if_overlay(path: &Path) -> Result<Option<Registry>, OverlayError> {
+    if !path.is_file() {
+        return Ok(None);
+    }
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return Ok(None);
+    };
+    if !is_overlay(&text) {
+        return Ok(None);
+    }
+    apply_text(&Registry::bundled(), &text, path).map(Some)
+}
+
+/// Parses `text` (from `path`, for messages) and applies it to `base`.
+pub fn apply_text(base: &Registry, text: &str, path: &Path) -> Result<Registry, OverlayError> {
+    let invalid = |message: String| OverlayError::Invalid {
+        path: path.to_path_buf(),
+        message,
+    };
+    let overlay: Overlay =
+        serde_json::from_str(text).map_err(|error| invalid(error.to_string()))?;
+    apply(base, &overlay, path)
+}
+
+/// Applies `overlay` to every release of `base` it selects.
+pub fn apply(base: &Registry, overlay: &Overlay, path: &Path) -> Result<Registry, OverlayError> {
+    let invalid = |message: String| OverlayError::Invalid {
+        path: path.to_path_buf(),
+        message,
+    };
+    let failed = |message: String| OverlayError::Apply {
+        path: path.to_path_buf(),
+        message,
+    };
+    if overlay.overlay != OVERLAY_SCHEMA {
+        return Err(invalid(format!(
+            "`overlay` is {}, this build reads {OVERLAY_SCHEMA}",
+            overlay.overlay
+        )));
+    }
+    let range: Option<VersionSpecifiers> = match &overlay.releases {
+        None => None,
+        Some(text) => Some(
+            text.parse()
+                .map_err(|error| invalid(format!("`releases`: `{text}`: {error}")))?,
+        ),
+    };
+    check_replacements(overlay).map_err(invalid)?;
+    if overlay.remove.is_empty() && overlay.replace.is_empty() && overlay.add.is_empty() {
+        return Err(invalid(
+            "it changes nothing: give `remove`, `replace` or `add`".to_owned(),
+        ));
+    }
+
+    let mut texts: Vec<(String, String)> = Vec::new();
+    let mut selected = 0;
+    for version in base.versions() {
+        let release = base.load(version)?;
+        let mut document = release_document(release);
+        if range
+            .as_ref()
+            .is_none_or(|range| range.iter().all(|specifier| specifier.contains(version)))
+        {
+            selected += 1;
+            apply_to(&mut document, overlay, &release.raw_version).map_err(&failed)?;
+        }
+        let text = serde_json::to_string(&document)
+            .map_err(|error| failed(format!("internal: {error}")))?;
+        texts.push((
+            format!("{} (release {})", path.display(), release.raw_version),
+            text,
+        ));
+    }
+    if selected == 0 {
+        return Err(invalid(format!(
+            "`releases` (`{}`) selects no release of the registry ({})",
+            overlay.releases.as_deref().unwrap_or_default(),
+            base.describe_range().replace('`', "")
+        )));
+    }
+    let pairs: Vec<(&str, &str)> = texts
+        .iter()
+        .map(|(origin, text)| (origin.as_str(), text.as_str()))
+        .collect();
+    Ok(Registry::from_texts(&pairs)?.with_source(RegistrySource::Path(path.to_path_buf())))
+}
+
+/// Replacements may not chain (one puts in what another takes out) or loop; an entry
+/// may be replaced by a new entry of the same name.
+fn check_replacements(overlay: &Overlay) -> Result<(), String> {
+    let mut edges: HashMap<String, (usize, String)> = HashMap::new();
+    for (index, replacement) in overlay.replace.iter().enumerate() {
+        let previous = edges.insert(
+            normalize(&replacement.name),
+            (index, normalize(&replacement.with.name)),
+        );
+        if previous.is_some() {
+            return Err(format!(
+                "`replace[{index}]`: `{}` is replaced twice",
+                replacement.name
+            ));
+        }
+    }
+    for (index, replacement) in overlay.replace.iter().enumerate() {
+        let start = normalize(&replacement.name);
+        let first = normalize(&replacement.with.name);
+        if first == start {
+            continue;
+        }
+        let Some((next_index, _)) = edges.get(&first) else {
+            continue;
+        };
+        let mut path = vec![start.clone(), first.clone()];
+        let mut at = first.clone();
+        while let Some((_, next)) = edges.get(&at) {
+            if *next == at || path.len() > edges.len() + 1 {
+                break;
+            }
+            path.push(next.clone());
+            if *next == start {
+                return Err(format!("`replace` forms a cycle: {}", path.join(" -> ")));
+            }
+            at = next.clone();
+        }
+        return Err(format!(
+            "`replace[{index}]` puts in `{first}`, which `replace[{next_index}]` takes out; replace `{start}` with the final entry directly"
+        ));
+    }
+    Ok(())
+}
+
+/// Applies the steps to one release document.
+fn apply_to(
+    document: &mut serde_json::Value,
+    overlay: &Overlay,
+    release: &str,
+) -> Result<(), String> {
+    let entries = document["instrumentations"]
+        .as_array_mut()
+        .ok_or_else(|| "internal: a release without instrumentations".to_owned())?;
+    let position = |entries: &[serde_json::Value], name: &str| {
+        let name = normalize(name);
+        entries
+            .iter()
+            .position(|entry| entry["name"].as_str().map(normalize).as_deref() == Some(&name))
+    };
+    let narrow = "(narrow `releases` if it is absent on purpose)";
+    for (index, name) in overlay.remove.iter().enumerate() {
+        let found = position(entries, name).ok_or_else(|| {
+            format!("`remove[{index}]`: `{name}` is not in release {release}, nothing to remove {narrow}")
+        })?;
+        entries.remove(found);
+    }
+    for (index, replacement) in overlay.replace.iter().enumerate() {
+        let found = position(entries, &replacement.name).ok_or_else(|| {
+            format!(
+                "`replace[{index}]`: `{}` is not in release {release}, nothing to replace {narrow}",
+                replacement.name
+            )
+        })?;
+        let with = serde_json::to_value(&replacement.with).map_err(|error| error.to_string())?;
+        entries[found] = with;
+        if entries
+            .iter()
+            .enumerate()
+            .any(|(other, entry)| other != found && entry["name"] == replacement.with.name.as_str())
+        {
+            return Err(format!(
+                "`replace[{index}]`: `{}` is already in release {release}",
+                replacement.with.name
+            ));
+        }
+    }
+    for (index, entry) in overlay.add.iter().enumerate() {
+        if position(entries, &entry.name).is_some() {
+            return Err(format!(
+                "`add[{index}]`: `{}` is already in release {release}; use `replace`",
+                entry.name
+            ));
+        }
+        entries.push(serde_json::to_value(entry).map_err(|error| error.to_string())?);
+    }
+    Ok(())
+}
+
+/// A parsed release back in the release schema.
+fn release_document(release: &Release) -> serde_json::Value {
+    let core: Vec<serde_json::Value> = release
+        .core
+        .iter()
+        .map(|package| {
+            serde_json::json!({
+                "name": package.name.to_string(),
+                "version": package.raw_version,
+                "published": package.published,
+            })
+        })
+        .collect();
+    let instrumentations: Vec<serde_json::Value> = release
+        .instrumentations
+        .iter()
+        .map(|entry| {
+            serde_json::json!({
+                "name": entry.name.to_string(),
+                "requirement": entry.requirement.raw,
+                "kind": entry.kind,
+                "published": entry.published,
+                "instruments": entry.instruments.iter().map(|requirement| &requirement.raw).collect::<Vec<_>>(),
+                "instruments_any": entry.instruments_any.iter().map(|requirement| &requirement.raw).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "schema": crate::registry::SCHEMA_VERSION,
+        "release": release.raw_version,
+        "core": core,
+        "instrumentations": instrumentations,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn release(version: &str) -> String {
+        format!(
+            r#"{{"schema": 1, "release": "{version}", "instrumentations": [
+              {{"name": "opentelemetry-instrumentation-asyncio", "requirement": "opentelemetry-instrumentation-asyncio=={version}", "kind": "default"}},
+              {{"name": "opentelemetry-instrumentation-openai-v2", "requirement": "opentelemetry-instrumentation-openai-v2", "kind": "library", "instruments": ["openai>=1.26.0"]}},
+              {{"name": "opentelemetry-instrumentation-flask", "requirement": "opentelemetry-instrumentation-flask=={version}", "kind": "library", "instruments": ["flask>=1.0"]}}]}}"#
+        )
+    }
+
+    fn names(registry: &Registry, version: &str) -> Vec<String> {
+        registry
+            .load(&version.parse().unwrap())
+            .unwrap()
+            .instrumentations
+            .iter()
+            .map(|entry| entry.name.to_string())
+            .collect()
+    }
+
+    #[test]
+    fn replace_keeps_the_place_add_appends_remove_removes_within_the_range() {
+        let (old, new) = (release("1.0b0"), release("1.1b0"));
+        let base = Registry::from_texts(&[("1.0b0.json", &old), ("1.1b0.json", &new)]).unwrap();
+        let overlay = r#"{"overlay": 1, "name": "vendor", "releases": ">=1.1b0",
+            "remove": ["opentelemetry-instrumentation-flask"],
+            "replace": [{"name": "opentelemetry-instrumentation-openai-v2", "with":
+                {"name": "vendor-openai", "requirement": "vendor-openai>=1", "kind": "library", "instruments": ["openai>=1.2.0"]}}],
+            "add": [{"name": "vendor-extra", "requirement": "vendor-extra", "kind": "opt-in"}]}"#;
+        let applied = apply_text(&base, overlay, Path::new("vendor.json")).unwrap();
+        assert_eq!(
+            names(&applied, "1.1b0"),
+            [
+                "opentelemetry-instrumentation-asyncio",
+                "vendor-openai",
+                "vendor-extra"
+            ]
+        );
+        assert_eq!(names(&applied, "1.0b0"), names(&base, "1.0b0"));
+        assert_eq!(
+            applied.source(),
+            &RegistrySource::Path(PathBuf::from("vendor.json"))
+        );
+        assert!(is_overlay(overlay));
+        assert!(!is_overlay(&new));
+    }
+}

@@ -1,0 +1,76 @@
+//! Everything written to the terminal: labelled messages on stderr (`error:`, `warning:`,
+//! `hint:`), colour, verbosity, and data on stdout, where a closed pipe is a clean end.
+
+use std::fmt;
+use std::io::{self, Write};
+
+/// How much to say on stderr.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Verbosity {
+    Quiet,
+    Normal,
+    Verbose,
+}
+
+/// The prefix of a message on stderr.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Label {
+    Error,
+    Warning,
+    Hint,
+}
+
+impl Label {
+    fn text(self) -> &'static str {
+        match self {
+            Label::Error => "error",
+            Label::Warning => "warning",
+            Label::Hint => "hint",
+        }
+    }
+
+    fn style(self) -> anstyle::Style {
+        let color = match self {
+            Label::Error => anstyle::AnsiColor::Red,
+            Label::Warning => anstyle::AnsiColor::Yellow,
+            Label::Hint => anstyle::AnsiColor::Cyan,
+        };
+        anstyle::Style::new().bold().fg_color(Some(color.into()))
+    }
+}
+
+/// Prints `label: message` on stderr. The label is colored only when stderr is a terminal
+/// and color is allowed (`--color`, see [`set_color`]; `NO_COLOR`, `CLICOLOR_FORCE`,
+/// `TERM=dumb`); escape sequences are removed otherwise.
+pub fn eprint_labelled(label: Label, message: impl fmt::Display) {
+    let style = label.style();
+    let _ = writeln!(
+        anstream::stderr(),
+        "{style}{}:{style:#} {message}",
+        label.text()
+    );
+}
+
+/// Applies `--color` to everything written through `anstream` (our labels, clap's help).
+pub fn set_color(choice: clap::ColorChoice) {
+    anstream::ColorChoice::write_global(match choice {
+        clap::ColorChoice::Always => anstream::ColorChoice::Always,
+        clap::ColorChoice::Never => anstream::ColorChoice::Never,
+        clap::ColorChoice::Auto => anstream::ColorChoice::Auto,
+    });
+}
+
+/// Writes `bytes` (data) to stdout and flushes. A closed stdout (`otel-bootstrap | head
+/// -1`) is a clean end, not an error; any other failure names stdout.
+pub fn write_stdout(bytes: &[u8]) -> anyhow::Result<()> {
+    let mut stdout = io::stdout().lock();
+    finish_stdout(stdout.write_all(bytes).and_then(|()| stdout.flush()))
+}
+
+/// The end of a write to stdout: a broken pipe is success.
+pub fn finish_stdout(result: io::Result<()>) -> anyhow::Result<()> {
+    match result {
+        Err(error) if error.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(anyhow::Context::context(other, "cannot write to stdout")?),
+    }
+}
