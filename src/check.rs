@@ -519,7 +519,7 @@ pub struct CheckDocument<'a> {
     pub warnings: &'a [Warning],
 }
 
-/// Writes the check's output and ends the run: exit 1 when anything is off. A closed
+/// Writes the check's output and says whether it passed (the job exits 1 when not). A closed
 /// stdout still ends with the check's verdict.
 pub fn report(
     report: &CheckReport,
@@ -528,15 +528,11 @@ pub fn report(
     format: crate::output::Format,
     warnings: &[Warning],
     show_summary: bool,
-) -> anyhow::Result<crate::error::ExitStatus> {
+) -> anyhow::Result<bool> {
     crate::printer::finish_stdout(
         write(report, installer, subject, format, warnings, show_summary).map(drop),
     )?;
-    Ok(if report.passed() {
-        crate::error::ExitStatus::Success
-    } else {
-        crate::error::ExitStatus::ProblemFound
-    })
+    Ok(report.passed())
 }
 
 /// Writes the check's output and says whether it passed.

@@ -14,6 +14,17 @@ pub enum ExitStatus {
     ProblemFound,
 }
 
+impl ExitStatus {
+    /// Success when a check passed, else a problem found.
+    pub fn from_passed(passed: bool) -> Self {
+        if passed {
+            Self::Success
+        } else {
+            Self::ProblemFound
+        }
+    }
+}
+
 /// An error to show the user: the error chain, and what to do about it.
 #[derive(Debug)]
 pub struct Failure {

@@ -286,7 +286,8 @@ pub fn run(
             args.format,
             &warnings,
             show_warnings,
-        );
+        )
+        .map(ExitStatus::from_passed);
     }
 
     let mut stdout = io::stdout().lock();

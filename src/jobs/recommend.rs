@@ -70,7 +70,7 @@ pub fn run(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatus, Fai
         } else {
             String::new()
         };
-        let status = crate::check::report(
+        let passed = crate::check::report(
             &report,
             installer,
             crate::check::Subject::Environment,
@@ -80,7 +80,7 @@ pub fn run(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatus, Fai
         )?;
         // Information only: never changes the exit status.
         eprint!("{notes}");
-        return Ok(status);
+        return Ok(ExitStatus::from_passed(passed));
     }
 
     // Relevance needs the dependency graph: read only for JSON and `--only-needed`.

@@ -1,0 +1,122 @@
+//! Dependencies point one way. Every top-level module of `src/` has a layer; a module may
+//! use modules of its own layer or below (`crate::x` in code, comments and tests left
+//! out), never above. A new module must be given a layer here, which is where the layout
+//! is written down (see ARCHITECTURE.md).
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::Path;
+
+/// The layers, top first.
+const LAYERS: &[(&str, &[&str])] = &[
+    ("entry", &["main"]),
+    ("jobs", &["jobs"]),
+    ("command line and errors", &["cli", "completions", "error"]),
+    ("reports", &["explain", "output", "check"]),
+    ("decisions", &["plan", "graph", "install", "overlay"]),
+    (
+        "reading the world",
+        &["environment", "scan", "lockfile", "registry", "index"],
+    ),
+    (
+        "foundations",
+        &["requirement", "diagnostics", "printer", "fuzzing", "lib"],
+    ),
+];
+
+/// Allowed exceptions, each with its reason.
+const EXCEPTIONS: &[(&str, &str, &str)] = &[(
+    "fuzzing",
+    "*",
+    "the fuzz targets' entry points reach into the parsers they fuzz",
+)];
+
+fn layer_of(module: &str) -> Option<usize> {
+    LAYERS
+        .iter()
+        .position(|(_, modules)| modules.contains(&module))
+}
+
+/// The code of a file without comments and without its `#[cfg(test)]` module.
+fn code(text: &str) -> String {
+    let text = text.split("#[cfg(test)]").next().unwrap_or_default();
+    text.lines()
+        .map(|line| match line.find("//") {
+            Some(index) if !line[..index].contains('"') => &line[..index],
+            _ => line,
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn visit(directory: &Path, files: &mut Vec<std::path::PathBuf>) {
+    for entry in fs::read_dir(directory).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            visit(&path, files);
+        } else if path.extension().is_some_and(|extension| extension == "rs") {
+            files.push(path);
+        }
+    }
+}
+
+#[test]
+fn modules_depend_only_on_their_layer_and_below() {
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    visit(&source, &mut files);
+    let mut upward: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut unplaced = Vec::new();
+    for file in &files {
+        let relative = file.strip_prefix(&source).unwrap();
+        let module = relative
+            .components()
+            .next()
+            .unwrap()
+            .as_os_str()
+            .to_string_lossy()
+            .trim_end_matches(".rs")
+            .to_owned();
+        let Some(own) = layer_of(&module) else {
+            unplaced.push(module);
+            continue;
+        };
+        let text = code(&fs::read_to_string(file).unwrap());
+        for (index, _) in text.match_indices("crate::") {
+            let used: String = text[index + "crate::".len()..]
+                .chars()
+                .take_while(|character| character.is_ascii_alphanumeric() || *character == '_')
+                .collect();
+            if used == module || used.is_empty() {
+                continue;
+            }
+            let excepted = EXCEPTIONS
+                .iter()
+                .any(|(from, to, _)| *from == module && (*to == "*" || *to == used));
+            match layer_of(&used) {
+                Some(layer) if layer < own && !excepted => {
+                    upward
+                        .entry(relative.display().to_string())
+                        .or_default()
+                        .push(used);
+                }
+                None if !excepted => unplaced.push(used),
+                _ => {}
+            }
+        }
+    }
+    unplaced.sort();
+    unplaced.dedup();
+    assert!(
+        unplaced.is_empty(),
+        "modules with no layer in tests/it/architecture.rs: {unplaced:?}"
+    );
+    for uses in upward.values_mut() {
+        uses.sort();
+        uses.dedup();
+    }
+    assert!(
+        upward.is_empty(),
+        "modules that use a layer above their own: {upward:#?}"
+    );
+}
