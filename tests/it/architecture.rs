@@ -20,16 +20,30 @@ const LAYERS: &[(&str, &[&str])] = &[
     ),
     (
         "foundations",
-        &["requirement", "diagnostics", "printer", "fuzzing", "lib"],
+        &[
+            "requirement",
+            "diagnostics",
+            "printer",
+            "fuzzing",
+            "lib",
+            "untrusted",
+        ],
     ),
 ];
 
 /// Allowed exceptions, each with its reason.
-const EXCEPTIONS: &[(&str, &str, &str)] = &[(
-    "fuzzing",
-    "*",
-    "the fuzz targets' entry points reach into the parsers they fuzz",
-)];
+const EXCEPTIONS: &[(&str, &str, &str)] = &[
+    (
+        "fuzzing",
+        "*",
+        "the fuzz targets' entry points reach into the parsers they fuzz",
+    ),
+    (
+        "untrusted",
+        "install",
+        "the project's one redactor is install::redact; it belongs in a foundation module",
+    ),
+];
 
 fn layer_of(module: &str) -> Option<usize> {
     LAYERS
