@@ -561,7 +561,7 @@ fn write(
                 .collect();
             let document = CheckDocument {
                 version: crate::output::JSON_VERSION,
-                tool: concat!("otel-bootstrap ", env!("CARGO_PKG_VERSION")),
+                tool: crate::output::TOOL,
                 subject,
                 passed: report.passed(),
                 report,

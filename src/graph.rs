@@ -7,7 +7,7 @@
 //! complete `pip check`), and "what else must move when these packages move"
 //! ([`Graph::stack_moves`]). Pure: the I/O (reading `METADATA`) happens in [`crate::scan`].
 
-use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::fmt;
 use std::path::PathBuf;
 
@@ -51,6 +51,21 @@ pub struct NodeInput {
     pub path: PathBuf,
     pub direct_reference: bool,
     pub requires_dist: Result<Vec<String>, String>,
+}
+
+impl NodeInput {
+    /// A distribution with these `Requires-Dist` lines, installed from an index at a
+    /// made-up path: for tests and examples.
+    pub fn example(name: &str, version: &str, requires: &[&str]) -> Option<Self> {
+        Some(Self {
+            name: crate::requirement::parse_name(name)?,
+            raw_version: version.to_owned(),
+            version: crate::requirement::parse_version(version),
+            path: PathBuf::from(format!("/site-packages/{name}-{version}.dist-info")),
+            direct_reference: false,
+            requires_dist: Ok(requires.iter().map(|text| (*text).to_owned()).collect()),
+        })
+    }
 }
 
 /// The graph.
@@ -575,28 +590,12 @@ fn stable_pair(release: &Version) -> Option<Version> {
     Some(Version::new([1, minor - 21, pre.number]))
 }
 
-/// The names in `request` that the graph holds nothing of: new installs.
-pub fn new_names(graph: &Graph, request: &[PlainRequirement]) -> HashSet<String> {
-    request
-        .iter()
-        .filter(|requirement| graph.get(&requirement.name).is_none())
-        .map(|requirement| requirement.name.to_string())
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn node(name: &str, version: &str, requires: &[&str]) -> NodeInput {
-        NodeInput {
-            name: PackageName::new(name.to_owned()).unwrap(),
-            raw_version: version.to_owned(),
-            version: crate::requirement::parse_version(version),
-            path: PathBuf::from(format!("/site/{name}-{version}.dist-info")),
-            direct_reference: false,
-            requires_dist: Ok(requires.iter().map(|text| (*text).to_owned()).collect()),
-        }
+        NodeInput::example(name, version, requires).unwrap()
     }
 
     fn name(text: &str) -> PackageName {

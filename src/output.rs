@@ -21,6 +21,9 @@ pub enum Format {
 /// The JSON document's schema version; bump it on incompatible changes.
 pub const JSON_VERSION: u32 = 1;
 
+/// The `tool` field of every JSON document.
+pub const TOOL: &str = concat!("otel-bootstrap ", env!("CARGO_PKG_VERSION"));
+
 /// The `--format json` document.
 #[derive(Debug, Serialize)]
 pub struct Report<'a> {

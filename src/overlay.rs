@@ -288,16 +288,7 @@ fn release_document(release: &Release) -> serde_json::Value {
     let instrumentations: Vec<serde_json::Value> = release
         .instrumentations
         .iter()
-        .map(|entry| {
-            serde_json::json!({
-                "name": entry.name.to_string(),
-                "requirement": entry.requirement.raw,
-                "kind": entry.kind,
-                "published": entry.published,
-                "instruments": entry.instruments.iter().map(|requirement| &requirement.raw).collect::<Vec<_>>(),
-                "instruments_any": entry.instruments_any.iter().map(|requirement| &requirement.raw).collect::<Vec<_>>(),
-            })
-        })
+        .map(crate::registry::Instrumentation::to_json)
         .collect();
     serde_json::json!({
         "schema": crate::registry::SCHEMA_VERSION,

@@ -156,17 +156,9 @@ pub fn marker_environment(interpreter: &Path) -> Result<MarkerEnvironment, Strin
 mod tests {
     use super::*;
     use crate::graph::NodeInput;
-    use pep508_rs::PackageName;
 
     fn node(name: &str, version: &str, requires: &[&str]) -> NodeInput {
-        NodeInput {
-            name: PackageName::new(name.to_owned()).unwrap(),
-            raw_version: version.to_owned(),
-            version: crate::requirement::parse_version(version),
-            path: format!("/site/{name}").into(),
-            direct_reference: false,
-            requires_dist: Ok(requires.iter().map(|text| (*text).to_owned()).collect()),
-        }
+        NodeInput::example(name, version, requires).unwrap()
     }
 
     #[test]

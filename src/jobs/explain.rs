@@ -59,7 +59,7 @@ pub fn run(
         crate::output::Format::Json => {
             let document = Document {
                 version: crate::output::JSON_VERSION,
-                tool: concat!("otel-bootstrap ", env!("CARGO_PKG_VERSION")),
+                tool: crate::output::TOOL,
                 environment: &planned.environment,
                 registry: crate::output::RegistryReport {
                     source: super::pipeline::registry_source_text(&registry),

@@ -296,7 +296,7 @@ pub fn run(
         Format::Json => {
             let report = LockfileReport {
                 version: output::JSON_VERSION,
-                tool: concat!("otel-bootstrap ", env!("CARGO_PKG_VERSION")),
+                tool: crate::output::TOOL,
                 sources: Sources {
                     files: loaded
                         .files

@@ -108,7 +108,7 @@ pub fn run(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatus, Fai
         Format::Json => {
             let report = Report {
                 version: output::JSON_VERSION,
-                tool: concat!("otel-bootstrap ", env!("CARGO_PKG_VERSION")),
+                tool: crate::output::TOOL,
                 environment: &environment,
                 registry: RegistryReport {
                     source: registry_source_text(&registry),

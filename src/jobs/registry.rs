@@ -156,16 +156,7 @@ fn show_json(release: &crate::registry::Release) -> anyhow::Result<String> {
     let entries: Vec<serde_json::Value> = release
         .instrumentations
         .iter()
-        .map(|entry| {
-            serde_json::json!({
-                "name": entry.name.to_string(),
-                "requirement": entry.requirement.raw,
-                "kind": entry.kind,
-                "published": entry.published,
-                "instruments": entry.instruments.iter().map(|requirement| &requirement.raw).collect::<Vec<_>>(),
-                "instruments_any": entry.instruments_any.iter().map(|requirement| &requirement.raw).collect::<Vec<_>>(),
-            })
-        })
+        .map(crate::registry::Instrumentation::to_json)
         .collect();
     let document = serde_json::json!({
         "release": release.raw_version,

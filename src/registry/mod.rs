@@ -448,6 +448,23 @@ fn parse_release(text: &str, origin: &str) -> Result<Release, RegistryError> {
     })
 }
 
+impl Instrumentation {
+    /// The entry as the registry file writes it (schema 1), raw strings kept.
+    pub fn to_json(&self) -> serde_json::Value {
+        let raw = |requirements: &[PlainRequirement]| -> Vec<String> {
+            requirements.iter().map(|requirement| requirement.raw.clone()).collect()
+        };
+        serde_json::json!({
+            "name": self.name.to_string(),
+            "requirement": self.requirement.raw,
+            "kind": self.kind,
+            "published": self.published,
+            "instruments": raw(&self.instruments),
+            "instruments_any": raw(&self.instruments_any),
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
