@@ -452,7 +452,10 @@ impl Instrumentation {
     /// The entry as the registry file writes it (schema 1), raw strings kept.
     pub fn to_json(&self) -> serde_json::Value {
         let raw = |requirements: &[PlainRequirement]| -> Vec<String> {
-            requirements.iter().map(|requirement| requirement.raw.clone()).collect()
+            requirements
+                .iter()
+                .map(|requirement| requirement.raw.clone())
+                .collect()
         };
         serde_json::json!({
             "name": self.name.to_string(),
