@@ -6,7 +6,7 @@ set -eu
 cd "$(dirname "$0")"
 seconds=${1:-120}
 [ $# -gt 0 ] && shift
-targets=${*:-"metadata folder_name requirement registry bootstrap_gen requirements uv_lock pylock poetry_lock"}
+targets=${*:-"metadata folder_name requirement registry bootstrap_gen requirements requirements_redaction uv_lock pylock poetry_lock pyproject"}
 export RUSTC_BOOTSTRAP=1
 root=..
 failed=
@@ -15,9 +15,10 @@ for target in $targets; do
     case $target in
         bootstrap_gen) printf 'libraries = [\n    {"library": "flask >= 1.0", "instrumentation": "opentelemetry-instrumentation-flask==0.67b0"},  # c\n    {\n        "library": "pydantic >= 1.10.2",\n        "instrumentation": "opentelemetry-instrumentation-tortoiseorm==0.67b0",\n    },\n]\ndefault_instrumentations = [\n    "opentelemetry-instrumentation-asyncio==0.67b0",\n    \047opentelemetry-instrumentation-\047 "dbapi==0.67b0",\n]\n' > "corpus/$target/seed"; printf 'libraries = {\n    "flask": {"library": "flask >= 1.0", "instrumentation": "opentelemetry-instrumentation-flask==0.41b0"},\n}\ndefault_instrumentations = []\n' > "corpus/$target/seed2" ;;
         registry) find "$root/data/releases" -name '*.json' | head -5 | while read -r f; do cp "$f" "corpus/$target/"; done ;;
-        requirements) find "$root/tests/fixtures/lockfiles" -name '*.txt' -o -name '*.in' | while read -r f; do cp "$f" "corpus/$target/$(echo "$f" | tr / _)"; done ;;
+        requirements|requirements_redaction) find "$root/tests/fixtures/lockfiles" -name '*.txt' -o -name '*.in' | while read -r f; do cp "$f" "corpus/$target/$(echo "$f" | tr / _)"; done ;;
         uv_lock) find "$root/tests/fixtures/lockfiles" -name 'uv.lock' | while read -r f; do cp "$f" "corpus/$target/$(echo "$f" | tr / _)"; done ;;
         pylock) find "$root/tests/fixtures/lockfiles" -name 'pylock*.toml' | while read -r f; do cp "$f" "corpus/$target/$(echo "$f" | tr / _)"; done ;;
+        pyproject) find "$root" -maxdepth 1 -name pyproject.toml | while read -r f; do cp "$f" "corpus/$target/"; done; printf '[tool.poetry.group.docs]\noptional = true\n[tool.uv]\ndefault-groups = "all"\n[dependency-groups]\ndev = []\n' > "corpus/$target/seed" ;;
         poetry_lock) find "$root/tests/fixtures/lockfiles" -name 'poetry.lock' | while read -r f; do cp "$f" "corpus/$target/$(echo "$f" | tr / _)"; done ;;
         metadata) printf 'Metadata-Version: 2.1\nName: Flask\nVersion: 3.0.0\n  folded\nSummary: x\r\n\r\nbody\n' > "corpus/$target/seed" ;;
         folder_name) printf 'tortoise_orm-0.21.0.dist-info' > "corpus/$target/seed"; printf 'PyYAML-6.0-py3.11.EGG-INFO' > "corpus/$target/seed2" ;;

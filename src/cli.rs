@@ -160,7 +160,8 @@ pub struct BootstrapArgs {
     pub format: Format,
 
     /// Recommend from a lock or requirements file instead of an environment: uv.lock,
-    /// pylock.toml, poetry.lock or a requirements file (repeatable).
+    /// pylock.toml, poetry.lock or a requirements file (repeatable). A project directory
+    /// or its pyproject.toml reads its uv.lock, poetry.lock or pylock.toml (the first found).
     #[arg(long, value_name = "FILE")]
     pub from: Vec<PathBuf>,
 
@@ -191,6 +192,61 @@ pub struct BootstrapArgs {
     /// user registry; without it only `-a install` uses the network.
     #[arg(long)]
     pub refresh: bool,
+
+    /// With --from on a poetry.lock: also read this optional group (repeatable or
+    /// comma-separated, as `poetry install --with`).
+    #[arg(
+        long = "with",
+        value_name = "GROUP",
+        requires = "from",
+        value_delimiter = ','
+    )]
+    pub with_groups: Vec<String>,
+
+    /// With --from on a poetry.lock: leave out this group (as `poetry install --without`).
+    #[arg(
+        long = "without",
+        value_name = "GROUP",
+        requires = "from",
+        value_delimiter = ','
+    )]
+    pub without_groups: Vec<String>,
+
+    /// With --from on a poetry.lock: read only these groups (as `poetry install --only`).
+    #[arg(
+        long = "only",
+        value_name = "GROUP",
+        requires = "from",
+        value_delimiter = ','
+    )]
+    pub only_groups: Vec<String>,
+
+    /// With --from: also read this extra of the project (repeatable, as `uv sync --extra`).
+    #[arg(
+        long,
+        value_name = "NAME",
+        requires = "from",
+        conflicts_with = "all_extras"
+    )]
+    pub extra: Vec<String>,
+
+    /// With --from: read every extra of the project (as `uv sync --all-extras`).
+    #[arg(long = "all-extras", requires = "from")]
+    pub all_extras: bool,
+
+    /// With --from on a uv.lock: read this workspace member instead of the project (as
+    /// `uv sync --package`).
+    #[arg(
+        long,
+        value_name = "NAME",
+        requires = "from",
+        conflicts_with = "all_packages"
+    )]
+    pub package: Option<String>,
+
+    /// With --from on a uv.lock: read every workspace member (as `uv sync --all-packages`).
+    #[arg(long = "all-packages", requires = "from")]
+    pub all_packages: bool,
 
     /// Exit 1, listing each problem and the command that fixes it, when a recommended
     /// instrumentation is missing, at another version, or installed without its library.

@@ -38,7 +38,11 @@ impl<E: Into<anyhow::Error>> From<E> for Failure {
         let hint = error
             .chain()
             .find_map(|cause| cause.downcast_ref::<environment::EnvironmentError>())
-            .and_then(environment::EnvironmentError::hint);
+            .and_then(environment::EnvironmentError::hint)
+            .or_else(|| {
+                let lockfile = error.downcast_ref::<crate::lockfile::LockfileError>();
+                lockfile.and_then(crate::lockfile::LockfileError::hint)
+            });
         Self { error, hint }
     }
 }

@@ -81,6 +81,94 @@ pub fn requirements(bytes: &[u8]) {
     }
 }
 
+/// A requirements file read the way `--from` reads it, includes resolved (from a directory
+/// that does not exist, so nothing is read), with the property the redactor promises: no
+/// message, note or version it yields holds the password of a URL in the input (a
+/// password as the redactor delimits it, at least 8 characters, and found nowhere else in
+/// the input).
+pub fn requirements_redaction(bytes: &[u8]) {
+    let Some(text) = text_of(bytes) else {
+        return;
+    };
+    let path = Path::new("/nonexistent-otel-bootstrap-fuzz/requirements.txt");
+    let mut files = Vec::new();
+    let mut notes = Vec::new();
+    let mut shown: Vec<String> = Vec::new();
+    match lockfile::requirements::load(
+        path,
+        &text,
+        &MarkerTarget::everything(),
+        &mut files,
+        &mut notes,
+    ) {
+        Ok(packages) => shown.extend(
+            packages
+                .iter()
+                .map(|package| format!("{} {}", package.raw_version, package.location)),
+        ),
+        Err(error) => {
+            shown.push(error.to_string());
+            shown.extend(error.hint());
+        }
+    }
+    shown.extend(notes.iter().map(ToString::to_string));
+    for secret in url_passwords(&text) {
+        for message in &shown {
+            assert!(
+                !message.contains(&secret),
+                "{secret:?} printed in {message:?}"
+            );
+        }
+    }
+}
+
+/// The passwords (and lone tokens) of `scheme://user:password@host` in `text`, delimited
+/// as [`crate::redact::redact`] delimits them, that are at least 8 characters
+/// long and occur nowhere in `text` outside their user information.
+fn url_passwords(text: &str) -> Vec<String> {
+    let mut secrets = Vec::new();
+    let mut outside = String::new();
+    let mut rest = text;
+    while let Some(index) = rest.find("://") {
+        let (before, after) = rest.split_at(index + 3);
+        outside.push_str(before);
+        let end = after
+            .find(|character: char| {
+                matches!(character, '/' | '?' | '#' | '"' | '\'' | '`' | '<' | '>')
+                    || character.is_whitespace()
+            })
+            .unwrap_or(after.len());
+        let authority = &after[..end];
+        match authority.rfind('@') {
+            Some(at) => {
+                let user_info = &authority[..at];
+                let secret = user_info
+                    .split_once(':')
+                    .map_or(user_info, |(_, password)| password);
+                if secret.chars().count() >= 8 {
+                    secrets.push(secret.to_owned());
+                }
+                outside.push(' ');
+                outside.push_str(&authority[at..]);
+            }
+            None => outside.push_str(authority),
+        }
+        rest = &after[end..];
+    }
+    outside.push_str(rest);
+    secrets.retain(|secret| !outside.contains(secret.as_str()));
+    secrets
+}
+
+/// A `pyproject.toml` beside a lock: Poetry's groups and uv's default groups.
+pub fn pyproject(bytes: &[u8]) {
+    if let Some(text) = text_of(bytes) {
+        let _ = lockfile::poetry::PoetryProject::parse(&text);
+        let _ = lockfile::uv::default_groups_of(&text);
+        let _ = lockfile::FileFormat::detect(Path::new("pyproject.toml"), &text);
+    }
+}
+
 /// A `uv.lock`, parsed and then selected with every marker true.
 pub fn uv_lock(bytes: &[u8]) {
     if let Some(text) = text_of(bytes) {
@@ -104,7 +192,25 @@ pub fn pylock(bytes: &[u8]) {
 pub fn poetry_lock(bytes: &[u8]) {
     if let Some(text) = text_of(bytes) {
         if let Ok(lock) = lockfile::poetry::parse(&text, Path::new("poetry.lock")) {
-            let _ = lock.select(&GroupSelection::default(), &MarkerTarget::everything());
+            let _ = lock.select(
+                &GroupSelection::default(),
+                &lockfile::poetry::PoetryProject::default(),
+                &MarkerTarget::everything(),
+            );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn finds_the_passwords_the_redactor_hides() {
+        assert_eq!(
+            super::url_passwords("-r https://u:password1@h/x https://token123@h x"),
+            ["password1", "token123"]
+        );
+        // Short ones, and ones the input holds elsewhere, cannot be checked.
+        assert!(super::url_passwords("https://u:short@h").is_empty());
+        assert!(super::url_passwords("password1 https://u:password1@h").is_empty());
     }
 }

@@ -27,3 +27,4 @@ pub mod redact;
 pub mod registry;
 pub mod requirement;
 pub mod scan;
+pub mod untrusted;

@@ -21,6 +21,14 @@ use crate::output::{self, Format, RegistryReport};
 use crate::plan::{self, Plan, PlanOptions};
 use crate::registry::Registry;
 
+/// `eprintln!` that ignores a closed or broken stderr (`2>&-`, `2>&1 | head -1`) instead of
+/// panicking: a diagnostic that cannot be shown must not stop the run.
+macro_rules! note_line {
+    ($($argument:tt)*) => {{
+        let _ = writeln!(io::stderr(), $($argument)*);
+    }};
+}
+
 /// The `--format json` document of a `--from` run: the environment's document with
 /// `sources` (the files and the marker target) and an optional `environment`.
 #[derive(Debug, Serialize)]
@@ -73,18 +81,37 @@ pub fn prepare(
     plan_options: &PlanOptions,
     show_warnings: bool,
 ) -> anyhow::Result<Prepared> {
-    let discovery =
-        DiscoveryOptions::from_process(args.site_packages.clone(), args.python.clone())?;
     let named_by_flag = args.python.is_some() || !args.site_packages.is_empty();
-    let environment = match environment::find(&discovery) {
-        Ok(environment) => Some(environment),
-        Err(error) if named_by_flag => return Err(error.into()),
-        Err(_) => None,
+    // A deleted working directory stops only what needs it: absolute `--from` paths with
+    // no `--python` / `--site-packages` still work.
+    let discovery =
+        match DiscoveryOptions::from_process(args.site_packages.clone(), args.python.clone()) {
+            Ok(discovery) => Some(discovery),
+            Err(error) if named_by_flag => {
+                return Err(anyhow::Error::new(error)
+                    .context("cannot read the current directory (was it deleted?)"))
+            }
+            Err(_) => None,
+        };
+    // `--python-version` with `--platform` say everything the markers need: no
+    // environment is looked for and no Python is started.
+    let flags_suffice = args.python_version.is_some() && args.platform.is_some();
+    let environment = match &discovery {
+        Some(discovery) if !flags_suffice || named_by_flag => match environment::find(discovery) {
+            Ok(environment) => Some(environment),
+            Err(error) if named_by_flag => return Err(error.into()),
+            Err(_) => None,
+        },
+        _ => None,
     };
-    let interpreter = environment
-        .as_ref()
-        .and_then(|environment| environment.interpreter.clone())
-        .or_else(marker::python_on_path);
+    let interpreter = if flags_suffice {
+        None
+    } else {
+        environment
+            .as_ref()
+            .and_then(|environment| environment.interpreter.clone())
+            .or_else(marker::python_on_path)
+    };
 
     let mut notes = Vec::new();
     let target = marker::choose_target(
@@ -102,15 +129,34 @@ pub fn prepare(
     }
     if show_warnings {
         for note in &notes {
-            eprintln!("note: {note}");
+            note_line!("note: {note}");
         }
     }
 
+    let mut paths = Vec::with_capacity(args.from.len());
+    for from in &args.from {
+        let (path, found) = crate::lockfile::resolve_from(from)?;
+        if found && show_warnings {
+            note_line!(
+                "note: --from {}: reading {}",
+                from.display(),
+                path.display()
+            );
+        }
+        paths.push(path);
+    }
     let selection = GroupSelection {
         no_dev: args.no_dev,
         groups: args.group.clone(),
+        with: args.with_groups.clone(),
+        without: args.without_groups.clone(),
+        only: args.only_groups.clone(),
+        extras: args.extra.clone(),
+        all_extras: args.all_extras,
+        package: args.package.clone(),
+        all_packages: args.all_packages,
     };
-    let loaded = crate::lockfile::load(&args.from, &selection, &target)?;
+    let loaded = crate::lockfile::load(&paths, &selection, &target)?;
     let installed = loaded.installed();
     let plan = plan::plan(registry, &installed, plan_options)?;
     let release = registry.load(&plan.release_version()?)?;
@@ -120,7 +166,7 @@ pub fn prepare(
         .iter()
         .map(|note| Warning::new(WarningKind::Unreadable, note.to_string()))
         .collect();
-    warnings.extend(plan.warnings.iter().cloned());
+    warnings.extend(lockfile_warnings(&plan, &installed));
     for name in &plan_options.exclude {
         if release.find(name).is_none() {
             warnings.push(Warning::new(
@@ -139,7 +185,9 @@ pub fn prepare(
     let installer = if uses_uv {
         FixTool::Uv
     } else {
-        FixTool::detect(&discovery.current_dir)
+        discovery.as_ref().map_or(FixTool::Pip, |discovery| {
+            FixTool::detect(&discovery.current_dir)
+        })
     };
     Ok(Prepared {
         environment,
@@ -150,6 +198,50 @@ pub fn prepare(
         warnings,
         installer,
     })
+}
+
+/// The plan's warnings, with its out-of-range ones rewritten for a lock file: one only for
+/// an instrumentation that would otherwise be recommended (none of the libraries it needs
+/// all of is missing), saying where the library "is locked at" instead of "installed".
+/// (`pydantic==1.6.2` alone says nothing about tortoiseorm, which needs tortoise-orm too.)
+fn lockfile_warnings(plan: &Plan, installed: &crate::scan::Installed) -> Vec<Warning> {
+    let mut warnings: Vec<Warning> = plan
+        .warnings
+        .iter()
+        .filter(|warning| warning.kind != WarningKind::OutOfRange)
+        .cloned()
+        .collect();
+    for skipped in &plan.skipped {
+        let lacks_a_library = skipped
+            .reasons
+            .iter()
+            .any(|reason| matches!(reason, plan::SkipReason::MissingLibrary { .. }));
+        if lacks_a_library {
+            continue;
+        }
+        for reason in &skipped.reasons {
+            let plan::SkipReason::OutOfRange {
+                library,
+                installed: version,
+                requirement,
+            } = reason
+            else {
+                continue;
+            };
+            let location = crate::requirement::parse_name(library)
+                .and_then(|name| installed.get(&name))
+                .map(|distribution| format!(" ({})", distribution.path.display()))
+                .unwrap_or_default();
+            warnings.push(Warning::new(
+                WarningKind::OutOfRange,
+                format!(
+                    "`{library}` is locked at {version}{location}, but `{}` supports `{requirement}`; not recommending it",
+                    skipped.name
+                ),
+            ));
+        }
+    }
+    warnings
 }
 
 /// Runs the main job from `args.from`: requirements, JSON or `--check`.
@@ -241,14 +333,14 @@ pub fn run(
 /// `-v`: the files, the marker target and why each instrumentation is in.
 fn explain(loaded: &Loaded, target: &MarkerTarget, plan: &Plan) {
     for (path, format) in &loaded.files {
-        eprintln!("from: {} ({})", path.display(), format.label());
+        note_line!("from: {} ({})", path.display(), format.label());
     }
-    eprintln!("  markers: {}", target.describe());
-    eprintln!(
+    note_line!("  markers: {}", target.describe());
+    note_line!(
         "  {} package(s) installed per the files",
         loaded.packages.len()
     );
-    eprintln!("registry: release `{}`", plan.release);
+    note_line!("registry: release `{}`", plan.release);
     for recommendation in &plan.recommendations {
         let why = match &recommendation.reason {
             plan::Reason::Default => "a default instrumentation".to_owned(),
@@ -265,6 +357,6 @@ fn explain(loaded: &Loaded, target: &MarkerTarget, plan: &Plan) {
                     .join(", ")
             }
         };
-        eprintln!("  + {}: {why}", recommendation.requirement);
+        note_line!("  + {}: {why}", recommendation.requirement);
     }
 }

@@ -11,6 +11,7 @@ pub mod marker;
 pub mod poetry;
 pub mod pylock;
 pub mod requirements;
+mod tables;
 pub mod uv;
 
 use std::fmt;
@@ -40,7 +41,8 @@ impl LockedPackage {
     pub(crate) fn new(name: PackageName, raw_version: &str, location: Location) -> Self {
         Self {
             name,
-            raw_version: raw_version.to_owned(),
+            // Shown in skip reasons when it is not PEP 440: never with a credential.
+            raw_version: redact(raw_version),
             version: parse_version(raw_version),
             location,
         }
@@ -61,23 +63,45 @@ impl fmt::Display for Location {
 }
 
 /// A file that cannot be used. Every variant names the file; the format errors name the
-/// line (and the TOML key where there is one).
+/// line (and the TOML key where there is one). Messages are built through the
+/// constructors, which redact the credentials of any URL in them, and never hold the text
+/// of a line that is not a requirement.
 #[derive(Debug, thiserror::Error)]
 pub enum LockfileError {
     #[error("cannot read `{}`: {error}", path.display())]
     Unreadable {
         path: PathBuf,
-        #[source]
         error: std::io::Error,
+    },
+    /// Refused by the policy for untrusted files (not a regular file, too large, not UTF-8).
+    #[error("`{}`: {error}", path.display())]
+    Refused {
+        path: PathBuf,
+        error: crate::untrusted::ReadError,
     },
     #[error("`{}` line {line}: {message}", path.display())]
     Malformed {
         path: PathBuf,
         line: usize,
         message: String,
+        /// What to do, when something better than "fix the line" can be said.
+        hint: Option<&'static str>,
     },
     #[error("`{}`: {message}", path.display())]
     Unusable { path: PathBuf, message: String },
+    /// `--from DIR` or `--from pyproject.toml` and no lock file beside it.
+    #[error("`{}`: no lock file found (looked for {})", path.display(), looked_for.iter().map(|file| format!("`{}`", file.display())).collect::<Vec<_>>().join(", "))]
+    NoLockfile {
+        path: PathBuf,
+        looked_for: Vec<PathBuf>,
+    },
+    /// The lock cannot serve the target the flags ask for.
+    #[error("`{}`: {message}", path.display())]
+    Unsupported {
+        path: PathBuf,
+        message: String,
+        hint: String,
+    },
 }
 
 impl LockfileError {
@@ -85,9 +109,66 @@ impl LockfileError {
         Self::Malformed {
             path: path.to_owned(),
             line,
-            message: message.into(),
+            message: redact(&message.into()),
+            hint: None,
         }
     }
+
+    pub(crate) fn malformed_with_hint(
+        path: &Path,
+        line: usize,
+        message: impl Into<String>,
+        hint: &'static str,
+    ) -> Self {
+        Self::Malformed {
+            path: path.to_owned(),
+            line,
+            message: redact(&message.into()),
+            hint: Some(hint),
+        }
+    }
+
+    pub(crate) fn unusable(path: &Path, message: impl Into<String>) -> Self {
+        Self::Unusable {
+            path: path.to_owned(),
+            message: redact(&message.into()),
+        }
+    }
+
+    /// What to do about it, for the `hint:` line.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            Self::Unreadable { error, .. } if error.kind() == std::io::ErrorKind::NotFound => {
+                Some("check the path; a relative `--from` path is relative to the current directory, an include's to the including file".to_owned())
+            }
+            Self::Unreadable { .. } => None,
+            Self::Refused { error, .. } => Some(match error {
+                crate::untrusted::ReadError::TooLarge { .. } => {
+                    "split the file, or check that it is the file you meant".to_owned()
+                }
+                crate::untrusted::ReadError::NotUtf8 { .. } => {
+                    "save the file as UTF-8".to_owned()
+                }
+                _ => "name a regular file inside the project (see SECURITY.md, \"Reading untrusted files\")".to_owned(),
+            }),
+            Self::Malformed {
+                hint: Some(hint), ..
+            } => Some((*hint).to_owned()),
+            Self::Malformed { .. } => Some(
+                "fix the line, or regenerate the file with the tool that wrote it".to_owned(),
+            ),
+            Self::Unusable { .. } => None,
+            Self::NoLockfile { .. } => Some(
+                "create one (`uv lock`, `poetry lock`, `pip lock`), or name the file: `--from requirements.txt`".to_owned(),
+            ),
+            Self::Unsupported { hint, .. } => Some(hint.clone()),
+        }
+    }
+}
+
+/// `text` with URL credentials replaced by `****`.
+pub(crate) fn redact(text: &str) -> String {
+    crate::untrusted::redact(text)
 }
 
 /// The formats `--from` reads.
@@ -105,21 +186,8 @@ impl FileFormat {
     /// pylock, with `[metadata]` a poetry.lock, with `version` and `[[package]]` a
     /// uv.lock; anything else is a requirements file.
     pub fn detect(path: &Path, text: &str) -> Self {
-        let name = path
-            .file_name()
-            .map(|name| name.to_string_lossy().to_lowercase())
-            .unwrap_or_default();
-        if name == "uv.lock" {
-            return Self::UvLock;
-        }
-        if name == "poetry.lock" {
-            return Self::PoetryLock;
-        }
-        if name == "pylock.toml" || (name.starts_with("pylock.") && name.ends_with(".toml")) {
-            return Self::Pylock;
-        }
-        if name.ends_with(".txt") || name.ends_with(".in") || name.starts_with("requirements") {
-            return Self::Requirements;
+        if let Some(format) = Self::from_name(path) {
+            return format;
         }
         let Ok(table) = text.parse::<toml::Table>() else {
             return Self::Requirements;
@@ -135,6 +203,27 @@ impl FileFormat {
         }
     }
 
+    /// From the file name alone, when it says.
+    pub fn from_name(path: &Path) -> Option<Self> {
+        let name = path
+            .file_name()
+            .map(|name| name.to_string_lossy().to_lowercase())
+            .unwrap_or_default();
+        if name == "uv.lock" {
+            return Some(Self::UvLock);
+        }
+        if name == "poetry.lock" {
+            return Some(Self::PoetryLock);
+        }
+        if name == "pylock.toml" || (name.starts_with("pylock.") && name.ends_with(".toml")) {
+            return Some(Self::Pylock);
+        }
+        if name.ends_with(".txt") || name.ends_with(".in") || name.starts_with("requirements") {
+            return Some(Self::Requirements);
+        }
+        None
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             Self::Requirements => "requirements",
@@ -145,13 +234,125 @@ impl FileFormat {
     }
 }
 
-/// Which dependency groups to read, as `uv sync` chooses them.
+/// What a lock says it can serve: `requires-python` and its environments (uv.lock's
+/// `supported-markers`, pylock.toml's `environments`).
+#[derive(Debug, Clone, Default)]
+pub struct Supported {
+    pub requires_python: Option<String>,
+    /// Each environment as written, and parsed.
+    pub environments: Vec<(String, pep508_rs::MarkerTree)>,
+}
+
+impl Supported {
+    /// An error (exit 2, with a hint) when `--python-version` / `--platform` ask for a
+    /// target outside what the lock supports. Only a target the flags chose is checked.
+    pub fn check(&self, path: &Path, target: &MarkerTarget) -> Result<(), LockfileError> {
+        if target.source != marker::TargetSource::Flags {
+            return Ok(());
+        }
+        let Some(values) = &target.values else {
+            return Ok(());
+        };
+        if let Some(requires) = &self.requires_python {
+            if let Ok(specifiers) = requires.parse::<pep440_rs::VersionSpecifiers>() {
+                // `--python-version 3.10` is any 3.10 release.
+                let candidates = [
+                    values.python_full_version.clone(),
+                    format!("{}.999", values.python_version),
+                ];
+                let served = candidates.iter().any(|candidate| {
+                    parse_version(candidate).is_some_and(|version| specifiers.contains(&version))
+                });
+                if !served {
+                    return Err(LockfileError::Unsupported {
+                        path: path.to_owned(),
+                        message: format!(
+                            "Python {} (`--python-version`) is outside the lock's requires-python `{requires}`",
+                            values.python_full_version
+                        ),
+                        hint: format!(
+                            "pass a `--python-version` the lock supports (`{requires}`), or re-lock the project for that Python"
+                        ),
+                    });
+                }
+            }
+        }
+        if !self.environments.is_empty()
+            && !self
+                .environments
+                .iter()
+                .any(|(_, marker)| target.evaluate(marker, &[]))
+        {
+            let listed: Vec<String> = self
+                .environments
+                .iter()
+                .map(|(text, _)| format!("`{text}`"))
+                .collect();
+            return Err(LockfileError::Unsupported {
+                path: path.to_owned(),
+                message: redact(&format!(
+                    "{} (`--platform` / `--python-version`) matches none of the lock's environments: {}",
+                    target.describe(),
+                    listed.join(", ")
+                )),
+                hint: "pass a `--platform` the lock supports, or add the environment to the project (`[tool.uv] environments`) and re-lock".to_owned(),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// The lock files `--from DIR` and `--from pyproject.toml` look for, in this order.
+pub const PROJECT_LOCKFILES: [&str; 3] = ["uv.lock", "poetry.lock", "pylock.toml"];
+
+/// What one `--from` value names: the file to read, and whether it was found in a project
+/// directory (`--from DIR`, `--from DIR/pyproject.toml`) rather than named.
+pub fn resolve_from(path: &Path) -> Result<(PathBuf, bool), LockfileError> {
+    let is_pyproject = path
+        .file_name()
+        .is_some_and(|name| name.eq_ignore_ascii_case("pyproject.toml"));
+    let directory = if path.is_dir() {
+        path
+    } else if is_pyproject {
+        path.parent().unwrap_or_else(|| Path::new(""))
+    } else {
+        return Ok((path.to_owned(), false));
+    };
+    let looked_for: Vec<PathBuf> = PROJECT_LOCKFILES
+        .iter()
+        .map(|name| directory.join(name))
+        .collect();
+    match looked_for.iter().find(|candidate| candidate.is_file()) {
+        Some(found) => Ok((found.clone(), true)),
+        None => Err(LockfileError::NoLockfile {
+            path: path.to_owned(),
+            looked_for,
+        }),
+    }
+}
+
+/// Which dependency groups and extras to read, as `uv sync` and `poetry install` choose
+/// them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct GroupSelection {
     /// `--no-dev`: leave out the `dev` group.
     pub no_dev: bool,
     /// `--group`: groups to add to the default ones.
     pub groups: Vec<String>,
+    /// Poetry's `--with`: optional groups to add.
+    pub with: Vec<String>,
+    /// Poetry's `--without`: groups to leave out.
+    pub without: Vec<String>,
+    /// Poetry's `--only`: only these groups.
+    pub only: Vec<String>,
+    /// `--extra`: extras of the project to add.
+    pub extras: Vec<String>,
+    /// `--all-extras`.
+    pub all_extras: bool,
+    /// uv's `--package`: one workspace member.
+    pub package: Option<String>,
+    /// uv's `--all-packages`: every workspace member.
+    pub all_packages: bool,
 }
 
 impl GroupSelection {
@@ -178,6 +379,16 @@ impl GroupSelection {
 pub struct Note {
     pub location: Location,
     pub message: String,
+}
+
+impl Note {
+    /// A note whose message has the credentials of its URLs redacted.
+    pub fn new(location: Location, message: impl Into<String>) -> Self {
+        Self {
+            location,
+            message: redact(&message.into()),
+        }
+    }
 }
 
 impl fmt::Display for Note {
@@ -208,43 +419,76 @@ impl Loaded {
     }
 }
 
-/// Reads the file at `path` as text: UTF-8, a leading byte-order mark dropped.
-pub fn read_text(path: &Path) -> Result<String, LockfileError> {
-    let bytes = std::fs::read(path).map_err(|error| LockfileError::Unreadable {
-        path: path.to_owned(),
-        error,
-    })?;
-    decode(&bytes, path)
+/// Reads the file at `path` as text under the policy for untrusted files
+/// ([`crate::untrusted`]): a regular file, at most the cap of `kind`, UTF-8.
+pub fn read_text(path: &Path, kind: crate::untrusted::FileKind) -> Result<String, LockfileError> {
+    use crate::untrusted::ReadError;
+    crate::untrusted::read_text(path, kind).map_err(|error| match error {
+        ReadError::Io(error) => LockfileError::Unreadable {
+            path: path.to_owned(),
+            error,
+        },
+        ReadError::NotUtf8 { line, byte } => {
+            LockfileError::malformed(path, line, format!("not UTF-8 (invalid byte 0x{byte:02x})"))
+        }
+        error => LockfileError::Refused {
+            path: path.to_owned(),
+            error,
+        },
+    })
 }
 
 /// Decodes UTF-8, naming the line of the first invalid byte.
 pub fn decode(bytes: &[u8], path: &Path) -> Result<String, LockfileError> {
-    let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
-    match std::str::from_utf8(bytes) {
-        Ok(text) => Ok(text.to_owned()),
-        Err(error) => {
-            let valid = error.valid_up_to();
-            let line = bytes[..valid].iter().filter(|byte| **byte == b'\n').count() + 1;
-            Err(LockfileError::malformed(
-                path,
-                line,
-                format!("not UTF-8 (invalid byte 0x{:02x})", bytes[valid]),
-            ))
+    crate::untrusted::decode(bytes.to_vec()).map_err(|error| match error {
+        crate::untrusted::ReadError::NotUtf8 { line, byte } => {
+            LockfileError::malformed(path, line, format!("not UTF-8 (invalid byte 0x{byte:02x})"))
         }
+        error => LockfileError::Refused {
+            path: path.to_owned(),
+            error,
+        },
+    })
+}
+
+/// Byte offsets → 1-based lines, built once per file: a binary search per lookup instead
+/// of a count from the start of the file.
+#[derive(Debug, Clone)]
+pub(crate) struct LineIndex {
+    /// The offset of every `\n`.
+    newlines: Vec<usize>,
+}
+
+impl LineIndex {
+    pub(crate) fn new(text: &str) -> Self {
+        Self {
+            newlines: text
+                .bytes()
+                .enumerate()
+                .filter(|(_, byte)| *byte == b'\n')
+                .map(|(offset, _)| offset)
+                .collect(),
+        }
+    }
+
+    /// The 1-based line of byte `offset`.
+    pub(crate) fn line(&self, offset: usize) -> usize {
+        self.newlines.partition_point(|newline| *newline < offset) + 1
     }
 }
 
 /// A package name from a TOML lockfile, normalized; the error names `field` and its line.
 pub(crate) fn package_name(
     origin: &Path,
-    text: &str,
+    lines: &LineIndex,
+    base: usize,
     field: &str,
     spanned: &toml::Spanned<String>,
 ) -> Result<PackageName, LockfileError> {
     crate::requirement::parse_name(spanned.get_ref()).ok_or_else(|| {
         LockfileError::malformed(
             origin,
-            line_of(text, spanned.span().start),
+            lines.line(base + spanned.span().start),
             format!(
                 "`{field}`: `{}` is not a valid package name",
                 spanned.get_ref()
@@ -253,23 +497,52 @@ pub(crate) fn package_name(
     })
 }
 
-/// The 1-based line of byte `offset` in `text`.
-pub(crate) fn line_of(text: &str, offset: usize) -> usize {
-    let end = offset.min(text.len());
-    text.as_bytes()[..end]
-        .iter()
-        .filter(|byte| **byte == b'\n')
-        .count()
-        + 1
+/// A lock's list of environment markers, each parsed; an error names its line.
+pub(crate) fn parse_environments(
+    origin: &Path,
+    lines: &LineIndex,
+    field: &str,
+    raw: &[toml::Spanned<String>],
+) -> Result<Vec<(String, pep508_rs::MarkerTree)>, LockfileError> {
+    raw.iter()
+        .map(|marker| {
+            marker::parse_marker(marker.get_ref())
+                .map(|parsed| (marker.get_ref().clone(), parsed))
+                .map_err(|message| {
+                    LockfileError::malformed(
+                        origin,
+                        lines.line(marker.span().start),
+                        format!("`{field}`: {message}"),
+                    )
+                })
+        })
+        .collect()
 }
 
 /// A TOML syntax or shape error, with its line and the message's first line.
-pub(crate) fn toml_error(path: &Path, text: &str, error: &toml::de::Error) -> LockfileError {
-    let line = error
-        .span()
-        .map(|span| line_of(text, span.start))
-        .unwrap_or(1);
+pub(crate) fn toml_error(path: &Path, lines: &LineIndex, error: &toml::de::Error) -> LockfileError {
+    let line = error.span().map(|span| lines.line(span.start)).unwrap_or(1);
     LockfileError::malformed(path, line, error.message().trim().to_owned())
+}
+
+/// `--with`, `--without` and `--only` are Poetry's: refused for other locks, with uv's
+/// equivalents named.
+fn refuse_poetry_flags(path: &Path, selection: &GroupSelection) -> Result<(), LockfileError> {
+    for (flag, given) in [
+        ("--with", &selection.with),
+        ("--without", &selection.without),
+        ("--only", &selection.only),
+    ] {
+        if !given.is_empty() {
+            return Err(LockfileError::Unsupported {
+                path: path.to_owned(),
+                message: format!("`{flag}` selects poetry.lock groups; this is not a poetry.lock"),
+                hint: "use `--group NAME` (and `--no-dev`) for uv.lock and pylock.toml groups"
+                    .to_owned(),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Reads every file in order and collects their packages (the first entry of a name wins).
@@ -280,7 +553,11 @@ pub fn load(
 ) -> Result<Loaded, LockfileError> {
     let mut loaded = Loaded::default();
     for path in paths {
-        let text = read_text(path)?;
+        let kind = match FileFormat::from_name(path) {
+            Some(FileFormat::Requirements) | None => crate::untrusted::FileKind::Requirements,
+            Some(_) => crate::untrusted::FileKind::Lockfile,
+        };
+        let text = read_text(path, kind)?;
         let format = FileFormat::detect(path, &text);
         let packages = match format {
             FileFormat::Requirements => {
@@ -289,27 +566,61 @@ pub fn load(
             FileFormat::UvLock => {
                 loaded.files.push((path.clone(), format));
                 let lock = uv::parse(&text, path)?;
+                lock.supported().check(path, target)?;
+                refuse_poetry_flags(path, selection)?;
                 let defaults = uv::default_groups(path);
-                lock.select(&selection.resolve(&defaults), target)?
+                let extras: Vec<String> = selection
+                    .extras
+                    .iter()
+                    .map(|extra| crate::requirement::normalize(extra))
+                    .collect();
+                let groups = selection.resolve(&defaults);
+                lock.select_with(
+                    &uv::UvSelection {
+                        groups: &groups,
+                        extras: &extras,
+                        all_extras: selection.all_extras,
+                        package: selection.package.as_deref(),
+                        all_packages: selection.all_packages,
+                    },
+                    target,
+                )?
             }
             FileFormat::Pylock => {
                 loaded.files.push((path.clone(), format));
                 let lock = pylock::parse(&text, path)?;
+                lock.supported().check(path, target)?;
+                refuse_poetry_flags(path, selection)?;
                 lock.select(selection, target)?
             }
             FileFormat::PoetryLock => {
                 loaded.files.push((path.clone(), format));
                 let lock = poetry::parse(&text, path)?;
                 if !lock.markers_recorded {
-                    loaded.notes.push(Note {
-                        location: Location {
+                    loaded.notes.push(Note::new(
+                        Location {
                             file: path.clone(),
                             line: 1,
                         },
-                        message: "this poetry.lock (lock-version < 2.1) records no markers per package: every non-optional package counts".to_owned(),
-                    });
+                        "this poetry.lock (lock-version < 2.1) records no markers per package: every non-optional package counts",
+                    ));
                 }
-                lock.select(selection, target)
+                let project = match poetry::PoetryProject::beside(path) {
+                    Ok(project) => project,
+                    Err(message) => {
+                        if path.with_file_name("pyproject.toml").exists() {
+                            loaded.notes.push(Note::new(
+                                Location {
+                                    file: path.clone(),
+                                    line: 1,
+                                },
+                                message,
+                            ));
+                        }
+                        poetry::PoetryProject::default()
+                    }
+                };
+                lock.select(selection, &project, target)?
             }
         };
         loaded.packages.extend(packages);
@@ -385,6 +696,8 @@ mod tests {
         let everything = MarkerTarget::everything();
         let run_all = |text: &str| {
             let _ = requirements::parse(text, origin);
+            let _ = poetry::PoetryProject::parse(text);
+            let _ = uv::default_groups_of(text);
             if let Ok(lock) = uv::parse(text, origin) {
                 let _ = lock.select(&["dev".to_owned()], &everything);
             }
@@ -392,7 +705,11 @@ mod tests {
                 let _ = lock.select(&GroupSelection::default(), &everything);
             }
             if let Ok(lock) = poetry::parse(text, origin) {
-                let _ = lock.select(&GroupSelection::default(), &everything);
+                let _ = lock.select(
+                    &GroupSelection::default(),
+                    &poetry::PoetryProject::default(),
+                    &everything,
+                );
             }
         };
         let mut state: u64 = 0x2545_f491_4f6c_dd1d;
@@ -421,11 +738,50 @@ mod tests {
     }
 
     #[test]
+    fn line_index_matches_a_count_from_the_start() {
+        let text = "a\nbb\n\nccc\nd";
+        let index = LineIndex::new(text);
+        for offset in 0..=text.len() + 2 {
+            let counted = text.as_bytes()[..offset.min(text.len())]
+                .iter()
+                .filter(|byte| **byte == b'\n')
+                .count()
+                + 1;
+            assert_eq!(index.line(offset), counted, "offset {offset}");
+        }
+    }
+
+    #[test]
+    fn messages_and_versions_are_redacted() {
+        let error = LockfileError::malformed(
+            Path::new("uv.lock"),
+            3,
+            "`marker`: `os_name == 'https://u:s3cret@h/x'` is not valid",
+        );
+        assert!(!error.to_string().contains("s3cret"), "{error}");
+        let note = Note::new(
+            Location {
+                file: PathBuf::from("r.txt"),
+                line: 1,
+            },
+            "see https://TOKEN@h/x",
+        );
+        assert!(!note.to_string().contains("TOKEN"), "{note}");
+        let package = LockedPackage::new(
+            crate::requirement::parse_name("a").unwrap(),
+            "https://u:s3cret@h",
+            note.location.clone(),
+        );
+        assert!(!package.raw_version.contains("s3cret"));
+    }
+
+    #[test]
     fn groups_follow_uv() {
         let defaults = vec!["dev".to_owned()];
         let selection = GroupSelection {
             no_dev: true,
             groups: vec!["Lint".to_owned()],
+            ..GroupSelection::default()
         };
         assert_eq!(selection.resolve(&defaults), ["lint"]);
         assert_eq!(GroupSelection::default().resolve(&defaults), ["dev"]);

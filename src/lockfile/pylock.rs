@@ -7,6 +7,7 @@
 //! `default-groups`, minus `dev` with `--no-dev`, plus `--group`) and no extras. The
 //! lock's `environments` and the packages' `requires-python` are not checked.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use pep508_rs::{ExtraName, MarkerTree, PackageName};
@@ -14,9 +15,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::marker::{parse_marker, MarkerTarget};
-use super::{
-    line_of, package_name, toml_error, GroupSelection, Location, LockedPackage, LockfileError,
-};
+use super::{package_name, GroupSelection, LineIndex, Location, LockedPackage, LockfileError};
 
 /// The prefix of the synthetic extra a dependency group becomes.
 const GROUP_PREFIX: &str = "pylock-group-";
@@ -25,6 +24,9 @@ const GROUP_PREFIX: &str = "pylock-group-";
 #[derive(Debug, Clone)]
 pub struct Pylock {
     path: PathBuf,
+    /// The lock's `extras` (normalized).
+    extras: Vec<String>,
+    supported: super::Supported,
     default_groups: Vec<String>,
     packages: Vec<Package>,
 }
@@ -43,8 +45,21 @@ struct RawLock {
     lock_version: Spanned<String>,
     #[serde(default)]
     default_groups: Vec<String>,
+    requires_python: Option<String>,
+    #[serde(default)]
+    environments: Vec<Spanned<String>>,
+    #[serde(default)]
+    extras: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct RawPackages {
     #[serde(default)]
     packages: Vec<RawPackage>,
+}
+
+fn raw_packages(text: &str) -> Result<Vec<RawPackage>, toml::de::Error> {
+    toml::from_str::<RawPackages>(text).map(|raw| raw.packages)
 }
 
 #[derive(Deserialize)]
@@ -56,7 +71,9 @@ struct RawPackage {
 
 /// Parses a `pylock.toml`. Pure; errors name the line.
 pub fn parse(text: &str, origin: &Path) -> Result<Pylock, LockfileError> {
-    let raw: RawLock = toml::from_str(text).map_err(|error| toml_error(origin, text, &error))?;
+    let lines = LineIndex::new(text);
+    let (raw, raw_packages): (RawLock, _) =
+        super::tables::parse(text, origin, &lines, "packages", raw_packages)?;
     let major = raw
         .lock_version
         .get_ref()
@@ -66,25 +83,34 @@ pub fn parse(text: &str, origin: &Path) -> Result<Pylock, LockfileError> {
     if major != "1" {
         return Err(LockfileError::malformed(
             origin,
-            line_of(text, raw.lock_version.span().start),
+            lines.line(raw.lock_version.span().start),
             format!(
                 "`lock-version = \"{}\"`: only version 1 is supported",
                 raw.lock_version.get_ref()
             ),
         ));
     }
-    let mut packages = Vec::with_capacity(raw.packages.len());
-    for package in raw.packages {
-        let line = line_of(text, package.name.span().start);
-        let name = package_name(origin, text, "packages.name", &package.name)?;
+    let mut packages = Vec::with_capacity(raw_packages.len());
+    let mut markers: HashMap<String, MarkerTree> = HashMap::new();
+    for (base, package) in raw_packages {
+        let line = lines.line(base + package.name.span().start);
+        let name = package_name(origin, &lines, base, "packages.name", &package.name)?;
         let marker = match &package.marker {
-            Some(marker) => parse_marker(&rewrite_marker(marker.get_ref())).map_err(|message| {
-                LockfileError::malformed(
-                    origin,
-                    line_of(text, marker.span().start),
-                    format!("`packages.marker`: {message}"),
-                )
-            })?,
+            Some(marker) => match markers.get(marker.get_ref()) {
+                Some(parsed) => parsed.clone(),
+                None => {
+                    let parsed =
+                        parse_marker(&rewrite_marker(marker.get_ref())).map_err(|message| {
+                            LockfileError::malformed(
+                                origin,
+                                lines.line(base + marker.span().start),
+                                format!("`packages.marker`: {message}"),
+                            )
+                        })?;
+                    markers.insert(marker.get_ref().clone(), parsed.clone());
+                    parsed
+                }
+            },
             None => MarkerTree::TRUE,
         };
         packages.push(Package {
@@ -96,12 +122,31 @@ pub fn parse(text: &str, origin: &Path) -> Result<Pylock, LockfileError> {
     }
     Ok(Pylock {
         path: origin.to_owned(),
+        extras: raw
+            .extras
+            .iter()
+            .map(|extra| crate::requirement::normalize(extra))
+            .collect(),
+        supported: super::Supported {
+            requires_python: raw.requires_python,
+            environments: super::parse_environments(
+                origin,
+                &lines,
+                "environments",
+                &raw.environments,
+            )?,
+        },
         default_groups: raw.default_groups,
         packages,
     })
 }
 
 impl Pylock {
+    /// The Python versions and environments the lock was made for.
+    pub fn supported(&self) -> &super::Supported {
+        &self.supported
+    }
+
     /// The packages whose marker holds on `target` for the selected groups.
     pub fn select(
         &self,
@@ -109,12 +154,32 @@ impl Pylock {
         target: &MarkerTarget,
     ) -> Result<Vec<LockedPackage>, LockfileError> {
         let mut extras = Vec::new();
+        let wanted: Vec<String> = if selection.all_extras {
+            self.extras.clone()
+        } else {
+            selection
+                .extras
+                .iter()
+                .map(|extra| crate::requirement::normalize(extra))
+                .collect()
+        };
+        for extra in wanted {
+            if !self.extras.contains(&extra) {
+                return Err(LockfileError::unusable(
+                    &self.path,
+                    format!("extra `{extra}` is not one of the lock's `extras`"),
+                ));
+            }
+            if let Ok(name) = ExtraName::new(extra) {
+                extras.push(name);
+            }
+        }
         for group in selection.resolve(&self.default_groups) {
             let extra = ExtraName::new(format!("{GROUP_PREFIX}{group}")).map_err(|_| {
-                LockfileError::Unusable {
-                    path: self.path.clone(),
-                    message: format!("`{group}` is not a valid dependency group name"),
-                }
+                LockfileError::unusable(
+                    &self.path,
+                    format!("`{group}` is not a valid dependency group name"),
+                )
             })?;
             extras.push(extra);
         }
@@ -253,6 +318,7 @@ marker = "\"docs\" in dependency_groups and python_version >= '3.9'"
         let docs = GroupSelection {
             no_dev: true,
             groups: vec!["docs".to_owned()],
+            ..GroupSelection::default()
         };
         assert_eq!(
             names(&lock.select(&docs, &linux).unwrap()),
@@ -262,6 +328,38 @@ marker = "\"docs\" in dependency_groups and python_version >= '3.9'"
             .select(&GroupSelection::default(), &MarkerTarget::everything())
             .unwrap();
         assert_eq!(names(&everything), ["flask", "pywin32", "pytest"]);
+    }
+
+    #[test]
+    fn extras_select_packages_of_a_multi_use_lock() {
+        let text = LOCK.replace(
+            "default-groups = [\"dev\"]",
+            "default-groups = [\"dev\"]\nextras = [\"DB\"]",
+        ) + "\n[[packages]]\nname = \"sqlalchemy\"\nversion = \"2.0.30\"\nmarker = \"'db' in extras\"\n";
+        let lock = parse(&text, Path::new("pylock.toml")).unwrap();
+        let everything = MarkerTarget::everything();
+        let plain = lock
+            .select(&GroupSelection::default(), &everything)
+            .unwrap();
+        assert!(!names(&plain).contains(&"sqlalchemy".to_owned()));
+        for selection in [
+            GroupSelection {
+                extras: vec!["db".to_owned()],
+                ..GroupSelection::default()
+            },
+            GroupSelection {
+                all_extras: true,
+                ..GroupSelection::default()
+            },
+        ] {
+            let selected = lock.select(&selection, &everything).unwrap();
+            assert!(names(&selected).contains(&"sqlalchemy".to_owned()));
+        }
+        let unknown = GroupSelection {
+            extras: vec!["nope".to_owned()],
+            ..GroupSelection::default()
+        };
+        assert!(lock.select(&unknown, &everything).is_err());
     }
 
     #[test]

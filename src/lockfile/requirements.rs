@@ -10,8 +10,15 @@
 //! Only `name==version` (or `===`) says what is installed: any other line (a range, a URL,
 //! a path, `-e`) is reported with its line and why, and skipped, unless a constraints
 //! file pins that name. Environment variables (`${VAR}`) are not expanded.
+//!
+//! Includes follow the policy for untrusted files ([`crate::untrusted`]): a regular file
+//! of at most [`crate::untrusted::REQUIREMENTS_CAP`] bytes, inside the project directory
+//! ([`crate::untrusted::project_root`]); a URL include is refused, never fetched nor read
+//! as a path. A line that is not a requirement is never echoed: messages say what kind of
+//! line it is and its number (an included `/etc/passwd` or `.env` shows nothing of
+//! itself), and the URLs of requirements are shown with their credentials redacted.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 
@@ -43,7 +50,7 @@ pub enum Pin {
 }
 
 /// `-r` or `-c`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum IncludeKind {
     Requirements,
     Constraints,
@@ -119,7 +126,7 @@ pub fn parse(text: &str, origin: &Path) -> Result<RequirementsFile, LockfileErro
             }
             Err(RequirementProblem::Unnamed) => file.notes.push((
                 line,
-                format!("`{requirement}` names no project (a path or URL); skipped"),
+                "a path or URL that names no project (not a requirement); skipped".to_owned(),
             )),
             Err(RequirementProblem::Invalid(message)) => {
                 return Err(LockfileError::malformed(origin, line, message))
@@ -155,14 +162,29 @@ fn parse_option_line(
         "-c" | "--constraint" => file.includes.push(include(IncludeKind::Constraints)?),
         "-e" | "--editable" => file.notes.push((
             line,
-            format!("`{content}` is an editable install, not a pinned version; skipped"),
+            "an editable install (`-e`), not a pinned version; skipped".to_owned(),
         )),
         _ if IGNORED_FLAGS.contains(&content) || IGNORED_OPTIONS_WITH_VALUE.contains(&option) => {}
-        _ => file
+        // An option's name is shown only when it looks like one (`--hashes`), never
+        // whatever else a line starting with `-` holds.
+        _ if looks_like_option(option) => file
             .notes
             .push((line, format!("unknown option `{option}`; ignored"))),
+        _ => file
+            .notes
+            .push((line, "an unknown option; ignored".to_owned())),
     }
     Ok(())
+}
+
+/// `-x` or `--name-with-dashes`, short enough to be an option name.
+fn looks_like_option(option: &str) -> bool {
+    let name = option.trim_start_matches('-');
+    (1..=40).contains(&name.len())
+        && option.len() - name.len() <= 2
+        && name
+            .chars()
+            .all(|character| character.is_ascii_alphanumeric() || character == '-')
 }
 
 /// `-r file`, `-rfile`, `--requirement=file`, `--requirement file`.
@@ -229,42 +251,50 @@ fn parse_requirement(text: &str) -> Result<Requirement, RequirementProblem> {
         return Err(RequirementProblem::Unnamed);
     }
     if crate::requirement::parse_name(name).is_none() {
-        return Err(RequirementProblem::Invalid(format!(
-            "`{text}`: `{name}` is not a valid project name"
-        )));
+        return Err(RequirementProblem::Invalid(
+            "not a requirement: it does not start with a valid project name".to_owned(),
+        ));
     }
     if let Some(extras) = rest.strip_prefix('[') {
         let close = extras.find(']').unwrap_or(extras.len());
         for extra in extras[..close].split(',') {
             if !extra.trim().is_empty() && crate::requirement::parse_name(extra).is_none() {
-                return Err(RequirementProblem::Invalid(format!(
-                    "`{text}`: `{}` is not a valid extra name",
-                    extra.trim()
-                )));
+                return Err(RequirementProblem::Invalid(
+                    "not a valid requirement: an extra name is not valid".to_owned(),
+                ));
             }
         }
     }
     if let Some(reason) = crate::requirement::pep508_hazard(text) {
         return Err(RequirementProblem::Invalid(format!(
-            "`{text}` is not a valid requirement: {reason}"
+            "not a valid requirement: {reason}"
         )));
     }
+    // pep508_rs's messages quote the input: only the column of the problem is shown.
     match catch_unwind(AssertUnwindSafe(|| text.parse::<Requirement>())) {
         Ok(Ok(requirement)) => Ok(requirement),
         Ok(Err(error)) => Err(RequirementProblem::Invalid(format!(
-            "`{text}` is not a valid requirement: {}",
-            error.message.to_string().lines().next().unwrap_or_default()
+            "not a valid PEP 508 requirement (the problem is at column {})",
+            text[..error.start.min(text.len())].chars().count() + 1
         ))),
-        Err(_) => Err(RequirementProblem::Invalid(format!(
-            "`{text}` is not a valid requirement"
-        ))),
+        Err(_) => Err(RequirementProblem::Invalid(
+            "not a valid PEP 508 requirement".to_owned(),
+        )),
     }
 }
 
 fn pin_of(requirement: &Requirement) -> Pin {
     match &requirement.version_or_url {
         None => Pin::Unpinned("it names no version".to_owned()),
-        Some(VersionOrUrl::Url(_)) => Pin::Unpinned("it is a URL or path".to_owned()),
+        Some(VersionOrUrl::Url(url)) => {
+            match version_from_url(&url.to_string(), requirement.name.as_ref()) {
+                Some(version) => Pin::Exact(version),
+                None => Pin::Unpinned(
+                    "it is a URL or path whose file name gives no version (a VCS or directory reference)"
+                        .to_owned(),
+                ),
+            }
+        }
         Some(VersionOrUrl::VersionSpecifier(specifiers)) => {
             let pins: Vec<_> = specifiers
                 .iter()
@@ -280,6 +310,44 @@ fn pin_of(requirement: &Requirement) -> Pin {
             }
         }
     }
+}
+
+/// The version in the file name of a direct reference to a wheel
+/// (`name-1.2.3-py3-none-any.whl`) or a source archive (`name-1.2.3.tar.gz`) of `project`
+/// (normalized): what pip would install, without fetching anything.
+fn version_from_url(url: &str, project: &str) -> Option<String> {
+    if url.starts_with("git+")
+        || url.starts_with("hg+")
+        || url.starts_with("svn+")
+        || url.starts_with("bzr+")
+    {
+        return None;
+    }
+    let path = url.split(['?', '#']).next().unwrap_or_default();
+    let file = path.rsplit('/').next().unwrap_or_default();
+    let candidate = if let Some(stem) = file.strip_suffix(".whl") {
+        // name-version(-build)?-python-abi-platform
+        if !(5..=6).contains(&stem.split('-').count()) {
+            return None;
+        }
+        let mut parts = stem.split('-');
+        let name = parts.next()?;
+        if crate::requirement::normalize(name) != project {
+            return None;
+        }
+        parts.next()?.to_owned()
+    } else {
+        let stem = [".tar.gz", ".tar.bz2", ".tar.xz", ".zip", ".tgz"]
+            .iter()
+            .find_map(|suffix| file.strip_suffix(suffix))?;
+        // The name may hold dashes itself: the version follows the prefix that names it.
+        let (_, version) = stem
+            .match_indices('-')
+            .map(|(index, _)| (&stem[..index], &stem[index + 1..]))
+            .find(|(name, _)| crate::requirement::normalize(name) == project)?;
+        version.to_owned()
+    };
+    crate::requirement::parse_version(&candidate).map(|_| candidate)
 }
 
 /// Joins `\` continuations (a comment line ends one), numbering each logical line by its
@@ -326,7 +394,8 @@ fn strip_comment(line: &str) -> &str {
 }
 
 /// Reads `path` (already read as `text`) and its includes, evaluating markers against
-/// `target`. Cycles and missing includes are errors naming the including line.
+/// `target`. Cycles, missing includes, URL includes and includes outside the project
+/// directory are errors naming the including line.
 pub fn load(
     path: &Path,
     text: &str,
@@ -334,13 +403,15 @@ pub fn load(
     files: &mut Vec<(PathBuf, FileFormat)>,
     notes: &mut Vec<Note>,
 ) -> Result<Vec<LockedPackage>, LockfileError> {
+    let current_dir = std::env::current_dir().ok();
     let mut reader = Reader {
         target,
+        root: crate::untrusted::project_root(path, current_dir.as_deref()),
         files,
         notes,
         requirements: Vec::new(),
         constraints: HashMap::new(),
-        read: Vec::new(),
+        read: HashSet::new(),
     };
     reader.read(
         path,
@@ -357,23 +428,23 @@ pub fn load(
             Pin::Unpinned(why) => match reader.constraints.get(&entry.name) {
                 Some(version) => version.clone(),
                 None => {
-                    reader.notes.push(Note {
+                    reader.notes.push(Note::new(
                         location,
-                        message: format!("`{}`: {why}; skipped", entry.text),
-                    });
+                        format!("`{}`: {why}; skipped", entry.text),
+                    ));
                     continue;
                 }
             },
         };
         if let Some(first) = seen.get(&entry.name) {
             if *first != version {
-                reader.notes.push(Note {
+                reader.notes.push(Note::new(
                     location,
-                    message: format!(
+                    format!(
                         "`{}` is pinned again (first at {first}); the first pin is used",
                         entry.text
                     ),
-                });
+                ));
             }
             continue;
         }
@@ -385,13 +456,29 @@ pub fn load(
 
 struct Reader<'a> {
     target: &'a MarkerTarget,
+    /// The directory includes must stay in (resolved).
+    root: PathBuf,
     files: &'a mut Vec<(PathBuf, FileFormat)>,
     notes: &'a mut Vec<Note>,
     requirements: Vec<(Location, Entry)>,
     /// Name → version pinned by a constraints file (the first pin wins).
     constraints: HashMap<PackageName, String>,
     /// Files already read (canonical paths), so a file included twice is read once.
-    read: Vec<(PathBuf, IncludeKind)>,
+    read: HashSet<(PathBuf, IncludeKind)>,
+}
+
+/// Whether an include's target is a URL (`https://…`, `file:…`): refused, never fetched
+/// and never read as a local path.
+fn is_url(target: &str) -> bool {
+    if target.contains("://") {
+        return true;
+    }
+    let scheme_end = target.find(':').unwrap_or(0);
+    // `file:relative` and the like; a one-letter "scheme" is a Windows drive.
+    scheme_end > 1
+        && target[..scheme_end]
+            .chars()
+            .all(|character| character.is_ascii_alphanumeric() || "+-.".contains(character))
 }
 
 impl Reader<'_> {
@@ -403,27 +490,20 @@ impl Reader<'_> {
         stack: &mut Vec<PathBuf>,
     ) -> Result<(), LockfileError> {
         let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_owned());
-        if self
-            .read
-            .iter()
-            .any(|(seen, seen_kind)| *seen == canonical && *seen_kind == kind)
-        {
+        if !self.read.insert((canonical.clone(), kind)) {
             return Ok(());
         }
-        self.read.push((canonical.clone(), kind));
         self.files.push((path.to_owned(), FileFormat::Requirements));
         stack.push(canonical);
 
         let parsed = parse(&text, path)?;
+        drop(text);
         let location = |line| Location {
             file: path.to_owned(),
             line,
         };
         for (line, message) in parsed.notes {
-            self.notes.push(Note {
-                location: location(line),
-                message,
-            });
+            self.notes.push(Note::new(location(line), message));
         }
         for entry in parsed.entries {
             if !self.target.evaluate(&entry.marker, &[]) {
@@ -441,10 +521,45 @@ impl Reader<'_> {
             }
         }
         for include in parsed.includes {
+            let option = match include.kind {
+                IncludeKind::Requirements => "-r",
+                IncludeKind::Constraints => "-c",
+            };
+            if is_url(&include.target) {
+                return Err(LockfileError::malformed_with_hint(
+                    path,
+                    include.line,
+                    format!(
+                        "URL include `{option} {}` refused: includes are read from local files only, URLs are never fetched",
+                        crate::index::redact_url(&include.target)
+                    ),
+                    "download the file and include it by its path",
+                ));
+            }
             let included = path
                 .parent()
                 .unwrap_or_else(|| Path::new(""))
                 .join(&include.target);
+            if let Err(error) = crate::untrusted::refuse_system_path(&included) {
+                return Err(LockfileError::malformed_with_hint(
+                    path,
+                    include.line,
+                    format!("cannot read the included `{}`: {error}", included.display()),
+                    "include only requirements files of the project",
+                ));
+            }
+            if !crate::untrusted::inside(&self.root, &included) {
+                return Err(LockfileError::malformed_with_hint(
+                    path,
+                    include.line,
+                    format!(
+                        "`{option} {}` points outside the project directory `{}`; refused",
+                        include.target,
+                        self.root.display()
+                    ),
+                    "includes may not leave the directory otel-bootstrap runs in (or the --from file's directory, when that is not inside it): run it from a directory holding both files",
+                ));
+            }
             let canonical_included =
                 std::fs::canonicalize(&included).unwrap_or_else(|_| included.clone());
             if let Some(position) = stack.iter().position(|open| *open == canonical_included) {
@@ -463,16 +578,15 @@ impl Reader<'_> {
                     ),
                 ));
             }
-            let text = match std::fs::read(&included) {
-                Ok(bytes) => super::decode(&bytes, &included)?,
-                Err(error) => {
-                    return Err(LockfileError::malformed(
-                        path,
-                        include.line,
-                        format!("cannot read the included `{}`: {error}", included.display()),
-                    ))
-                }
-            };
+            let text =
+                crate::untrusted::read_text(&included, crate::untrusted::FileKind::Requirements)
+                    .map_err(|error| {
+                        LockfileError::malformed(
+                            path,
+                            include.line,
+                            format!("cannot read the included `{}`: {error}", included.display()),
+                        )
+                    })?;
             // What a constraints file includes constrains too.
             let included_kind = match (kind, include.kind) {
                 (IncludeKind::Requirements, IncludeKind::Requirements) => IncludeKind::Requirements,
@@ -619,6 +733,84 @@ zope.interface==6.1  # a trailing comment
             "a[]==1",
         ] {
             let _ = parse(text, Path::new("r.txt"));
+        }
+    }
+
+    #[test]
+    fn lines_that_are_not_requirements_are_never_echoed() {
+        for text in [
+            "root:x:0:0:root:/root:/bin/bash\n",
+            "API_TOKEN=s3cr3t-value\n",
+            "machine example.com login me password s3cr3t-value\n",
+            "foo @ https://u:s3cr3t-value@h/x.whl ; python_version >>> \"3\"\n",
+            "-e git+https://u:s3cr3t-value@h/x.git#egg=x\n",
+            "https://u:s3cr3t-value@h/x.whl#egg=foo\n",
+            "--s3cr3t-value-that-is-a-very-long-option-name-indeed=1\n",
+            "s3cr3t-value (\n",
+        ] {
+            let shown = match parse(text, Path::new("r.txt")) {
+                Ok(file) => format!("{:?}", file.notes),
+                Err(error) => error.to_string(),
+            };
+            assert!(!shown.contains("s3cr3t"), "{text:?} -> {shown}");
+            assert!(
+                !shown.contains("root:x") && !shown.contains("API_TOKEN"),
+                "{shown}"
+            );
+        }
+    }
+
+    #[test]
+    fn direct_references_take_the_version_of_their_file_name() {
+        for (url, project, version) in [
+            (
+                "https://h/x/flask-3.0.0-py3-none-any.whl",
+                "flask",
+                Some("3.0.0"),
+            ),
+            (
+                "https://u:p@h/Flask-3.0.0-py3-none-any.whl#sha256=00",
+                "flask",
+                Some("3.0.0"),
+            ),
+            (
+                "https://h/zope.interface-6.1.tar.gz",
+                "zope-interface",
+                Some("6.1"),
+            ),
+            (
+                "file:///w/my-pkg-2.0.post1.zip",
+                "my-pkg",
+                Some("2.0.post1"),
+            ),
+            ("https://h/other-1.0-py3-none-any.whl", "flask", None),
+            ("https://h/flask.whl", "flask", None),
+            ("https://h/flask-3.0.0.whl", "flask", None),
+            ("git+https://h/flask.git@3.0.0", "flask", None),
+            ("https://h/flask-main.tar.gz", "flask", None),
+        ] {
+            assert_eq!(version_from_url(url, project).as_deref(), version, "{url}");
+        }
+    }
+
+    #[test]
+    fn url_includes_are_recognised() {
+        for url in [
+            "https://u:t@host/r.txt",
+            "http://host/r.txt",
+            "file:///etc/passwd",
+            "file:r.txt",
+            "git+ssh://x/y",
+        ] {
+            assert!(is_url(url), "{url}");
+        }
+        for path in [
+            "r.txt",
+            "../base.txt",
+            "C:\\reqs\\r.txt",
+            "dir/with:colon.txt",
+        ] {
+            assert!(!is_url(path), "{path}");
         }
     }
 

@@ -10,7 +10,7 @@
 //! Each edge's `marker` is evaluated against the target. The project's own extras are not
 //! installed (as `uv sync` without `--extra`).
 
-use std::collections::{BTreeMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::path::{Path, PathBuf};
 
 use pep508_rs::{ExtraName, MarkerTree, PackageName};
@@ -18,14 +18,19 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::marker::{parse_marker, MarkerTarget};
-use super::{line_of, package_name, toml_error, Location, LockedPackage, LockfileError};
+use super::{package_name, LineIndex, Location, LockedPackage, LockfileError};
 
 /// A parsed `uv.lock`.
 #[derive(Debug, Clone)]
 pub struct UvLock {
     path: PathBuf,
+    supported: super::Supported,
     packages: Vec<Package>,
     members: Vec<PackageName>,
+    /// `[manifest.dependency-groups]`: the groups of a workspace root without `[project]`.
+    root_groups: BTreeMap<String, Vec<Dependency>>,
+    /// Name → the indexes of its packages (one per forked version), in lock order.
+    by_name: HashMap<PackageName, Vec<usize>>,
 }
 
 #[derive(Debug, Clone)]
@@ -46,24 +51,41 @@ struct Package {
 struct Dependency {
     name: PackageName,
     version: Option<String>,
+    /// A workspace root group's specifier, which picks among forked versions.
+    specifier: Option<pep440_rs::VersionSpecifiers>,
     marker: MarkerTree,
     extras: Vec<String>,
 }
 
+/// The top level, without the packages.
 #[derive(Deserialize)]
 #[serde(rename_all = "kebab-case")]
 struct RawLock {
     version: Option<Spanned<toml::Value>>,
+    requires_python: Option<String>,
     #[serde(default)]
-    package: Vec<RawPackage>,
+    supported_markers: Vec<Spanned<String>>,
     #[serde(default)]
     manifest: RawManifest,
+}
+
+#[derive(Deserialize)]
+struct RawPackages {
+    #[serde(default)]
+    package: Vec<RawPackage>,
+}
+
+fn raw_packages(text: &str) -> Result<Vec<RawPackage>, toml::de::Error> {
+    toml::from_str::<RawPackages>(text).map(|raw| raw.package)
 }
 
 #[derive(Deserialize, Default)]
 struct RawManifest {
     #[serde(default)]
     members: Vec<Spanned<String>>,
+    /// The groups of a workspace root that is not a project.
+    #[serde(default, rename = "dependency-groups")]
+    dependency_groups: BTreeMap<String, Vec<RawDependency>>,
 }
 
 #[derive(Deserialize)]
@@ -84,6 +106,8 @@ struct RawPackage {
 struct RawDependency {
     name: Spanned<String>,
     version: Option<String>,
+    /// In `[manifest.dependency-groups]`: the requirement's specifier.
+    specifier: Option<String>,
     marker: Option<Spanned<String>>,
     #[serde(default)]
     extra: Vec<String>,
@@ -91,7 +115,9 @@ struct RawDependency {
 
 /// Parses a `uv.lock`. Pure; errors name the line.
 pub fn parse(text: &str, origin: &Path) -> Result<UvLock, LockfileError> {
-    let raw: RawLock = toml::from_str(text).map_err(|error| toml_error(origin, text, &error))?;
+    let lines = LineIndex::new(text);
+    let (raw, raw_package): (RawLock, _) =
+        super::tables::parse(text, origin, &lines, "package", raw_packages)?;
     match raw
         .version
         .as_ref()
@@ -101,7 +127,7 @@ pub fn parse(text: &str, origin: &Path) -> Result<UvLock, LockfileError> {
         Some((_, span)) => {
             return Err(LockfileError::malformed(
                 origin,
-                line_of(text, span.start),
+                lines.line(span.start),
                 "`version`: only uv.lock version 1 is supported",
             ))
         }
@@ -113,35 +139,51 @@ pub fn parse(text: &str, origin: &Path) -> Result<UvLock, LockfileError> {
             ))
         }
     }
-    let name = |spanned: &Spanned<String>| package_name(origin, text, "name", spanned);
-    let dependencies = |raw: Vec<RawDependency>| -> Result<Vec<Dependency>, LockfileError> {
-        raw.into_iter()
-            .map(|dependency| {
-                let marker = match &dependency.marker {
-                    Some(marker) => parse_marker(marker.get_ref()).map_err(|message| {
-                        LockfileError::malformed(
-                            origin,
-                            line_of(text, marker.span().start),
-                            format!("`marker`: {message}"),
-                        )
-                    })?,
-                    None => MarkerTree::TRUE,
-                };
-                Ok(Dependency {
-                    name: name(&dependency.name)?,
-                    version: dependency.version,
-                    marker,
-                    extras: dependency
-                        .extra
-                        .iter()
-                        .map(|extra| crate::requirement::normalize(extra))
-                        .collect(),
-                })
-            })
-            .collect()
+    let name = |base: usize, spanned: &Spanned<String>| {
+        package_name(origin, &lines, base, "name", spanned)
     };
-    let mut packages = Vec::with_capacity(raw.package.len());
-    for package in raw.package {
+    // The same few markers recur on thousands of edges: each is parsed once.
+    let mut markers: HashMap<String, MarkerTree> = HashMap::new();
+    let mut dependencies =
+        |base: usize, raw: Vec<RawDependency>| -> Result<Vec<Dependency>, LockfileError> {
+            raw.into_iter()
+                .map(|dependency| {
+                    let marker = match &dependency.marker {
+                        Some(marker) => match markers.get(marker.get_ref()) {
+                            Some(parsed) => parsed.clone(),
+                            None => {
+                                let parsed = parse_marker(marker.get_ref()).map_err(|message| {
+                                    LockfileError::malformed(
+                                        origin,
+                                        lines.line(base + marker.span().start),
+                                        format!("`marker`: {message}"),
+                                    )
+                                })?;
+                                markers.insert(marker.get_ref().clone(), parsed.clone());
+                                parsed
+                            }
+                        },
+                        None => MarkerTree::TRUE,
+                    };
+                    Ok(Dependency {
+                        name: name(base, &dependency.name)?,
+                        version: dependency.version,
+                        specifier: dependency
+                            .specifier
+                            .as_deref()
+                            .and_then(|specifier| specifier.parse().ok()),
+                        marker,
+                        extras: dependency
+                            .extra
+                            .iter()
+                            .map(|extra| crate::requirement::normalize(extra))
+                            .collect(),
+                    })
+                })
+                .collect()
+        };
+    let mut packages = Vec::with_capacity(raw_package.len());
+    for (base, package) in raw_package {
         let source = package.source.unwrap_or_default();
         let at_root = |key: &str| {
             source
@@ -151,38 +193,71 @@ pub fn parse(text: &str, origin: &Path) -> Result<UvLock, LockfileError> {
         };
         let mut optional_dependencies = BTreeMap::new();
         for (extra, list) in package.optional_dependencies {
-            optional_dependencies
-                .insert(crate::requirement::normalize(&extra), dependencies(list)?);
+            optional_dependencies.insert(
+                crate::requirement::normalize(&extra),
+                dependencies(base, list)?,
+            );
         }
         let mut dev_dependencies = BTreeMap::new();
         for (group, list) in package.dev_dependencies {
-            dev_dependencies.insert(crate::requirement::normalize(&group), dependencies(list)?);
+            dev_dependencies.insert(
+                crate::requirement::normalize(&group),
+                dependencies(base, list)?,
+            );
         }
         packages.push(Package {
-            name: name(&package.name)?,
+            name: name(base, &package.name)?,
             version: package.version,
-            line: line_of(text, package.name.span().start),
+            line: lines.line(base + package.name.span().start),
             is_project_root: at_root("virtual") || at_root("editable") || at_root("directory"),
             is_virtual: source.contains_key("virtual"),
-            dependencies: dependencies(package.dependencies)?,
+            dependencies: dependencies(base, package.dependencies)?,
             optional_dependencies,
             dev_dependencies,
         });
+    }
+    let mut root_groups = BTreeMap::new();
+    for (group, list) in raw.manifest.dependency_groups {
+        root_groups.insert(
+            crate::requirement::normalize(&group),
+            dependencies(0, list)?,
+        );
     }
     let members = raw
         .manifest
         .members
         .iter()
-        .map(name)
+        .map(|member| name(0, member))
         .collect::<Result<Vec<_>, _>>()?;
+    let supported = super::Supported {
+        requires_python: raw.requires_python,
+        environments: super::parse_environments(
+            origin,
+            &lines,
+            "supported-markers",
+            &raw.supported_markers,
+        )?,
+    };
+    let mut by_name: HashMap<PackageName, Vec<usize>> = HashMap::new();
+    for (index, package) in packages.iter().enumerate() {
+        by_name.entry(package.name.clone()).or_default().push(index);
+    }
     Ok(UvLock {
         path: origin.to_owned(),
+        supported,
         packages,
         members,
+        root_groups,
+        by_name,
     })
 }
 
 impl UvLock {
+    /// The Python versions and environments the lock was made for.
+    pub fn supported(&self) -> &super::Supported {
+        &self.supported
+    }
+
     /// The packages installed for the selected (normalized) `groups` on `target`, in lock
     /// order.
     pub fn select(
@@ -190,6 +265,27 @@ impl UvLock {
         groups: &[String],
         target: &MarkerTarget,
     ) -> Result<Vec<LockedPackage>, LockfileError> {
+        let selection = UvSelection {
+            groups,
+            ..UvSelection::default()
+        };
+        self.select_with(&selection, target)
+    }
+
+    /// The packages `uv sync` installs with `selection` on `target`, in lock order.
+    pub fn select_with(
+        &self,
+        selection: &UvSelection<'_>,
+        target: &MarkerTarget,
+    ) -> Result<Vec<LockedPackage>, LockfileError> {
+        let UvSelection {
+            groups,
+            extras,
+            all_extras,
+            package,
+            all_packages,
+        } = *selection;
+        let members: HashSet<&PackageName> = self.members.iter().collect();
         let mut roots: Vec<usize> = self
             .packages
             .iter()
@@ -197,30 +293,78 @@ impl UvLock {
             .filter(|(_, package)| package.is_project_root)
             .map(|(index, _)| index)
             .collect();
+        // The workspace root's own groups count unless one member is chosen.
+        let mut root_groups = package.is_none();
+        if let Some(wanted) = package {
+            let wanted = crate::requirement::normalize(wanted);
+            roots = self
+                .packages
+                .iter()
+                .enumerate()
+                .filter(|(index, package)| {
+                    package.name.as_ref() == wanted
+                        && (members.contains(&package.name) || roots.contains(index))
+                })
+                .map(|(index, _)| index)
+                .collect();
+            if roots.is_empty() {
+                let mut names: Vec<String> = self.members.iter().map(ToString::to_string).collect();
+                names.sort();
+                return Err(LockfileError::unusable(
+                    &self.path,
+                    format!(
+                        "`--package {wanted}`: no such workspace member (members: {})",
+                        names.join(", ")
+                    ),
+                ));
+            }
+            root_groups = false;
+        } else if all_packages {
+            for (index, package) in self.packages.iter().enumerate() {
+                if members.contains(&package.name) && !roots.contains(&index) {
+                    roots.push(index);
+                }
+            }
+        }
         if roots.is_empty() {
             roots = self
                 .packages
                 .iter()
                 .enumerate()
-                .filter(|(_, package)| self.members.contains(&package.name))
+                .filter(|(_, package)| members.contains(&package.name))
                 .map(|(index, _)| index)
                 .collect();
         }
         if roots.is_empty() {
-            return Err(LockfileError::Unusable {
-                path: self.path.clone(),
-                message: "no project in the lock (no package with `source = { editable = \".\" }` or `{ virtual = \".\" }`, no `[manifest] members`)".to_owned(),
-            });
+            return Err(LockfileError::unusable(
+                &self.path,
+                "no project in the lock (no package with `source = { editable = \".\" }` or `{ virtual = \".\" }`, no `[manifest] members`)",
+            ));
         }
         for group in groups {
             let defined = roots
                 .iter()
-                .any(|root| self.packages[*root].dev_dependencies.contains_key(group));
+                .any(|root| self.packages[*root].dev_dependencies.contains_key(group))
+                || (root_groups && self.root_groups.contains_key(group));
             if !defined && group != "dev" {
-                return Err(LockfileError::Unusable {
-                    path: self.path.clone(),
-                    message: format!("group `{group}` is not defined by the project"),
-                });
+                return Err(LockfileError::unusable(
+                    &self.path,
+                    format!("group `{group}` is not defined by the project"),
+                ));
+            }
+        }
+
+        for extra in extras {
+            let defined = roots.iter().any(|root| {
+                self.packages[*root]
+                    .optional_dependencies
+                    .contains_key(extra)
+            });
+            if !defined {
+                return Err(LockfileError::unusable(
+                    &self.path,
+                    format!("extra `{extra}` is not defined by the project"),
+                ));
             }
         }
 
@@ -229,6 +373,11 @@ impl UvLock {
         let mut queue: VecDeque<(usize, Option<String>)> = VecDeque::new();
         for root in &roots {
             queue.push_back((*root, None));
+            for extra in self.packages[*root].optional_dependencies.keys() {
+                if all_extras || extras.contains(extra) {
+                    queue.push_back((*root, Some(extra.clone())));
+                }
+            }
             for group in groups {
                 for dependency in self.packages[*root]
                     .dev_dependencies
@@ -236,6 +385,13 @@ impl UvLock {
                     .into_iter()
                     .flatten()
                 {
+                    self.follow(dependency, target, &mut queue);
+                }
+            }
+        }
+        if root_groups {
+            for group in groups {
+                for dependency in self.root_groups.get(group).into_iter().flatten() {
                     self.follow(dependency, target, &mut queue);
                 }
             }
@@ -281,13 +437,27 @@ impl UvLock {
         if !target.evaluate(&dependency.marker, &[] as &[ExtraName]) {
             return;
         }
-        let Some(index) = self.packages.iter().position(|package| {
-            package.name == dependency.name
-                && dependency
+        let Some(index) = self
+            .by_name
+            .get(&dependency.name)
+            .into_iter()
+            .flatten()
+            .copied()
+            .find(|index| {
+                let candidate = &self.packages[*index];
+                dependency
                     .version
                     .as_ref()
-                    .is_none_or(|version| package.version.as_ref() == Some(version))
-        }) else {
+                    .is_none_or(|version| candidate.version.as_ref() == Some(version))
+                    && dependency.specifier.as_ref().is_none_or(|specifier| {
+                        candidate
+                            .version
+                            .as_deref()
+                            .and_then(crate::requirement::parse_version)
+                            .is_none_or(|version| specifier.contains(&version))
+                    })
+            })
+        else {
             return;
         };
         queue.push_back((index, None));
@@ -295,6 +465,21 @@ impl UvLock {
             queue.push_back((index, Some(extra.clone())));
         }
     }
+}
+
+/// What `uv sync` is asked to install from a uv.lock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct UvSelection<'a> {
+    /// The selected groups (normalized).
+    pub groups: &'a [String],
+    /// `--extra` (normalized).
+    pub extras: &'a [String],
+    /// `--all-extras`.
+    pub all_extras: bool,
+    /// `--package NAME`: one workspace member instead of the project.
+    pub package: Option<&'a str>,
+    /// `--all-packages`: every workspace member.
+    pub all_packages: bool,
 }
 
 /// `[tool.uv] default-groups` of the `pyproject.toml` beside `lock_path` (`"all"` is
@@ -306,9 +491,16 @@ pub fn default_groups(lock_path: &Path) -> Vec<String> {
         .unwrap_or_else(|| Path::new(""))
         .join("pyproject.toml");
     let fallback = vec!["dev".to_owned()];
-    let Ok(text) = std::fs::read_to_string(pyproject) else {
-        return fallback;
-    };
+    // A missing, special or oversized pyproject.toml leaves uv's default.
+    match crate::untrusted::read_text(&pyproject, crate::untrusted::FileKind::Pyproject) {
+        Ok(text) => default_groups_of(&text),
+        Err(_) => fallback,
+    }
+}
+
+/// `[tool.uv] default-groups` of a `pyproject.toml`'s text, else `["dev"]`.
+pub fn default_groups_of(text: &str) -> Vec<String> {
+    let fallback = vec!["dev".to_owned()];
     let Ok(table) = text.parse::<toml::Table>() else {
         return fallback;
     };
@@ -436,6 +628,44 @@ source = { registry = "https://pypi.org/simple" }
         let everything = lock.select(&[], &MarkerTarget::everything()).unwrap();
         assert!(names(&everything).contains(&"pywin32==306".to_owned()));
         assert!(lock.select(&["docs".to_owned()], &linux()).is_err());
+    }
+
+    #[test]
+    fn extras_of_the_project_follow_uv_sync() {
+        let lock = parse(LOCK, Path::new("uv.lock")).unwrap();
+        let has_click =
+            |selected: Vec<LockedPackage>| names(&selected).contains(&"click==8.1.7".to_owned());
+        assert!(!has_click(lock.select(&[], &linux()).unwrap()));
+        assert!(has_click(
+            lock.select_with(
+                &UvSelection {
+                    extras: &["cli".to_owned()],
+                    ..UvSelection::default()
+                },
+                &linux()
+            )
+            .unwrap()
+        ));
+        assert!(has_click(
+            lock.select_with(
+                &UvSelection {
+                    all_extras: true,
+                    ..UvSelection::default()
+                },
+                &linux()
+            )
+            .unwrap()
+        ));
+        let error = lock
+            .select_with(
+                &UvSelection {
+                    extras: &["nope".to_owned()],
+                    ..UvSelection::default()
+                },
+                &linux(),
+            )
+            .unwrap_err();
+        assert!(error.to_string().contains("extra `nope` is not defined"));
     }
 
     #[test]

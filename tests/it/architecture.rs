@@ -27,6 +27,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "redact",
             "fuzzing",
             "lib",
+            "untrusted",
         ],
     ),
 ];

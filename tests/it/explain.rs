@@ -487,7 +487,11 @@ fn explain_overlay_edot_replaces_openai_v2() {
         "{plain}\n---\n{lines}"
     );
     let document = site.json(&["--registry", overlay, "--format", "json"]);
-    assert_eq!(document["registry"]["source"], overlay);
+    // The overlay file, and the release it was applied to.
+    assert_eq!(
+        document["registry"]["source"],
+        format!("{overlay} (release 0.66b1)")
+    );
     assert_eq!(document["registry"]["release"], "0.66b1");
     // `registry show` reads it too.
     let shown = stdout(&output(command(&site.root).args([

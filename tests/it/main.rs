@@ -14,6 +14,8 @@ mod hostile;
 mod install;
 mod json_documents;
 mod lockfile;
+mod lockfile_hardening;
+mod lockfile_selection;
 mod packaging;
 mod properties;
 mod real_env;

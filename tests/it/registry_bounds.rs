@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::io::{BufRead as _, BufReader, Write as _};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -193,50 +193,12 @@ fn update(server: &Server, dir: &Path) -> (std::process::Output, i64) {
     run_measured(&mut command)
 }
 
-/// Runs `command` to completion, reaping it with `wait4` for its own peak RSS.
-#[allow(clippy::zombie_processes)] // reaped by `wait4`, which `Child::wait` cannot replace
+/// Runs `command` to completion for its own peak RSS (`support::memory`); the bound only
+/// catches a hang.
 fn run_measured(command: &mut Command) -> (std::process::Output, i64) {
-    let mut child = command
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn otel-bootstrap");
-    let read = |pipe: Option<Box<dyn std::io::Read + Send>>| {
-        std::thread::spawn(move || {
-            let mut bytes = Vec::new();
-            if let Some(mut pipe) = pipe {
-                let _ = pipe.read_to_end(&mut bytes);
-            }
-            bytes
-        })
-    };
-    let stdout = read(
-        child
-            .stdout
-            .take()
-            .map(|p| Box::new(p) as Box<dyn std::io::Read + Send>),
-    );
-    let stderr = read(
-        child
-            .stderr
-            .take()
-            .map(|p| Box::new(p) as Box<dyn std::io::Read + Send>),
-    );
-    let pid = child.id() as libc::pid_t;
-    let mut status: libc::c_int = 0;
-    // SAFETY: an all-zero rusage is a valid value for wait4 to fill.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: `pid` is our child, not yet reaped (`Child::wait` is never called).
-    let reaped = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    assert_eq!(reaped, pid, "wait4: {}", std::io::Error::last_os_error());
-    let status = std::os::unix::process::ExitStatusExt::from_raw(status);
-    let output = std::process::Output {
-        status,
-        stdout: stdout.join().unwrap_or_default(),
-        stderr: stderr.join().unwrap_or_default(),
-    };
-    (output, usage.ru_maxrss)
+    let measured =
+        crate::support::memory::run_measured(command, std::time::Duration::from_secs(300));
+    (measured.output, measured.max_rss_kib)
 }
 
 fn files_in(dir: &Path) -> Vec<PathBuf> {

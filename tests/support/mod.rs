@@ -3,6 +3,7 @@
 //! running the built binary in a clean environment.
 
 pub mod index;
+pub mod memory;
 pub mod mirror;
 pub mod python;
 pub mod wheel;
