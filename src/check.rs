@@ -533,7 +533,7 @@ fn write(
             stdout.write_all(problem_lines(report).as_bytes())?;
             stdout.flush()?;
             if show_summary {
-                eprint!("{}", summary(report, installer, subject));
+                crate::eprint_text!("{}", summary(report, installer, subject));
             }
         }
         crate::output::Format::Json => {

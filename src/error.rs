@@ -12,6 +12,9 @@ pub enum ExitStatus {
     Success,
     /// Exit 1: the run worked and found a problem (a failed check).
     ProblemFound,
+    /// Exit 128 + the signal (130 for Ctrl-C, 143 for SIGTERM): interrupted, as a shell
+    /// reports it.
+    Interrupted(i32),
 }
 
 impl ExitStatus {

@@ -30,10 +30,11 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(ExitStatus::Success) => ExitCode::SUCCESS,
         Ok(ExitStatus::ProblemFound) => ExitCode::from(1),
+        Ok(ExitStatus::Interrupted(code)) => ExitCode::from(u8::try_from(code).unwrap_or(130)),
         Err(failure) => {
             eprint_labelled(Label::Error, &failure.error);
             for cause in failure.error.chain().skip(1) {
-                eprintln!("  Caused by: {cause}");
+                otel_bootstrap::eprint_line!("  Caused by: {cause}");
             }
             if let Some(hint) = failure.hint {
                 eprint_labelled(Label::Hint, hint);

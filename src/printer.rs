@@ -4,6 +4,27 @@
 use std::fmt;
 use std::io::{self, Write};
 
+/// `eprintln!` that ignores a closed or broken stderr (`2>&-`, `2>&1 | head -1`) instead of
+/// panicking: a message that cannot be shown must never stop a run (least of all an
+/// install's verification). Every message of the tool goes through it or
+/// [`eprint_labelled`].
+#[macro_export]
+macro_rules! eprint_line {
+    ($($argument:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($argument)*);
+    }};
+}
+
+/// `eprint!` (no newline) with the same rule as [`eprint_line!`].
+#[macro_export]
+macro_rules! eprint_text {
+    ($($argument:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stderr(), $($argument)*);
+    }};
+}
+
 /// How much to say on stderr.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Verbosity {

@@ -461,7 +461,7 @@ pub fn leave_out_unneeded(plan: &mut Plan, relevance: &mut Vec<Relevance>, verbo
                 Some(covered) => format!("covered by {}", covered.instrumentation),
                 None => relevance::describe_telemetry(&found).unwrap_or_default(),
             };
-            eprintln!(
+            crate::eprint_line!(
                 "  - {}: left out by --only-needed: {why}",
                 recommendation.requirement
             );

@@ -3,7 +3,7 @@
 
 use std::io::{self, BufRead, BufReader, IsTerminal, Read, Write};
 use std::process::{ExitStatus, Stdio};
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicI32, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -48,41 +48,64 @@ pub struct Outcome {
 
 /// The installer running now (its process id), for the signal handler; 0 when none.
 static RUNNING_CHILD: AtomicU32 = AtomicU32::new(0);
-/// Set when Ctrl-C (SIGINT), SIGTERM or SIGHUP arrived while the installer ran.
-static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+/// The signal (SIGINT, SIGTERM or SIGHUP) that arrived while the installer ran; 0 when none.
+static INTERRUPTED: AtomicI32 = AtomicI32::new(0);
 
-/// Installs, once, a handler that passes an interrupt on to the running installer (as
-/// SIGINT, which pip and uv both treat as "stop cleanly") instead of dying first: the
-/// installer runs in its own process group, so it hears a signal only through us, once,
-/// and its own cleanup decides the environment's state, never a half-finished us.
+/// Installs, once, handlers that pass an interrupt on to the running installer (as SIGINT,
+/// which pip and uv both treat as "stop cleanly") instead of dying first: the installer
+/// runs in its own process group, so it hears a signal only through us, once, and its own
+/// cleanup decides the environment's state, never a half-finished us. With no installer
+/// running (planning, or checking afterwards) the process ends at once with 128 + the
+/// signal (130 for Ctrl-C, 143 for SIGTERM), as a shell expects.
+#[cfg(unix)]
+fn forward_interrupts() {
+    extern "C" fn on_signal(signal: libc::c_int) {
+        INTERRUPTED.store(signal, Ordering::SeqCst);
+        let child = RUNNING_CHILD.load(Ordering::SeqCst);
+        match libc::pid_t::try_from(child) {
+            // SAFETY: kill(2) is async-signal-safe; the pid is the installer we spawned.
+            Ok(pid) if pid > 0 => unsafe {
+                libc::kill(pid, libc::SIGINT);
+            },
+            // SAFETY: _exit(2) is async-signal-safe.
+            _ => unsafe { libc::_exit(128 + signal) },
+        }
+    }
+    static INSTALLED: OnceLock<()> = OnceLock::new();
+    INSTALLED.get_or_init(|| {
+        for signal in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
+            // SAFETY: a zeroed sigaction with a handler that only touches atomics and
+            // calls async-signal-safe functions.
+            unsafe {
+                let mut action: libc::sigaction = std::mem::zeroed();
+                action.sa_sigaction = on_signal as extern "C" fn(libc::c_int) as usize;
+                action.sa_flags = libc::SA_RESTART;
+                libc::sigemptyset(&mut action.sa_mask);
+                libc::sigaction(signal, &action, std::ptr::null_mut());
+            }
+        }
+    });
+}
+
+#[cfg(not(unix))]
 fn forward_interrupts() {
     static INSTALLED: OnceLock<()> = OnceLock::new();
     INSTALLED.get_or_init(|| {
         let _ = ctrlc::set_handler(|| {
-            INTERRUPTED.store(true, Ordering::SeqCst);
-            let child = RUNNING_CHILD.load(Ordering::SeqCst);
-            #[cfg(unix)]
-            if let Ok(pid) = libc::pid_t::try_from(child) {
-                if pid > 0 {
-                    // SAFETY: kill(2) with a pid we spawned; no memory is involved.
-                    unsafe {
-                        libc::kill(pid, libc::SIGINT);
-                    }
-                }
-            }
-            #[cfg(not(unix))]
-            let _ = child;
-            if child == 0 {
-                // Not installing (planning, or checking afterwards): nothing to wait for.
+            INTERRUPTED.store(2, Ordering::SeqCst);
+            if RUNNING_CHILD.load(Ordering::SeqCst) == 0 {
                 std::process::exit(130);
             }
         });
     });
 }
 
-/// Whether an interrupt arrived during the last installer run.
-pub fn interrupted() -> bool {
-    INTERRUPTED.load(Ordering::SeqCst)
+/// The signal that interrupted the last installer run, if one did.
+pub fn interrupted() -> Option<i32> {
+    match INTERRUPTED.load(Ordering::SeqCst) {
+        0 => None,
+        signal => Some(signal),
+    }
 }
 
 /// Runs `command`; `Err` only when it cannot be started.
@@ -109,6 +132,22 @@ pub fn run(command: &InstallCommand, display: Display, packages: usize) -> io::R
         .stderr(Stdio::piped());
     #[cfg(unix)]
     std::os::unix::process::CommandExt::process_group(&mut process, 0);
+    // If we are killed outright (SIGKILL, which no handler sees), the installer in its own
+    // process group would run on unwatched: Linux tells it, as an interrupt.
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: prctl(2) and getppid(2) are async-signal-safe; nothing is allocated.
+        let parent = unsafe { libc::getpid() };
+        unsafe {
+            std::os::unix::process::CommandExt::pre_exec(&mut process, move || {
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGINT);
+                if libc::getppid() != parent {
+                    libc::_exit(130);
+                }
+                Ok(())
+            });
+        }
+    }
     let mut child = process.spawn()?;
     RUNNING_CHILD.store(child.id(), Ordering::SeqCst);
     let lines = Arc::new(Mutex::new(Vec::new()));

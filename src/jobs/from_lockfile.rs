@@ -21,14 +21,6 @@ use crate::output::{self, Format, RegistryReport};
 use crate::plan::{self, Plan, PlanOptions};
 use crate::registry::Registry;
 
-/// `eprintln!` that ignores a closed or broken stderr (`2>&-`, `2>&1 | head -1`) instead of
-/// panicking: a diagnostic that cannot be shown must not stop the run.
-macro_rules! note_line {
-    ($($argument:tt)*) => {{
-        let _ = writeln!(io::stderr(), $($argument)*);
-    }};
-}
-
 /// The `--format json` document of a `--from` run: the environment's document with
 /// `sources` (the files and the marker target) and an optional `environment`.
 #[derive(Debug, Serialize)]
@@ -129,7 +121,7 @@ pub fn prepare(
     }
     if show_warnings {
         for note in &notes {
-            note_line!("note: {note}");
+            crate::eprint_line!("note: {note}");
         }
     }
 
@@ -137,7 +129,7 @@ pub fn prepare(
     for from in &args.from {
         let (path, found) = crate::lockfile::resolve_from(from)?;
         if found && show_warnings {
-            note_line!(
+            crate::eprint_line!(
                 "note: --from {}: reading {}",
                 from.display(),
                 path.display()
@@ -333,14 +325,14 @@ pub fn run(
 /// `-v`: the files, the marker target and why each instrumentation is in.
 fn explain(loaded: &Loaded, target: &MarkerTarget, plan: &Plan) {
     for (path, format) in &loaded.files {
-        note_line!("from: {} ({})", path.display(), format.label());
+        crate::eprint_line!("from: {} ({})", path.display(), format.label());
     }
-    note_line!("  markers: {}", target.describe());
-    note_line!(
+    crate::eprint_line!("  markers: {}", target.describe());
+    crate::eprint_line!(
         "  {} package(s) installed per the files",
         loaded.packages.len()
     );
-    note_line!("registry: release `{}`", plan.release);
+    crate::eprint_line!("registry: release `{}`", plan.release);
     for recommendation in &plan.recommendations {
         let why = match &recommendation.reason {
             plan::Reason::Default => "a default instrumentation".to_owned(),
@@ -357,6 +349,6 @@ fn explain(loaded: &Loaded, target: &MarkerTarget, plan: &Plan) {
                     .join(", ")
             }
         };
-        note_line!("  + {}: {why}", recommendation.requirement);
+        crate::eprint_line!("  + {}: {why}", recommendation.requirement);
     }
 }

@@ -32,7 +32,7 @@ pub fn run(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatus, Fai
     refuse_other_modes(args)?;
     let say = |message: &str| {
         if verbosity >= Verbosity::Normal {
-            eprintln!("{}", redact(message));
+            crate::eprint_line!("{}", redact(message));
         }
     };
     let warn = |message: &str| {
@@ -42,7 +42,7 @@ pub fn run(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatus, Fai
     };
     let detail = |message: &str| {
         if verbosity == Verbosity::Verbose {
-            eprintln!("{}", redact(message));
+            crate::eprint_line!("{}", redact(message));
         }
     };
 
@@ -294,20 +294,25 @@ pub fn run(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatus, Fai
         }
     })?;
 
-    if process::interrupted() {
-        return Err(Failure {
-            error: anyhow!(
+    if let Some(signal) = process::interrupted() {
+        eprint_labelled(
+            Label::Error,
+            format!(
                 "interrupted: `{}` was asked to stop and exited with {}; the environment is as it left it",
                 command.program.display(),
                 outcome.status
             ),
-            hint: Some("run the same command again to finish the installation".to_owned()),
-        });
+        );
+        eprint_labelled(
+            Label::Hint,
+            "run the same command again to finish the installation",
+        );
+        return Ok(ExitStatus::Interrupted(128 + signal));
     }
     if !outcome.status.success() {
         if display != Display::Stream {
             for line in &outcome.lines {
-                eprintln!("{}", redact(line));
+                crate::eprint_line!("{}", redact(line));
             }
         }
         return failed(&selection.installer, &outcome, &stack, &project_rewrites);
@@ -325,10 +330,10 @@ pub fn run(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatus, Fai
     let broken = verify::newly_broken(&pre_existing, &after.conflicts());
     if !unmet.is_empty() || !broken.is_empty() {
         for conflict in &unmet {
-            eprintln!("conflict: {}", redact(&conflict.to_string()));
+            crate::eprint_line!("conflict: {}", redact(&conflict.to_string()));
         }
         for conflict in &broken {
-            eprintln!("conflict: {}", redact(&conflict.to_string()));
+            crate::eprint_line!("conflict: {}", redact(&conflict.to_string()));
         }
         let packages: HashSet<&str> = unmet
             .iter()

@@ -79,7 +79,7 @@ pub fn run(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatus, Fai
             verbosity >= Verbosity::Normal,
         )?;
         // Information only: never changes the exit status.
-        eprint!("{notes}");
+        crate::eprint_text!("{notes}");
         return Ok(ExitStatus::from_passed(passed));
     }
 
@@ -129,15 +129,15 @@ pub fn run(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatus, Fai
 
 /// `-v`: where things were found and why each instrumentation is in or out.
 fn explain(environment: &Environment, registry: &Registry, plan: &Plan, found: usize) {
-    eprintln!("environment: from {}", environment.source);
+    crate::eprint_line!("environment: from {}", environment.source);
     if let Some(interpreter) = &environment.interpreter {
-        eprintln!("  interpreter: {}", interpreter.display());
+        crate::eprint_line!("  interpreter: {}", interpreter.display());
     }
     for directory in &environment.site_packages {
-        eprintln!("  site-packages: {}", directory.display());
+        crate::eprint_line!("  site-packages: {}", directory.display());
     }
-    eprintln!("  {found} distribution(s) of interest found");
-    eprintln!(
+    crate::eprint_line!("  {found} distribution(s) of interest found");
+    crate::eprint_line!(
         "registry: {} release `{}` ({})",
         registry_source_text(registry, plan),
         plan.release,
@@ -173,7 +173,7 @@ fn explain(environment: &Environment, registry: &Registry, plan: &Plan, found: u
                 }
             }
         };
-        eprintln!("  + {}: {why}", recommendation.requirement);
+        crate::eprint_line!("  + {}: {why}", recommendation.requirement);
     }
     for skipped in &plan.skipped {
         let reasons: Vec<String> = skipped
@@ -201,6 +201,6 @@ fn explain(environment: &Environment, registry: &Registry, plan: &Plan, found: u
                 SkipReason::NeverPublished => "never published at any release".to_owned(),
             })
             .collect();
-        eprintln!("  - {}: {}", skipped.requirement, reasons.join("; "));
+        crate::eprint_line!("  - {}: {}", skipped.requirement, reasons.join("; "));
     }
 }

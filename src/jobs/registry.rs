@@ -126,9 +126,9 @@ pub fn run(command: RegistryCommand, verbosity: Verbosity) -> Result<ExitStatus,
                 )
             })?;
             if verbosity >= Verbosity::Normal {
-                eprintln!("{report}");
+                crate::eprint_line!("{report}");
                 if to_user_registry {
-                    eprintln!(
+                    crate::eprint_line!(
                         "in the user registry `{}`, read by every run",
                         output_dir.display()
                     );

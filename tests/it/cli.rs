@@ -743,3 +743,30 @@ fn registry_list_and_show() {
     let output = run(command(dir.path()).args(["registry", "show", "9.9b9"]));
     assert_eq!(output.status.code(), Some(2));
 }
+
+/// `otel-bootstrap … 2>&1 | head -1` closes stderr early: no job may die of it (exit
+/// 101, "failed printing to stderr"), and each still ends with its own exit status.
+#[test]
+fn a_closed_stderr_stops_no_job() {
+    let (_dir, site_packages) = scan_dir();
+    dist(&site_packages, "flask", "3.0.0");
+    let site = site_packages.to_str().unwrap();
+    let jobs: [(&[&str], i32); 5] = [
+        (&["-v", "--site-packages", site], 0),
+        (&["--check", "-v", "--site-packages", site], 1),
+        (&["explain", "-v", "--site-packages", site], 0),
+        (&["registry", "list", "-v"], 0),
+        (&["--otel-version", "0.1", "--site-packages", site], 2),
+    ];
+    for (args, code) in jobs {
+        let mut child = command(&site_packages)
+            .args(args)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stderr.take());
+        let status = child.wait().unwrap();
+        assert_eq!(status.code(), Some(code), "{args:?}");
+    }
+}

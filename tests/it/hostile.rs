@@ -612,14 +612,28 @@ fn credentials_in_index_urls_are_never_printed() {
 /// binary (as a terminal would); we must exit non-zero promptly, after the installer.
 #[test]
 fn ctrl_c_during_an_install_stops_both() {
-    interrupt_an_install(SignalTarget::ProcessGroup);
+    interrupt_an_install(SignalTarget::ProcessGroup, "INT");
 }
 
 /// `kill -INT <our pid>` (a CI runner, a supervisor): only we get the signal, and we pass
-/// it on to the installer, wait for it, and exit non-zero.
+/// it on to the installer, wait for it, and exit 130.
 #[test]
 fn an_interrupt_sent_to_us_alone_reaches_the_installer() {
-    interrupt_an_install(SignalTarget::OurProcess);
+    interrupt_an_install(SignalTarget::OurProcess, "INT");
+}
+
+/// `kill <our pid>` (SIGTERM, what a job runner sends first): the same, exit 143.
+#[test]
+fn a_termination_sent_to_us_reaches_the_installer() {
+    interrupt_an_install(SignalTarget::OurProcess, "TERM");
+}
+
+/// `kill -KILL <our pid>` (a job runner's last word): no handler runs, so the installer,
+/// in its own process group, hears it from the kernel (Linux's parent-death signal).
+#[cfg(target_os = "linux")]
+#[test]
+fn a_kill_of_us_still_stops_the_installer() {
+    interrupt_an_install(SignalTarget::OurProcess, "KILL");
 }
 
 enum SignalTarget {
@@ -627,7 +641,7 @@ enum SignalTarget {
     OurProcess,
 }
 
-fn interrupt_an_install(target: SignalTarget) {
+fn interrupt_an_install(target: SignalTarget, signal: &str) {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("venv");
     let site = root.join("lib/python3.11/site-packages");
@@ -697,7 +711,7 @@ fn interrupt_an_install(target: SignalTarget) {
         SignalTarget::OurProcess => pid.to_string(),
     };
     let killed = Command::new("kill")
-        .args(["-INT", "--", &destination])
+        .args([&format!("-{signal}"), "--", &destination])
         .status()
         .unwrap();
     assert!(killed.success());
@@ -715,6 +729,23 @@ fn interrupt_an_install(target: SignalTarget) {
     let output = child.wait_with_output().unwrap();
     no_panic(&output);
     assert!(!output.status.success(), "{}", stderr(&output));
+    let expected = match signal {
+        "INT" => Some(130),
+        "TERM" => Some(143),
+        _ => None,
+    };
+    if expected.is_some() {
+        assert_eq!(output.status.code(), expected, "{}", stderr(&output));
+    }
+    // Killed outright, we could not wait for the installer: it stops on its own.
+    let stopped = Instant::now();
+    while !fs::read_to_string(&marker).is_ok_and(|text| text.contains("interrupted")) {
+        assert!(
+            stopped.elapsed() < Duration::from_secs(10),
+            "the installer still runs 10 s after we ended"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
     let log = fs::read_to_string(&marker).unwrap();
     assert!(
         log.contains("interrupted"),
