@@ -611,13 +611,19 @@ fn finish(
     mut warnings: Vec<Warning>,
 ) -> Plan {
     for skipped in &planned.skipped {
+        // An out-of-range library matters only when it is all that keeps the
+        // instrumentation out: `pydantic` alone never makes tortoiseorm a candidate.
+        let missing_another = skipped
+            .reasons
+            .iter()
+            .any(|reason| matches!(reason, SkipReason::MissingLibrary { .. }));
         for reason in &skipped.reasons {
             match reason {
                 SkipReason::OutOfRange {
                     library,
                     installed,
                     requirement,
-                } => warnings.push(Warning::new(
+                } if !missing_another => warnings.push(Warning::new(
                     WarningKind::OutOfRange,
                     format!(
                         "`{library}` {installed} is installed, but `{}` supports `{requirement}`; not recommending it",

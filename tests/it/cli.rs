@@ -770,3 +770,20 @@ fn a_closed_stderr_stops_no_job() {
         assert_eq!(status.code(), Some(code), "{args:?}");
     }
 }
+
+/// An out-of-range library is worth a warning only when it is all that keeps its
+/// instrumentation out: `pydantic` 1.6.2 alone (no tortoise-orm) says nothing.
+#[test]
+fn out_of_range_warnings_only_for_candidates() {
+    let (_dir, site_packages) = scan_dir();
+    dist(&site_packages, "pydantic", "1.6.2");
+    let output = scan(&site_packages, &[]);
+    assert!(!stderr(&output).contains("pydantic"), "{}", stderr(&output));
+    dist(&site_packages, "tortoise-orm", "0.20.0");
+    let output = scan(&site_packages, &[]);
+    assert!(
+        stderr(&output).contains("`pydantic` 1.6.2 is installed, but `opentelemetry-instrumentation-tortoiseorm` supports"),
+        "{}",
+        stderr(&output)
+    );
+}
