@@ -13,6 +13,8 @@ use std::fmt;
 use std::io::{self, Read};
 use std::path::{Component, Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// How long an interpreter may take to answer before it is killed.
@@ -792,40 +794,17 @@ struct InterpreterInfo {
 
 /// Runs `<interpreter> -I -c QUERY_SCRIPT` (no shell) and parses its JSON.
 fn query_interpreter(interpreter: &Path) -> Result<InterpreterInfo, EnvironmentError> {
-    let mut child = spawn_query(interpreter).map_err(|error| {
-        EnvironmentError::interpreter_failed(interpreter, format!("could not start it: {error}"))
-    })?;
-    let stdout = read_in_background(child.stdout.take());
-    let stderr = read_in_background(child.stderr.take());
-    let status = match wait_with_timeout(&mut child, INTERPRETER_TIMEOUT) {
-        Ok(Some(status)) => status,
-        Ok(None) => {
-            let _ = child.kill();
-            let _ = child.wait();
-            let seconds = INTERPRETER_TIMEOUT.as_secs();
-            return Err(EnvironmentError::interpreter_failed(
-                interpreter,
-                format!("no answer within {seconds} s"),
-            ));
-        }
-        Err(error) => {
-            return Err(EnvironmentError::interpreter_failed(
-                interpreter,
-                error.to_string(),
-            ))
-        }
-    };
-    let stdout = String::from_utf8_lossy(&stdout.join().unwrap_or_default()).into_owned();
-    let stderr = String::from_utf8_lossy(&stderr.join().unwrap_or_default()).into_owned();
-    if !status.success() {
-        let reason = match last_line(&stderr) {
-            Some(line) => format!("{status}: {line}"),
-            None => status.to_string(),
+    let output = run_script(interpreter, &["-I", "-c", QUERY_SCRIPT])
+        .map_err(|reason| EnvironmentError::interpreter_failed(interpreter, reason))?;
+    if !output.status.success() {
+        let reason = match last_line(&output.stderr) {
+            Some(line) => format!("{}: {line}", output.status),
+            None => output.status.to_string(),
         };
         return Err(EnvironmentError::interpreter_failed(interpreter, reason));
     }
     // Only the last line: a sitecustomize module may print before the script runs.
-    let line = last_line(&stdout)
+    let line = last_line(&output.stdout)
         .ok_or_else(|| EnvironmentError::interpreter_output(interpreter, "nothing"))?;
     let mut info: InterpreterInfo = serde_json::from_str(line)
         .map_err(|error| EnvironmentError::interpreter_output(interpreter, error.to_string()))?;
@@ -838,14 +817,98 @@ fn query_interpreter(interpreter: &Path) -> Result<InterpreterInfo, EnvironmentE
     Ok(info)
 }
 
-fn spawn_query(interpreter: &Path) -> io::Result<Child> {
+/// The most an interpreter query may print (stdout and stderr each); more is an error.
+const SCRIPT_OUTPUT_CAP: usize = 1024 * 1024;
+
+/// What an interpreter printed, and how it ended.
+#[derive(Debug)]
+pub(crate) struct ScriptOutput {
+    pub status: ExitStatus,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs `interpreter` with `arguments` (never through a shell), in a process group of its
+/// own, reading each stream up to [`SCRIPT_OUTPUT_CAP`]. One deadline,
+/// [`INTERPRETER_TIMEOUT`], covers the run and the reading; on it, or when the output
+/// passes the cap, the whole group is killed (a background child holding the pipe open
+/// included) and the error says which. The one way this tool runs an interpreter.
+pub(crate) fn run_script(interpreter: &Path, arguments: &[&str]) -> Result<ScriptOutput, String> {
+    let mut child = spawn_query(interpreter, arguments)
+        .map_err(|error| format!("could not start it: {error}"))?;
+    let group = child.id();
+    let too_much = Arc::new(AtomicBool::new(false));
+    let stdout = read_capped(child.stdout.take(), Arc::clone(&too_much));
+    let stderr = read_capped(child.stderr.take(), Arc::clone(&too_much));
+    let deadline = Instant::now() + INTERPRETER_TIMEOUT;
+    let mut pause = Duration::from_millis(1);
+    let status = loop {
+        if too_much.load(Ordering::SeqCst) {
+            kill_group(&mut child, group);
+            return Err(format!(
+                "it printed more than {} MiB",
+                SCRIPT_OUTPUT_CAP / (1024 * 1024)
+            ));
+        }
+        if let Some(status) = child.try_wait().map_err(|error| error.to_string())? {
+            break status;
+        }
+        if Instant::now() >= deadline {
+            kill_group(&mut child, group);
+            return Err(format!(
+                "no answer within {} s",
+                INTERPRETER_TIMEOUT.as_secs()
+            ));
+        }
+        std::thread::sleep(pause);
+        pause = (pause * 2).min(Duration::from_millis(20));
+    };
+    // The interpreter is done; whatever it left behind holding the pipes is not waited
+    // for past a moment.
+    let settle = Instant::now() + Duration::from_millis(200);
+    while !(stdout.is_finished() && stderr.is_finished()) && Instant::now() < settle {
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    if !(stdout.is_finished() && stderr.is_finished()) {
+        kill_group(&mut child, group);
+    }
+    let text = |reader: std::thread::JoinHandle<Vec<u8>>| {
+        String::from_utf8_lossy(&reader.join().unwrap_or_default()).into_owned()
+    };
+    Ok(ScriptOutput {
+        status,
+        stdout: text(stdout),
+        stderr: text(stderr),
+    })
+}
+
+/// Kills the process group `group` (the child and anything it started) and reaps the
+/// child.
+fn kill_group(child: &mut Child, group: u32) {
+    #[cfg(unix)]
+    if let Ok(group) = libc::pid_t::try_from(group) {
+        // SAFETY: kill(2) on the process group we created for the child.
+        unsafe {
+            libc::kill(-group, libc::SIGKILL);
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = group;
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+fn spawn_query(interpreter: &Path, arguments: &[&str]) -> io::Result<Child> {
     let spawn = || {
-        Command::new(interpreter)
-            .args(["-I", "-c", QUERY_SCRIPT])
+        let mut command = Command::new(interpreter);
+        command
+            .args(arguments)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
+            .stderr(Stdio::piped());
+        #[cfg(unix)]
+        std::os::unix::process::CommandExt::process_group(&mut command, 0);
+        command.spawn()
     };
     // A just-written interpreter can be briefly "busy" while another thread forks.
     let mut attempts = 1;
@@ -860,32 +923,24 @@ fn spawn_query(interpreter: &Path) -> io::Result<Child> {
     }
 }
 
-fn read_in_background(
+/// Reads `pipe` to its end on a thread, keeping at most [`SCRIPT_OUTPUT_CAP`] bytes; past
+/// that it sets `too_much` and stops.
+fn read_capped(
     pipe: Option<impl Read + Send + 'static>,
+    too_much: Arc<AtomicBool>,
 ) -> std::thread::JoinHandle<Vec<u8>> {
     std::thread::spawn(move || {
         let mut buffer = Vec::new();
-        if let Some(mut pipe) = pipe {
-            let _ = pipe.read_to_end(&mut buffer);
+        if let Some(pipe) = pipe {
+            let limit = u64::try_from(SCRIPT_OUTPUT_CAP).unwrap_or(u64::MAX) + 1;
+            let _ = pipe.take(limit).read_to_end(&mut buffer);
+            if buffer.len() > SCRIPT_OUTPUT_CAP {
+                too_much.store(true, Ordering::SeqCst);
+                buffer.truncate(SCRIPT_OUTPUT_CAP);
+            }
         }
         buffer
     })
-}
-
-/// `Ok(None)` when the child is still running after `timeout`.
-fn wait_with_timeout(child: &mut Child, timeout: Duration) -> io::Result<Option<ExitStatus>> {
-    let deadline = Instant::now() + timeout;
-    let mut pause = Duration::from_millis(1);
-    loop {
-        if let Some(status) = child.try_wait()? {
-            return Ok(Some(status));
-        }
-        if Instant::now() >= deadline {
-            return Ok(None);
-        }
-        std::thread::sleep(pause);
-        pause = (pause * 2).min(Duration::from_millis(50));
-    }
 }
 
 fn last_line(text: &str) -> Option<&str> {
@@ -1872,15 +1927,34 @@ mod tests {
         assert!(!from_path.site_packages.is_empty());
     }
 
+    /// An executable shell script standing in for an interpreter (it ignores the
+    /// arguments).
+    #[cfg(unix)]
+    fn fake_interpreter(directory: &Path, body: &str) -> PathBuf {
+        use std::os::unix::fs::PermissionsExt as _;
+        let path = directory.join("python");
+        fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).unwrap();
+        path
+    }
+
     #[cfg(unix)]
     #[test]
-    fn slow_interpreter_times_out() {
-        let mut child = Command::new("sleep").arg("10").spawn().unwrap();
-        let status = wait_with_timeout(&mut child, Duration::from_millis(50)).unwrap();
-        assert!(status.is_none());
-        child.kill().unwrap();
-        assert!(wait_with_timeout(&mut child, Duration::from_secs(5))
-            .unwrap()
-            .is_some());
+    fn an_interpreter_that_prints_forever_is_stopped_at_the_cap() {
+        let temp = tempfile::tempdir().unwrap();
+        let python = fake_interpreter(temp.path(), "yes 'x'");
+        let error = run_script(&python, &[]).unwrap_err();
+        assert!(error.contains("printed more than 1 MiB"), "{error}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_background_child_holding_the_pipe_does_not_hang_the_query() {
+        let temp = tempfile::tempdir().unwrap();
+        // The "interpreter" answers, then leaves a child behind with stdout open.
+        let python = fake_interpreter(temp.path(), "echo answer\n(sleep 60) &\nexit 0");
+        let output = run_script(&python, &[]).unwrap();
+        assert!(output.status.success());
+        assert_eq!(output.stdout.trim(), "answer");
     }
 }

@@ -6,17 +6,11 @@
 //! interpreter says. With no interpreter and neither flag, every environment marker is
 //! true (extras and dependency groups still count) and the caller says so in a note.
 
-use std::io::Read;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::str::FromStr;
-use std::time::{Duration, Instant};
 
 use pep508_rs::{ExtraName, MarkerEnvironment, MarkerEnvironmentBuilder, MarkerTree};
-
-/// How long an interpreter may take to print its marker values.
-const INTERPRETER_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Prints the marker environment of the running interpreter as one JSON line (PEP 508's
 /// reference implementation, without `packaging`).
@@ -333,49 +327,12 @@ pub fn python_on_path() -> Option<PathBuf> {
 
 /// Runs `<python> -I -c MARKER_SCRIPT` (no shell, with a timeout) and parses its JSON.
 pub fn query_interpreter(python: &Path) -> Result<MarkerValues, String> {
-    let mut child = Command::new(python)
-        .args(["-I", "-S", "-c", MARKER_SCRIPT])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .map_err(|error| format!("could not start it: {error}"))?;
-    // The output is read to its end on a thread; its end (or the deadline) is awaited
-    // here without polling, then the exit status.
-    let mut stdout = child.stdout.take();
-    let (sender, receiver) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let mut buffer = Vec::new();
-        if let Some(pipe) = stdout.as_mut() {
-            let _ = pipe.read_to_end(&mut buffer);
-        }
-        let _ = sender.send(buffer);
-    });
-    let Ok(output) = receiver.recv_timeout(INTERPRETER_TIMEOUT) else {
-        let _ = child.kill();
-        let _ = child.wait();
-        return Err(format!(
-            "no answer within {} s",
-            INTERPRETER_TIMEOUT.as_secs()
-        ));
-    };
-    let deadline = Instant::now() + Duration::from_secs(5);
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break status,
-            Ok(None) if Instant::now() >= deadline => {
-                let _ = child.kill();
-                break child.wait().map_err(|error| error.to_string())?;
-            }
-            Ok(None) => std::thread::sleep(Duration::from_millis(1)),
-            Err(error) => return Err(error.to_string()),
-        }
-    };
-    if !status.success() {
-        return Err(format!("it exited with {status}"));
+    let output = crate::environment::run_script(python, &["-I", "-S", "-c", MARKER_SCRIPT])?;
+    if !output.status.success() {
+        return Err(format!("it exited with {}", output.status));
     }
-    let text = String::from_utf8_lossy(&output);
-    let line = text
+    let line = output
+        .stdout
         .lines()
         .map(str::trim)
         .rfind(|line| !line.is_empty())
@@ -432,7 +389,7 @@ mod tests {
         let values = query_interpreter(&python).unwrap();
         assert!(values.python_version.starts_with('3'));
         assert!(values.to_environment().is_ok());
-        let reference = Command::new(&python)
+        let reference = std::process::Command::new(&python)
             .args(["-I", "-c", "import json, os, platform, sys\nprint(json.dumps([os.name, platform.machine(), platform.python_implementation(), platform.release(), platform.system(), platform.version(), platform.python_version(), sys.platform]))"])
             .output()
             .unwrap();
