@@ -106,10 +106,24 @@ impl DiscoveryOptions {
     /// `VIRTUAL_ENV`, `CONDA_PREFIX`, `PATH` (empty values count as unset) and executable.
     pub fn from_process(site_packages: Vec<PathBuf>, python: Option<PathBuf>) -> io::Result<Self> {
         let non_empty = |name: &str| std::env::var_os(name).filter(|value| !value.is_empty());
+        let current_dir = match std::env::current_dir() {
+            Ok(directory) => directory,
+            // A deleted working directory: absolute `--python` / `--site-packages`
+            // still name the environment, and nothing is searched from here.
+            Err(error) => python
+                .iter()
+                .chain(&site_packages)
+                .find(|path| path.is_absolute())
+                .map(|path| path.parent().unwrap_or(path).to_path_buf())
+                .ok_or(io::Error::new(
+                    error.kind(),
+                    format!("the current directory no longer exists (was it deleted?): {error}; change to another one, or name the environment with an absolute `--python`"),
+                ))?,
+        };
         Ok(Self {
             site_packages,
             python,
-            current_dir: std::env::current_dir()?,
+            current_dir,
             virtual_env: non_empty("VIRTUAL_ENV").map(PathBuf::from),
             conda_prefix: non_empty("CONDA_PREFIX").map(PathBuf::from),
             path: non_empty("PATH"),

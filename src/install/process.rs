@@ -259,6 +259,8 @@ pub enum FailureKind {
     /// The requirements cannot be satisfied from the index (a package or version is not
     /// there, or the requirements conflict).
     Unsatisfiable,
+    /// The disk (or the user's quota) is full.
+    DiskFull,
     /// Anything else.
     Other,
 }
@@ -282,6 +284,9 @@ pub fn diagnose(lines: &[String]) -> (FailureKind, Option<String>) {
             FailureKind::ExternallyManaged,
             externally_managed_reason(lines),
         );
+    }
+    if let Some(line) = find(&["no space left on device", "disk quota exceeded"]) {
+        return (FailureKind::DiskFull, Some(line));
     }
     let network = find(&[
         "connection refused",
@@ -457,6 +462,14 @@ mod tests {
             reason.unwrap(),
             "Failed to fetch: `http://user:****@127.0.0.1:9/simple/x/`"
         );
+    }
+
+    #[test]
+    fn a_full_disk_says_so() {
+        let pip = lines("ERROR: Could not install packages due to an OSError: [Errno 28] No space left on device");
+        assert_eq!(diagnose(&pip).0, FailureKind::DiskFull);
+        let uv = lines("error: Failed to install: x-1.0-py3-none-any.whl\n  Caused by: failed to write to file `/v/lib/x.py`: No space left on device (os error 28)");
+        assert_eq!(diagnose(&uv).0, FailureKind::DiskFull);
     }
 
     #[test]

@@ -56,6 +56,20 @@ pub fn run(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatus, Fai
         current_dir,
         ..
     } = prepared;
+    if let Some(link) = dead_interpreter_link(&environment) {
+        let prefix = environment.prefix.as_deref().unwrap_or(&link);
+        return Err(Failure {
+            error: anyhow!(
+                "the environment's interpreter `{}` is a link to `{}`, which does not exist (the Python it was made with was removed or moved)",
+                link.display(),
+                std::fs::read_link(&link).unwrap_or_default().display()
+            ),
+            hint: Some(format!(
+                "recreate the environment: `python3 -m venv --clear {0}` or `uv venv {0}`, then install the application into it again",
+                prefix.display()
+            )),
+        });
+    }
     let interpreter = environment.interpreter.clone().ok_or_else(|| Failure {
         error: anyhow!("`-a install` needs the environment's interpreter, and `--site-packages` names only directories"),
         hint: Some("name the environment with `--python <venv or interpreter>` instead".to_owned()),
@@ -372,6 +386,22 @@ pub fn run(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatus, Fai
         }
     }
     Ok(ExitStatus::Success)
+}
+
+/// The environment's interpreter when it is a symbolic link to nothing (a venv whose base
+/// Python was removed): its path.
+fn dead_interpreter_link(environment: &Environment) -> Option<PathBuf> {
+    let dead = |path: &Path| {
+        std::fs::symlink_metadata(path).is_ok_and(|status| status.is_symlink())
+            && std::fs::metadata(path).is_err()
+    };
+    let candidates = environment.interpreter.iter().cloned().chain(
+        environment
+            .prefix
+            .iter()
+            .flat_map(|prefix| ["bin/python3", "bin/python"].map(|name| prefix.join(name))),
+    );
+    candidates.into_iter().find(|path| dead(path))
 }
 
 /// Says, once, which requirements were already broken before anything ran.
@@ -691,6 +721,10 @@ fn failed(
         FailureKind::ExternallyManaged => Err(Failure {
             error: anyhow!("{label} refused: the interpreter is externally managed (PEP 668): {reason}"),
             hint: Some("install into a virtual environment (`python3 -m venv .venv`, or `uv venv`) and pass it with `--python`, or, if you mean it, pass `-- --break-system-packages` to the installer".to_owned()),
+        }),
+        FailureKind::DiskFull => Err(Failure {
+            error: anyhow!("{label} failed: the disk is full ({reason})"),
+            hint: Some("free some space, then run the same command again; if a later run warns about `.dist-info` folders without `METADATA`, it names the command that repairs them".to_owned()),
         }),
         FailureKind::Network => Err(Failure {
             error: anyhow!("{label} could not reach the package index: {reason}"),

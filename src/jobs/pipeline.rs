@@ -3,8 +3,6 @@
 
 use std::collections::HashSet;
 
-use anyhow::Context as _;
-
 use crate::cli::BootstrapArgs;
 use crate::diagnostics::Warning;
 use crate::environment::{self, DiscoveryOptions, Environment};
@@ -88,8 +86,8 @@ pub(crate) fn plan_environment(
     registry: &Registry,
     plan_options: &PlanOptions,
 ) -> Result<EnvironmentPlan, Failure> {
-    let discovery = DiscoveryOptions::from_process(args.site_packages.clone(), args.python.clone())
-        .context("cannot read the current directory")?;
+    let discovery =
+        DiscoveryOptions::from_process(args.site_packages.clone(), args.python.clone())?;
     let environment = environment::find(&discovery)?;
 
     // One listing of each directory. The installed `opentelemetry-instrumentation` picks

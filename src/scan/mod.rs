@@ -109,6 +109,25 @@ pub fn read_requires_dist(reader: impl Read) -> std::io::Result<Vec<String>> {
     Ok(values)
 }
 
+/// `; repair it: pip install --force-reinstall --no-deps 'name==version'` for a
+/// `name-version.dist-info` folder (removing the folder first, as pip cannot uninstall a
+/// distribution without metadata), or nothing when the folder name says too little.
+fn repair_hint(file_name: &str, kind: FolderKind) -> String {
+    let Some((_, stem)) = classify(file_name) else {
+        return String::new();
+    };
+    match (kind, stem.split_once('-')) {
+        (FolderKind::DistInfo, Some((name, version)))
+            if !name.is_empty() && !version.is_empty() =>
+        {
+            format!(
+                "; repair it: remove the folder, then `pip install --force-reinstall --no-deps '{name}=={version}'` (or `uv pip install --reinstall --no-deps`)"
+            )
+        }
+        _ => String::new(),
+    }
+}
+
 /// Whether the distribution was installed from a URL or a local path (PEP 610's
 /// `direct_url.json`: an editable project, a local directory, a VCS checkout, a wheel
 /// file) rather than by name from an index, so that no installer can move it by name.
@@ -401,11 +420,12 @@ fn read_distribution(
                     "it is not a directory".to_owned()
                 }
                 Ok(_) if error.kind() == std::io::ErrorKind::NotFound => format!(
-                    "it has no `{}`",
+                    "it has no `{}` (an install cut short, e.g. by a full disk){}",
                     metadata_path
                         .strip_prefix(path)
                         .unwrap_or(&metadata_path)
-                        .display()
+                        .display(),
+                    repair_hint(file_name, kind)
                 ),
                 Ok(_) => format!("cannot read `{}`: {error}", metadata_path.display()),
             };

@@ -787,3 +787,69 @@ fn out_of_range_warnings_only_for_candidates() {
         stderr(&output)
     );
 }
+
+/// A venv whose base Python was removed: the error names the dead link and says how to
+/// recreate the environment (not "pass `--python`", which was passed).
+#[cfg(unix)]
+#[test]
+fn a_dead_interpreter_link_is_named() {
+    let dir = temp();
+    let prefix = dir.path().join("venv");
+    fs::create_dir_all(prefix.join("lib/python3.11/site-packages")).unwrap();
+    fs::create_dir_all(prefix.join("bin")).unwrap();
+    fs::write(
+        prefix.join("pyvenv.cfg"),
+        "home = /nonexistent/bin\ninclude-system-site-packages = false\nversion = 3.11.7\n",
+    )
+    .unwrap();
+    std::os::unix::fs::symlink("/nonexistent/bin/python3.11", prefix.join("bin/python")).unwrap();
+    for python in [prefix.clone(), prefix.join("bin/python")] {
+        let output = run(command(dir.path())
+            .args(["-a", "install", "--dry-run", "--python"])
+            .arg(&python));
+        assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+        let message = stderr(&output);
+        assert!(
+            message.contains("is a link to `/nonexistent/bin/python3.11`, which does not exist"),
+            "{message}"
+        );
+        assert!(message.contains("python3 -m venv --clear"), "{message}");
+        assert!(output.stdout.is_empty());
+    }
+}
+
+/// The working directory was deleted under us: absolute paths still work.
+#[cfg(unix)]
+#[test]
+fn absolute_paths_work_from_a_deleted_working_directory() {
+    let (dir, site_packages) = scan_dir();
+    dist(&site_packages, "flask", "3.0.0");
+    let gone = dir.path().join("gone");
+    fs::create_dir_all(&gone).unwrap();
+    let output = run(Command::new("/bin/sh")
+        .arg("-c")
+        .arg("cd \"$1\" && rmdir \"$1\" && exec \"$2\" --site-packages \"$3\"")
+        .arg("sh")
+        .arg(&gone)
+        .arg(support::python::bin())
+        .arg(&site_packages)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", support::python::empty_home()));
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(stdout_lines(&output).contains(&flask_line().to_owned()));
+}
+
+/// A `.dist-info` folder without `METADATA` (an install cut short by a full disk) is named
+/// with the command that repairs it.
+#[test]
+fn a_dist_info_without_metadata_names_its_repair() {
+    let (_dir, site_packages) = scan_dir();
+    fs::create_dir_all(site_packages.join("flask-3.0.0.dist-info")).unwrap();
+    let message = stderr(&scan(&site_packages, &[]));
+    assert!(
+        message.contains("has no `METADATA`")
+            && message.contains("pip install --force-reinstall --no-deps 'flask==3.0.0'"),
+        "{message}"
+    );
+}
