@@ -209,6 +209,68 @@ pub fn neighbour(version: &Version, upwards: bool) -> Option<Version> {
     Some(Version::new(release))
 }
 
+/// Parses a PEP 508 marker expression without ever panicking.
+pub fn parse_marker(text: &str) -> Result<pep508_rs::MarkerTree, String> {
+    if let Some(reason) = pep508_hazard(text) {
+        return Err(format!(
+            "`{}` is not a valid environment marker: {reason}",
+            text.trim()
+        ));
+    }
+    match catch_unwind(AssertUnwindSafe(|| {
+        <pep508_rs::MarkerTree as std::str::FromStr>::from_str(text)
+    })) {
+        Ok(Ok(marker)) => Ok(marker),
+        Ok(Err(error)) => Err(format!(
+            "`{}` is not a valid environment marker: {}",
+            text.trim(),
+            error.to_string().lines().next().unwrap_or_default()
+        )),
+        Err(_) => Err(format!(
+            "`{}` is not a valid environment marker",
+            text.trim()
+        )),
+    }
+}
+
+/// Why a full PEP 508 requirement did not parse: the reason, and the character column of
+/// the problem when the parser names one (its own message quotes the input, which may hold
+/// a secret, so it is never passed on).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyntaxError {
+    pub reason: Option<&'static str>,
+    pub column: Option<usize>,
+}
+
+/// Parses a full PEP 508 requirement (name, extras, version or URL, marker) without ever
+/// panicking, for lock and requirements files.
+pub fn parse_requirement(text: &str) -> Result<Requirement, SyntaxError> {
+    if let Some(reason) = pep508_hazard(text) {
+        return Err(SyntaxError {
+            reason: Some(reason),
+            column: None,
+        });
+    }
+    match catch_unwind(AssertUnwindSafe(|| text.parse::<Requirement>())) {
+        Ok(Ok(requirement)) => Ok(requirement),
+        Ok(Err(error)) => Err(SyntaxError {
+            reason: None,
+            column: Some(text[..error.start.min(text.len())].chars().count() + 1),
+        }),
+        Err(_) => Err(SyntaxError {
+            reason: None,
+            column: None,
+        }),
+    }
+}
+
+/// Parses a version range (`>=3.9,<4`) without ever panicking; `None` when it is not one.
+pub fn parse_specifiers(text: &str) -> Option<VersionSpecifiers> {
+    catch_unwind(|| text.trim().parse::<VersionSpecifiers>().ok())
+        .ok()
+        .flatten()
+}
+
 /// How deeply marker parentheses may nest; real markers use two or three levels.
 const MAXIMUM_MARKER_NESTING: usize = 32;
 

@@ -8,7 +8,6 @@
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
 
 use pep508_rs::{ExtraName, MarkerEnvironment, MarkerEnvironmentBuilder, MarkerTree};
 
@@ -245,27 +244,8 @@ impl MarkerTarget {
     }
 }
 
-/// Parses a PEP 508 marker expression without ever panicking.
-pub fn parse_marker(text: &str) -> Result<MarkerTree, String> {
-    if let Some(reason) = crate::requirement::pep508_hazard(text) {
-        return Err(format!(
-            "`{}` is not a valid environment marker: {reason}",
-            text.trim()
-        ));
-    }
-    match catch_unwind(AssertUnwindSafe(|| MarkerTree::from_str(text))) {
-        Ok(Ok(marker)) => Ok(marker),
-        Ok(Err(error)) => Err(format!(
-            "`{}` is not a valid environment marker: {}",
-            text.trim(),
-            error.to_string().lines().next().unwrap_or_default()
-        )),
-        Err(_) => Err(format!(
-            "`{}` is not a valid environment marker",
-            text.trim()
-        )),
-    }
-}
+/// Parses a PEP 508 marker expression without ever panicking (through the one door).
+pub use crate::requirement::parse_marker;
 
 /// Chooses the target: the interpreter's values (if any) with the flags applied over them.
 /// `interpreter` is asked only when given; its failure is a note, not an error.

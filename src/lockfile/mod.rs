@@ -254,7 +254,7 @@ impl Supported {
             return Ok(());
         };
         if let Some(requires) = &self.requires_python {
-            if let Ok(specifiers) = requires.parse::<pep440_rs::VersionSpecifiers>() {
+            if let Some(specifiers) = crate::requirement::parse_specifiers(requires) {
                 // `--python-version 3.10` is any 3.10 release.
                 let candidates = [
                     values.python_full_version.clone(),

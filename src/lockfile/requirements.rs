@@ -19,7 +19,7 @@
 //! itself), and the URLs of requirements are shown with their credentials redacted.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::panic::{catch_unwind, AssertUnwindSafe};
+
 use std::path::{Path, PathBuf};
 
 use pep440_rs::Operator;
@@ -265,22 +265,20 @@ fn parse_requirement(text: &str) -> Result<Requirement, RequirementProblem> {
             }
         }
     }
-    if let Some(reason) = crate::requirement::pep508_hazard(text) {
-        return Err(RequirementProblem::Invalid(format!(
-            "not a valid requirement: {reason}"
-        )));
-    }
     // pep508_rs's messages quote the input: only the column of the problem is shown.
-    match catch_unwind(AssertUnwindSafe(|| text.parse::<Requirement>())) {
-        Ok(Ok(requirement)) => Ok(requirement),
-        Ok(Err(error)) => Err(RequirementProblem::Invalid(format!(
-            "not a valid PEP 508 requirement (the problem is at column {})",
-            text[..error.start.min(text.len())].chars().count() + 1
-        ))),
-        Err(_) => Err(RequirementProblem::Invalid(
-            "not a valid PEP 508 requirement".to_owned(),
+    crate::requirement::parse_requirement(text).map_err(|error| match error {
+        crate::requirement::SyntaxError {
+            reason: Some(reason),
+            ..
+        } => RequirementProblem::Invalid(format!("not a valid requirement: {reason}")),
+        crate::requirement::SyntaxError {
+            column: Some(column),
+            ..
+        } => RequirementProblem::Invalid(format!(
+            "not a valid PEP 508 requirement (the problem is at column {column})"
         )),
-    }
+        _ => RequirementProblem::Invalid("not a valid PEP 508 requirement".to_owned()),
+    })
 }
 
 fn pin_of(requirement: &Requirement) -> Pin {

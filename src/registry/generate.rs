@@ -21,11 +21,11 @@
 //! only when its content changed. Release files (`<version>.json`) in the output
 //! directory that the index no longer produces are removed; other files are left alone.
 
+use crate::requirement::parse_version;
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 use std::io::IsTerminal as _;
 use std::path::{Path, PathBuf};
-use std::str::FromStr as _;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -158,9 +158,9 @@ impl std::fmt::Display for GenerateReport {
 /// unless every release was generated.
 pub fn generate(options: &GenerateOptions) -> anyhow::Result<GenerateReport> {
     let started = Instant::now();
-    let minimum_release = Version::from_str(&options.minimum_release).map_err(|error| {
+    let minimum_release = parse_version(&options.minimum_release).ok_or_else(|| {
         anyhow::anyhow!(
-            "invalid minimum release `{}`: {error}",
+            "invalid minimum release `{}`: not a PEP 440 version",
             options.minimum_release
         )
     })?;
@@ -168,8 +168,8 @@ pub fn generate(options: &GenerateOptions) -> anyhow::Result<GenerateReport> {
         .only_release
         .as_deref()
         .map(|text| {
-            Version::from_str(text)
-                .map_err(|error| anyhow::anyhow!("invalid release `{text}`: {error}"))
+            parse_version(text)
+                .ok_or_else(|| anyhow::anyhow!("invalid release `{text}`: not a PEP 440 version"))
         })
         .transpose()?;
     let client = IndexClient::new(&options.index_url)?
@@ -237,7 +237,7 @@ impl Project {
     fn new(files: Vec<IndexFile>) -> Self {
         let mut files: Vec<(Version, IndexFile)> = files
             .into_iter()
-            .filter_map(|file| Some((Version::from_str(file.version_text()?).ok()?, file)))
+            .filter_map(|file| Some((parse_version(file.version_text()?)?, file)))
             .collect();
         // Newest first; for a version, `py3-none-any` wheels first.
         files.sort_by(|(left, left_file), (right, right_file)| {
@@ -856,7 +856,7 @@ fn write_releases(
             && path
                 .file_stem()
                 .and_then(|stem| stem.to_str())
-                .is_some_and(|stem| !produced.contains(stem) && Version::from_str(stem).is_ok());
+                .is_some_and(|stem| !produced.contains(stem) && parse_version(stem).is_some());
         if stale_name && is_our_document(&path) {
             stale.push(path);
         }
@@ -1122,8 +1122,8 @@ default_instrumentations = [
             ["psycopg2-binary>=2.7.3.1", "psycopg2>=2.7.3.1"]
         );
         assert_eq!(metadata.requires_instrumentation.len(), 1);
-        assert!(metadata.accepts(&Version::from_str("0.66b1").expect("version")));
-        assert!(!metadata.accepts(&Version::from_str("0.66b0").expect("version")));
+        assert!(metadata.accepts(&parse_version("0.66b1").expect("version")));
+        assert!(!metadata.accepts(&parse_version("0.66b0").expect("version")));
     }
 
     #[test]
@@ -1204,7 +1204,7 @@ default_instrumentations = [
         ]);
         let versions = |specifiers: Option<&str>| -> Vec<String> {
             let specifiers =
-                specifiers.map(|text| VersionSpecifiers::from_str(text).expect("valid"));
+                specifiers.map(|text| crate::requirement::parse_specifiers(text).expect("valid"));
             matching_wheels(&project, specifiers.as_ref())
                 .into_iter()
                 .map(|(version, _)| version.to_string())
@@ -1213,6 +1213,6 @@ default_instrumentations = [
         assert_eq!(versions(None), ["1.0"]);
         assert_eq!(versions(Some(">=2.0b0")), ["2.0b1"]);
         assert_eq!(versions(Some(">=1.1")), ["2.0b1"]);
-        assert!(project.has_version(&Version::from_str("1.5").expect("version")));
+        assert!(project.has_version(&parse_version("1.5").expect("version")));
     }
 }

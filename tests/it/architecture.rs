@@ -135,3 +135,42 @@ fn modules_depend_only_on_their_layer_and_below() {
         "modules that use a layer above their own: {upward:#?}"
     );
 }
+
+/// `src/requirement.rs` is the one door to `pep440_rs` / `pep508_rs` parsing: it refuses
+/// input that would make them panic or overflow the stack, and fixes their disagreements
+/// with `packaging`. Nowhere else may parse with them directly.
+#[test]
+fn only_requirement_rs_parses_with_the_pep_crates() {
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    visit(&source, &mut files);
+    let parsers = [
+        "Requirement>()",
+        "parse::<Requirement",
+        "parse::<Version",
+        "parse::<MarkerTree",
+        "parse::<pep440_rs::",
+        "parse::<pep508_rs::",
+        "Version::from_str",
+        "VersionSpecifiers::from_str",
+        "VersionSpecifier::from_str",
+        "MarkerTree::from_str",
+        "Requirement::from_str",
+    ];
+    let mut found = Vec::new();
+    for file in &files {
+        if file.ends_with("requirement.rs") {
+            continue;
+        }
+        let text = code(&fs::read_to_string(file).unwrap());
+        for parser in parsers {
+            if text.contains(parser) {
+                found.push(format!("{}: {parser}", file.display()));
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "parse through src/requirement.rs: {found:#?}"
+    );
+}
