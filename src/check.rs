@@ -19,7 +19,7 @@ use crate::diagnostics::Warning;
 use crate::graph::Graph;
 use crate::plan::{Plan, Reason, SkipReason};
 use crate::registry::{Kind, Release};
-use crate::requirement::{normalize, PlainRequirement};
+use crate::requirement::PlainRequirement;
 use crate::scan::Installed;
 
 /// What was compared with the plan, for wording.
@@ -191,10 +191,9 @@ pub fn check(
             .iter()
             .any(|recommendation| recommendation.name == name);
         let skipped = plan.skipped.iter().find(|skipped| skipped.name == name);
-        let excluded = exclude.iter().any(|excluded| {
-            let excluded = normalize(excluded);
-            excluded == name || excluded == normalize(instrumentation.short_name())
-        });
+        let excluded = exclude
+            .iter()
+            .any(|excluded| instrumentation.is_named(excluded));
         if recommended || excluded {
             continue;
         }

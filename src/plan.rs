@@ -15,7 +15,7 @@ use pep508_rs::PackageName;
 
 use crate::diagnostics::{Warning, WarningKind};
 use crate::registry::{Instrumentation, Kind, Registry, RegistryError, Release};
-use crate::requirement::{normalize, PlainRequirement};
+use crate::requirement::PlainRequirement;
 use crate::scan::Installed;
 
 /// The project whose installed version picks the registry release.
@@ -179,6 +179,24 @@ pub enum PlanError {
     UnknownInclude { name: String, release: String },
     #[error("no release in the registry has every recommended package published (the oldest tried was `{oldest}`)")]
     NothingPublished { oldest: String },
+}
+
+/// A warning for each `--exclude` value that names no instrumentation of `release` (the
+/// release the plan used).
+pub fn unused_excludes(release: &Release, exclude: &[String]) -> Vec<Warning> {
+    exclude
+        .iter()
+        .filter(|name| release.find(name).is_none())
+        .map(|name| {
+            Warning::new(
+                WarningKind::UnusedOption,
+                format!(
+                    "`--exclude {name}`: release `{}` has no such instrumentation",
+                    release.raw_version
+                ),
+            )
+        })
+        .collect()
 }
 
 /// Adds the names `release` looks at to `wanted`: its libraries, its instrumentation
@@ -358,11 +376,7 @@ fn plan_release(
     options: &PlanOptions,
 ) -> Result<Planned, PlanError> {
     let matches_any = |names: &[String], instrumentation: &Instrumentation| {
-        names.iter().any(|name| {
-            let normalized = normalize(name);
-            normalized == instrumentation.name.as_ref()
-                || normalized == normalize(instrumentation.short_name())
-        })
+        names.iter().any(|name| instrumentation.is_named(name))
     };
     for name in &options.include {
         if release.find(name).is_none() {

@@ -407,13 +407,10 @@ fn prefixed(prefix: &str, value: &OsStr) -> OsString {
     argument
 }
 
-/// The first executable `name` in the directories of `path`.
+/// The first executable `name` in the directories of `path` (the one PATH lookup,
+/// [`crate::environment::find_on_path`]).
 pub fn find_executable(name: &str, path: Option<&OsStr>) -> Option<PathBuf> {
-    let path = path?;
-    std::env::split_paths(path)
-        .filter(|directory| !directory.as_os_str().is_empty())
-        .map(|directory| directory.join(name))
-        .find(|candidate| is_executable(candidate))
+    crate::environment::find_on_path(&path?.to_os_string(), &[name])
 }
 
 /// uv: on `PATH`, else installed in the environment itself (`pip install uv`).
@@ -425,20 +422,8 @@ pub fn find_uv(path: Option<&OsStr>, prefix: Option<&Path>) -> Option<PathBuf> {
             prefix.join("Scripts").join("uv.exe"),
         ]
         .into_iter()
-        .find(|candidate| is_executable(candidate))
+        .find(|candidate| crate::environment::is_executable_file(candidate))
     })
-}
-
-#[cfg(unix)]
-fn is_executable(path: &Path) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::metadata(path)
-        .is_ok_and(|metadata| metadata.is_file() && metadata.permissions().mode() & 0o111 != 0)
-}
-
-#[cfg(not(unix))]
-fn is_executable(path: &Path) -> bool {
-    path.is_file()
 }
 
 #[cfg(test)]

@@ -159,17 +159,7 @@ pub fn prepare(
         .map(|note| Warning::new(WarningKind::Unreadable, note.to_string()))
         .collect();
     warnings.extend(lockfile_warnings(&plan, &installed));
-    for name in &plan_options.exclude {
-        if release.find(name).is_none() {
-            warnings.push(Warning::new(
-                WarningKind::UnusedOption,
-                format!(
-                    "`--exclude {name}`: release `{}` has no such instrumentation",
-                    plan.release
-                ),
-            ));
-        }
-    }
+    warnings.extend(plan::unused_excludes(release, &plan_options.exclude));
     let uses_uv = loaded
         .files
         .iter()

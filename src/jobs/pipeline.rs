@@ -110,17 +110,7 @@ pub(crate) fn plan_environment(
 
     let mut warnings: Vec<Warning> = std::mem::take(&mut installed.warnings);
     warnings.extend(plan.warnings.iter().cloned());
-    for name in &plan_options.exclude {
-        if used.find(name).is_none() {
-            warnings.push(Warning::new(
-                crate::diagnostics::WarningKind::UnusedOption,
-                format!(
-                    "`--exclude {name}`: release `{}` has no such instrumentation",
-                    plan.release
-                ),
-            ));
-        }
-    }
+    warnings.extend(plan::unused_excludes(used, &plan_options.exclude));
     Ok(EnvironmentPlan {
         discovery,
         environment,

@@ -76,6 +76,14 @@ impl Instrumentation {
             .strip_prefix("opentelemetry-instrumentation-")
             .unwrap_or(self.name.as_ref())
     }
+
+    /// Whether `name`, as `--exclude` / `--include` take it (`flask`, or the project name
+    /// in any spelling), names this instrumentation.
+    pub fn is_named(&self, name: &str) -> bool {
+        let normalized = crate::requirement::normalize(name);
+        normalized == self.name.as_ref()
+            || normalized == crate::requirement::normalize(self.short_name())
+    }
 }
 
 /// A core package released in lock-step with the instrumentations.
@@ -108,11 +116,9 @@ impl Release {
 
     /// The instrumentation named `name`: a project name or the short name (`flask`).
     pub fn find(&self, name: &str) -> Option<&Instrumentation> {
-        let normalized = crate::requirement::normalize(name);
-        self.instrumentations.iter().find(|instrumentation| {
-            instrumentation.name.as_ref() == normalized
-                || crate::requirement::normalize(instrumentation.short_name()) == normalized
-        })
+        self.instrumentations
+            .iter()
+            .find(|instrumentation| instrumentation.is_named(name))
     }
 
     /// Every library name the release looks at.
