@@ -393,6 +393,15 @@ fn prefix_matches(prefix: &Version, version: &Version) -> bool {
             .all(|(index, segment)| release.get(index).copied().unwrap_or(0) == *segment)
 }
 
+/// The name at the start of a requirement as written (`flask` of `flask>=1.0`), not
+/// normalized; empty when it starts with something else.
+pub fn leading_name(requirement: &str) -> &str {
+    let end = requirement
+        .find(|character: char| !is_name_character(character))
+        .unwrap_or(requirement.len());
+    &requirement[..end]
+}
+
 fn is_name_character(character: char) -> bool {
     character.is_ascii_alphanumeric() || matches!(character, '-' | '_' | '.')
 }

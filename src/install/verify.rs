@@ -44,12 +44,7 @@ impl Conflict {
 }
 
 fn requirement_name(requirement: &str) -> &str {
-    let end = requirement
-        .find(|character: char| {
-            !(character.is_ascii_alphanumeric() || matches!(character, '-' | '_' | '.'))
-        })
-        .unwrap_or(requirement.len());
-    &requirement[..end]
+    crate::requirement::leading_name(requirement)
 }
 
 impl fmt::Display for Conflict {

@@ -678,14 +678,7 @@ fn project_dependencies(project: &Path) -> Vec<String> {
 fn project_lists(project: &Path, targets: &[PlainRequirement]) -> bool {
     let listed: HashSet<String> = project_dependencies(project)
         .iter()
-        .map(|dependency| {
-            let end = dependency
-                .find(|character: char| {
-                    !(character.is_ascii_alphanumeric() || matches!(character, '-' | '_' | '.'))
-                })
-                .unwrap_or(dependency.len());
-            normalize(&dependency[..end])
-        })
+        .map(|dependency| normalize(crate::requirement::leading_name(dependency)))
         .collect();
     targets
         .iter()

@@ -232,13 +232,8 @@ enum RequirementProblem {
 
 /// Parses a PEP 508 requirement, checking the name first (`pep508_rs` panics on some).
 fn parse_requirement(text: &str) -> Result<Requirement, RequirementProblem> {
-    let is_name_character =
-        |character: char| character.is_ascii_alphanumeric() || matches!(character, '-' | '_' | '.');
-    let end = text
-        .find(|character: char| !is_name_character(character))
-        .unwrap_or(text.len());
-    let name = &text[..end];
-    let rest = text[end..].trim_start();
+    let name = crate::requirement::leading_name(text);
+    let rest = text[name.len()..].trim_start();
     let looks_like_path = name.is_empty()
         || rest.starts_with('/')
         || rest.starts_with(':')

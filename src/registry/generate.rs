@@ -673,27 +673,16 @@ pub(crate) fn plan_instrumentations(bootstrap: &Bootstrap) -> anyhow::Result<Vec
 /// Reads the instruments and the `opentelemetry-instrumentation` requirement from a
 /// wheel's `METADATA` (the header part; folded lines are joined).
 pub(crate) fn parse_metadata(text: &str) -> WheelMetadata {
-    let mut headers: Vec<String> = Vec::new();
-    for line in text.lines() {
-        if line.trim().is_empty() {
-            break;
+    // The one header reader (folded lines, CRLF, the block's end), as for installed METADATA.
+    let mut values: Vec<String> = Vec::new();
+    let _ = crate::scan::metadata::read_headers(text.as_bytes(), |key, value| {
+        if key.eq_ignore_ascii_case("requires-dist") {
+            values.push(value.to_owned());
         }
-        match headers.last_mut() {
-            Some(last) if line.starts_with([' ', '\t']) => {
-                last.push(' ');
-                last.push_str(line.trim());
-            }
-            _ => headers.push(line.to_owned()),
-        }
-    }
+        true
+    });
     let mut metadata = WheelMetadata::default();
-    for header in &headers {
-        let Some((key, value)) = header.split_once(':') else {
-            continue;
-        };
-        if !key.trim().eq_ignore_ascii_case("requires-dist") {
-            continue;
-        }
+    for value in &values {
         let value = value.trim();
         let (requirement, marker) = match value.split_once(';') {
             Some((requirement, marker)) => (requirement.trim(), marker),
