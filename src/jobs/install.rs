@@ -426,16 +426,7 @@ fn announce_moves(
     rewrites: &[ProjectRewrite],
     say: &impl Fn(&str),
 ) {
-    if let Some(alignment) = &plan.alignment {
-        if !alignment.core_moves.is_empty() {
-            say(&format!(
-                "Release `{}` is partial: installing release `{}` instead, which moves core packages in the same transaction: {}",
-                alignment.from_release,
-                plan.release,
-                alignment.describe_core_moves()
-            ));
-        }
-    }
+    // A partial release's core moves were named by the plan's warning, just above.
     if !stack.moves.is_empty() {
         say(&format!(
             "To keep the environment consistent, {} more installed package{} move{} with it:",

@@ -445,7 +445,7 @@ fn a_partial_release_moves_the_core_package_in_the_same_transaction() {
     let stderr = python::stderr(&output);
     assert!(
         stderr.contains(
-            "moves core packages in the same transaction: opentelemetry-instrumentation 0.66b1 -> opentelemetry-instrumentation==0.65b0"
+            "installing this set moves core packages: opentelemetry-instrumentation 0.66b1 -> opentelemetry-instrumentation==0.65b0"
         ),
         "{stderr}"
     );
