@@ -347,21 +347,8 @@ fn recommendation_reason(reason: &Reason, verb: &str) -> String {
 
 fn skip_reason(reason: &SkipReason, verb: &str) -> Option<String> {
     match reason {
-        SkipReason::OutOfRange {
-            library,
-            installed,
-            requirement,
-        } => Some(format!("{library} {installed} is outside `{requirement}`")),
-        SkipReason::InvalidVersion { library, installed } => {
-            Some(format!("{library} {installed} is not a PEP 440 version"))
-        }
-        SkipReason::MissingLibrary {
-            library,
-            requirement,
-        } => Some(format!(
-            "it also needs {library} (`{requirement}`), which is not {verb}"
-        )),
         SkipReason::Excluded | SkipReason::OptIn | SkipReason::NeverPublished => None,
+        _ => Some(reason.describe(verb)),
     }
 }
 

@@ -94,6 +94,60 @@ pub enum SkipReason {
     NeverPublished,
 }
 
+impl Reason {
+    /// Why, in one line, for `-v`: `flask 3.0.0 satisfies `flask>=1.0``; with
+    /// `locations`, where each library was found (a lockfile's `requirements.txt:11`).
+    pub fn explain(&self, locations: bool) -> String {
+        match self {
+            Reason::Default => "a default instrumentation".to_owned(),
+            Reason::Libraries { satisfied_by } | Reason::Included { satisfied_by } => {
+                if satisfied_by.is_empty() {
+                    return "asked for with --include".to_owned();
+                }
+                let found: Vec<String> = satisfied_by
+                    .iter()
+                    .map(|library| {
+                        let location = if locations {
+                            format!(" ({})", library.location)
+                        } else {
+                            String::new()
+                        };
+                        format!(
+                            "{} {}{location} satisfies `{}`",
+                            library.name, library.version, library.requirement
+                        )
+                    })
+                    .collect();
+                found.join(", ")
+            }
+        }
+    }
+}
+
+impl SkipReason {
+    /// The one wording of each reason (`-v`, `--check`, the report); `verb` is
+    /// `installed` or `locked`.
+    pub fn describe(&self, verb: &str) -> String {
+        match self {
+            SkipReason::OutOfRange {
+                library,
+                installed,
+                requirement,
+            } => format!("{library} {installed} is outside `{requirement}`"),
+            SkipReason::InvalidVersion { library, installed } => {
+                format!("{library} {installed} is not a PEP 440 version")
+            }
+            SkipReason::MissingLibrary {
+                library,
+                requirement,
+            } => format!("it also needs {library} (`{requirement}`), which is not {verb}"),
+            SkipReason::Excluded => "excluded with --exclude".to_owned(),
+            SkipReason::OptIn => "opt-in: recommend it with --include".to_owned(),
+            SkipReason::NeverPublished => "never published at any release".to_owned(),
+        }
+    }
+}
+
 /// An instrumentation left out, with every reason.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Skipped {

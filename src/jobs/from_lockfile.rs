@@ -324,21 +324,10 @@ fn explain(loaded: &Loaded, target: &MarkerTarget, plan: &Plan) {
     );
     crate::eprint_line!("registry: release `{}`", plan.release);
     for recommendation in &plan.recommendations {
-        let why = match &recommendation.reason {
-            plan::Reason::Default => "a default instrumentation".to_owned(),
-            plan::Reason::Libraries { satisfied_by } | plan::Reason::Included { satisfied_by } => {
-                satisfied_by
-                    .iter()
-                    .map(|library| {
-                        format!(
-                            "{} {} ({}) satisfies `{}`",
-                            library.name, library.version, library.location, library.requirement
-                        )
-                    })
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            }
-        };
-        crate::eprint_line!("  + {}: {why}", recommendation.requirement);
+        crate::eprint_line!(
+            "  + {}: {}",
+            recommendation.requirement,
+            recommendation.reason.explain(true)
+        );
     }
 }

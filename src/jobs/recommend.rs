@@ -8,7 +8,7 @@ use crate::cli::{Action, BootstrapArgs};
 use crate::environment::Environment;
 use crate::error::{ExitStatus, Failure};
 use crate::output::{self, Format, RegistryReport, Report};
-use crate::plan::{self, Plan, Reason, SkipReason};
+use crate::plan::{self, Plan};
 use crate::printer::{eprint_labelled, Label, Verbosity};
 use crate::registry::Registry;
 
@@ -154,52 +154,17 @@ fn explain(environment: &Environment, registry: &Registry, plan: &Plan, found: u
         }
     );
     for recommendation in &plan.recommendations {
-        let why = match &recommendation.reason {
-            Reason::Default => "a default instrumentation".to_owned(),
-            Reason::Libraries { satisfied_by } | Reason::Included { satisfied_by } => {
-                let found: Vec<String> = satisfied_by
-                    .iter()
-                    .map(|library| {
-                        format!(
-                            "{} {} satisfies `{}`",
-                            library.name, library.version, library.requirement
-                        )
-                    })
-                    .collect();
-                if found.is_empty() {
-                    "included with --include".to_owned()
-                } else {
-                    found.join(", ")
-                }
-            }
-        };
-        crate::eprint_line!("  + {}: {why}", recommendation.requirement);
+        crate::eprint_line!(
+            "  + {}: {}",
+            recommendation.requirement,
+            recommendation.reason.explain(false)
+        );
     }
     for skipped in &plan.skipped {
         let reasons: Vec<String> = skipped
             .reasons
             .iter()
-            .map(|reason| match reason {
-                SkipReason::OutOfRange {
-                    library,
-                    installed,
-                    requirement,
-                } => {
-                    format!("{library} {installed} is outside `{requirement}`")
-                }
-                SkipReason::InvalidVersion { library, installed } => {
-                    format!("{library} {installed} is not a PEP 440 version")
-                }
-                SkipReason::MissingLibrary {
-                    library,
-                    requirement,
-                } => {
-                    format!("needs {library} (`{requirement}`), which is not installed")
-                }
-                SkipReason::Excluded => "excluded with --exclude".to_owned(),
-                SkipReason::OptIn => "opt-in: recommend it with --include".to_owned(),
-                SkipReason::NeverPublished => "never published at any release".to_owned(),
-            })
+            .map(|reason| reason.describe("installed"))
             .collect();
         crate::eprint_line!("  - {}: {}", skipped.requirement, reasons.join("; "));
     }
