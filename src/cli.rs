@@ -436,7 +436,7 @@ pub enum RegistryCommand {
         #[arg(long, value_name = "VERSION", conflicts_with = "from_release")]
         release: Option<String>,
         /// The oldest release to include.
-        #[arg(long, value_name = "VERSION", default_value = "0.41b0")]
+        #[arg(long, value_name = "VERSION", default_value = crate::registry::generate::DEFAULT_MINIMUM_RELEASE)]
         from_release: String,
         /// Where to cache downloaded metadata (default: the user cache directory).
         #[arg(long, value_name = "DIR")]

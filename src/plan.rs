@@ -19,7 +19,7 @@ use crate::requirement::PlainRequirement;
 use crate::scan::Installed;
 
 /// The project whose installed version picks the registry release.
-pub const INSTRUMENTATION_PROJECT: &str = "opentelemetry-instrumentation";
+pub use crate::registry::INSTRUMENTATION_PROJECT;
 
 /// Without this project (which `opentelemetry-distro` brings), instrumentations record
 /// into the API's no-op provider: nothing is ever exported.

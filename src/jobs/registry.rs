@@ -97,7 +97,7 @@ pub fn run(command: RegistryCommand, verbosity: Verbosity) -> Result<ExitStatus,
                         .ok()
                         .filter(|url| !url.is_empty())
                 })
-                .unwrap_or_else(|| "https://pypi.org/simple/".to_owned());
+                .unwrap_or_else(|| crate::registry::generate::DEFAULT_INDEX_URL.to_owned());
             let to_user_registry = output.is_none();
             let output_dir = match output.or_else(crate::registry::user::user_registry_dir) {
                 Some(directory) => directory,

@@ -43,7 +43,7 @@ pub const DEFAULT_INDEX_URL: &str = "https://pypi.org/simple/";
 pub const DEFAULT_MINIMUM_RELEASE: &str = "0.41b0";
 
 /// The project whose releases define the registry.
-const INSTRUMENTATION_PROJECT: &str = "opentelemetry-instrumentation";
+use super::INSTRUMENTATION_PROJECT;
 /// Where a release's bootstrap list lives inside its wheel.
 pub(crate) const BOOTSTRAP_GEN_PATH: &str = "opentelemetry/instrumentation/bootstrap_gen.py";
 /// Packages released in lock-step with the instrumentations (the `core` list).

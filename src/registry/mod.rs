@@ -86,6 +86,9 @@ impl Instrumentation {
     }
 }
 
+/// The project whose version names a release (`opentelemetry-instrumentation`).
+pub const INSTRUMENTATION_PROJECT: &str = "opentelemetry-instrumentation";
+
 /// A core package released in lock-step with the instrumentations.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CorePackage {
