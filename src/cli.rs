@@ -123,13 +123,10 @@ pub enum Action {
     Install,
 }
 
-/// The flags of the main job.
-#[derive(Debug, Args)]
-pub struct BootstrapArgs {
-    /// What to do with the recommendations.
-    #[arg(short, long, value_enum, default_value_t = Action::Requirements)]
-    pub action: Action,
-
+/// Which environment, which release and which instrumentations: shared by the main job
+/// and `explain`.
+#[derive(Debug, Clone, Args)]
+pub struct TargetArgs {
     /// Scan this site-packages directory (repeatable; no interpreter needed).
     #[arg(long = "site-packages", value_name = "DIR", conflicts_with = "python")]
     pub site_packages: Vec<PathBuf>,
@@ -142,8 +139,8 @@ pub struct BootstrapArgs {
     #[arg(long = "otel-version", value_name = "VERSION")]
     pub otel_version: Option<String>,
 
-    /// Use this registry (a release file or a directory of them) instead of the user and
-    /// bundled ones.
+    /// Use this registry (a release file, a directory of them, or a vendor overlay)
+    /// instead of the user and bundled ones.
     #[arg(long, value_name = "PATH")]
     pub registry: Option<PathBuf>,
 
@@ -154,6 +151,17 @@ pub struct BootstrapArgs {
     /// Recommend this opt-in instrumentation, e.g. `aws-lambda` (repeatable).
     #[arg(long, value_name = "NAME")]
     pub include: Vec<String>,
+}
+
+/// The flags of the main job.
+#[derive(Debug, Args)]
+pub struct BootstrapArgs {
+    /// What to do with the recommendations.
+    #[arg(short, long, value_enum, default_value_t = Action::Requirements)]
+    pub action: Action,
+
+    #[command(flatten)]
+    pub target: TargetArgs,
 
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
@@ -371,29 +379,8 @@ The table fits 80 columns (or $COLUMNS); colors only on a terminal (--color, NO_
 /// The flags of `explain`: which environment, which release, and how to print.
 #[derive(Debug, Args)]
 pub struct ExplainArgs {
-    /// Scan this site-packages directory (repeatable; no interpreter needed).
-    #[arg(long = "site-packages", value_name = "DIR", conflicts_with = "python")]
-    pub site_packages: Vec<PathBuf>,
-
-    /// The Python interpreter, or environment directory (venv or conda prefix), to look at.
-    #[arg(long, value_name = "PATH")]
-    pub python: Option<PathBuf>,
-
-    /// Use this OpenTelemetry release instead of the installed one (e.g. 0.66b1).
-    #[arg(long = "otel-version", value_name = "VERSION")]
-    pub otel_version: Option<String>,
-
-    /// Use this registry (a release file, a directory of them, or an overlay).
-    #[arg(long, value_name = "PATH")]
-    pub registry: Option<PathBuf>,
-
-    /// Never recommend this instrumentation (repeatable).
-    #[arg(long, value_name = "NAME")]
-    pub exclude: Vec<String>,
-
-    /// Recommend this opt-in instrumentation (repeatable).
-    #[arg(long, value_name = "NAME")]
-    pub include: Vec<String>,
+    #[command(flatten)]
+    pub target: TargetArgs,
 
     /// Leave out what another recommendation covers or only the telemetry stack needs.
     #[arg(long = "only-needed")]

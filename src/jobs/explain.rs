@@ -15,12 +15,7 @@ fn bootstrap_args(
     let command = crate::cli::BootstrapArgs::augment_args(clap::Command::new("explain"));
     let matches = command.try_get_matches_from(["explain"])?;
     let mut bootstrap = crate::cli::BootstrapArgs::from_arg_matches(&matches)?;
-    bootstrap.site_packages = args.site_packages.clone();
-    bootstrap.python = args.python.clone();
-    bootstrap.otel_version = args.otel_version.clone();
-    bootstrap.registry = args.registry.clone();
-    bootstrap.exclude = args.exclude.clone();
-    bootstrap.include = args.include.clone();
+    bootstrap.target = args.target.clone();
     bootstrap.format = args.format;
     Ok(bootstrap)
 }

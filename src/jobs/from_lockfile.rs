@@ -73,18 +73,20 @@ pub fn prepare(
     plan_options: &PlanOptions,
     show_warnings: bool,
 ) -> anyhow::Result<Prepared> {
-    let named_by_flag = args.python.is_some() || !args.site_packages.is_empty();
+    let named_by_flag = args.target.python.is_some() || !args.target.site_packages.is_empty();
     // A deleted working directory stops only what needs it: absolute `--from` paths with
     // no `--python` / `--site-packages` still work.
-    let discovery =
-        match DiscoveryOptions::from_process(args.site_packages.clone(), args.python.clone()) {
-            Ok(discovery) => Some(discovery),
-            Err(error) if named_by_flag => {
-                return Err(anyhow::Error::new(error)
-                    .context("cannot read the current directory (was it deleted?)"))
-            }
-            Err(_) => None,
-        };
+    let discovery = match DiscoveryOptions::from_process(
+        args.target.site_packages.clone(),
+        args.target.python.clone(),
+    ) {
+        Ok(discovery) => Some(discovery),
+        Err(error) if named_by_flag => {
+            return Err(anyhow::Error::new(error)
+                .context("cannot read the current directory (was it deleted?)"))
+        }
+        Err(_) => None,
+    };
     // `--python-version` with `--platform` say everything the markers need: no
     // environment is looked for and no Python is started.
     let flags_suffice = args.python_version.is_some() && args.platform.is_some();

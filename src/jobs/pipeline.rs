@@ -36,7 +36,7 @@ pub(crate) fn load_registry(path: Option<&std::path::Path>) -> Result<Registry, 
 /// The registry and the options every job plans with. A release newer than every source
 /// may be learned from the index with `-a install` (unless `--offline`) or `--refresh`.
 pub(crate) fn plan_inputs(args: &BootstrapArgs) -> Result<(Registry, PlanOptions), Failure> {
-    let mut registry = load_registry(args.registry.as_deref())?;
+    let mut registry = load_registry(args.target.registry.as_deref())?;
     let refresh = if args.refresh {
         Some(crate::registry::refresh::RefreshSettings::from_flag(
             args.install.index_url.as_deref(),
@@ -52,7 +52,7 @@ pub(crate) fn plan_inputs(args: &BootstrapArgs) -> Result<(Registry, PlanOptions
     if let Some(settings) = refresh {
         registry.allow_refresh(settings);
     }
-    let release = match &args.otel_version {
+    let release = match &args.target.otel_version {
         Some(text) => Some(parse_version(text).ok_or_else(|| {
             Failure::with_hint(
                 anyhow::anyhow!("`--otel-version {text}` is not a PEP 440 version"),
@@ -63,8 +63,8 @@ pub(crate) fn plan_inputs(args: &BootstrapArgs) -> Result<(Registry, PlanOptions
     };
     let plan_options = PlanOptions {
         release,
-        exclude: args.exclude.clone(),
-        include: args.include.clone(),
+        exclude: args.target.exclude.clone(),
+        include: args.target.include.clone(),
     };
     Ok((registry, plan_options))
 }
@@ -86,8 +86,10 @@ pub(crate) fn plan_environment(
     registry: &Registry,
     plan_options: &PlanOptions,
 ) -> Result<EnvironmentPlan, Failure> {
-    let discovery =
-        DiscoveryOptions::from_process(args.site_packages.clone(), args.python.clone())?;
+    let discovery = DiscoveryOptions::from_process(
+        args.target.site_packages.clone(),
+        args.target.python.clone(),
+    )?;
     let environment = environment::find(&discovery)?;
 
     // One listing of each directory. The installed `opentelemetry-instrumentation` picks

@@ -59,7 +59,7 @@ pub fn run(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatus, Fai
             &plan,
             used,
             &installed,
-            &args.exclude,
+            &args.target.exclude,
             crate::check::Subject::Environment,
         );
         let graph = crate::install::verify::environment_graph(&environment);
