@@ -17,7 +17,7 @@ use serde::Serialize;
 
 use crate::diagnostics::Warning;
 use crate::graph::Graph;
-use crate::plan::{Plan, Reason, SkipReason};
+use crate::plan::{Plan, SkipReason};
 use crate::registry::{Kind, Release};
 use crate::requirement::PlainRequirement;
 use crate::scan::Installed;
@@ -145,7 +145,7 @@ pub fn check(
     let verb = subject.verb();
     let mut problems = Vec::new();
     for recommendation in &plan.recommendations {
-        let why = recommendation_reason(&recommendation.reason, verb);
+        let why = recommendation.reason.summary(verb);
         let Some(requirement) = PlainRequirement::parse(&recommendation.requirement).ok() else {
             continue;
         };
@@ -309,40 +309,15 @@ pub fn check_graph(report: &mut CheckReport, plan: &Plan, graph: &Graph) {
         .to_install()
         .iter()
         .map(|text| (*text).to_owned())
-        .chain(core_moves(plan))
+        .chain(plan.core_move_requirements().map(str::to_owned))
         .chain(repairs.iter().cloned())
         .filter_map(|text| PlainRequirement::parse(&text).ok())
         .collect();
     let stack = graph.stack_moves(&requested);
-    let mut moves: Vec<String> = core_moves(plan).collect();
+    let mut moves: Vec<String> = plan.core_move_requirements().map(str::to_owned).collect();
     moves.extend(repairs);
     moves.extend(stack.moves.iter().map(crate::graph::StackMove::requirement));
     report.moves = moves;
-}
-
-/// The core packages the plan moves, as requirements.
-fn core_moves(plan: &Plan) -> impl Iterator<Item = String> + '_ {
-    plan.alignment
-        .iter()
-        .flat_map(|alignment| alignment.core_moves.iter())
-        .map(|core| core.requirement.clone())
-}
-
-fn recommendation_reason(reason: &Reason, verb: &str) -> String {
-    match reason {
-        Reason::Default => "a default instrumentation".to_owned(),
-        Reason::Libraries { satisfied_by } | Reason::Included { satisfied_by } => {
-            if satisfied_by.is_empty() {
-                return "asked for with --include".to_owned();
-            }
-            let found: Vec<String> = satisfied_by
-                .iter()
-                .map(|library| format!("{} {}", library.name, library.version))
-                .collect();
-            let noun = if found.len() == 1 { "is" } else { "are" };
-            format!("{} {noun} {verb}", found.join(", "))
-        }
-    }
 }
 
 fn skip_reason(reason: &SkipReason, verb: &str) -> Option<String> {

@@ -928,7 +928,7 @@ fn spawn_query(interpreter: &Path, arguments: &[&str]) -> io::Result<Child> {
     let mut attempts = 1;
     loop {
         match spawn() {
-            Err(error) if error.kind() == io::ErrorKind::ExecutableFileBusy && attempts < 5 => {
+            Err(error) if error.kind() == io::ErrorKind::ExecutableFileBusy && attempts < 50 => {
                 attempts += 1;
                 std::thread::sleep(Duration::from_millis(20));
             }

@@ -95,6 +95,24 @@ pub enum SkipReason {
 }
 
 impl Reason {
+    /// Why, in a few words, for `--check`: `flask 3.0.0 is installed`.
+    pub fn summary(&self, verb: &str) -> String {
+        match self {
+            Reason::Default => "a default instrumentation".to_owned(),
+            Reason::Libraries { satisfied_by } | Reason::Included { satisfied_by } => {
+                if satisfied_by.is_empty() {
+                    return "asked for with --include".to_owned();
+                }
+                let found: Vec<String> = satisfied_by
+                    .iter()
+                    .map(|library| format!("{} {}", library.name, library.version))
+                    .collect();
+                let noun = if found.len() == 1 { "is" } else { "are" };
+                format!("{} {noun} {verb}", found.join(", "))
+            }
+        }
+    }
+
     /// Why, in one line, for `-v`: `flask 3.0.0 satisfies `flask>=1.0``; with
     /// `locations`, where each library was found (a lockfile's `requirements.txt:11`).
     pub fn explain(&self, locations: bool) -> String {
@@ -217,6 +235,16 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// The requirements of the core packages the plan moves
+    /// (`opentelemetry-instrumentation==0.66b1`, …), none unless a partial release was
+    /// aligned.
+    pub fn core_move_requirements(&self) -> impl Iterator<Item = &str> {
+        self.alignment
+            .iter()
+            .flat_map(|alignment| alignment.core_moves.iter())
+            .map(|core| core.requirement.as_str())
+    }
+
     /// The release used, as a version (it always is one: it comes from the registry).
     pub fn release_version(&self) -> anyhow::Result<Version> {
         crate::requirement::parse_version(&self.release)

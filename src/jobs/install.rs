@@ -145,7 +145,7 @@ pub fn run(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatus, Fai
         })
     );
     let request: Vec<String> = if uv_add {
-        let core: HashSet<&str> = core_moves(&plan).collect();
+        let core: HashSet<&str> = plan.core_move_requirements().collect();
         targets
             .iter()
             .filter(|target| {
@@ -499,7 +499,7 @@ fn moved_to(plan: &Plan, stack: &StackMoves, name: &str) -> Option<(String, Stri
         Target::Known { requirement } => Some(requirement.as_str()),
         Target::Resolver => None,
     });
-    core_moves(plan)
+    plan.core_move_requirements()
         .chain(pinned)
         .filter_map(|requirement| requirement.split_once("=="))
         .find(|(moving, _)| *moving == name)
@@ -595,14 +595,6 @@ fn prepare(args: &BootstrapArgs) -> Result<Prepared, Failure> {
     })
 }
 
-/// The core packages the plan moves (`opentelemetry-instrumentation==0.66b1`, …).
-fn core_moves(plan: &Plan) -> impl Iterator<Item = &str> {
-    plan.alignment
-        .iter()
-        .flat_map(|alignment| alignment.core_moves.iter())
-        .map(|core| core.requirement.as_str())
-}
-
 /// The requirements to install: the recommendations, then the core packages that move,
 /// then, with `--with-distro`, the distro at the release and the exporter.
 fn targets(plan: &Plan, args: &BootstrapArgs) -> Result<Vec<PlainRequirement>, Failure> {
@@ -617,7 +609,7 @@ fn targets(plan: &Plan, args: &BootstrapArgs) -> Result<Vec<PlainRequirement>, F
         .recommendations
         .iter()
         .map(|recommendation| recommendation.requirement.clone())
-        .chain(core_moves(plan).map(str::to_owned))
+        .chain(plan.core_move_requirements().map(str::to_owned))
         .chain(distro.into_iter().flatten())
         .filter(|text| seen.insert(text.clone()))
         .collect();
