@@ -11,7 +11,6 @@
 use std::collections::HashSet;
 
 use pep440_rs::Version;
-use pep508_rs::PackageName;
 
 use crate::diagnostics::{Warning, WarningKind};
 use crate::registry::{Instrumentation, Kind, Registry, RegistryError, Release};
@@ -307,8 +306,7 @@ pub fn plan(
     let release = registry.load(&target)?;
     // Bad user registry files; how a release newer than the registry was made.
     let mut warnings = registry.warnings();
-    let has_sdk =
-        PackageName::new(SDK_PROJECT.to_owned()).is_ok_and(|sdk| installed.get(&sdk).is_some());
+    let has_sdk = installed.get_str(SDK_PROJECT).is_some();
     if !has_sdk {
         warnings.push(Warning::new(
             WarningKind::NoTelemetry,
@@ -395,10 +393,8 @@ pub fn choose_release(
             .ok_or_else(|| registry.unknown_release(&requested.to_string()))?;
         return Ok((found.clone(), ReleaseChoice::Requested));
     }
-    let project = PackageName::new(INSTRUMENTATION_PROJECT.to_owned())
-        .map_err(|_| RegistryError::Empty("internal: invalid project name".to_owned()))?;
     let installed_version = installed
-        .get(&project)
+        .get_str(INSTRUMENTATION_PROJECT)
         .and_then(|distribution| distribution.version.clone());
     let newest = registry
         .newest_known()
@@ -412,7 +408,7 @@ pub fn choose_release(
             // Never backwards because the registry is stale: a release for exactly the
             // installed version (learned, derived from the target, or the newest one
             // re-pinned; see `Registry::release_for_newer`).
-            let distribution = installed.get(&project);
+            let distribution = installed.get_str(INSTRUMENTATION_PROJECT);
             let made = distribution.and_then(|distribution| {
                 registry.release_for_newer(&version, &distribution.raw_version, &distribution.path)
             });
@@ -805,7 +801,7 @@ mod tests {
     fn bare(distributions: &[(&str, &str)]) -> Installed {
         Installed::from_distributions(distributions.iter().map(|(name, version)| {
             InstalledDistribution {
-                name: PackageName::new((*name).to_owned()).unwrap(),
+                name: pep508_rs::PackageName::new((*name).to_owned()).unwrap(),
                 raw_version: (*version).to_owned(),
                 version: crate::requirement::parse_version(version),
                 path: format!("/site-packages/{name}-{version}.dist-info").into(),

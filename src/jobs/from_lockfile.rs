@@ -53,7 +53,7 @@ pub struct SourceFile {
 /// Everything a `--from` run decided, before output: what `-a install` needs too (the
 /// plan, and the environment to install into when one was discovered).
 #[derive(Debug)]
-pub struct Prepared {
+pub struct LockfileInputs {
     pub environment: Option<Environment>,
     pub target: MarkerTarget,
     pub loaded: Loaded,
@@ -72,7 +72,7 @@ pub fn prepare(
     registry: &Registry,
     plan_options: &PlanOptions,
     show_warnings: bool,
-) -> anyhow::Result<Prepared> {
+) -> anyhow::Result<LockfileInputs> {
     let named_by_flag = args.target.python.is_some() || !args.target.site_packages.is_empty();
     // A deleted working directory stops only what needs it: absolute `--from` paths with
     // no `--python` / `--site-packages` still work.
@@ -173,7 +173,7 @@ pub fn prepare(
             FixTool::detect(&discovery.current_dir)
         })
     };
-    Ok(Prepared {
+    Ok(LockfileInputs {
         environment,
         target,
         loaded,
@@ -236,7 +236,7 @@ pub fn run(
     show_warnings: bool,
     verbose: bool,
 ) -> anyhow::Result<ExitStatus> {
-    let Prepared {
+    let LockfileInputs {
         environment,
         target,
         loaded,

@@ -50,7 +50,7 @@ pub fn run(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatus, Fai
     for warning in &prepared.warnings {
         warn(&warning.to_string());
     }
-    let Prepared {
+    let InstallInputs {
         environment,
         plan,
         current_dir,
@@ -576,7 +576,7 @@ fn refuse_other_modes(args: &BootstrapArgs) -> Result<(), Failure> {
 }
 
 /// What the planning needs and yields.
-struct Prepared {
+struct InstallInputs {
     environment: Environment,
     plan: Plan,
     warnings: Vec<Warning>,
@@ -584,10 +584,10 @@ struct Prepared {
 }
 
 /// Builds the plan exactly as `-a requirements` does: the same pipeline.
-fn prepare(args: &BootstrapArgs) -> Result<Prepared, Failure> {
+fn prepare(args: &BootstrapArgs) -> Result<InstallInputs, Failure> {
     let (registry, plan_options) = super::pipeline::plan_inputs(args)?;
     let planned = super::pipeline::plan_environment(args, &registry, &plan_options)?;
-    Ok(Prepared {
+    Ok(InstallInputs {
         environment: planned.environment,
         plan: planned.plan,
         warnings: planned.warnings,

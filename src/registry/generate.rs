@@ -283,7 +283,7 @@ fn wheel_rank(file: &IndexFile) -> u8 {
 
 /// One instrumentation of a release before resolution.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Planned {
+pub(crate) struct BootstrapEntry {
     pub(crate) name: String,
     pub(crate) requirement: String,
     pub(crate) kind: &'static str,
@@ -374,7 +374,7 @@ fn build_releases(
     }
 
     progress.phase("reading bootstrap lists", releases.len());
-    let bootstraps: Vec<(Version, Vec<Planned>)> = releases
+    let bootstraps: Vec<(Version, Vec<BootstrapEntry>)> = releases
         .par_iter()
         .map(|(version, file)| {
             let wheel = client.download_file(file)?;
@@ -441,7 +441,7 @@ fn build_releases(
     bootstraps
         .par_iter()
         .map(|(release, planned)| {
-            let mut entries: Vec<Planned> = planned.clone();
+            let mut entries: Vec<BootstrapEntry> = planned.clone();
             let present: HashSet<String> = entries.iter().map(|entry| entry.name.clone()).collect();
             let mut opt_ins = Vec::new();
             for (name, versioning) in OPT_IN_CANDIDATES {
@@ -449,7 +449,7 @@ fn build_releases(
                     if let Some(requirement) =
                         opt_in_requirement(&fetcher, name, *versioning, project(name), release)?
                     {
-                        opt_ins.push(Planned {
+                        opt_ins.push(BootstrapEntry {
                             name: (*name).to_owned(),
                             requirement,
                             kind: "opt-in",
@@ -519,7 +519,7 @@ fn opt_in_requirement(
 
 /// An instrumentation with its instruments.
 struct Resolved {
-    planned: Planned,
+    planned: BootstrapEntry,
     published: bool,
     instruments: Vec<String>,
     instruments_any: Vec<String>,
@@ -537,7 +537,7 @@ struct Resolved {
 ///   `instruments_any` (upstream recommends it when any of them is installed).
 fn resolve(
     fetcher: &Fetcher<'_>,
-    planned: &Planned,
+    planned: &BootstrapEntry,
     project: &Project,
     release: &Version,
 ) -> anyhow::Result<Resolved> {
@@ -638,12 +638,12 @@ fn read_bootstrap_gen(wheel: &[u8]) -> anyhow::Result<String> {
 }
 
 /// The instrumentations of a bootstrap list, in registry order (without opt-ins).
-pub(crate) fn plan_instrumentations(bootstrap: &Bootstrap) -> anyhow::Result<Vec<Planned>> {
-    let mut planned: Vec<Planned> = Vec::new();
+pub(crate) fn plan_instrumentations(bootstrap: &Bootstrap) -> anyhow::Result<Vec<BootstrapEntry>> {
+    let mut planned: Vec<BootstrapEntry> = Vec::new();
     for requirement in &bootstrap.default_instrumentations {
         let (name, _) = parse_requirement(requirement)?;
         if !planned.iter().any(|entry| entry.name == name) {
-            planned.push(Planned {
+            planned.push(BootstrapEntry {
                 name,
                 requirement: requirement.clone(),
                 kind: "default",
@@ -659,7 +659,7 @@ pub(crate) fn plan_instrumentations(bootstrap: &Bootstrap) -> anyhow::Result<Vec
                     entry.libraries.push(library.clone());
                 }
             }
-            None => planned.push(Planned {
+            None => planned.push(BootstrapEntry {
                 name,
                 requirement: requirement.clone(),
                 kind: "library",
@@ -1133,7 +1133,7 @@ default_instrumentations = [
     #[test]
     fn renders_the_documented_layout() {
         let resolved = Resolved {
-            planned: Planned {
+            planned: BootstrapEntry {
                 name: "opentelemetry-instrumentation-tortoiseorm".to_owned(),
                 requirement: "opentelemetry-instrumentation-tortoiseorm==0.66b1".to_owned(),
                 kind: "library",

@@ -50,6 +50,11 @@ impl Installed {
         self.distributions.get(name)
     }
 
+    /// [`Installed::get`] by a name as written (`opentelemetry-sdk`).
+    pub fn get_str(&self, name: &str) -> Option<&InstalledDistribution> {
+        self.get(&parse_name(name)?)
+    }
+
     /// How many distributions of interest were found.
     pub fn len(&self) -> usize {
         self.distributions.len()
