@@ -255,16 +255,11 @@ fn clean(program: &Path, cwd: &Path, path: &OsStr) -> Command {
     command
 }
 
+/// `command`'s stdout and stderr; it must succeed (`python::run_ok`).
 #[track_caller]
 fn succeed(command: &mut Command) -> (String, String) {
-    let out = python::output(command);
-    let (stdout, stderr) = (python::stdout(&out), python::stderr(&out));
-    assert!(
-        out.status.success(),
-        "{command:?} failed ({})\n--- stdout ---\n{stdout}\n--- stderr ---\n{stderr}",
-        out.status
-    );
-    (stdout, stderr)
+    let out = python::run_ok(command);
+    (python::stdout(&out), python::stderr(&out))
 }
 
 /// `--format json`'s `environment` object.
