@@ -525,8 +525,8 @@ mod tests {
     use super::*;
     use crate::plan::{plan, PlanOptions};
     use crate::registry::Registry;
+    use crate::requirement::PackageName;
     use crate::scan::InstalledDistribution;
-    use pep508_rs::PackageName;
 
     fn registry() -> Registry {
         let entry = |name: &str, kind: &str, instruments: &str| {

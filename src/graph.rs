@@ -11,8 +11,8 @@ use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::fmt;
 use std::path::PathBuf;
 
-use pep440_rs::Version;
-use pep508_rs::{MarkerEnvironment, PackageName};
+use crate::requirement::Version;
+use crate::requirement::{MarkerEnvironment, PackageName};
 
 use crate::requirement::{neighbour, Dependency, PlainRequirement};
 use crate::scan::{self, Installed};
@@ -580,7 +580,7 @@ fn stable_pair(release: &Version) -> Option<Version> {
     let &[0, minor] = release.release() else {
         return None;
     };
-    if pre.kind != pep440_rs::PrereleaseKind::Beta
+    if pre.kind != crate::requirement::PrereleaseKind::Beta
         || release.is_post()
         || release.is_dev()
         || minor < 21
@@ -871,7 +871,7 @@ mod tests {
     }
 
     fn marker_environment() -> MarkerEnvironment {
-        MarkerEnvironment::try_from(pep508_rs::MarkerEnvironmentBuilder {
+        MarkerEnvironment::try_from(crate::requirement::MarkerEnvironmentBuilder {
             implementation_name: "cpython",
             implementation_version: "3.11.7",
             os_name: "posix",

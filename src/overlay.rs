@@ -11,7 +11,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use pep440_rs::VersionSpecifiers;
+use crate::requirement::VersionSpecifiers;
 use serde::Deserialize;
 
 use crate::registry::{Registry, RegistrySource, Release};

@@ -10,7 +10,7 @@
 
 use std::collections::HashSet;
 
-use pep440_rs::Version;
+use crate::requirement::Version;
 
 use crate::diagnostics::{Warning, WarningKind};
 use crate::registry::{Instrumentation, Kind, Registry, RegistryError, Release};
@@ -64,6 +64,9 @@ pub struct Recommendation {
     pub name: String,
     /// The requirement line, exactly as printed.
     pub requirement: String,
+    /// The same requirement, parsed (from the registry).
+    #[serde(skip)]
+    pub parsed: PlainRequirement,
     pub reason: Reason,
 }
 
@@ -223,8 +226,11 @@ impl Alignment {
 /// The plan.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Plan {
-    /// The registry release used (`0.66b1`).
+    /// The registry release used (`0.66b1`), as written.
     pub release: String,
+    /// The same release, parsed.
+    #[serde(skip)]
+    pub version: Version,
     pub release_choice: ReleaseChoice,
     /// Set when a partial release was replaced by an older, complete one.
     pub alignment: Option<Alignment>,
@@ -244,10 +250,9 @@ impl Plan {
             .map(|core| core.requirement.as_str())
     }
 
-    /// The release used, as a version (it always is one: it comes from the registry).
-    pub fn release_version(&self) -> anyhow::Result<Version> {
-        crate::requirement::parse_version(&self.release)
-            .ok_or_else(|| anyhow::anyhow!("internal: release `{}` is not a version", self.release))
+    /// The release used, as a version.
+    pub fn release_version(&self) -> &Version {
+        &self.version
     }
 }
 
@@ -522,6 +527,7 @@ fn plan_release(
             Some(reason) => planned.recommendations.push(Recommendation {
                 name: instrumentation.name.to_string(),
                 requirement: instrumentation.requirement.raw.clone(),
+                parsed: instrumentation.requirement.clone(),
                 reason,
             }),
             None if !evaluation.problems.is_empty() => {
@@ -735,6 +741,7 @@ fn finish(
     }
     Plan {
         release: release.raw_version.clone(),
+        version: release.version.clone(),
         release_choice,
         alignment,
         recommendations: planned.recommendations,
@@ -801,7 +808,7 @@ mod tests {
     fn bare(distributions: &[(&str, &str)]) -> Installed {
         Installed::from_distributions(distributions.iter().map(|(name, version)| {
             InstalledDistribution {
-                name: pep508_rs::PackageName::new((*name).to_owned()).unwrap(),
+                name: crate::requirement::PackageName::new((*name).to_owned()).unwrap(),
                 raw_version: (*version).to_owned(),
                 version: crate::requirement::parse_version(version),
                 path: format!("/site-packages/{name}-{version}.dist-info").into(),

@@ -8,8 +8,15 @@
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use pep440_rs::{Operator, Version, VersionSpecifier, VersionSpecifiers};
-use pep508_rs::{ExtraName, MarkerEnvironment, PackageName, Requirement, VersionOrUrl};
+// The types of the PEP crates the rest of the tool uses, re-exported: every other module
+// reaches `pep440_rs` / `pep508_rs` through here (`tests/it/architecture.rs` checks it).
+pub use pep440_rs::{
+    Operator, Prerelease, PrereleaseKind, Version, VersionSpecifier, VersionSpecifiers,
+};
+pub use pep508_rs::{
+    ExtraName, MarkerEnvironment, MarkerEnvironmentBuilder, MarkerTree, PackageName, Requirement,
+    VersionOrUrl,
+};
 
 /// A requirement on a plain package name with an optional version range: what the
 /// registry may contain. The raw text is kept for printing.
@@ -190,7 +197,7 @@ pub fn neighbour(version: &Version, upwards: bool) -> Option<Version> {
         return Some(
             version
                 .clone()
-                .with_pre(Some(pep440_rs::Prerelease {
+                .with_pre(Some(Prerelease {
                     kind: pre.kind,
                     number,
                 }))

@@ -54,7 +54,7 @@ fn supporting_release<'r>(
     plan_release: &str,
     instrumentation: &str,
     library: &str,
-    installed: &pep440_rs::Version,
+    installed: &crate::requirement::Version,
 ) -> Result<Option<(&'r Release, String)>, RegistryError> {
     let Some(library) = parse_name(library) else {
         return Ok(None);
@@ -328,7 +328,7 @@ mod tests {
     fn installed(distributions: &[(&str, &str)]) -> Installed {
         Installed::from_distributions(distributions.iter().map(|(name, version)| {
             InstalledDistribution {
-                name: pep508_rs::PackageName::new((*name).to_owned()).unwrap(),
+                name: crate::requirement::PackageName::new((*name).to_owned()).unwrap(),
                 raw_version: (*version).to_owned(),
                 version: parse_version(version),
                 path: format!("/site/{name}").into(),

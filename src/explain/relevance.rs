@@ -11,7 +11,7 @@
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
-use pep508_rs::PackageName;
+use crate::requirement::PackageName;
 use serde::{Deserialize, Serialize};
 
 use crate::graph::Graph;

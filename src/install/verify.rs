@@ -12,7 +12,7 @@ use std::collections::HashSet;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use pep508_rs::MarkerEnvironment;
+use crate::requirement::MarkerEnvironment;
 
 use crate::graph::{Conflict as GraphConflict, Graph};
 use crate::requirement::PlainRequirement;

@@ -30,7 +30,7 @@ pub fn run(
         .map_err(|error| anyhow::anyhow!("internal: cannot build the plan's flags: {error}"))?;
     let (registry, options) = super::pipeline::plan_inputs(&bootstrap)?;
     let planned = super::pipeline::plan_environment(&bootstrap, &registry, &options)?;
-    let release = registry.load(&planned.plan.release_version()?)?;
+    let release = registry.load(planned.plan.release_version())?;
     let graph = crate::install::verify::environment_graph(&planned.environment);
     let covers = Covers::bundled();
     let installer = FixTool::detect(&planned.discovery.current_dir);

@@ -153,7 +153,7 @@ pub fn prepare(
     let loaded = crate::lockfile::load(&paths, &selection, &target)?;
     let installed = loaded.installed();
     let plan = plan::plan(registry, &installed, plan_options)?;
-    let release = registry.load(&plan.release_version()?)?;
+    let release = registry.load(plan.release_version())?;
 
     let mut warnings: Vec<Warning> = loaded
         .notes
@@ -255,7 +255,7 @@ pub fn run(
     }
 
     if args.check {
-        let release = registry.load(&plan.release_version()?)?;
+        let release = registry.load(plan.release_version())?;
         let report = check::check(
             &plan,
             release,

@@ -604,27 +604,30 @@ fn targets(plan: &Plan, args: &BootstrapArgs) -> Result<Vec<PlainRequirement>, F
             args.install.exporter.clone(),
         ]
     });
-    let mut seen = HashSet::new();
-    let texts: Vec<String> = plan
+    // The recommendations come parsed from the registry; the core moves and the distro
+    // are ours; only `--exporter` is the user's, and the only one that can be refused.
+    let mut targets: Vec<PlainRequirement> = plan
         .recommendations
         .iter()
-        .map(|recommendation| recommendation.requirement.clone())
-        .chain(plan.core_move_requirements().map(str::to_owned))
-        .chain(distro.into_iter().flatten())
-        .filter(|text| seen.insert(text.clone()))
+        .map(|recommendation| recommendation.parsed.clone())
         .collect();
-    texts
-        .iter()
-        .map(|text| {
-            PlainRequirement::parse(text).map_err(|error| Failure {
-                error: anyhow!(error),
-                hint: Some(
-                    "`--exporter` takes a package name such as `opentelemetry-exporter-otlp`"
-                        .to_owned(),
-                ),
-            })
-        })
-        .collect()
+    for text in plan
+        .core_move_requirements()
+        .map(str::to_owned)
+        .chain(distro.into_iter().flatten())
+    {
+        let parsed = PlainRequirement::parse(&text).map_err(|error| Failure {
+            error: anyhow!(error),
+            hint: Some(
+                "`--exporter` takes a package name such as `opentelemetry-exporter-otlp`"
+                    .to_owned(),
+            ),
+        })?;
+        targets.push(parsed);
+    }
+    let mut seen = HashSet::new();
+    targets.retain(|target| seen.insert(target.raw.clone()));
+    Ok(targets)
 }
 
 /// `--with-distro` adds this project at the release.

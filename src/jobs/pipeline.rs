@@ -102,7 +102,7 @@ pub(crate) fn plan_environment(
     plan::extend_wanted(&mut wanted, registry.load(&target)?);
     let mut installed = listing.read(&wanted);
     let mut plan = plan::plan(registry, &installed, plan_options)?;
-    let used = registry.load(&plan.release_version()?)?;
+    let used = registry.load(plan.release_version())?;
     let before = wanted.len();
     plan::extend_wanted(&mut wanted, used);
     if wanted.len() != before {
@@ -126,13 +126,11 @@ pub(crate) fn plan_environment(
 /// `bundled`, `user:…`, `derived:…`, `index:…`, or the `--registry` path (an overlay's
 /// included).
 pub(crate) fn registry_source_text(registry: &Registry, plan: &Plan) -> String {
-    let Ok(version) = plan.release_version() else {
-        return "bundled".to_owned();
-    };
-    match (registry.source(), registry.release_source(&version)) {
+    let version = plan.release_version();
+    match (registry.source(), registry.release_source(version)) {
         (RegistrySource::Path(path), None | Some(ReleaseSource::Bundled)) => {
             path.display().to_string()
         }
-        _ => registry.source_text(&version),
+        _ => registry.source_text(version),
     }
 }

@@ -43,7 +43,7 @@ pub fn run(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatus, Fai
         mut plan,
         warnings,
     } = plan_environment(args, &registry, &plan_options)?;
-    let used = registry.load(&plan.release_version()?)?;
+    let used = registry.load(plan.release_version())?;
 
     if verbosity == Verbosity::Verbose {
         explain(&environment, &registry, &plan, installed.len());

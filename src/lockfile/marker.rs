@@ -9,7 +9,7 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 
-use pep508_rs::{ExtraName, MarkerEnvironment, MarkerEnvironmentBuilder, MarkerTree};
+use crate::requirement::{ExtraName, MarkerEnvironment, MarkerEnvironmentBuilder, MarkerTree};
 
 /// Prints the marker environment of the running interpreter as one JSON line (PEP 508's
 /// reference implementation, without `packaging`).

@@ -17,8 +17,8 @@ pub mod uv;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use pep440_rs::Version;
-use pep508_rs::PackageName;
+use crate::requirement::PackageName;
+use crate::requirement::Version;
 
 use crate::requirement::parse_version;
 use crate::scan::{Installed, InstalledDistribution};
@@ -240,7 +240,7 @@ impl FileFormat {
 pub struct Supported {
     pub requires_python: Option<String>,
     /// Each environment as written, and parsed.
-    pub environments: Vec<(String, pep508_rs::MarkerTree)>,
+    pub environments: Vec<(String, crate::requirement::MarkerTree)>,
 }
 
 impl Supported {
@@ -503,7 +503,7 @@ pub(crate) fn parse_environments(
     lines: &LineIndex,
     field: &str,
     raw: &[toml::Spanned<String>],
-) -> Result<Vec<(String, pep508_rs::MarkerTree)>, LockfileError> {
+) -> Result<Vec<(String, crate::requirement::MarkerTree)>, LockfileError> {
     raw.iter()
         .map(|marker| {
             marker::parse_marker(marker.get_ref())

@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use pep508_rs::{ExtraName, MarkerTree, PackageName};
+use crate::requirement::{ExtraName, MarkerTree, PackageName};
 use serde::Deserialize;
 use toml::Spanned;
 

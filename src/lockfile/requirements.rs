@@ -22,8 +22,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use std::path::{Path, PathBuf};
 
-use pep440_rs::Operator;
-use pep508_rs::{MarkerTree, PackageName, Requirement, VersionOrUrl};
+use crate::requirement::Operator;
+use crate::requirement::{MarkerTree, PackageName, Requirement, VersionOrUrl};
 
 use super::marker::MarkerTarget;
 use super::{FileFormat, Location, LockedPackage, LockfileError, Note};

@@ -13,7 +13,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::path::{Path, PathBuf};
 
-use pep508_rs::{ExtraName, MarkerTree, PackageName};
+use crate::requirement::{ExtraName, MarkerTree, PackageName};
 use serde::Deserialize;
 use toml::Spanned;
 
@@ -52,7 +52,7 @@ struct Dependency {
     name: PackageName,
     version: Option<String>,
     /// A workspace root group's specifier, which picks among forked versions.
-    specifier: Option<pep440_rs::VersionSpecifiers>,
+    specifier: Option<crate::requirement::VersionSpecifiers>,
     marker: MarkerTree,
     extras: Vec<String>,
 }

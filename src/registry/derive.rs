@@ -31,7 +31,7 @@
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
-use pep440_rs::Version;
+use crate::requirement::Version;
 
 use super::bootstrap_gen::{parse_bootstrap_gen, Bootstrap, MAXIMUM_BYTES};
 use super::generate::{parse_metadata, plan_instrumentations, BOOTSTRAP_GEN_PATH, CORE_PACKAGES};
@@ -184,13 +184,13 @@ fn split(
     let Some(known) = known else {
         return (Vec::new(), libraries.iter().map(text).collect());
     };
-    let in_all = |name: &pep508_rs::PackageName| {
+    let in_all = |name: &crate::requirement::PackageName| {
         known
             .instruments
             .iter()
             .any(|requirement| &requirement.name == name)
     };
-    let in_any = |name: &pep508_rs::PackageName| {
+    let in_any = |name: &crate::requirement::PackageName| {
         known
             .instruments_any
             .iter()

@@ -29,9 +29,9 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::requirement::{Operator, Version, VersionSpecifiers};
 use anyhow::{bail, Context as _};
 use indicatif::{ProgressBar, ProgressStyle};
-use pep440_rs::{Operator, Version, VersionSpecifiers};
 use rayon::prelude::*;
 
 use super::bootstrap_gen::{parse_bootstrap_gen, Bootstrap};

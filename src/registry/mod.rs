@@ -29,8 +29,8 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
-use pep440_rs::Version;
-use pep508_rs::PackageName;
+use crate::requirement::PackageName;
+use crate::requirement::Version;
 use serde::Deserialize;
 
 use crate::diagnostics::{Warning, WarningKind};

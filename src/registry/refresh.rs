@@ -11,8 +11,8 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::requirement::Version;
 use anyhow::Context as _;
-use pep440_rs::Version;
 
 use super::generate::{render_one, DEFAULT_INDEX_URL};
 use super::ReleaseSource;

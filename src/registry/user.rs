@@ -13,7 +13,7 @@
 //! cannot be read, is not valid, is from a newer schema, or disagrees with its name is a
 //! warning naming it, and is skipped.
 
-use pep440_rs::Version;
+use crate::requirement::Version;
 use std::borrow::Cow;
 use std::io::Read as _;
 use std::path::{Path, PathBuf};

@@ -16,8 +16,8 @@ use std::hash::{BuildHasherDefault, Hasher};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use pep440_rs::Version;
-use pep508_rs::PackageName;
+use crate::requirement::PackageName;
+use crate::requirement::Version;
 
 use crate::diagnostics::{Warning, WarningKind};
 use crate::requirement::{normalize, parse_name, parse_version};
