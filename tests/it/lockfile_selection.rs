@@ -18,6 +18,18 @@ fn run(cwd: &Path, args: &[&str]) -> Output {
     )
 }
 
+/// Real uv in `root`, on the loopback `index` only; it must succeed.
+#[track_caller]
+fn uv_in(root: &Path, index: &support::index::IndexServer, args: &[&str]) -> Output {
+    support::python::run_ok(
+        support::python::uv_command()
+            .current_dir(root)
+            .env("UV_DEFAULT_INDEX", index.url())
+            .env("UV_PYTHON", "python3")
+            .args(args),
+    )
+}
+
 /// Exit 2, no panic, a hint, and stderr holding every needle.
 #[track_caller]
 fn fails(output: &Output, needles: &[&str]) {
@@ -158,15 +170,7 @@ fn targets_outside_requires_python_or_environments_are_errors() {
         "[project]\nname = \"app\"\nversion = \"0.1.0\"\nrequires-python = \">=3.11\"\ndependencies = [\"flask==3.0.0\"]\n\n[tool.uv]\nenvironments = [\"sys_platform == 'linux'\", \"sys_platform == 'darwin'\"]\n",
     )
     .unwrap();
-    let uv = |args: &[&str]| {
-        python::run_ok(
-            python::uv_command()
-                .current_dir(&root)
-                .env("UV_DEFAULT_INDEX", index.url())
-                .env("UV_PYTHON", "python3")
-                .args(args),
-        )
-    };
+    let uv = |args: &[&str]| uv_in(&root, &index, args);
     uv(&["lock"]);
     uv(&[
         "export",
@@ -303,15 +307,7 @@ fn extras_select_what_uv_export_selects() {
         "[project]\nname = \"app\"\nversion = \"0.1.0\"\nrequires-python = \">=3.9\"\ndependencies = [\"flask==3.0.0\"]\n\n[project.optional-dependencies]\ndb = [\"sqlalchemy==2.0.30\", \"psycopg2-binary==2.9.9\"]\ncache = [\"redis==5.0.0\"]\n",
     )
     .unwrap();
-    let uv = |args: &[&str]| {
-        python::run_ok(
-            python::uv_command()
-                .current_dir(&root)
-                .env("UV_DEFAULT_INDEX", index.url())
-                .env("UV_PYTHON", "python3")
-                .args(args),
-        )
-    };
+    let uv = |args: &[&str]| uv_in(&root, &index, args);
     uv(&["lock"]);
     uv(&[
         "export",
@@ -528,15 +524,7 @@ fn workspace_selections_match_uv_export() {
         "[project]\nname = \"b\"\nversion = \"0.1.0\"\nrequires-python = \">=3.9\"\ndependencies = [\"sqlalchemy==2.0.30\"]\n\n[dependency-groups]\ndev = [\"requests==2.31.0\"]\n\n[build-system]\nrequires = [\"uv_build>=0.8,<0.20\"]\nbuild-backend = \"uv_build\"\n",
     )
     .unwrap();
-    let uv = |args: &[&str]| {
-        python::run_ok(
-            python::uv_command()
-                .current_dir(&root)
-                .env("UV_DEFAULT_INDEX", index.url())
-                .env("UV_PYTHON", "python3")
-                .args(args),
-        )
-    };
+    let uv = |args: &[&str]| uv_in(&root, &index, args);
     uv(&["lock"]);
     let ours = |args: &[&str]| {
         let out = run(&root, args);
