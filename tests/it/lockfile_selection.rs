@@ -748,34 +748,28 @@ fn real_poetry_groups_and_extras_match_poetry_install() {
 }
 
 // ---------------------------------------------------------------------------------------
-// A real application's lock: aegra (a uv workspace), against `uv export --frozen`
+// A real application's lock, against `uv export --frozen`
 // ---------------------------------------------------------------------------------------
 
+/// A real project's `uv.lock`, compared with `uv export --frozen` of the same lock under
+/// each selection. Real locks are other projects' files, which this repository does not
+/// carry: put one (its `uv.lock` and every `pyproject.toml` of the workspace) in a
+/// directory and run `OTEL_BOOTSTRAP_REAL_LOCK=<dir> cargo test -- --ignored real_lock`.
+/// Checked this way on aegra's workspace (commit 392a545) and on pydantic/logfire's lock
+/// (1.38 MB, 273 packages, commit e484a6b).
 #[test]
-fn a_real_workspace_lock_matches_uv_export() {
+#[ignore = "needs OTEL_BOOTSTRAP_REAL_LOCK=<directory holding a real uv.lock and its pyproject.toml files>"]
+fn a_real_lock_matches_uv_export() {
     use support::python;
-    if python::uv().is_none() {
-        return;
-    }
-    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/lockfiles/real/aegra");
-    let temporary = tempfile::tempdir().unwrap();
-    for file in [
-        "uv.lock",
-        "pyproject.toml",
-        "libs/aegra-api/pyproject.toml",
-        "libs/aegra-cli/pyproject.toml",
-    ] {
-        let target = temporary.path().join(file);
-        fs::create_dir_all(target.parent().unwrap()).unwrap();
-        fs::copy(fixture.join(file), target).unwrap();
-    }
-    let root = temporary.path();
+    let Some(project) = std::env::var_os("OTEL_BOOTSTRAP_REAL_LOCK") else {
+        panic!("set OTEL_BOOTSTRAP_REAL_LOCK to a directory holding a real uv.lock");
+    };
+    let root = Path::new(&project);
     for flags in [
         &[][..],
         &["--no-dev"][..],
         &["--all-packages"][..],
-        &["--package", "aegra-api"][..],
-        &["--package", "aegra-cli", "--no-dev"][..],
+        &["--all-extras"][..],
         &["--all-packages", "--all-extras"][..],
     ] {
         let mut export = vec![
@@ -803,15 +797,6 @@ fn a_real_workspace_lock_matches_uv_export() {
             from_lock.extend_from_slice(flags);
             let expected = ours(&["--from", "exported.txt"]);
             assert_eq!(ours(&from_lock), expected, "{flags:?} on {platform}");
-            if flags == ["--all-packages"] {
-                // The API member's libraries: FastAPI, asyncpg, SQLAlchemy (through alembic).
-                for name in ["fastapi", "asyncpg", "sqlalchemy"] {
-                    assert!(
-                        expected.contains(&format!("opentelemetry-instrumentation-{name}==")),
-                        "{name}: {expected}"
-                    );
-                }
-            }
         }
     }
 }
