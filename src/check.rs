@@ -340,7 +340,7 @@ pub enum FixTool {
 impl FixTool {
     /// `Uv` when `directory` or a parent holds both `pyproject.toml` and `uv.lock`.
     pub fn detect(directory: &Path) -> Self {
-        if crate::install::installer::find_uv_project(directory, None).is_some() {
+        if crate::environment::find_uv_project(directory, None).is_some() {
             Self::Uv
         } else {
             Self::Pip

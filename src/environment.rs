@@ -8,7 +8,7 @@
 //! Python; the interpreter is asked (once, JSON out, never through a shell) only when the
 //! layout does not tell.
 
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::fmt;
 use std::io::{self, Read};
 use std::path::{Component, Path, PathBuf};
@@ -300,8 +300,8 @@ pub fn find(options: &DiscoveryOptions) -> Result<Environment, EnvironmentError>
     // A uv project whose environment was not created yet is still that project: planning
     // from (or installing into) another interpreter would be about something else.
     if options.uv_project_environment.is_none() {
-        if let Some(root) = nearest_uv_project(&options.current_dir) {
-            return Err(EnvironmentError::UnsyncedUvProject { root });
+        if let Some(project) = find_uv_project(&options.current_dir, None) {
+            return Err(EnvironmentError::UnsyncedUvProject { root: project.root });
         }
     }
     if let Some(prefix) = options
@@ -518,14 +518,30 @@ fn located_or_asked(
     Ok((site_packages, python_version))
 }
 
-/// The nearest directory from `start` up with both `pyproject.toml` and `uv.lock`.
-fn nearest_uv_project(start: &Path) -> Option<PathBuf> {
-    start
+/// A uv project: a `pyproject.toml` with a `uv.lock` beside it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UvProject {
+    /// The directory holding `pyproject.toml` and `uv.lock`.
+    pub root: PathBuf,
+    /// The project's environment: `$UV_PROJECT_ENVIRONMENT` (relative to `root`) or
+    /// `<root>/.venv`.
+    pub environment: PathBuf,
+}
+
+/// The nearest uv project from `start` upward. `project_environment` is the value of
+/// `UV_PROJECT_ENVIRONMENT`, if set.
+pub fn find_uv_project(start: &Path, project_environment: Option<&OsStr>) -> Option<UvProject> {
+    let root = start
         .ancestors()
         .find(|directory| {
             directory.join("pyproject.toml").is_file() && directory.join("uv.lock").is_file()
-        })
-        .map(Path::to_path_buf)
+        })?
+        .to_path_buf();
+    let environment = match project_environment.filter(|value| !value.is_empty()) {
+        Some(value) => root.join(value),
+        None => root.join(".venv"),
+    };
+    Some(UvProject { root, environment })
 }
 
 /// The `.venv` (containing `pyvenv.cfg`) in `start` or its nearest parent.

@@ -52,31 +52,7 @@ impl Installer {
     }
 }
 
-/// A uv project: a `pyproject.toml` with a `uv.lock` beside it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UvProject {
-    /// The directory holding `pyproject.toml` and `uv.lock`.
-    pub root: PathBuf,
-    /// The project's environment: `$UV_PROJECT_ENVIRONMENT` (relative to `root`) or
-    /// `<root>/.venv`.
-    pub environment: PathBuf,
-}
-
-/// The nearest uv project from `start` upward. `project_environment` is the value of
-/// `UV_PROJECT_ENVIRONMENT`, if set.
-pub fn find_uv_project(start: &Path, project_environment: Option<&OsStr>) -> Option<UvProject> {
-    let root = start
-        .ancestors()
-        .find(|directory| {
-            directory.join("pyproject.toml").is_file() && directory.join("uv.lock").is_file()
-        })?
-        .to_path_buf();
-    let environment = match project_environment.filter(|value| !value.is_empty()) {
-        Some(value) => root.join(value),
-        None => root.join(".venv"),
-    };
-    Some(UvProject { root, environment })
-}
+pub use crate::environment::{find_uv_project, UvProject};
 
 /// What the choice depends on.
 #[derive(Debug, Clone)]
