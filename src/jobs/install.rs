@@ -17,7 +17,6 @@ use crate::output::Format;
 use crate::plan::Plan;
 use crate::printer::{eprint_labelled, Label, Verbosity};
 use crate::requirement::{normalize, Dependency, PlainRequirement};
-use crate::scan;
 
 use crate::install::installer::{
     self, find_uv, find_uv_project, IndexSettings, InstallCommand, Installer, Selection,
@@ -114,7 +113,7 @@ pub fn run(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatus, Fai
         &current_dir,
         std::env::var_os("UV_PROJECT_ENVIRONMENT").as_deref(),
     );
-    let has_pip = has_pip(&environment);
+    let has_pip = before.get_str("pip").is_some();
     let inputs = SelectionInputs {
         choice: args.install.installer,
         no_project: args.install.no_project,
@@ -130,36 +129,28 @@ pub fn run(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatus, Fai
     // gets the instrumentations and only those of the project's own requirements that
     // forbid the move (re-added with the new lower bound, as `uv add` records a package);
     // pip and `uv pip` resolve only what they are given, so they get every moving package.
-    let project_rewrites = match &selection {
+    let project_file = match &selection {
         Ok(Selection {
             installer: Installer::UvAdd { project },
             ..
-        }) => project_rewrites(project, &plan, &stack),
-        _ => Vec::new(),
+        }) => Some(ProjectFile::read(project)),
+        _ => None,
     };
-    let uv_add = matches!(
-        &selection,
-        Ok(Selection {
-            installer: Installer::UvAdd { .. },
-            ..
-        })
-    );
-    let request: Vec<String> = if uv_add {
+    let project_rewrites = project_file
+        .as_ref()
+        .map(|file| project_rewrites(file, &plan, &stack))
+        .unwrap_or_default();
+    let request: Vec<String> = if project_file.is_some() {
         let core: HashSet<&str> = plan.core_move_requirements().collect();
         targets
             .iter()
             .filter(|target| {
                 !core.contains(target.raw.as_str())
-                    || project_rewrites
+                    && !project_rewrites
                         .iter()
                         .any(|rewrite| rewrite.name == target.name.as_ref())
             })
             .map(|target| target.raw.clone())
-            .filter(|raw| {
-                !project_rewrites
-                    .iter()
-                    .any(|rewrite| raw.starts_with(&rewrite.name))
-            })
             .chain(
                 project_rewrites
                     .iter()
@@ -176,13 +167,7 @@ pub fn run(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatus, Fai
 
     // An editable or URL install that the move breaks cannot move by name. The uv
     // project itself is the exception under `uv add`: its requirements are rewritten.
-    let project_name = match &selection {
-        Ok(Selection {
-            installer: Installer::UvAdd { project },
-            ..
-        }) => project_name(project),
-        _ => None,
-    };
+    let project_name = project_file.as_ref().and_then(|file| file.name.clone());
     let blockers: Vec<&graph::Blocker> = stack
         .blockers
         .iter()
@@ -209,15 +194,9 @@ pub fn run(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatus, Fai
         return Ok(ExitStatus::ProblemFound);
     }
 
-    let recorded = match &selection {
-        Ok(selection) => match &selection.installer {
-            Installer::UvAdd { project } => {
-                project_rewrites.is_empty() && project_lists(project, &targets)
-            }
-            _ => true,
-        },
-        Err(_) => true,
-    };
+    let recorded = project_file
+        .as_ref()
+        .is_none_or(|file| project_rewrites.is_empty() && file.lists(&targets));
     if unmet.is_empty() && stack.moves.is_empty() && recorded {
         say(&format!(
             "Nothing to install: the {} package{} planned for release `{}` {} installed and {} requirements are met",
@@ -506,20 +485,58 @@ fn moved_to(plan: &Plan, stack: &StackMoves, name: &str) -> Option<(String, Stri
         .map(|(moving, version)| (moving.to_owned(), version.to_owned()))
 }
 
-/// The uv project's normalized `[project].name`.
-fn project_name(project: &Path) -> Option<String> {
-    let text = std::fs::read_to_string(project.join("pyproject.toml")).ok()?;
-    let document = text.parse::<toml::Table>().ok()?;
-    let name = document.get("project")?.get("name")?.as_str()?;
-    Some(normalize(name))
+/// What `uv add` is measured against: the uv project's `pyproject.toml`, read once.
+struct ProjectFile {
+    /// The normalized `[project].name`.
+    name: Option<String>,
+    /// `[project].dependencies`, as written.
+    dependencies: Vec<String>,
+}
+
+impl ProjectFile {
+    /// Reads `<root>/pyproject.toml`; an unreadable file has no name and no dependencies.
+    fn read(root: &Path) -> Self {
+        let document = std::fs::read_to_string(root.join("pyproject.toml"))
+            .ok()
+            .and_then(|text| text.parse::<toml::Table>().ok());
+        let project = document
+            .as_ref()
+            .and_then(|document| document.get("project"));
+        Self {
+            name: project
+                .and_then(|project| project.get("name"))
+                .and_then(|name| name.as_str())
+                .map(normalize),
+            dependencies: project
+                .and_then(|project| project.get("dependencies"))
+                .and_then(|dependencies| dependencies.as_array())
+                .into_iter()
+                .flatten()
+                .filter_map(|dependency| dependency.as_str())
+                .map(str::to_owned)
+                .collect(),
+        }
+    }
+
+    /// Whether `[project].dependencies` lists every target.
+    fn lists(&self, targets: &[PlainRequirement]) -> bool {
+        let listed: HashSet<String> = self
+            .dependencies
+            .iter()
+            .map(|dependency| normalize(crate::requirement::leading_name(dependency)))
+            .collect();
+        targets
+            .iter()
+            .all(|target| listed.contains(target.name.as_ref()))
+    }
 }
 
 /// The project's own requirements (`[project].dependencies`) that exclude the version a
 /// moving package goes to: they would make `uv add` fail.
-fn project_rewrites(project: &Path, plan: &Plan, stack: &StackMoves) -> Vec<ProjectRewrite> {
+fn project_rewrites(project: &ProjectFile, plan: &Plan, stack: &StackMoves) -> Vec<ProjectRewrite> {
     let mut rewrites = Vec::new();
-    for dependency in project_dependencies(project) {
-        let Some(parsed) = Dependency::parse(&dependency) else {
+    for dependency in &project.dependencies {
+        let Some(parsed) = Dependency::parse(dependency) else {
             continue;
         };
         let Some((name, version)) = moved_to(plan, stack, parsed.name.as_ref()) else {
@@ -632,44 +649,6 @@ fn targets(plan: &Plan, args: &BootstrapArgs) -> Result<Vec<PlainRequirement>, F
 
 /// `--with-distro` adds this project at the release.
 const DISTRO_PROJECT: &str = "opentelemetry-distro";
-
-/// Whether pip is installed where the environment's interpreter sees it.
-fn has_pip(environment: &Environment) -> bool {
-    let wanted: HashSet<String> = std::iter::once("pip".to_owned()).collect();
-    let found = scan::scan(&environment.site_packages, &wanted);
-    !found.is_empty()
-}
-
-/// The `[project].dependencies` of the uv project at `project`, as written (none when
-/// the file cannot be read).
-fn project_dependencies(project: &Path) -> Vec<String> {
-    let Ok(text) = std::fs::read_to_string(project.join("pyproject.toml")) else {
-        return Vec::new();
-    };
-    let Ok(document) = text.parse::<toml::Table>() else {
-        return Vec::new();
-    };
-    document
-        .get("project")
-        .and_then(|project| project.get("dependencies"))
-        .and_then(|dependencies| dependencies.as_array())
-        .into_iter()
-        .flatten()
-        .filter_map(|dependency| dependency.as_str())
-        .map(str::to_owned)
-        .collect()
-}
-
-/// Whether `pyproject.toml` in `project` lists every target in `project.dependencies`.
-fn project_lists(project: &Path, targets: &[PlainRequirement]) -> bool {
-    let listed: HashSet<String> = project_dependencies(project)
-        .iter()
-        .map(|dependency| normalize(crate::requirement::leading_name(dependency)))
-        .collect();
-    targets
-        .iter()
-        .all(|target| listed.contains(target.name.as_ref()))
-}
 
 fn same_directory(left: Option<&Path>, right: &Path) -> bool {
     let Some(left) = left else {
