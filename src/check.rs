@@ -278,18 +278,14 @@ pub fn check_graph(report: &mut CheckReport, plan: &Plan, graph: &Graph) {
     });
     report.kept = kept;
 
-    let release = crate::requirement::parse_version(&plan.release);
+    let release = plan.release_version();
     let mut repairs = Vec::new();
     for conflict in graph.conflicts() {
-        let ours =
-            |name: &str| name.starts_with("opentelemetry-") || name.starts_with("opentelemetry_");
+        let ours = |name: &str| name.starts_with("opentelemetry-");
         if !ours(&conflict.package) && !ours(&conflict.required) {
             continue;
         }
-        for repair in release
-            .iter()
-            .flat_map(|release| graph.repair(&conflict, release))
-        {
+        for repair in graph.repair(&conflict, release) {
             if !repairs.contains(&repair) {
                 repairs.push(repair);
             }

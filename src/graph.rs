@@ -437,7 +437,7 @@ impl<'a> StackWalk<'a> {
             if requirement.contains(installed) {
                 continue;
             }
-            let exact = exact_version(requirement);
+            let exact = requirement.exact_version().cloned();
             let upwards = exact.as_ref().is_some_and(|target| target > installed);
             if let Some(target) = &exact {
                 if node.name.as_ref() == crate::plan::INSTRUMENTATION_PROJECT {
@@ -549,16 +549,6 @@ fn stable_train(graph: &Graph, train: Option<&(Version, Version)>) -> Option<(Ve
     let installed = graph.get(&api)?.version.clone()?;
     (stable_pair(from)? == installed).then_some(())?;
     Some((installed, stable_pair(to)?))
-}
-
-/// The version an `==V` requirement pins, if that is all it says.
-fn exact_version(requirement: &PlainRequirement) -> Option<Version> {
-    let range = requirement.range_text();
-    let version = range.strip_prefix("==")?;
-    if version.contains(['*', ',']) {
-        return None;
-    }
-    crate::requirement::parse_version(version)
 }
 
 /// Whether `requirement` pins `node`'s installed version exactly (`==1.45.2`): it admits

@@ -95,6 +95,14 @@ impl PlainRequirement {
             .all(|specifier| specifier_contains(specifier, version))
     }
 
+    /// The version an `==V` requirement pins, when that is all it says (not `==V.*`).
+    pub fn exact_version(&self) -> Option<&Version> {
+        match self.specifiers.iter().collect::<Vec<_>>()[..] {
+            [specifier] if *specifier.operator() == Operator::Equal => Some(specifier.version()),
+            _ => None,
+        }
+    }
+
     /// The range as written (`>=1.0`), or `any version`.
     pub fn range_text(&self) -> String {
         let name_length = self
