@@ -8,6 +8,10 @@ Subcommands:
                                          one in-range version of every library upstream
                                          instruments
   compare  JSON_CONFIG                   time and report (see compare.sh for the config)
+  alternate JSON_CONFIG                  run commands alternately, round by round, and print
+                                         each one's median seconds as JSON; the config is
+                                         {"runs": N, "cwd": DIR or null, "path": PATH or null,
+                                          "rows": {"name": [argv...], ...}}
 """
 
 import json
@@ -242,12 +246,48 @@ def compare(config_path):
     return 0 if ok or not os.environ.get("BENCH_STRICT") else 1
 
 
+def alternate(config_path):
+    """Each command of `rows` once per round, the order reversed every other round (so
+    machine load hits all alike), after 3 warm-up runs each; prints the medians."""
+    with open(config_path) as f:
+        config = json.load(f)
+    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "CONDA_PREFIX")}
+    if config.get("path"):
+        env["PATH"] = config["path"]
+    rows = config["rows"]
+
+    def once(argv):
+        start = time.perf_counter()
+        done = subprocess.run(argv, cwd=config.get("cwd"), env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+        elapsed = time.perf_counter() - start
+        # Exit 1 is a finding (`--check`), not a failure to run.
+        if done.returncode not in (0, 1):
+            sys.exit(f"command failed ({done.returncode}): {argv}")
+        return elapsed
+
+    for argv in rows.values():
+        for _ in range(3):
+            once(argv)
+    times = {name: [] for name in rows}
+    for round_ in range(int(config["runs"])):
+        order = list(rows.items())
+        if round_ % 2:
+            order.reverse()
+        for name, argv in order:
+            times[name].append(once(argv))
+    print(json.dumps({name: statistics.median(values) for name, values in times.items()}))
+    return 0
+
+
 def main():
     if len(sys.argv) >= 2 and sys.argv[1] == "populate":
         populate(sys.argv[2], int(sys.argv[3]))
         return 0
     if len(sys.argv) == 3 and sys.argv[1] == "compare":
         return compare(sys.argv[2])
+    if len(sys.argv) == 3 and sys.argv[1] == "alternate":
+        return alternate(sys.argv[2])
     print(__doc__, file=sys.stderr)
     return 2
 

@@ -53,36 +53,17 @@ fi
 SITE="$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
 COUNT="$(find "$SITE" -maxdepth 1 \( -name '*.dist-info' -o -name '*.egg-info' \) | wc -l)"
 
-"$PY" - "$RUNS" "$COUNT" "$OURS" "$VENV" <<'EOF'
-import os, statistics, subprocess, sys, time
-runs, count, ours, venv = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
-env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "CONDA_PREFIX")}
-env["PATH"] = "/usr/bin:/bin"  # no uv: `--installer pip` is what is timed anyway
-rows = {
-    "requirements": [ours, "--python", venv],
-    "install --dry-run": [ours, "-a", "install", "--dry-run", "--installer", "pip", "--python", venv],
-    "check": [ours, "--check", "--python", venv],
-}
-def once(argv):
-    start = time.perf_counter()
-    subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                   stdin=subprocess.DEVNULL)
-    return time.perf_counter() - start
-for argv in rows.values():
-    for _ in range(3):
-        once(argv)
-times = {name: [] for name in rows}
-for round_ in range(runs):
-    order = list(rows.items())
-    if round_ % 2:
-        order.reverse()
-    for name, argv in order:
-        times[name].append(once(argv))
-floor = statistics.median(times["requirements"])
+CONFIG="$BENCH/alternate.json"
+# No uv on PATH: `--installer pip` is what is timed anyway.
+"$PY" -c 'import json, sys; runs, ours, venv = sys.argv[1:4]; print(json.dumps({"runs": int(runs), "cwd": None, "path": "/usr/bin:/bin", "rows": {"requirements": [ours, "--python", venv], "install --dry-run": [ours, "-a", "install", "--dry-run", "--installer", "pip", "--python", venv], "check": [ours, "--check", "--python", venv]}}))' \
+    "$RUNS" "$OURS" "$VENV" > "$CONFIG"
+"$PY" "$ROOT/bench/bench.py" alternate "$CONFIG" | "$PY" -c '
+import json, sys
+count, medians = sys.argv[1], json.load(sys.stdin)
+floor = medians["requirements"]
 print(f"| {count} distributions | median | over requirements mode | goal |")
 print("| --- | ---: | ---: | :---: |")
-for name, values in times.items():
-    median = statistics.median(values)
+for name, median in medians.items():
     goal = "" if name == "requirements" else ("< 50 ms ✅" if median < 0.050 else "< 50 ms ❌")
     print(f"| {name} | {median * 1000:.1f} ms | +{(median - floor) * 1000:.1f} ms | {goal} |")
-EOF
+' "$COUNT"

@@ -29,31 +29,18 @@ if [ -z "$OURS" ]; then
 fi
 UV_BIN="${UV:-$(command -v uv || echo "$TARGET/test-tools/uv/bin/uv")}"
 
-"${PYTHON:-python3}" - "$RUNS" "$DIR" "$OURS" "$UV_BIN" <<'PY'
-import os, statistics, subprocess, sys, time
-runs, directory, ours, uv = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
-rows = {
-    "otel-bootstrap --from uv.lock": [ours, "--from", "uv.lock", "--python-version", "3.12", "--platform", "linux"],
-    "uv export --frozen": [uv, "export", "--frozen", "--offline", "--no-hashes", "-q"],
-}
-def once(argv):
-    start = time.perf_counter()
-    subprocess.run(argv, cwd=directory, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
-    return time.perf_counter() - start
-for argv in rows.values():
-    for _ in range(3):
-        once(argv)
-times = {name: [] for name in rows}
-for round_ in range(runs):
-    order = list(rows.items())
-    if round_ % 2:
-        order.reverse()
-    for name, argv in order:
-        times[name].append(once(argv))
-size = os.path.getsize(os.path.join(directory, "uv.lock"))
-packages = open(os.path.join(directory, "uv.lock")).read().count("[[package]]")
-ours_median, uv_median = (statistics.median(v) for v in times.values())
-print(f"| lock | ours median | uv export median | ratio |")
-print(f"| --- | ---: | ---: | ---: |")
-print(f"| {size / 1e6:.2f} MB, {packages} packages | {ours_median * 1000:.1f} ms | {uv_median * 1000:.1f} ms | {ours_median / uv_median:.2f} |")
-PY
+PY="${PYTHON:-python3}"
+CONFIG="$(mktemp)"
+trap 'rm -f "$CONFIG"' EXIT
+"$PY" -c 'import json, sys; runs, directory, ours, uv = sys.argv[1:5]; print(json.dumps({"runs": int(runs), "cwd": directory, "path": None, "rows": {"ours": [ours, "--from", "uv.lock", "--python-version", "3.12", "--platform", "linux"], "uv": [uv, "export", "--frozen", "--offline", "--no-hashes", "-q"]}}))' \
+    "$RUNS" "$DIR" "$OURS" "$UV_BIN" > "$CONFIG"
+"$PY" "$ROOT/bench/bench.py" alternate "$CONFIG" | "$PY" -c '
+import json, os, sys
+directory, medians = sys.argv[1], json.load(sys.stdin)
+lock = os.path.join(directory, "uv.lock")
+packages = open(lock).read().count("[[package]]")
+ours, uv = medians["ours"], medians["uv"]
+print("| lock | ours median | uv export median | ratio |")
+print("| --- | ---: | ---: | ---: |")
+print(f"| {os.path.getsize(lock) / 1e6:.2f} MB, {packages} packages | {ours * 1000:.1f} ms | {uv * 1000:.1f} ms | {ours / uv:.2f} |")
+' "$DIR"
