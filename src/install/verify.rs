@@ -122,20 +122,28 @@ pub fn newly_broken(before: &[GraphConflict], after: &[GraphConflict]) -> Vec<Gr
         .collect()
 }
 
-/// The dependency graph of every distribution in `site_packages`.
+/// The dependency graph of every distribution in `site_packages`, listed afresh (after
+/// an install).
 pub fn graph(site_packages: &[PathBuf], markers: Option<&MarkerEnvironment>) -> Graph {
-    let installed = crate::scan::list(site_packages).read_all();
-    Graph::build(crate::graph::inputs(&installed), markers)
+    graph_of(&crate::scan::list(site_packages), markers)
 }
 
-/// [`graph`] for a discovered environment, its markers asked of its interpreter (when it
-/// has one; otherwise markers that depend on it count as true).
-pub fn environment_graph(environment: &crate::environment::Environment) -> Graph {
+/// The dependency graph of every distribution of a listing already made (the plan's).
+pub fn graph_of(listing: &crate::scan::Listing, markers: Option<&MarkerEnvironment>) -> Graph {
+    Graph::build(crate::graph::inputs(&listing.read_all()), markers)
+}
+
+/// [`graph_of`] for a discovered environment, its markers asked of its interpreter (when
+/// it has one; otherwise markers that depend on it count as true).
+pub fn environment_graph(
+    environment: &crate::environment::Environment,
+    listing: &crate::scan::Listing,
+) -> Graph {
     let markers = environment
         .interpreter
         .as_deref()
         .and_then(|interpreter| marker_environment(interpreter).ok());
-    graph(&environment.site_packages, markers.as_ref())
+    graph_of(listing, markers.as_ref())
 }
 
 /// Asks `interpreter` for its marker environment (once, never through a shell, with a

@@ -31,7 +31,7 @@ pub fn run(
     let (registry, options) = super::pipeline::plan_inputs(&bootstrap)?;
     let planned = super::pipeline::plan_environment(&bootstrap, &registry, &options)?;
     let release = registry.load(planned.plan.release_version())?;
-    let graph = crate::install::verify::environment_graph(&planned.environment);
+    let graph = crate::install::verify::environment_graph(&planned.environment, &planned.listing);
     let covers = Covers::bundled();
     let installer = FixTool::detect(&planned.discovery.current_dir);
     let explanation = explain(&Inputs {

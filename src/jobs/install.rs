@@ -51,6 +51,7 @@ pub fn run(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatus, Fai
     }
     let InstallInputs {
         environment,
+        listing,
         plan,
         current_dir,
         ..
@@ -103,7 +104,7 @@ pub fn run(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatus, Fai
             None
         }
     };
-    let before = verify::graph(&environment.site_packages, markers.as_ref());
+    let before = verify::graph_of(&listing, markers.as_ref());
     let pre_existing = before.conflicts();
     let unmet = verify::unmet(&targets, &before);
     let stack = before.stack_moves(&targets);
@@ -595,6 +596,8 @@ fn refuse_other_modes(args: &BootstrapArgs) -> Result<(), Failure> {
 /// What the planning needs and yields.
 struct InstallInputs {
     environment: Environment,
+    /// The plan's listing of site-packages, for the graph before installing.
+    listing: crate::scan::Listing,
     plan: Plan,
     warnings: Vec<Warning>,
     current_dir: PathBuf,
@@ -606,6 +609,7 @@ fn prepare(args: &BootstrapArgs) -> Result<InstallInputs, Failure> {
     let planned = super::pipeline::plan_environment(args, &registry, &plan_options)?;
     Ok(InstallInputs {
         environment: planned.environment,
+        listing: planned.listing,
         plan: planned.plan,
         warnings: planned.warnings,
         current_dir: planned.discovery.current_dir,

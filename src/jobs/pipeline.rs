@@ -77,6 +77,8 @@ pub(crate) struct EnvironmentPlan {
     pub plan: Plan,
     /// The scan's warnings, then the plan's, then those about the options.
     pub warnings: Vec<Warning>,
+    /// The one listing of the site-packages directories, for the graph when a job needs it.
+    pub listing: scan::Listing,
 }
 
 /// Finds the environment, scans it and plans: the one pipeline behind
@@ -119,6 +121,7 @@ pub(crate) fn plan_environment(
         installed,
         plan,
         warnings,
+        listing,
     })
 }
 

@@ -42,6 +42,7 @@ pub fn run(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatus, Fai
         installed,
         mut plan,
         warnings,
+        listing,
     } = plan_environment(args, &registry, &plan_options)?;
     let used = registry.load(plan.release_version())?;
 
@@ -62,7 +63,7 @@ pub fn run(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatus, Fai
             &args.target.exclude,
             crate::check::Subject::Environment,
         );
-        let graph = crate::install::verify::environment_graph(&environment);
+        let graph = crate::install::verify::environment_graph(&environment, &listing);
         crate::check::check_graph(&mut report, &plan, &graph);
         let installer = crate::check::FixTool::detect(&discovery.current_dir);
         let notes = if args.format == Format::Text && verbosity >= Verbosity::Normal {
@@ -85,7 +86,7 @@ pub fn run(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatus, Fai
 
     // Relevance needs the dependency graph: read only for JSON and `--only-needed`.
     let mut relevance = if args.format == Format::Json || args.only_needed {
-        let graph = crate::install::verify::environment_graph(&environment);
+        let graph = crate::install::verify::environment_graph(&environment, &listing);
         crate::explain::relevance::relevance(
             &plan,
             &graph,
