@@ -701,6 +701,43 @@ fn alignment_warning(alignment: &Alignment, used: &str) -> Warning {
     Warning::new(WarningKind::Release, message)
 }
 
+/// The out-of-range warnings of one left-out instrumentation: one per library outside its
+/// range, and none unless the instrumentation would otherwise be recommended (an
+/// out-of-range library matters only when it is all that keeps it out: `pydantic` alone
+/// never makes tortoiseorm a candidate). `found(library, version)` says where the library
+/// is: `` `pydantic` 1.6.2 is installed`` or `` `pydantic` is locked at 1.6.2 (…)``.
+pub fn out_of_range_warnings(
+    skipped: &Skipped,
+    found: impl Fn(&str, &str) -> String,
+) -> Vec<Warning> {
+    let missing_another = skipped
+        .reasons
+        .iter()
+        .any(|reason| matches!(reason, SkipReason::MissingLibrary { .. }));
+    if missing_another {
+        return Vec::new();
+    }
+    skipped
+        .reasons
+        .iter()
+        .filter_map(|reason| match reason {
+            SkipReason::OutOfRange {
+                library,
+                installed,
+                requirement,
+            } => Some(Warning::new(
+                WarningKind::OutOfRange,
+                format!(
+                    "{}, but `{}` supports `{requirement}`; not recommending it",
+                    found(library, installed),
+                    skipped.name
+                ),
+            )),
+            _ => None,
+        })
+        .collect()
+}
+
 fn finish(
     release: &Release,
     release_choice: ReleaseChoice,
@@ -709,34 +746,17 @@ fn finish(
     mut warnings: Vec<Warning>,
 ) -> Plan {
     for skipped in &planned.skipped {
-        // An out-of-range library matters only when it is all that keeps the
-        // instrumentation out: `pydantic` alone never makes tortoiseorm a candidate.
-        let missing_another = skipped
-            .reasons
-            .iter()
-            .any(|reason| matches!(reason, SkipReason::MissingLibrary { .. }));
-        for reason in &skipped.reasons {
-            match reason {
-                SkipReason::OutOfRange {
-                    library,
-                    installed,
-                    requirement,
-                } if !missing_another => warnings.push(Warning::new(
-                    WarningKind::OutOfRange,
-                    format!(
-                        "`{library}` {installed} is installed, but `{}` supports `{requirement}`; not recommending it",
-                        skipped.name
-                    ),
-                )),
-                SkipReason::NeverPublished => warnings.push(Warning::new(
-                    WarningKind::Release,
-                    format!(
-                        "release `{}` lists `{}`, which was never published; leaving it out",
-                        release.raw_version, skipped.requirement
-                    ),
-                )),
-                _ => {}
-            }
+        warnings.extend(out_of_range_warnings(skipped, |library, version| {
+            format!("`{library}` {version} is installed")
+        }));
+        if skipped.reasons.contains(&SkipReason::NeverPublished) {
+            warnings.push(Warning::new(
+                WarningKind::Release,
+                format!(
+                    "release `{}` lists `{}`, which was never published; leaving it out",
+                    release.raw_version, skipped.requirement
+                ),
+            ));
         }
     }
     Plan {

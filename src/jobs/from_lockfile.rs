@@ -196,34 +196,13 @@ fn lockfile_warnings(plan: &Plan, installed: &crate::scan::Installed) -> Vec<War
         .cloned()
         .collect();
     for skipped in &plan.skipped {
-        let lacks_a_library = skipped
-            .reasons
-            .iter()
-            .any(|reason| matches!(reason, plan::SkipReason::MissingLibrary { .. }));
-        if lacks_a_library {
-            continue;
-        }
-        for reason in &skipped.reasons {
-            let plan::SkipReason::OutOfRange {
-                library,
-                installed: version,
-                requirement,
-            } = reason
-            else {
-                continue;
-            };
+        warnings.extend(plan::out_of_range_warnings(skipped, |library, version| {
             let location = crate::requirement::parse_name(library)
                 .and_then(|name| installed.get(&name))
                 .map(|distribution| format!(" ({})", distribution.path.display()))
                 .unwrap_or_default();
-            warnings.push(Warning::new(
-                WarningKind::OutOfRange,
-                format!(
-                    "`{library}` is locked at {version}{location}, but `{}` supports `{requirement}`; not recommending it",
-                    skipped.name
-                ),
-            ));
-        }
+            format!("`{library}` is locked at {version}{location}")
+        }));
     }
     warnings
 }
