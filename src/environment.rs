@@ -17,23 +17,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::interpreter::major_minor;
+
 /// How long an interpreter may take to answer before it is killed.
 const INTERPRETER_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// Run with `python -I -c`: prints one JSON line describing the interpreter.
-/// `-I` (isolated) ignores `PYTHON*` variables and the user site; `-S` is
-/// deliberately not used because it would hide site-packages.
-const QUERY_SCRIPT: &str = r#"import json, os, sys, site
-print(json.dumps({
-    "version": "%d.%d" % sys.version_info[:2],
-    "prefix": sys.prefix,
-    "base_prefix": getattr(sys, "base_prefix", sys.prefix),
-    "executable": sys.executable,
-    "site_packages": [p for p in sys.path
-                      if os.path.basename(p) in ("site-packages", "dist-packages")
-                      and os.path.isdir(p)],
-}))
-"#;
 
 /// Where the environment came from, in the order the sources are tried.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -640,16 +627,6 @@ impl VenvConfig {
     }
 }
 
-/// `3.11.7`, `3.11.7.final.0` or `3.13t` → `3.11` / `3.13`.
-fn major_minor(version: &str) -> Option<String> {
-    let mut parts = version.trim().trim_end_matches('t').split('.');
-    let is_number =
-        |part: &&str| !part.is_empty() && part.bytes().all(|byte| byte.is_ascii_digit());
-    let major = parts.next().filter(is_number)?;
-    let minor = parts.next().filter(is_number)?;
-    Some(format!("{major}.{minor}"))
-}
-
 /// `…/lib/python3.11/site-packages` → `3.11`.
 fn version_of_site_packages(directory: &Path) -> Option<String> {
     let name = directory.parent()?.file_name()?.to_str()?;
@@ -813,38 +790,17 @@ pub(crate) fn is_executable_file(path: &Path) -> bool {
     }
 }
 
-/// What the interpreter reports about itself (see [`QUERY_SCRIPT`]).
-#[derive(Debug, serde::Deserialize)]
-struct InterpreterInfo {
-    version: String,
-    prefix: PathBuf,
-    base_prefix: PathBuf,
-    site_packages: Vec<PathBuf>,
-}
-
-/// Runs `<interpreter> -I -c QUERY_SCRIPT` (no shell) and parses its JSON.
-fn query_interpreter(interpreter: &Path) -> Result<InterpreterInfo, EnvironmentError> {
-    let output = run_script(interpreter, &["-I", "-c", QUERY_SCRIPT])
-        .map_err(|reason| EnvironmentError::interpreter_failed(interpreter, reason))?;
-    if !output.status.success() {
-        let reason = match last_line(&output.stderr) {
-            Some(line) => format!("{}: {line}", output.status),
-            None => output.status.to_string(),
-        };
-        return Err(EnvironmentError::interpreter_failed(interpreter, reason));
-    }
-    // Only the last line: a sitecustomize module may print before the script runs.
-    let line = last_line(&output.stdout)
-        .ok_or_else(|| EnvironmentError::interpreter_output(interpreter, "nothing"))?;
-    let mut info: InterpreterInfo = serde_json::from_str(line)
-        .map_err(|error| EnvironmentError::interpreter_output(interpreter, error.to_string()))?;
-    info.version = major_minor(&info.version).ok_or_else(|| {
-        EnvironmentError::interpreter_output(
-            interpreter,
-            format!("`{}` is not a Python version", info.version),
-        )
-    })?;
-    Ok(info)
+/// Asks `interpreter` about itself through the one probe ([`crate::interpreter::probe`]:
+/// at most once per run, remembered across runs), with discovery's errors.
+fn query_interpreter(interpreter: &Path) -> Result<crate::interpreter::Probe, EnvironmentError> {
+    crate::interpreter::probe(interpreter).map_err(|error| match error {
+        crate::interpreter::ProbeError::Failed(reason) => {
+            EnvironmentError::interpreter_failed(interpreter, reason)
+        }
+        crate::interpreter::ProbeError::Output(reason) => {
+            EnvironmentError::interpreter_output(interpreter, reason)
+        }
+    })
 }
 
 /// The most an interpreter query may print (stdout and stderr each); more is an error.
@@ -901,6 +857,14 @@ pub(crate) fn run_script(interpreter: &Path, arguments: &[&str]) -> Result<Scrip
     }
     if !(stdout.is_finished() && stderr.is_finished()) {
         kill_group(&mut child, group);
+    }
+    // It may have ended because a reader stopped at the cap (a broken pipe), or just
+    // before a reader got there.
+    if too_much.load(Ordering::SeqCst) {
+        return Err(format!(
+            "it printed more than {} MiB",
+            SCRIPT_OUTPUT_CAP / (1024 * 1024)
+        ));
     }
     let text = |reader: std::thread::JoinHandle<Vec<u8>>| {
         String::from_utf8_lossy(&reader.join().unwrap_or_default()).into_owned()
@@ -971,10 +935,6 @@ fn read_capped(
         }
         buffer
     })
-}
-
-fn last_line(text: &str) -> Option<&str> {
-    text.lines().map(str::trim).rfind(|line| !line.is_empty())
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 //!
 //! The pipeline, one module each: [`environment`] finds the environment, [`scan`] reads
 //! its site-packages, [`registry`] knows every release's instrumentations, [`plan`] decides
-//! (pure), and [`output`] prints. [`commands`] wires them to the command line ([`cli`]).
+//! (pure), and [`output`] prints. [`jobs`] wire them to the command line ([`cli`]).
 
 pub mod check;
 pub mod cli;
@@ -17,6 +17,7 @@ pub mod fuzzing;
 pub mod graph;
 pub mod index;
 pub mod install;
+pub mod interpreter;
 pub mod jobs;
 pub mod lockfile;
 pub mod output;

@@ -11,44 +11,6 @@ use std::path::{Path, PathBuf};
 
 use crate::requirement::{ExtraName, MarkerEnvironment, MarkerEnvironmentBuilder, MarkerTree};
 
-/// Prints the marker environment of the running interpreter as one JSON line (PEP 508's
-/// reference implementation, without `packaging`).
-///
-/// Run with `-I -S` and without `json` or `platform` where `os.uname()` answers (every
-/// POSIX system but macOS, where `platform` reads the product version): those imports
-/// cost more than the rest of the interpreter's start-up.
-const MARKER_SCRIPT: &str = r#"import os, sys
-def version(info):
-    text = "%d.%d.%d" % (info.major, info.minor, info.micro)
-    if info.releaselevel != "final":
-        text += info.releaselevel[0] + str(info.serial)
-    return text
-if os.name == "posix" and hasattr(os, "uname") and sys.platform != "darwin":
-    u = os.uname()
-    machine, release, system, kernel = u.machine, u.release, u.sysname, u.version
-else:
-    import platform
-    machine, release = platform.machine(), platform.release()
-    system, kernel = platform.system(), platform.version()
-names = {"cpython": "CPython", "pypy": "PyPy", "ironpython": "IronPython", "jython": "Jython"}
-values = {
-    "implementation_name": sys.implementation.name,
-    "implementation_version": version(sys.implementation.version),
-    "os_name": os.name,
-    "platform_machine": machine,
-    "platform_python_implementation": names.get(sys.implementation.name, sys.implementation.name),
-    "platform_release": release,
-    "platform_system": system,
-    "platform_version": kernel,
-    "python_full_version": sys.version.split()[0],
-    "python_version": "%d.%d" % sys.version_info[:2],
-    "sys_platform": sys.platform,
-}
-def quote(text):
-    return '"' + "".join(c if c not in '"\\' and " " <= c else "\\u%04x" % ord(c) for c in text) + '"'
-print("{" + ", ".join(quote(k) + ": " + quote(v) for k, v in values.items()) + "}")
-"#;
-
 /// `--platform`: the operating system (and machine) to evaluate markers for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Platform {
@@ -305,19 +267,16 @@ pub fn python_on_path() -> Option<PathBuf> {
     crate::environment::find_on_path(&path, &["python3", "python"])
 }
 
-/// Runs `<python> -I -c MARKER_SCRIPT` (no shell, with a timeout) and parses its JSON.
+/// The marker values `python` reports, through the one probe
+/// ([`crate::interpreter::probe`]: at most once per run, remembered across runs).
 pub fn query_interpreter(python: &Path) -> Result<MarkerValues, String> {
-    let output = crate::environment::run_script(python, &["-I", "-S", "-c", MARKER_SCRIPT])?;
-    if !output.status.success() {
-        return Err(format!("it exited with {}", output.status));
-    }
-    let line = output
-        .stdout
-        .lines()
-        .map(str::trim)
-        .rfind(|line| !line.is_empty())
-        .ok_or_else(|| "it printed nothing".to_owned())?;
-    serde_json::from_str(line).map_err(|error| format!("unexpected output: {error}"))
+    let probe = crate::interpreter::probe(python).map_err(|error| match error {
+        crate::interpreter::ProbeError::Failed(reason) => reason,
+        crate::interpreter::ProbeError::Output(reason) => format!("unexpected output: {reason}"),
+    })?;
+    probe
+        .markers
+        .ok_or_else(|| "unexpected output: no marker values".to_owned())
 }
 
 #[cfg(test)]
