@@ -80,7 +80,8 @@ pub fn run(
     Ok(crate::error::ExitStatus::Success)
 }
 
-/// `Release 0.66b1 (the installed opentelemetry-instrumentation), site-packages DIR`.
+/// `Release 0.66b1 (the installed opentelemetry-instrumentation); environment from …`, or
+/// for a partial release `Release 0.66b1, because 0.66b2 (…) is partial: …`.
 fn heading(planned: &crate::jobs::pipeline::EnvironmentPlan, registry: &Registry) -> String {
     use crate::plan::ReleaseChoice;
     let plan = &planned.plan;
@@ -101,13 +102,19 @@ fn heading(planned: &crate::jobs::pipeline::EnvironmentPlan, registry: &Registry
         crate::registry::RegistrySource::Bundled => String::new(),
         crate::registry::RegistrySource::Path(path) => format!(" from {}", path.display()),
     };
-    let mut text = format!("Release {}{registry_text} ({why})", plan.release);
-    if let Some(alignment) = &plan.alignment {
-        text.push_str(&format!(
-            "; {} is partial, so {} is used",
-            alignment.from_release, plan.release
-        ));
-    }
+    // With a partial release the reason belongs to the release that was replaced.
+    let mut text = match &plan.alignment {
+        None => format!("Release {}{registry_text} ({why})", plan.release),
+        Some(alignment) => {
+            let count = alignment.unpublished.len();
+            format!(
+                "Release {}{registry_text}, because {} ({why}) is partial: {count} recommended package{} unpublished there",
+                plan.release,
+                alignment.from_release,
+                if count == 1 { " is" } else { "s are" }
+            )
+        }
+    };
     text.push_str(&format!(
         "; environment from {}",
         planned.environment.source

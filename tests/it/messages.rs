@@ -1,0 +1,502 @@
+//! What a person reads, pinned word for word: one snapshot (exit code, stdout, stderr) per
+//! message family the tool prints — errors with their hints, warnings, notes, `--check`
+//! results and fixes, lock file and registry problems. The layouts are written by the
+//! tests (no Python is started), so every snapshot means the same thing on any machine.
+//! A wording change shows up here as a diff to review.
+
+use crate::support;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use support::python::command;
+use support::snapshot;
+
+fn temp() -> tempfile::TempDir {
+    tempfile::tempdir().expect("temp dir")
+}
+
+fn dist(site_packages: &Path, name: &str, version: &str) {
+    dist_with(site_packages, name, version, "");
+}
+
+/// `<name>-<version>.dist-info/METADATA` with extra header lines.
+fn dist_with(site_packages: &Path, name: &str, version: &str, headers: &str) {
+    let directory = site_packages.join(format!("{}-{version}.dist-info", name.replace('-', "_")));
+    fs::create_dir_all(&directory).unwrap();
+    fs::write(
+        directory.join("METADATA"),
+        format!("Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n{headers}\nbody\n"),
+    )
+    .unwrap();
+}
+
+/// A site-packages with the 0.66b1 stack (instrumentation, SDK) and `extra` installed.
+fn site_packages(root: &Path, extra: &[(&str, &str)]) -> PathBuf {
+    let site_packages = root.join("site-packages");
+    fs::create_dir_all(&site_packages).unwrap();
+    dist(&site_packages, "opentelemetry-instrumentation", "0.66b1");
+    dist(&site_packages, "opentelemetry-sdk", "1.45.1");
+    dist(&site_packages, "opentelemetry-api", "1.45.1");
+    for (name, version) in extra {
+        dist(&site_packages, name, version);
+    }
+    site_packages
+}
+
+/// Runs our binary in `cwd` with `args` and the temp dir labelled `[TEMP]`.
+fn transcript(root: &Path, cwd: &Path, args: &[&str]) -> String {
+    transcript_of(root, command(cwd).args(args))
+}
+
+fn transcript_of(root: &Path, cmd: &mut Command) -> String {
+    snapshot::run(cmd.env("PATH", ""), &[(root, "[TEMP]")])
+}
+
+fn on(root: &Path, site_packages: &Path, args: &[&str]) -> String {
+    let mut all = vec!["--site-packages", site_packages.to_str().unwrap()];
+    all.extend_from_slice(args);
+    transcript(root, root, &all)
+}
+
+// ---------------------------------------------------------------------------------------
+// Finding the environment
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn error_no_environment() {
+    let dir = temp();
+    insta::assert_snapshot!(transcript(dir.path(), dir.path(), &[]));
+}
+
+#[test]
+fn error_site_packages_missing() {
+    let dir = temp();
+    insta::assert_snapshot!(transcript(
+        dir.path(),
+        dir.path(),
+        &["--site-packages", "missing"]
+    ));
+}
+
+#[test]
+fn error_site_packages_is_a_file() {
+    let dir = temp();
+    fs::write(dir.path().join("file.txt"), "x").unwrap();
+    insta::assert_snapshot!(transcript(
+        dir.path(),
+        dir.path(),
+        &["--site-packages", "file.txt"]
+    ));
+}
+
+#[test]
+fn error_python_missing() {
+    let dir = temp();
+    insta::assert_snapshot!(transcript(dir.path(), dir.path(), &["--python", "missing"]));
+}
+
+#[test]
+fn error_python_is_a_plain_directory() {
+    let dir = temp();
+    insta::assert_snapshot!(transcript(dir.path(), dir.path(), &["--python", "."]));
+}
+
+#[test]
+fn error_stale_virtual_env() {
+    let dir = temp();
+    insta::assert_snapshot!(transcript_of(
+        dir.path(),
+        command(dir.path()).env("VIRTUAL_ENV", dir.path().join("gone"))
+    ));
+}
+
+#[cfg(unix)]
+#[test]
+fn error_dead_interpreter_link() {
+    let dir = temp();
+    let prefix = dir.path().join("venv");
+    fs::create_dir_all(prefix.join("lib/python3.11/site-packages")).unwrap();
+    fs::create_dir_all(prefix.join("bin")).unwrap();
+    fs::write(
+        prefix.join("pyvenv.cfg"),
+        "home = /nonexistent/bin\ninclude-system-site-packages = false\nversion = 3.11.7\n",
+    )
+    .unwrap();
+    std::os::unix::fs::symlink("/nonexistent/bin/python3.11", prefix.join("bin/python")).unwrap();
+    insta::assert_snapshot!(transcript(
+        dir.path(),
+        dir.path(),
+        &["-a", "install", "--dry-run", "--python", "venv"]
+    ));
+}
+
+#[test]
+fn error_uv_project_without_its_environment() {
+    let dir = temp();
+    fs::write(
+        dir.path().join("pyproject.toml"),
+        "[project]\nname = \"app\"\nversion = \"0.1.0\"\n",
+    )
+    .unwrap();
+    fs::write(dir.path().join("uv.lock"), "version = 1\n").unwrap();
+    insta::assert_snapshot!(transcript(dir.path(), dir.path(), &[]));
+}
+
+// ---------------------------------------------------------------------------------------
+// Usage
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn error_unknown_action() {
+    let dir = temp();
+    insta::assert_snapshot!(transcript(dir.path(), dir.path(), &["-a", "bogus"]));
+}
+
+#[test]
+fn error_quiet_and_verbose() {
+    let dir = temp();
+    insta::assert_snapshot!(transcript(dir.path(), dir.path(), &["-q", "-v"]));
+}
+
+#[test]
+fn error_install_with_from() {
+    let dir = temp();
+    fs::write(dir.path().join("requirements.txt"), "flask==3.0.0\n").unwrap();
+    insta::assert_snapshot!(transcript(
+        dir.path(),
+        dir.path(),
+        &["-a", "install", "--from", "requirements.txt"]
+    ));
+}
+
+#[test]
+fn error_otel_version_not_a_version() {
+    let dir = temp();
+    let site_packages = site_packages(dir.path(), &[]);
+    insta::assert_snapshot!(on(
+        dir.path(),
+        &site_packages,
+        &["--otel-version", "not-a-version"]
+    ));
+}
+
+#[test]
+fn error_otel_version_unknown() {
+    let dir = temp();
+    let site_packages = site_packages(dir.path(), &[]);
+    insta::assert_snapshot!(on(dir.path(), &site_packages, &["--otel-version", "0.1b0"]));
+}
+
+#[test]
+fn error_python_version_without_from() {
+    let dir = temp();
+    insta::assert_snapshot!(transcript(
+        dir.path(),
+        dir.path(),
+        &["--python-version", "3.12"]
+    ));
+}
+
+// ---------------------------------------------------------------------------------------
+// Scanning: broken distributions are warnings naming the folder
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn warning_dist_info_without_metadata() {
+    let dir = temp();
+    let site_packages = site_packages(dir.path(), &[]);
+    fs::create_dir_all(site_packages.join("flask-3.0.0.dist-info")).unwrap();
+    insta::assert_snapshot!(on(dir.path(), &site_packages, &[]));
+}
+
+#[test]
+fn warning_version_not_pep440() {
+    let dir = temp();
+    let site_packages = site_packages(dir.path(), &[("python-apt", "2.2.1ubuntu1")]);
+    insta::assert_snapshot!(on(dir.path(), &site_packages, &["-v"]));
+}
+
+#[test]
+fn warning_no_sdk() {
+    let dir = temp();
+    let site_packages = dir.path().join("site-packages");
+    fs::create_dir_all(&site_packages).unwrap();
+    dist(&site_packages, "opentelemetry-instrumentation", "0.66b1");
+    dist(&site_packages, "flask", "3.0.0");
+    insta::assert_snapshot!(on(dir.path(), &site_packages, &[]));
+}
+
+#[test]
+fn warning_library_out_of_range() {
+    let dir = temp();
+    let site_packages = site_packages(
+        dir.path(),
+        &[("pydantic", "1.6.2"), ("tortoise-orm", "0.20.0")],
+    );
+    insta::assert_snapshot!(on(dir.path(), &site_packages, &[]));
+}
+
+#[test]
+fn warning_unused_exclude() {
+    let dir = temp();
+    let site_packages = site_packages(dir.path(), &[("flask", "3.0.0")]);
+    insta::assert_snapshot!(on(
+        dir.path(),
+        &site_packages,
+        &["--exclude", "opentelemetry-instrumentation-nothing"]
+    ));
+}
+
+#[test]
+fn quiet_silences_warnings() {
+    let dir = temp();
+    let site_packages = site_packages(
+        dir.path(),
+        &[("pydantic", "1.6.2"), ("tortoise-orm", "0.20.0")],
+    );
+    insta::assert_snapshot!(on(dir.path(), &site_packages, &["-q"]));
+}
+
+#[test]
+fn verbose_reasons() {
+    let dir = temp();
+    let site_packages = site_packages(dir.path(), &[("flask", "3.0.0"), ("requests", "2.32.3")]);
+    insta::assert_snapshot!(on(dir.path(), &site_packages, &["-v"]));
+}
+
+// ---------------------------------------------------------------------------------------
+// --check
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn check_missing_instrumentation() {
+    let dir = temp();
+    let site_packages = site_packages(dir.path(), &[("flask", "3.0.0")]);
+    insta::assert_snapshot!(on(dir.path(), &site_packages, &["--check"]));
+}
+
+#[test]
+fn check_passes() {
+    let dir = temp();
+    let mut installed = vec![("flask", "3.0.0")];
+    let defaults = [
+        "asyncio",
+        "dbapi",
+        "exceptions",
+        "logging",
+        "sqlite3",
+        "threading",
+        "urllib",
+        "wsgi",
+        "flask",
+    ];
+    let names: Vec<String> = defaults
+        .iter()
+        .map(|name| format!("opentelemetry-instrumentation-{name}"))
+        .collect();
+    installed.extend(names.iter().map(|name| (name.as_str(), "0.66b1")));
+    let site_packages = site_packages(dir.path(), &installed);
+    insta::assert_snapshot!(on(dir.path(), &site_packages, &["--check"]));
+}
+
+#[test]
+fn check_wrong_version() {
+    let dir = temp();
+    let site_packages = site_packages(
+        dir.path(),
+        &[
+            ("flask", "3.0.0"),
+            ("opentelemetry-instrumentation-flask", "0.60b0"),
+        ],
+    );
+    insta::assert_snapshot!(on(dir.path(), &site_packages, &["--check"]));
+}
+
+// ---------------------------------------------------------------------------------------
+// --from: lock and requirements files
+// ---------------------------------------------------------------------------------------
+
+fn from(root: &Path, file: &str, text: &str, args: &[&str]) -> String {
+    fs::write(root.join(file), text).unwrap();
+    let mut all = vec![
+        "--from",
+        file,
+        "--python-version",
+        "3.12",
+        "--platform",
+        "linux",
+    ];
+    all.extend_from_slice(args);
+    transcript(root, root, &all)
+}
+
+#[test]
+fn from_missing_file() {
+    let dir = temp();
+    insta::assert_snapshot!(transcript(
+        dir.path(),
+        dir.path(),
+        &["--from", "requirements.txt"]
+    ));
+}
+
+#[test]
+fn from_requirements_without_the_sdk() {
+    let dir = temp();
+    insta::assert_snapshot!(from(
+        dir.path(),
+        "requirements.txt",
+        "flask==3.0.0\nrequests==2.32.3\n",
+        &[]
+    ));
+}
+
+#[test]
+fn from_requirements_bad_line() {
+    let dir = temp();
+    insta::assert_snapshot!(from(
+        dir.path(),
+        "requirements.txt",
+        "flask==3.0.0\nthis is not a requirement\nopentelemetry-sdk==1.45.1\n",
+        &[]
+    ));
+}
+
+#[test]
+fn from_requirements_url_include_refused() {
+    let dir = temp();
+    insta::assert_snapshot!(from(
+        dir.path(),
+        "requirements.txt",
+        "-r https://example.com/more.txt\nflask==3.0.0\nopentelemetry-sdk==1.45.1\n",
+        &[]
+    ));
+}
+
+#[test]
+fn from_requirements_check_missing() {
+    let dir = temp();
+    insta::assert_snapshot!(from(
+        dir.path(),
+        "requirements.txt",
+        "flask==3.0.0\nopentelemetry-sdk==1.45.1\nopentelemetry-instrumentation==0.66b1\n",
+        &["--check"]
+    ));
+}
+
+#[test]
+fn from_poetry_lock_not_toml() {
+    let dir = temp();
+    insta::assert_snapshot!(from(
+        dir.path(),
+        "poetry.lock",
+        "[[package]\nname = \n",
+        &[]
+    ));
+}
+
+#[test]
+fn from_uv_lock_not_toml() {
+    let dir = temp();
+    insta::assert_snapshot!(from(dir.path(), "uv.lock", "version = = 1\n", &[]));
+}
+
+#[test]
+fn from_bad_python_version() {
+    let dir = temp();
+    fs::write(dir.path().join("requirements.txt"), "flask==3.0.0\n").unwrap();
+    insta::assert_snapshot!(transcript(
+        dir.path(),
+        dir.path(),
+        &["--from", "requirements.txt", "--python-version", "py3"]
+    ));
+}
+
+// ---------------------------------------------------------------------------------------
+// Registries
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn registry_missing_file() {
+    let dir = temp();
+    let site_packages = site_packages(dir.path(), &[]);
+    insta::assert_snapshot!(on(
+        dir.path(),
+        &site_packages,
+        &["--registry", "missing.json"]
+    ));
+}
+
+#[test]
+fn registry_not_json() {
+    let dir = temp();
+    let site_packages = site_packages(dir.path(), &[]);
+    fs::write(dir.path().join("vendor.json"), "{ not json").unwrap();
+    insta::assert_snapshot!(on(
+        dir.path(),
+        &site_packages,
+        &["--registry", "vendor.json"]
+    ));
+}
+
+#[test]
+fn registry_bad_requirement() {
+    let dir = temp();
+    let site_packages = site_packages(dir.path(), &[]);
+    fs::write(
+        dir.path().join("vendor.json"),
+        r#"{"schema": 1, "release": "0.66b1", "instrumentations": [
+            {"name": "x", "requirement": "x==1", "kind": "library", "instruments": ["foo. >= 1"]}
+        ]}"#,
+    )
+    .unwrap();
+    insta::assert_snapshot!(on(
+        dir.path(),
+        &site_packages,
+        &["--registry", "vendor.json"]
+    ));
+}
+
+#[test]
+fn registry_show_unknown_release() {
+    let dir = temp();
+    insta::assert_snapshot!(transcript(
+        dir.path(),
+        dir.path(),
+        &["registry", "show", "0.1b0"]
+    ));
+}
+
+// ---------------------------------------------------------------------------------------
+// explain
+// ---------------------------------------------------------------------------------------
+
+/// The installed release is partial: the heading names it as the installed one and the
+/// complete release used instead.
+#[test]
+fn explain_heading_for_a_partial_release() {
+    let dir = temp();
+    let site_packages = dir.path().join("site-packages");
+    fs::create_dir_all(&site_packages).unwrap();
+    dist(&site_packages, "opentelemetry-instrumentation", "0.66b2");
+    dist(&site_packages, "opentelemetry-sdk", "1.45.2");
+    dist(&site_packages, "flask", "3.0.0");
+    let text = transcript(
+        dir.path(),
+        dir.path(),
+        &[
+            "explain",
+            "--site-packages",
+            site_packages.to_str().unwrap(),
+        ],
+    );
+    // The heading: from `Release` to the first blank line (it wraps at 80 columns).
+    let heading: Vec<&str> = text
+        .lines()
+        .skip_while(|line| !line.starts_with("Release "))
+        .take_while(|line| !line.trim().is_empty())
+        .collect();
+    insta::assert_snapshot!(heading.join("\n"));
+}
