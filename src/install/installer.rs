@@ -196,10 +196,12 @@ pub struct IndexSettings {
 }
 
 impl IndexSettings {
-    /// The flags, completed from the variables of the installer that does *not* run
-    /// (`PIP_INDEX_URL` for uv, `UV_INDEX_URL` for pip) when neither the flag nor the
-    /// running installer's own variable is set: the installer that runs reads its own
-    /// variables itself, and a user of either keeps their index whichever runs.
+    /// The flags, completed for pip from uv's variables (`UV_INDEX_URL`, `UV_DEFAULT_INDEX`,
+    /// `UV_INDEX`, `UV_EXTRA_INDEX_URL`, `UV_FIND_LINKS`, `UV_NO_INDEX`) when neither the
+    /// flag nor pip's own variable is set, so a uv user keeps their index when pip runs.
+    /// uv gets the flags only: it ignores `PIP_*` variables itself, and a user's pip
+    /// settings must not change what uv resolves or what `uv add` writes into a lock
+    /// ([`Self::ignored_by_uv`] names them for a note).
     pub fn resolve(
         flags: IndexSettings,
         installer: &Installer,
@@ -218,27 +220,7 @@ impl IndexSettings {
         };
         let mut settings = flags;
         if installer.is_uv() {
-            if settings.index_url.is_none()
-                && !any_set(&["UV_INDEX_URL", "UV_DEFAULT_INDEX", "UV_NO_INDEX"])
-            {
-                settings.index_url = set("PIP_INDEX_URL").map(|value| value.trim().to_owned());
-            }
-            if settings.extra_index_urls.is_empty()
-                && !any_set(&["UV_EXTRA_INDEX_URL", "UV_INDEX", "UV_NO_INDEX"])
-            {
-                settings.extra_index_urls = set("PIP_EXTRA_INDEX_URL")
-                    .map(|value| words(value, &[]))
-                    .unwrap_or_default();
-            }
-            if settings.find_links.is_empty() && !any_set(&["UV_FIND_LINKS"]) {
-                settings.find_links = set("PIP_FIND_LINKS")
-                    .map(|value| words(value, &[]))
-                    .unwrap_or_default();
-            }
-            if !any_set(&["UV_NO_INDEX"]) && set("PIP_NO_INDEX").is_some_and(|value| truthy(&value))
-            {
-                settings.no_index = true;
-            }
+            return settings;
         } else {
             if settings.index_url.is_none() && !any_set(&["PIP_INDEX_URL", "PIP_NO_INDEX"]) {
                 settings.index_url = set("UV_DEFAULT_INDEX")
@@ -275,6 +257,29 @@ impl IndexSettings {
             }
         }
         settings
+    }
+
+    /// The `PIP_*` index variables that are set while uv runs without uv's own
+    /// counterpart: uv does not read them and they are not passed on (for a warning naming
+    /// each and the variable uv reads instead).
+    pub fn ignored_by_uv(
+        installer: &Installer,
+        variable: impl Fn(&str) -> Option<String>,
+    ) -> Vec<(&'static str, &'static str)> {
+        if !installer.is_uv() {
+            return Vec::new();
+        }
+        let set = |name: &str| variable(name).is_some_and(|value| !value.trim().is_empty());
+        [
+            ("PIP_INDEX_URL", "UV_INDEX_URL", "UV_DEFAULT_INDEX"),
+            ("PIP_EXTRA_INDEX_URL", "UV_EXTRA_INDEX_URL", "UV_INDEX"),
+            ("PIP_FIND_LINKS", "UV_FIND_LINKS", "UV_FIND_LINKS"),
+            ("PIP_NO_INDEX", "UV_NO_INDEX", "UV_NO_INDEX"),
+        ]
+        .into_iter()
+        .filter(|(pip, uv, uv_also)| set(pip) && !set(uv) && !set(uv_also))
+        .map(|(pip, uv, _)| (pip, uv))
+        .collect()
     }
 
     fn push_args(&self, args: &mut Vec<OsString>) {
@@ -527,9 +532,14 @@ mod tests {
             _ => None,
         };
         let for_uv = IndexSettings::resolve(IndexSettings::default(), &Installer::Uv, variables);
-        // uv reads its own UV_INDEX_URL: PIP_INDEX_URL is not passed over it.
-        assert_eq!(for_uv.index_url, None);
-        assert_eq!(for_uv.find_links, ["/a", "/b"]);
+        // uv reads its own variables and never pip's: nothing is passed over them.
+        assert_eq!(for_uv, IndexSettings::default());
+        assert_eq!(
+            IndexSettings::ignored_by_uv(&Installer::Uv, variables),
+            // `UV_INDEX_URL` is set: uv's own index is in force, nothing to say about pip's.
+            [("PIP_FIND_LINKS", "UV_FIND_LINKS")]
+        );
+        assert!(IndexSettings::ignored_by_uv(&Installer::Pip, variables).is_empty());
         let for_pip = IndexSettings::resolve(IndexSettings::default(), &Installer::Pip, variables);
         // pip reads its own PIP_INDEX_URL.
         assert_eq!(for_pip.index_url, None);

@@ -243,8 +243,13 @@ pub fn run(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatus, Fai
         find_links: args.install.find_links.clone(),
         no_index: false,
     };
-    let index =
-        IndexSettings::resolve(flags, &selection.installer, |name| std::env::var(name).ok());
+    let variable = |name: &str| std::env::var(name).ok();
+    let index = IndexSettings::resolve(flags, &selection.installer, variable);
+    for (pip, uv_variable) in IndexSettings::ignored_by_uv(&selection.installer, variable) {
+        warn(&format!(
+            "`{pip}` is set, but uv does not read it and it is not passed on (set `{uv_variable}`, give the flag, or use `--installer pip`)"
+        ));
+    }
     let command = InstallCommand::build(
         &selection.installer,
         &interpreter,
