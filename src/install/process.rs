@@ -113,7 +113,7 @@ pub fn run(command: &InstallCommand, display: Display, packages: usize) -> io::R
     let started = Instant::now();
     let spinner = (display == Display::Spinner).then(|| {
         let spinner = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
-        if let Ok(style) = ProgressStyle::with_template("{spinner} {msg} {elapsed:.dim}") {
+        if let Ok(style) = ProgressStyle::with_template("{spinner} {wide_msg} {elapsed:.dim}") {
             spinner.set_style(style);
         }
         spinner.set_message(format!(
@@ -235,7 +235,15 @@ fn forward(
 fn phase(line: &str) -> Option<String> {
     let line = line.trim();
     if let Some(names) = line.strip_prefix("Installing collected packages:") {
-        return Some(format!("Installing {}", names.trim()));
+        // pip lists every name on one line: the count fits a terminal line, the list does not.
+        let count = names
+            .split(',')
+            .filter(|name| !name.trim().is_empty())
+            .count();
+        return Some(format!(
+            "Installing {count} distribution{}",
+            if count == 1 { "" } else { "s" }
+        ));
     }
     if line.starts_with("Resolved ") || line.starts_with("Prepared ") {
         return Some("Installing".to_owned());
@@ -418,6 +426,22 @@ pub fn installed_packages(lines: &[String]) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_phase_is_one_short_line() {
+        let names: Vec<String> = (0..40).map(|index| format!("package-{index}")).collect();
+        let line = format!("Installing collected packages: {}", names.join(", "));
+        assert_eq!(phase(&line).as_deref(), Some("Installing 40 distributions"));
+        assert_eq!(
+            phase("Installing collected packages: flask").as_deref(),
+            Some("Installing 1 distribution")
+        );
+        assert_eq!(
+            phase("Resolved 12 packages in 3ms").as_deref(),
+            Some("Installing")
+        );
+        assert_eq!(phase("Requirement already satisfied: x"), None);
+    }
 
     fn lines(text: &str) -> Vec<String> {
         text.lines().map(str::to_owned).collect()
