@@ -1,4 +1,5 @@
-//! The command line: raw flags as clap parses them. `commands` turns them into settings.
+//! The command line: raw flags as clap parses them. The jobs (`crate::jobs`) turn them into
+//! work.
 
 use std::path::PathBuf;
 
