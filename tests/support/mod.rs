@@ -5,5 +5,6 @@
 pub mod index;
 pub mod memory;
 pub mod mirror;
+pub mod mirror_genai;
 pub mod python;
 pub mod wheel;
