@@ -508,14 +508,15 @@ mod tests {
     #[test]
     fn python_and_the_util_library_count() {
         let genai = small();
-        // Python 3.9 with the newest release: 2.0b0 needs 3.10, 1.0b0 needs release 0.60.
+        // Python 3.9 with the newest release: 2.0b0 needs 3.10; 1.0b0 (`~=0.60b0` admits
+        // 0.66b1, `~=1.39` admits 1.45.1, its util 0.4b0 needs 3.9) goes with it.
+        let python_3_9 = core("0.66b1", Some("1.45.1"), Some("3.9"));
+        assert_eq!(pick(&genai, "genai-x", &python_3_9), "1.0b0");
+        // Python 3.8: nothing.
+        let python_3_8 = core("0.66b1", Some("1.45.1"), Some("3.8"));
         assert_eq!(
-            pick(
-                &genai,
-                "genai-x",
-                &core("0.66b1", Some("1.45.1"), Some("3.9"))
-            ),
-            "none: 2.0b0 needs Python >=3.10 (the environment has 3.9)"
+            pick(&genai, "genai-x", &python_3_8),
+            "none: 2.0b0 needs Python >=3.10 (the environment has 3.8)"
         );
         // Python unknown: not checked.
         assert_eq!(
