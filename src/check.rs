@@ -499,11 +499,10 @@ fn verdict(report: &CheckReport, installer: FixTool, subject: Subject) -> String
         0 => String::new(),
         count => format!(", {count} unmet requirement(s) of the OpenTelemetry stack"),
     };
-    if count(ProblemKind::DoesNotLoad) > 0 {
-        inconsistent.push_str(&format!(
-            ", {} that do(es) not load",
-            count(ProblemKind::DoesNotLoad)
-        ));
+    match count(ProblemKind::DoesNotLoad) {
+        0 => {}
+        1 => inconsistent.push_str(", 1 that does not load"),
+        count => inconsistent.push_str(&format!(", {count} that do not load")),
     }
     let mut text = format!(
         "check failed: {} missing, {} at a wrong version, {} stale{inconsistent} (release {})\n",
