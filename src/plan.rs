@@ -823,6 +823,39 @@ fn add_genai(
                 .map(|version| format!("{}=={}", package.name, version.raw_version))
                 .unwrap_or_else(|| package.name.to_string())
         };
+        // One instrumentation per library: a recommendation of the registry's own for the
+        // same library (a vendor registry or overlay) wins, unless the table says this
+        // package replaces it.
+        let rival = picked.as_ref().and_then(|(entry, _, _)| {
+            planned.recommendations.iter().find(|recommendation| {
+                genai.replaces.iter().all(|rule| {
+                    !(package.is_named(&rule.replaced_by)
+                        && crate::requirement::normalize(&rule.instrumentation)
+                            == crate::requirement::normalize(&recommendation.name))
+                }) && release.find(&recommendation.name).is_some_and(|other| {
+                    other
+                        .instruments
+                        .iter()
+                        .chain(&other.instruments_any)
+                        .any(|library| {
+                            entry
+                                .instruments
+                                .iter()
+                                .any(|ours| ours.name == library.name)
+                        })
+                })
+            })
+        });
+        if let (Some((entry, _, _)), Some(rival)) = (&picked, rival) {
+            planned.skipped.push(skip(
+                entry.requirement.raw.clone(),
+                vec![SkipReason::Replaced {
+                    by: rival.name.clone(),
+                    reason: "the registry's own instrumentation of the same library wins (a vendor registry or overlay)".to_owned(),
+                }],
+            ));
+            continue;
+        }
         match picked {
             Some((entry, _, _)) if names(&options.exclude, package) => planned
                 .skipped
