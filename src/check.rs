@@ -51,6 +51,9 @@ pub enum ProblemKind {
     /// An installed distribution's requirement on an OpenTelemetry package (or an
     /// OpenTelemetry distribution's requirement) is not met: `pip check` fails.
     Inconsistent,
+    /// An installed instrumentor's entry point fails to load (the load check):
+    /// `opentelemetry-instrument` would skip it silently.
+    DoesNotLoad,
 }
 
 impl ProblemKind {
@@ -60,6 +63,7 @@ impl ProblemKind {
             Self::WrongVersion => "wrong-version",
             Self::Stale => "stale",
             Self::Inconsistent => "inconsistent",
+            Self::DoesNotLoad => "does-not-load",
         }
     }
 }
@@ -123,12 +127,18 @@ impl CheckReport {
             .collect()
     }
 
-    /// The project names to remove: the stale ones.
+    /// The project names to remove: the stale ones, and those that do not load and that
+    /// the plan does not recommend.
     pub fn to_remove(&self) -> Vec<&str> {
+        let mut seen = std::collections::HashSet::new();
         self.problems
             .iter()
-            .filter(|problem| problem.kind == ProblemKind::Stale)
+            .filter(|problem| {
+                problem.kind == ProblemKind::Stale
+                    || (problem.kind == ProblemKind::DoesNotLoad && problem.requirement.is_none())
+            })
             .map(|problem| problem.name.as_str())
+            .filter(|name| seen.insert(*name))
             .collect()
     }
 }
@@ -242,6 +252,66 @@ pub fn check(
         kept: Vec::new(),
         moves: Vec::new(),
     }
+}
+
+/// What the load check adds to `report`: each instrumentor that does not load is a
+/// problem naming its error, with a fix: when the plan recommends another package for
+/// its library (or nothing), removing it; when the plan recommends it at another version,
+/// that version; else `--exclude` (or a version that loads).
+pub fn check_loads(
+    report: &mut CheckReport,
+    plan: &Plan,
+    loads: &crate::install::load_check::LoadReport,
+) {
+    for failure in &loads.failures {
+        let name = crate::requirement::normalize(&failure.distribution);
+        let recommendation = plan
+            .recommendations
+            .iter()
+            .find(|recommendation| crate::requirement::normalize(&recommendation.name) == name);
+        let replaced_by = plan.skipped.iter().find_map(|skipped| {
+            (crate::requirement::normalize(&skipped.name) == name)
+                .then(|| {
+                    skipped.reasons.iter().find_map(|reason| match reason {
+                        SkipReason::Replaced { by, .. } => Some(by.clone()),
+                        _ => None,
+                    })
+                })
+                .flatten()
+        });
+        let installed_matches = recommendation.is_some_and(|recommendation| {
+            crate::requirement::parse_version(&failure.version)
+                .is_some_and(|version| recommendation.parsed.contains(&version))
+        });
+        let fix = match (recommendation, replaced_by) {
+            (_, Some(by)) => format!("remove it; {by} is recommended for its library instead"),
+            (Some(recommendation), _) if !installed_matches => {
+                format!("install `{}`", recommendation.requirement)
+            }
+            (Some(_), _) => format!(
+                "install a version that loads, or leave it out: `--exclude {}` and remove it",
+                crate::explain::short(&name)
+            ),
+            (None, None) => "remove it: the plan does not recommend it".to_owned(),
+        };
+        // A recommended package whose installed version is not the recommended one keeps
+        // its requirement (installing it is the fix); the others are removed.
+        let requirement = recommendation
+            .filter(|_| !installed_matches)
+            .map(|recommendation| recommendation.requirement.clone());
+        report.problems.push(Problem {
+            kind: ProblemKind::DoesNotLoad,
+            name: failure.distribution.clone(),
+            requirement,
+            installed: Some(failure.version.clone()),
+            location: None,
+            reason: format!(
+                "{} {}: its instrumentor `{}` does not load: {}; fix: {fix}",
+                failure.distribution, failure.version, failure.entry_point, failure.error
+            ),
+        });
+    }
+    report.problems.sort_by_key(|problem| problem.kind);
 }
 
 /// What the installed environment's dependency graph adds to `report`: an instrumentation
@@ -425,10 +495,15 @@ fn verdict(report: &CheckReport, installer: FixTool, subject: Subject) -> String
             .filter(|problem| problem.kind == kind)
             .count()
     };
-    let inconsistent = match count(ProblemKind::Inconsistent) {
+    let mut inconsistent = match count(ProblemKind::Inconsistent) {
         0 => String::new(),
         count => format!(", {count} unmet requirement(s) of the OpenTelemetry stack"),
     };
+    match count(ProblemKind::DoesNotLoad) {
+        0 => {}
+        1 => inconsistent.push_str(", 1 that does not load"),
+        count => inconsistent.push_str(&format!(", {count} that do not load")),
+    }
     let mut text = format!(
         "check failed: {} missing, {} at a wrong version, {} stale{inconsistent} (release {})\n",
         count(ProblemKind::Missing),

@@ -262,6 +262,14 @@ pub struct BootstrapArgs {
     #[arg(long)]
     pub check: bool,
 
+    /// Do not load the installed instrumentors. After `-a install` and with `--check`,
+    /// every installed `opentelemetry_instrumentor` entry point is loaded in the
+    /// environment's interpreter (one run, bounded): this imports the instrumentations'
+    /// modules, as `opentelemetry-instrument` would at start-up, but instruments nothing.
+    /// One that fails to load is a problem (exit 1) with its error and a fix.
+    #[arg(long = "no-load-check")]
+    pub no_load_check: bool,
+
     /// Leave out the instrumentations another recommended one covers (starlette under
     /// fastapi) and those whose library only OpenTelemetry packages require (requests
     /// under the OTLP exporter); reads the environment's dependency graph.
@@ -409,6 +417,20 @@ pub enum RegistryCommand {
         registry: Option<PathBuf>,
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
+    },
+    /// Rebuild the GenAI family's versions (`opentelemetry-instrumentation-genai-*`,
+    /// `opentelemetry-util-genai`) from a package index, into the user registry (read by
+    /// every later run) or `--output FILE` (`data/genai/packages.json` in a checkout).
+    UpdateGenai {
+        /// The index (simple API). Default: $UV_INDEX_URL, $PIP_INDEX_URL, else PyPI.
+        #[arg(long, value_name = "URL")]
+        index_url: Option<String>,
+        /// Write the document here instead of the user registry.
+        #[arg(long, value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// Where to cache downloaded metadata (default: the user cache directory).
+        #[arg(long, value_name = "DIR")]
+        cache_dir: Option<PathBuf>,
     },
     /// Rebuild the registry files from a package index, into the user registry (read by
     /// every later run) or `--output DIR`.

@@ -25,6 +25,8 @@ pub enum WarningKind {
     UnusedOption,
     /// No `opentelemetry-sdk`: the instrumentations would export nothing.
     NoTelemetry,
+    /// The instrumentors could not be loaded to check them.
+    LoadCheck,
 }
 
 /// One warning.

@@ -13,6 +13,7 @@ use std::collections::HashSet;
 use crate::requirement::Version;
 
 use crate::diagnostics::{Warning, WarningKind};
+use crate::registry::genai::{Admitted, Core, GenAi};
 use crate::registry::{Instrumentation, Kind, Registry, RegistryError, Release};
 use crate::requirement::PlainRequirement;
 use crate::scan::Installed;
@@ -33,6 +34,11 @@ pub struct PlanOptions {
     pub exclude: Vec<String>,
     /// `--include`: opt-in instrumentations to recommend.
     pub include: Vec<String>,
+    /// The GenAI family ([`crate::registry::genai`]); without it the plan is the release's
+    /// alone.
+    pub genai: Option<std::sync::Arc<GenAi>>,
+    /// The environment's Python (`3.11`), for the GenAI packages' `Requires-Python`.
+    pub python: Option<Version>,
 }
 
 /// A library that satisfied a requirement of an instrumentation.
@@ -68,6 +74,20 @@ pub struct Recommendation {
     #[serde(skip)]
     pub parsed: PlainRequirement,
     pub reason: Reason,
+    /// For a GenAI family package: which version and why.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub genai: Option<GenAiChoice>,
+}
+
+/// Why a GenAI family package is recommended at its version.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct GenAiChoice {
+    pub version: String,
+    /// `the newest version whose core requirements admit release 0.66b1, …`.
+    pub why: String,
+    /// The contrib instrumentation it replaces, when it does.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replaces: Option<String>,
 }
 
 /// Why an instrumentation whose library is present is not recommended.
@@ -94,6 +114,12 @@ pub enum SkipReason {
     /// Listed by the release but never published at any release in the registry (upstream
     /// 0.49b0 lists `opentelemetry-instrumentation-test`, a package that does not exist).
     NeverPublished,
+    /// Another instrumentation of the same library wins (the "one instrumentation per
+    /// library" table, `data/genai/choices.json`).
+    Replaced { by: String, reason: String },
+    /// A GenAI family package whose libraries are installed, but no version of which goes
+    /// with the environment's core (release, API, Python) without moving it.
+    NoCompatibleVersion { reason: String },
 }
 
 impl Reason {
@@ -164,6 +190,10 @@ impl SkipReason {
             SkipReason::Excluded => "excluded with --exclude".to_owned(),
             SkipReason::OptIn => "opt-in: recommend it with --include".to_owned(),
             SkipReason::NeverPublished => "never published at any release".to_owned(),
+            SkipReason::Replaced { by, reason } => format!("{by} is recommended instead: {reason}"),
+            SkipReason::NoCompatibleVersion { reason } => {
+                format!("no version goes with this environment without moving its core ({reason})")
+            }
         }
     }
 }
@@ -270,9 +300,17 @@ pub enum PlanError {
 /// A warning for each `--exclude` value that names no instrumentation of `release` (the
 /// release the plan used).
 pub fn unused_excludes(release: &Release, exclude: &[String]) -> Vec<Warning> {
+    let family = crate::registry::genai::family_names();
     exclude
         .iter()
         .filter(|name| release.find(name).is_none())
+        .filter(|name| {
+            let normalized = crate::requirement::normalize(name);
+            !family.iter().any(|package| {
+                *package == normalized
+                    || package.strip_prefix("opentelemetry-instrumentation-") == Some(&normalized)
+            })
+        })
         .map(|name| {
             Warning::new(
                 WarningKind::UnusedOption,
@@ -338,9 +376,10 @@ pub fn plan(
         _ => {}
     }
 
-    let first = plan_published(registry, release, installed, options)?;
+    let mut first = plan_published(registry, release, installed, options)?;
     let unpublished = unpublished_names(release, &first);
     if unpublished.is_empty() {
+        add_genai(&mut first, release, installed, options);
         return Ok(finish(release, release_choice, None, first, warnings));
     }
 
@@ -351,10 +390,11 @@ pub fn plan(
         .filter(|version| **version < target)
     {
         let older = registry.load(candidate)?;
-        let planned = plan_published(registry, older, installed, options)?;
+        let mut planned = plan_published(registry, older, installed, options)?;
         if !unpublished_names(older, &planned).is_empty() {
             continue;
         }
+        add_genai(&mut planned, older, installed, options);
         let core_moves = core_moves(older, installed);
         let alignment = Alignment {
             from_release: release.raw_version.clone(),
@@ -462,7 +502,11 @@ fn plan_release(
         names.iter().any(|name| instrumentation.is_named(name))
     };
     for name in &options.include {
-        if release.find(name).is_none() {
+        let genai = options
+            .genai
+            .as_ref()
+            .is_some_and(|genai| genai.find(name).is_some());
+        if release.find(name).is_none() && !genai {
             return Err(PlanError::UnknownInclude {
                 name: name.clone(),
                 release: release.raw_version.clone(),
@@ -529,6 +573,7 @@ fn plan_release(
                 requirement: instrumentation.requirement.raw.clone(),
                 parsed: instrumentation.requirement.clone(),
                 reason,
+                genai: None,
             }),
             None if !evaluation.problems.is_empty() => {
                 planned.skipped.push(skip(evaluation.problems))
@@ -701,6 +746,201 @@ fn alignment_warning(alignment: &Alignment, used: &str) -> Warning {
     Warning::new(WarningKind::Release, message)
 }
 
+/// The GenAI family's picks, added to `planned`: for each family package whose libraries
+/// are installed within range, the newest version whose core requirements admit the
+/// release, the API and the Python (never one that would move the core), pinned `==`.
+/// Then the "one instrumentation per library" table: where a pick and a contrib
+/// recommendation instrument the same library, the pick wins, unless the contrib one was
+/// asked for with `--include`. `--exclude` leaves a pick out (and the contrib one stays).
+fn add_genai(
+    planned: &mut Planned,
+    release: &Release,
+    installed: &Installed,
+    options: &PlanOptions,
+) {
+    let Some(genai) = options.genai.as_deref() else {
+        return;
+    };
+    let api = installed
+        .get_str(crate::registry::genai::API_PROJECT)
+        .and_then(|distribution| distribution.version.clone())
+        .or_else(|| genai.api_for_release(&release.version).cloned());
+    let core = Core {
+        release: release.version.clone(),
+        api,
+        python: options.python.clone(),
+    };
+    let names = |list: &[String], package: &crate::registry::genai::Package| {
+        list.iter().any(|name| package.is_named(name))
+    };
+    for package in &genai.packages {
+        let mut picked = None;
+        let mut problems: Option<Vec<SkipReason>> = None;
+        // The newest version whose libraries are installed within range and whose core
+        // requirements admit this environment; else why the newest such version is refused.
+        let mut refusal = None;
+        for version in &package.versions {
+            let Ok(requirement) =
+                PlainRequirement::parse(&format!("{}=={}", package.name, version.raw_version))
+            else {
+                continue;
+            };
+            let entry = Instrumentation {
+                name: package.name.clone(),
+                requirement,
+                kind: Kind::Library,
+                published: true,
+                instruments: version.instruments.clone(),
+                instruments_any: Vec::new(),
+            };
+            let evaluation = evaluate(&entry, installed);
+            match evaluation.satisfied {
+                Some(satisfied_by) => match genai.refusal(version, &core) {
+                    None => {
+                        picked = Some((entry, version, satisfied_by));
+                        break;
+                    }
+                    Some(reason) => {
+                        refusal.get_or_insert(format!("{} {reason}", version.raw_version));
+                    }
+                },
+                None => {
+                    if problems.is_none() && !evaluation.problems.is_empty() {
+                        problems = Some(evaluation.problems);
+                    }
+                }
+            }
+        }
+        let skip = |requirement: String, reasons| Skipped {
+            name: package.name.to_string(),
+            requirement,
+            reasons,
+        };
+        let newest = |package: &crate::registry::genai::Package| {
+            package
+                .versions
+                .first()
+                .map(|version| format!("{}=={}", package.name, version.raw_version))
+                .unwrap_or_else(|| package.name.to_string())
+        };
+        // One instrumentation per library: a recommendation of the registry's own for the
+        // same library (a vendor registry or overlay) wins, unless the table says this
+        // package replaces it.
+        let rival = picked.as_ref().and_then(|(entry, _, _)| {
+            planned.recommendations.iter().find(|recommendation| {
+                genai.replaces.iter().all(|rule| {
+                    !(package.is_named(&rule.replaced_by)
+                        && crate::requirement::normalize(&rule.instrumentation)
+                            == crate::requirement::normalize(&recommendation.name))
+                }) && release.find(&recommendation.name).is_some_and(|other| {
+                    other
+                        .instruments
+                        .iter()
+                        .chain(&other.instruments_any)
+                        .any(|library| {
+                            entry
+                                .instruments
+                                .iter()
+                                .any(|ours| ours.name == library.name)
+                        })
+                })
+            })
+        });
+        if let (Some((entry, _, _)), Some(rival)) = (&picked, rival) {
+            planned.skipped.push(skip(
+                entry.requirement.raw.clone(),
+                vec![SkipReason::Replaced {
+                    by: rival.name.clone(),
+                    reason: "the registry's own instrumentation of the same library wins (a vendor registry or overlay)".to_owned(),
+                }],
+            ));
+            continue;
+        }
+        match picked {
+            Some((entry, _, _)) if names(&options.exclude, package) => planned
+                .skipped
+                .push(skip(entry.requirement.raw, vec![SkipReason::Excluded])),
+            Some((entry, version, satisfied_by)) => {
+                let mut admitted = vec![format!("release {}", core.release)];
+                if let Some(api) = &core.api {
+                    admitted.push(format!("opentelemetry-api {api}"));
+                }
+                if let Some(python) = &core.python {
+                    admitted.push(format!("Python {python}"));
+                }
+                let why = match genai.newest_admitted(package, &core) {
+                    Admitted::Version(newest) if newest.version == version.version => format!(
+                        "the newest version whose core requirements admit {}",
+                        admitted.join(", ")
+                    ),
+                    _ => format!(
+                        "the newest version whose core requirements admit {} and whose range holds the installed libraries",
+                        admitted.join(", ")
+                    ),
+                };
+                planned.recommendations.push(Recommendation {
+                    name: package.name.to_string(),
+                    requirement: entry.requirement.raw.clone(),
+                    parsed: entry.requirement,
+                    reason: Reason::Libraries { satisfied_by },
+                    genai: Some(GenAiChoice {
+                        version: version.raw_version.clone(),
+                        why,
+                        replaces: None,
+                    }),
+                });
+            }
+            None => {
+                if let Some(reason) = refusal {
+                    planned.skipped.push(skip(
+                        newest(package),
+                        vec![SkipReason::NoCompatibleVersion { reason }],
+                    ));
+                } else if let Some(problems) = problems {
+                    planned.skipped.push(skip(newest(package), problems));
+                }
+            }
+        }
+    }
+
+    // One instrumentation per library.
+    for rule in &genai.replaces {
+        let position = |name: &str| {
+            planned.recommendations.iter().position(|recommendation| {
+                crate::requirement::normalize(&recommendation.name)
+                    == crate::requirement::normalize(name)
+            })
+        };
+        let (Some(contrib), Some(family)) =
+            (position(&rule.instrumentation), position(&rule.replaced_by))
+        else {
+            continue;
+        };
+        let contrib_included = release
+            .find(&rule.instrumentation)
+            .is_some_and(|entry| options.include.iter().any(|name| entry.is_named(name)));
+        let (loser, winner, reason) = if contrib_included {
+            (family, contrib, "asked for with --include".to_owned())
+        } else {
+            (contrib, family, rule.reason.clone())
+        };
+        let winner_name = planned.recommendations[winner].name.clone();
+        let loser_name = planned.recommendations[loser].name.clone();
+        if let Some(choice) = planned.recommendations[winner].genai.as_mut() {
+            choice.replaces = Some(loser_name);
+        }
+        let removed = planned.recommendations.remove(loser);
+        planned.skipped.push(Skipped {
+            name: removed.name,
+            requirement: removed.requirement,
+            reasons: vec![SkipReason::Replaced {
+                by: winner_name,
+                reason,
+            }],
+        });
+    }
+}
+
 /// The out-of-range warnings of one left-out instrumentation: one per library outside its
 /// range, and none unless the instrumentation would otherwise be recommended (an
 /// out-of-range library matters only when it is all that keeps it out: `pydantic` alone
@@ -749,6 +989,17 @@ fn finish(
         warnings.extend(out_of_range_warnings(skipped, |library, version| {
             format!("`{library}` {version} is installed")
         }));
+        for reason in &skipped.reasons {
+            if let SkipReason::NoCompatibleVersion { reason } = reason {
+                warnings.push(Warning::new(
+                    WarningKind::OutOfRange,
+                    format!(
+                        "no version of `{}` goes with this environment without moving its core: {reason}; not recommending it",
+                        skipped.name
+                    ),
+                ));
+            }
+        }
         if skipped.reasons.contains(&SkipReason::NeverPublished) {
             warnings.push(Warning::new(
                 WarningKind::Release,
@@ -1043,5 +1294,76 @@ mod tests {
             .any(|line| line.contains("-test==")));
         assert_eq!(planned.skipped[0].reasons, [SkipReason::NeverPublished]);
         assert!(planned.warnings[0].message.contains("never published"));
+    }
+
+    /// The GenAI family against the bundled registry: openai 3.x and anthropic in an
+    /// environment at `release`, with `python`.
+    fn genai_plan(
+        release: &str,
+        api: &str,
+        python: Option<&str>,
+        exclude: &[&str],
+        include: &[&str],
+    ) -> Plan {
+        let registry = Registry::bundled();
+        let options = PlanOptions {
+            release: crate::requirement::parse_version(release),
+            exclude: exclude.iter().map(|name| (*name).to_owned()).collect(),
+            include: include.iter().map(|name| (*name).to_owned()).collect(),
+            genai: Some(std::sync::Arc::new(GenAi::bundled())),
+            python: python.and_then(crate::requirement::parse_version),
+        };
+        let installed = installed(&[
+            ("openai", "3.63.0"),
+            ("anthropic", "2.17.0"),
+            ("opentelemetry-api", api),
+        ]);
+        plan(&registry, &installed, &options).unwrap()
+    }
+
+    /// What a GenAI plan says about openai and anthropic: the recommendations, the skips
+    /// and the warnings.
+    fn genai_summary(plan: &Plan) -> serde_json::Value {
+        let genai = |name: &str| name.contains("openai") || name.contains("anthropic");
+        serde_json::json!({
+            "recommended": plan.recommendations.iter().filter(|r| genai(&r.name)).collect::<Vec<_>>(),
+            "skipped": plan.skipped.iter().filter(|s| genai(&s.name)).collect::<Vec<_>>(),
+            "warnings": plan.warnings.iter().filter(|w| w.kind != WarningKind::Release).map(|w| &w.message).collect::<Vec<_>>(),
+        })
+    }
+
+    #[test]
+    fn genai_one_instrumentation_per_library_with_a_version_for_the_core() {
+        let today = genai_plan("0.66b1", "1.45.1", Some("3.11"), &[], &[]);
+        insta::assert_json_snapshot!("genai_today", genai_summary(&today));
+        assert!(requirements(&today).contains(&"opentelemetry-instrumentation-genai-openai==1.3b0"));
+        assert!(!requirements(&today).contains(&"opentelemetry-instrumentation-openai-v2"));
+
+        // `--exclude genai-openai`: upstream's openai-v2 stays.
+        let excluded = genai_plan("0.66b1", "1.45.1", Some("3.11"), &["genai-openai"], &[]);
+        assert!(requirements(&excluded).contains(&"opentelemetry-instrumentation-openai-v2"));
+        assert!(!requirements(&excluded)
+            .iter()
+            .any(|r| r.contains("genai-openai")));
+        // `--include openai-v2`: the contrib one wins.
+        let included = genai_plan("0.66b1", "1.45.1", Some("3.11"), &[], &["openai-v2"]);
+        insta::assert_json_snapshot!("genai_include_contrib", genai_summary(&included));
+
+        // An older core (0.60b0 / 1.39): no family version goes with it without moving it.
+        let older = genai_plan("0.60b0", "1.39.0", Some("3.11"), &[], &[]);
+        insta::assert_json_snapshot!("genai_older_core", genai_summary(&older));
+        // Python 3.9: every family version needs 3.10.
+        let old_python = genai_plan("0.66b1", "1.45.1", Some("3.9"), &[], &[]);
+        assert!(!requirements(&old_python)
+            .iter()
+            .any(|r| r.contains("genai")));
+        assert!(
+            old_python
+                .warnings
+                .iter()
+                .any(|w| w.message.contains("needs Python >=3.10")),
+            "{:?}",
+            old_python.warnings
+        );
     }
 }

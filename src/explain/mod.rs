@@ -63,6 +63,11 @@ pub enum Status {
     NeverPublished,
     /// The instrumentation is installed, but the plan does not recommend it.
     Stale { reason: String },
+    /// Another instrumentation of the same library wins ("one instrumentation per
+    /// library", `data/genai/choices.json`).
+    Replaced { by: String, reason: String },
+    /// A GenAI family package with no version that goes with the environment's core.
+    NoCompatibleVersion { reason: String },
 }
 
 impl Status {
@@ -96,6 +101,8 @@ impl Status {
             Self::OptIn => "opt-in (--include to add it)".to_owned(),
             Self::NeverPublished => "never published".to_owned(),
             Self::Stale { reason } => format!("stale: {reason}"),
+            Self::Replaced { by, .. } => format!("replaced by {} (one per library)", short(by)),
+            Self::NoCompatibleVersion { reason } => format!("no version for this core: {reason}"),
         }
     }
 
@@ -104,7 +111,9 @@ impl Status {
         match self {
             Self::Installed => Tone::Good,
             Self::Recommended | Self::WrongVersion { .. } | Self::Stale { .. } => Tone::Act,
-            Self::OutOfRange { .. } | Self::InvalidVersion => Tone::Problem,
+            Self::OutOfRange { .. } | Self::InvalidVersion | Self::NoCompatibleVersion { .. } => {
+                Tone::Problem
+            }
             _ => Tone::Quiet,
         }
     }
@@ -141,6 +150,9 @@ pub struct Row {
     /// For recommendations: what the graph and the covers table say.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub relevance: Option<Relevance>,
+    /// For a GenAI family package: why this version.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub why: Option<String>,
 }
 
 /// The whole report.
@@ -247,6 +259,10 @@ pub fn explain(inputs: &Inputs<'_>) -> Explanation {
             installed: installed.clone(),
             status: status.clone(),
             relevance: Some(relevance.clone()),
+            why: recommendation
+                .genai
+                .as_ref()
+                .map(|choice| choice.why.clone()),
         };
         match &recommendation.reason {
             Reason::Default => defaults.push(row(None)),
@@ -264,10 +280,29 @@ pub fn explain(inputs: &Inputs<'_>) -> Explanation {
     for skipped in &plan.skipped {
         let installed = installed_version(&skipped.name);
         let entry = inputs.release.find(&skipped.name);
+        // A GenAI family package: the libraries of any of its versions.
+        let family: Vec<&PlainRequirement> = inputs
+            .options
+            .genai
+            .as_deref()
+            .and_then(|genai| genai.find(&skipped.name))
+            .into_iter()
+            .flat_map(|package| {
+                package
+                    .versions
+                    .iter()
+                    .flat_map(|version| &version.instruments)
+            })
+            .collect();
+        let mut family_names = std::collections::HashSet::new();
+        let family = family
+            .into_iter()
+            .filter(|requirement| family_names.insert(requirement.name.clone()));
         // The libraries of this instrumentation that are installed.
         let present: Vec<(String, String)> = entry
             .into_iter()
             .flat_map(|entry| entry.instruments.iter().chain(&entry.instruments_any))
+            .chain(family)
             .filter_map(|requirement| inputs.installed.get(&requirement.name))
             .map(|distribution| {
                 (
@@ -284,6 +319,7 @@ pub fn explain(inputs: &Inputs<'_>) -> Explanation {
             installed: installed.clone(),
             status,
             relevance: None,
+            why: None,
         };
         for reason in &skipped.reasons {
             match reason {
@@ -334,10 +370,21 @@ pub fn explain(inputs: &Inputs<'_>) -> Explanation {
                         rows.push(row(Some(library.clone()), status.clone()));
                     }
                 }
-                SkipReason::Excluded | SkipReason::OptIn | SkipReason::NeverPublished => {
+                SkipReason::Excluded
+                | SkipReason::OptIn
+                | SkipReason::NeverPublished
+                | SkipReason::Replaced { .. }
+                | SkipReason::NoCompatibleVersion { .. } => {
                     let status = match reason {
                         SkipReason::Excluded => Status::Excluded,
                         SkipReason::OptIn => Status::OptIn,
+                        SkipReason::Replaced { by, reason } => Status::Replaced {
+                            by: by.clone(),
+                            reason: reason.clone(),
+                        },
+                        SkipReason::NoCompatibleVersion { reason } => Status::NoCompatibleVersion {
+                            reason: reason.clone(),
+                        },
                         _ => Status::NeverPublished,
                     };
                     if present.is_empty() {
@@ -380,6 +427,7 @@ pub fn explain(inputs: &Inputs<'_>) -> Explanation {
                 reason: "installed, but none of its libraries is".to_owned(),
             },
             relevance: None,
+            why: None,
         });
     }
 

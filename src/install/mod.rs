@@ -24,5 +24,6 @@
 //! Stdout stays empty except with `--dry-run`, where the command is the data.
 
 pub mod installer;
+pub mod load_check;
 pub mod process;
 pub mod verify;

@@ -370,7 +370,59 @@ pub fn run(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatus, Fai
             say(&format!(" {change}"));
         }
     }
+    if !args.no_load_check {
+        return Ok(check_loads(&interpreter, &targets, &warn));
+    }
     Ok(ExitStatus::Success)
+}
+
+/// After installing: every installed instrumentor is loaded in the environment's
+/// interpreter (as `opentelemetry-instrument` would import it, instrumenting nothing).
+/// One this run installed that does not load is an error (exit 1); one that was there
+/// before is a warning.
+fn check_loads(
+    interpreter: &Path,
+    targets: &[PlainRequirement],
+    warn: &impl Fn(&str),
+) -> ExitStatus {
+    let loads = match crate::install::load_check::load_instrumentors(interpreter) {
+        Ok(loads) => loads,
+        Err(reason) => {
+            warn(&format!(
+                "the installed instrumentors were not loaded to check them: {reason}"
+            ));
+            return ExitStatus::Success;
+        }
+    };
+    let mut ours = 0;
+    for failure in &loads.failures {
+        let name = crate::requirement::normalize(&failure.distribution);
+        let installed_now = targets.iter().any(|target| target.name.as_ref() == name);
+        let message = format!(
+            "{} {} is installed, but its instrumentor `{}` does not load: {}",
+            failure.distribution, failure.version, failure.entry_point, failure.error
+        );
+        if installed_now {
+            ours += 1;
+            eprint_labelled(Label::Error, redact(&message));
+            eprint_labelled(
+                Label::Hint,
+                format!(
+                    "leave it out with `--exclude {}` (and remove it), or install a version of it that loads with this environment; `opentelemetry-instrument` would skip it",
+                    crate::explain::short(&name)
+                ),
+            );
+        } else {
+            warn(&format!(
+                "{message}; remove it, or run `otel-bootstrap --check` for a fix"
+            ));
+        }
+    }
+    if ours > 0 {
+        ExitStatus::ProblemFound
+    } else {
+        ExitStatus::Success
+    }
 }
 
 /// The environment's interpreter when it is a symbolic link to nothing (a venv whose base

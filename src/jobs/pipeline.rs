@@ -61,10 +61,14 @@ pub(crate) fn plan_inputs(args: &BootstrapArgs) -> Result<(Registry, PlanOptions
         })?),
         None => None,
     };
+    let (genai, genai_warnings) = crate::registry::genai::GenAi::standard(registry.user_dir());
+    registry.add_warnings(genai_warnings);
     let plan_options = PlanOptions {
         release,
         exclude: args.target.exclude.clone(),
         include: args.target.include.clone(),
+        genai: Some(std::sync::Arc::new(genai)),
+        python: None,
     };
     Ok((registry, plan_options))
 }
@@ -93,6 +97,13 @@ pub(crate) fn plan_environment(
         args.target.python.clone(),
     )?;
     let environment = environment::find(&discovery)?;
+    // The GenAI packages' `Requires-Python` is checked against the environment's Python.
+    let mut plan_options = plan_options.clone();
+    plan_options.python = environment
+        .python_version
+        .as_deref()
+        .and_then(parse_version);
+    let plan_options = &plan_options;
 
     // One listing of each directory. The installed `opentelemetry-instrumentation` picks
     // the release, so it is read alone first, then what that release looks at; if the plan
@@ -100,6 +111,9 @@ pub(crate) fn plan_environment(
     // too. Only the folders those names point at are ever opened.
     let listing = scan::list(&environment.site_packages);
     let mut wanted = HashSet::from([plan::INSTRUMENTATION_PROJECT.to_owned()]);
+    if let Some(genai) = &plan_options.genai {
+        wanted.extend(genai.wanted_names());
+    }
     let (target, _) = plan::choose_release(registry, &listing.read(&wanted), plan_options)?;
     plan::extend_wanted(&mut wanted, registry.load(&target)?);
     let mut installed = listing.read(&wanted);

@@ -65,6 +65,15 @@ pub fn run(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatus, Fai
         );
         let graph = crate::install::verify::environment_graph(&environment, &listing);
         crate::check::check_graph(&mut report, &plan, &graph);
+        let mut warnings = warnings;
+        if !args.no_load_check {
+            if let Some(warning) = load_check(&environment, &plan, &mut report) {
+                if verbosity >= Verbosity::Normal && args.format == Format::Text {
+                    eprint_labelled(Label::Warning, &warning);
+                }
+                warnings.push(warning);
+            }
+        }
         let installer = crate::check::FixTool::detect(&discovery.current_dir);
         let notes = if args.format == Format::Text && verbosity >= Verbosity::Normal {
             crate::explain::advice::check_notes(&registry, &installed, &report)
@@ -128,6 +137,31 @@ pub fn run(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatus, Fai
     Ok(ExitStatus::Success)
 }
 
+/// The load check for `--check`: its failures become problems; when it cannot run (no
+/// interpreter, no answer), a warning says so and the check goes on without it.
+fn load_check(
+    environment: &Environment,
+    plan: &Plan,
+    report: &mut crate::check::CheckReport,
+) -> Option<crate::diagnostics::Warning> {
+    let not_run = |reason: String| {
+        crate::diagnostics::Warning::new(
+            crate::diagnostics::WarningKind::LoadCheck,
+            format!("the instrumentors were not loaded: {reason}"),
+        )
+    };
+    // `--site-packages` names directories only: there is nothing to load them with
+    // (README: the load check needs the environment's interpreter).
+    let interpreter = environment.interpreter.as_ref()?;
+    match crate::install::load_check::load_instrumentors(interpreter) {
+        Ok(loads) => {
+            crate::check::check_loads(report, plan, &loads);
+            None
+        }
+        Err(reason) => Some(not_run(format!("`{}`: {reason}", interpreter.display()))),
+    }
+}
+
 /// `-v`: where things were found and why each instrumentation is in or out.
 fn explain(environment: &Environment, registry: &Registry, plan: &Plan, found: usize) {
     crate::eprint_line!("environment: from {}", environment.source);
@@ -160,6 +194,9 @@ fn explain(environment: &Environment, registry: &Registry, plan: &Plan, found: u
             recommendation.requirement,
             recommendation.reason.explain(false)
         );
+        if let Some(choice) = &recommendation.genai {
+            crate::eprint_line!("    GenAI family, {}: {}", choice.version, choice.why);
+        }
     }
     for skipped in &plan.skipped {
         let reasons: Vec<String> = skipped

@@ -79,6 +79,11 @@ pub fn run(command: RegistryCommand, verbosity: Verbosity) -> Result<ExitStatus,
             write_stdout(text.as_bytes())?;
             Ok(ExitStatus::Success)
         }
+        RegistryCommand::UpdateGenai {
+            index_url,
+            output,
+            cache_dir,
+        } => update_genai(index_url, output, cache_dir, verbosity),
         RegistryCommand::Update {
             index_url,
             output,
@@ -137,6 +142,78 @@ pub fn run(command: RegistryCommand, verbosity: Verbosity) -> Result<ExitStatus,
             Ok(ExitStatus::Success)
         }
     }
+}
+
+/// The index URL a registry update reads: `--index-url`, `$UV_INDEX_URL`,
+/// `$PIP_INDEX_URL`, else PyPI.
+fn update_index_url(index_url: Option<String>) -> String {
+    index_url
+        .or_else(|| {
+            std::env::var("UV_INDEX_URL")
+                .ok()
+                .filter(|url| !url.is_empty())
+        })
+        .or_else(|| {
+            std::env::var("PIP_INDEX_URL")
+                .ok()
+                .filter(|url| !url.is_empty())
+        })
+        .unwrap_or_else(|| crate::registry::generate::DEFAULT_INDEX_URL.to_owned())
+}
+
+/// `registry update-genai`: the GenAI family's `packages.json`, from the index.
+fn update_genai(
+    index_url: Option<String>,
+    output: Option<std::path::PathBuf>,
+    cache_dir: Option<std::path::PathBuf>,
+    verbosity: Verbosity,
+) -> Result<ExitStatus, Failure> {
+    let index_url = update_index_url(index_url);
+    let path = match output.or_else(|| {
+        crate::registry::user::user_registry_dir()
+            .map(|directory| crate::registry::genai::user_packages_path(&directory))
+    }) {
+        Some(path) => path,
+        None => {
+            return Err(Failure::with_hint(
+                anyhow::anyhow!(
+                    "no user registry directory: neither `HOME` nor `{}` is set",
+                    crate::registry::user::DIRECTORY_ENV
+                ),
+                "pass `--output FILE`, or set OTEL_BOOTSTRAP_REGISTRY_DIR",
+            ))
+        }
+    };
+    let client = crate::index::IndexClient::new(&index_url)
+        .map_err(anyhow::Error::from)?
+        .with_cache_dir(cache_dir.or_else(crate::index::default_cache_dir));
+    let registry = crate::registry::Registry::bundled();
+    let releases: Vec<String> = registry.versions().map(ToString::to_string).collect();
+    let family = crate::registry::genai::family_names();
+    let text = crate::registry::genai_generate::generate_genai(&client, &family, &releases)
+        .map_err(|error| {
+            Failure::with_hint(
+                error,
+                "nothing was written; check the index URL (a proxy or captive portal may be answering in its place)",
+            )
+        })?;
+    crate::registry::genai::GenAi::parse(
+        &text,
+        crate::registry::genai::bundled_choices(),
+        "generated",
+    )
+    .map_err(|reason| {
+        anyhow::anyhow!("internal: the generated document does not parse: {reason}")
+    })?;
+    crate::registry::genai_generate::write_document(&path, &text)?;
+    if verbosity >= Verbosity::Normal {
+        crate::eprint_line!(
+            "wrote the GenAI family ({} packages) to `{}`",
+            family.len(),
+            path.display()
+        );
+    }
+    Ok(ExitStatus::Success)
 }
 
 fn show_table(release: &crate::registry::Release) -> String {

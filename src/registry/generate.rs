@@ -712,7 +712,7 @@ pub(crate) fn parse_metadata(text: &str) -> WheelMetadata {
 
 /// The (normalized) extras a marker compares `extra` with: `extra == "x"`,
 /// `extra == 'x'` or `"x" == extra`, anywhere in the marker.
-fn marker_extras(marker: &str) -> Vec<String> {
+pub(crate) fn marker_extras(marker: &str) -> Vec<String> {
     let mut extras = Vec::new();
     let bytes = marker.as_bytes();
     let is_identifier = |byte: u8| byte.is_ascii_alphanumeric() || byte == b'_';

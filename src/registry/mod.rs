@@ -20,6 +20,8 @@
 
 pub mod bootstrap_gen;
 pub mod derive;
+pub mod genai;
+pub mod genai_generate;
 pub mod generate;
 pub mod refresh;
 pub mod user;
@@ -394,6 +396,11 @@ impl Registry {
     /// Sets where learned releases are cached.
     pub fn set_user_dir(&mut self, user_dir: Option<PathBuf>) {
         self.user_dir = user_dir;
+    }
+
+    /// Adds warnings met while loading something beside the releases (the GenAI family).
+    pub fn add_warnings(&mut self, warnings: Vec<Warning>) {
+        self.warnings.extend(warnings);
     }
 
     /// Problems met while loading, and while making a release for a newer installed one.

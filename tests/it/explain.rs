@@ -463,17 +463,20 @@ fn explain_overlay_edot_replaces_openai_v2() {
         .dist("opentelemetry-instrumentation", "0.66b1", &[]);
     let overlay = edot_overlay();
     let overlay = overlay.to_str().unwrap();
+    // Without the overlay, openai gets the GenAI family's genai-openai (which replaces
+    // openai-v2); with it, EDOT's own instrumentation wins over both.
     let plain = stdout(&site.run(&[]));
     assert!(
         plain
             .lines()
-            .any(|line| line.starts_with("opentelemetry-instrumentation-openai-v2")),
+            .any(|line| line.starts_with("opentelemetry-instrumentation-genai-openai==")),
         "{plain}"
     );
     let out = site.run(&["--registry", overlay]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let lines = stdout(&out);
     assert!(!lines.contains("openai-v2"), "{lines}");
+    assert!(!lines.contains("genai-openai"), "{lines}");
     assert!(
         lines
             .lines()

@@ -5,6 +5,7 @@
 pub mod index;
 pub mod memory;
 pub mod mirror;
+pub mod mirror_genai;
 pub mod python;
 pub mod snapshot;
 pub mod wheel;

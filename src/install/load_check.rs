@@ -1,0 +1,139 @@
+//! The load check: every installed `opentelemetry_instrumentor` entry point loaded in the
+//! environment's interpreter, in one bounded run (the one interpreter runner,
+//! [`crate::environment::run_script`]). Loading imports the instrumentation's module (and
+//! whatever it imports: often the instrumented library) as `opentelemetry-instrument`
+//! does at start-up; nothing is instrumented (`instrument()` is never called). A failure
+//! here is an instrumentation `opentelemetry-instrument` would skip silently.
+
+use std::path::Path;
+
+use serde::Deserialize;
+
+/// Loads each entry point and prints one JSON document on the real stdout (what the
+/// modules print while loading goes to stderr). The first distribution of a name on
+/// `sys.path` wins, as `importlib.metadata` finds it.
+const LOAD_SCRIPT: &str = r#"
+import json, sys
+real_stdout = sys.stdout
+sys.stdout = sys.stderr
+from importlib import metadata
+seen = set()
+results = []
+for dist in metadata.distributions():
+    try:
+        name = dist.metadata["Name"] or ""
+    except Exception:
+        continue
+    key = name.lower().replace("_", "-").replace(".", "-")
+    if not key or key in seen:
+        continue
+    seen.add(key)
+    try:
+        entry_points = [ep for ep in dist.entry_points if ep.group == "opentelemetry_instrumentor"]
+    except Exception:
+        continue
+    for ep in entry_points:
+        error = None
+        try:
+            ep.load()
+        except BaseException as exc:
+            error = "%s: %s" % (type(exc).__name__, exc)
+            cause = exc.__cause__ or exc.__context__
+            if cause is not None:
+                error += " (caused by %s: %s)" % (type(cause).__name__, cause)
+        results.append({"distribution": name, "version": dist.version, "entry_point": ep.name, "value": ep.value, "error": error})
+real_stdout.write(json.dumps({"results": results}) + "\n")
+real_stdout.flush()
+"#;
+
+/// One entry point that did not load.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
+pub struct LoadFailure {
+    /// The distribution's name as its metadata spells it.
+    pub distribution: String,
+    pub version: String,
+    /// The entry point's name and value (`openai = opentelemetry.instrumentation…`).
+    pub entry_point: String,
+    pub value: String,
+    /// `ModuleNotFoundError: No module named 'httpx'`.
+    pub error: String,
+}
+
+/// What the run found.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct LoadReport {
+    /// How many entry points loaded.
+    pub loaded: usize,
+    pub failures: Vec<LoadFailure>,
+}
+
+#[derive(Deserialize)]
+struct RawDocument {
+    results: Vec<RawResult>,
+}
+
+#[derive(Deserialize)]
+struct RawResult {
+    distribution: String,
+    version: String,
+    entry_point: String,
+    value: String,
+    error: Option<String>,
+}
+
+/// Loads every installed instrumentor with `interpreter`; `Err` says why the run itself
+/// failed (no answer within the bound, no document).
+pub fn load_instrumentors(interpreter: &Path) -> Result<LoadReport, String> {
+    let output = crate::environment::run_script(interpreter, &["-I", "-c", LOAD_SCRIPT])?;
+    if !output.status.success() {
+        let last = output
+            .stderr
+            .lines()
+            .map(str::trim)
+            .rfind(|line| !line.is_empty())
+            .unwrap_or_default()
+            .to_owned();
+        return Err(format!("{}: {last}", output.status));
+    }
+    let line = output
+        .stdout
+        .lines()
+        .map(str::trim)
+        .rfind(|line| !line.is_empty())
+        .ok_or_else(|| "it printed nothing".to_owned())?;
+    parse(line)
+}
+
+fn parse(line: &str) -> Result<LoadReport, String> {
+    let document: RawDocument =
+        serde_json::from_str(line).map_err(|error| format!("unexpected output: {error}"))?;
+    let mut report = LoadReport::default();
+    for result in document.results {
+        match result.error {
+            None => report.loaded += 1,
+            Some(error) => report.failures.push(LoadFailure {
+                distribution: result.distribution,
+                version: result.version,
+                entry_point: result.entry_point,
+                value: result.value,
+                error: crate::redact::redact(&error).into_owned(),
+            }),
+        }
+    }
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_the_document() {
+        let line = r#"{"results": [{"distribution": "opentelemetry-instrumentation-openai-v2", "version": "2.4b0", "entry_point": "openai", "value": "opentelemetry.instrumentation.openai_v2:OpenAIInstrumentor", "error": "ModuleNotFoundError: No module named 'httpx'"}, {"distribution": "x", "version": "1", "entry_point": "x", "value": "x:X", "error": null}]}"#;
+        let report = parse(line).unwrap();
+        assert_eq!(report.loaded, 1);
+        assert_eq!(report.failures.len(), 1);
+        assert_eq!(report.failures[0].version, "2.4b0");
+        assert!(parse("not json").is_err());
+    }
+}

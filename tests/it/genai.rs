@@ -1,0 +1,170 @@
+//! The GenAI family end to end, on the GenAI entry of the loopback mirror of real wheels
+//! (`support::mirror_genai`): an LLM application (openai 3.x, anthropic, langchain) gets one
+//! instrumentation per library that loads, `pip check` passes and a chat completion
+//! against a fake OpenAI-compatible server emits a span with `gen_ai.*` attributes; an
+//! environment holding `opentelemetry-instrumentation-openai-v2` 2.4b0 (which does not load
+//! with today's packages) fails `--check`, naming it with a fix.
+
+use crate::support;
+
+use support::mirror::{installed, Stack};
+use support::mirror_genai::{genai_stack, run_chat};
+use support::python::{self, Venv};
+
+/// Exit code, stdout and stderr, with the scratch directory and timings made stable.
+fn transcript(stack: &Stack, venv: &Venv, output: &std::process::Output) -> String {
+    let scrub = |text: String| {
+        let mut text = text.replace(&venv.root.display().to_string(), "<venv>");
+        text = text.replace(&stack.path("").display().to_string(), "<scratch>/");
+        regex_lite_seconds(&text)
+    };
+    format!(
+        "exit: {:?}\n--- stdout ---\n{}--- stderr ---\n{}",
+        output.status.code(),
+        scrub(python::stdout(output)),
+        scrub(python::stderr(output))
+    )
+}
+
+/// `in 1.23s` → `in <t>s` (no regex crate among the dev-dependencies).
+fn regex_lite_seconds(text: &str) -> String {
+    let mut out = String::new();
+    for line in text.split_inclusive('\n') {
+        match line.find(" in ").zip(line.find("s:").or(line.find("s\n"))) {
+            Some((start, end)) if end > start && line[start + 4..end].parse::<f64>().is_ok() => {
+                out.push_str(&line[..start + 4]);
+                out.push_str("<t>");
+                out.push_str(&line[end..]);
+            }
+            _ => out.push_str(line),
+        }
+    }
+    out
+}
+
+fn the_application(stack: &Stack, name: &str, extra: &[&str]) -> Venv {
+    let mut requirements = vec![
+        "openai",
+        "anthropic",
+        "langchain",
+        "opentelemetry-distro",
+        "opentelemetry-exporter-otlp",
+    ];
+    requirements.extend_from_slice(extra);
+    stack.pip_venv(name, &requirements)
+}
+
+#[test]
+fn an_llm_application_gets_one_instrumentation_per_library_that_loads_and_emits_genai_spans() {
+    let Some(stack) = genai_stack() else { return };
+    let venv = the_application(&stack, "app", &[]);
+
+    let install = stack.install_into(&venv, false, &[]);
+    assert_eq!(
+        install.status.code(),
+        Some(0),
+        "{}",
+        transcript(&stack, &venv, &install)
+    );
+    let packages = installed(&venv);
+    for (name, version) in [
+        ("opentelemetry-instrumentation-genai-openai", "1.3b0"),
+        ("opentelemetry-instrumentation-genai-anthropic", "1.3b0"),
+        ("opentelemetry-instrumentation-genai-langchain", "1.3b0"),
+    ] {
+        assert_eq!(
+            packages.get(name).map(String::as_str),
+            Some(version),
+            "{packages:?}"
+        );
+    }
+    // One instrumentation per library: not the contrib openai-v2 as well.
+    assert!(
+        !packages.contains_key("opentelemetry-instrumentation-openai-v2"),
+        "{packages:?}"
+    );
+    stack.pip_check(&venv).assert_ok();
+
+    // Every instrumentor loads: --check runs the load check and passes.
+    let check = stack.check_venv(&venv, &[]);
+    assert_eq!(
+        check.status.code(),
+        Some(0),
+        "{}",
+        transcript(&stack, &venv, &check)
+    );
+
+    let chat = run_chat(&stack, &venv);
+    assert!(
+        chat.status.success() && chat.stdout.contains("answer: pong"),
+        "{}\n{}",
+        chat.stdout,
+        chat.stderr
+    );
+    let spans = chat.genai_spans();
+    assert!(
+        !spans.is_empty(),
+        "no span with gen_ai.* attributes\n--- stdout ---\n{}\n--- stderr ---\n{}",
+        chat.stdout,
+        chat.stderr
+    );
+    assert_eq!(
+        spans[0]["attributes"]["gen_ai.request.model"], "fake-model",
+        "{:#}",
+        spans[0]
+    );
+}
+
+#[test]
+fn the_broken_openai_v2_fails_the_check_naming_it_with_a_fix() {
+    let Some(stack) = genai_stack() else { return };
+    let venv = the_application(
+        &stack,
+        "broken",
+        &["opentelemetry-instrumentation-openai-v2==2.4b0"],
+    );
+
+    let check = stack.check_venv(&venv, &[]);
+    insta::assert_snapshot!("broken_openai_v2_check", transcript(&stack, &venv, &check));
+
+    let json = stack.check_venv(&venv, &["--format", "json"]);
+    assert_eq!(json.status.code(), Some(1));
+    let document: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let problems = document["problems"].as_array().unwrap();
+    let does_not_load: Vec<&serde_json::Value> = problems
+        .iter()
+        .filter(|problem| problem["kind"] == "does-not-load")
+        .collect();
+    assert_eq!(does_not_load.len(), 1, "{document:#}");
+    assert_eq!(
+        does_not_load[0]["name"],
+        "opentelemetry-instrumentation-openai-v2"
+    );
+    assert!(
+        document["fix"].as_array().unwrap().iter().any(|fix| fix
+            .as_str()
+            .unwrap()
+            .contains("uninstall")
+            && fix.as_str().unwrap().contains("openai-v2")),
+        "{document:#}"
+    );
+
+    // Without the load check, the problem is gone (the rest of the check stays).
+    let unchecked = stack.check_venv(&venv, &["--no-load-check"]);
+    assert!(!python::stdout(&unchecked).contains("does-not-load"));
+}
+
+#[test]
+fn install_exits_1_when_a_package_it_installed_does_not_load() {
+    let Some(stack) = genai_stack() else { return };
+    let venv = the_application(&stack, "included", &[]);
+    // `--include openai-v2` makes the contrib instrumentation win over genai-openai.
+    let install = stack.install_into(&venv, false, &["--include", "openai-v2"]);
+    let text = transcript(&stack, &venv, &install);
+    assert_eq!(install.status.code(), Some(1), "{text}");
+    let errors: Vec<&str> = text
+        .lines()
+        .filter(|line| line.starts_with("error:") || line.starts_with("hint:"))
+        .collect();
+    insta::assert_snapshot!("install_openai_v2_does_not_load", errors.join("\n"));
+}
