@@ -6,6 +6,7 @@ mod support;
 
 mod architecture;
 mod check;
+mod check_fixes;
 mod cli;
 mod completions;
 mod differential;
@@ -16,8 +17,10 @@ mod json_documents;
 mod lockfile;
 mod lockfile_hardening;
 mod lockfile_selection;
+mod lockfile_tools;
 mod packaging;
 mod properties;
+mod python_request;
 mod real_env;
 mod registry_bounds;
 mod registry_sources;
