@@ -43,6 +43,18 @@ pub struct LockedPackage {
 }
 
 impl LockedPackage {
+    /// The entry at `line` of `file`.
+    pub(crate) fn at(name: PackageName, raw_version: &str, file: &Path, line: usize) -> Self {
+        Self::new(
+            name,
+            raw_version,
+            Location {
+                file: file.to_owned(),
+                line,
+            },
+        )
+    }
+
     pub(crate) fn new(name: PackageName, raw_version: &str, location: Location) -> Self {
         Self {
             name,

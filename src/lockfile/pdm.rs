@@ -21,7 +21,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::marker::{parse_marker, MarkerTarget};
-use super::{package_name, GroupSelection, LineIndex, Location, LockedPackage, LockfileError};
+use super::{package_name, GroupSelection, LineIndex, LockedPackage, LockfileError};
 
 /// A parsed `pdm.lock`.
 #[derive(Debug, Clone)]
@@ -265,13 +265,11 @@ impl PdmLock {
             })
             .filter(|package| target.evaluate(&package.marker, &[]))
             .map(|package| {
-                LockedPackage::new(
+                LockedPackage::at(
                     package.name.clone(),
                     &package.version,
-                    Location {
-                        file: self.path.clone(),
-                        line: package.line,
-                    },
+                    &self.path,
+                    package.line,
                 )
             })
             .collect())

@@ -16,7 +16,7 @@ use crate::requirement::{MarkerTree, PackageName};
 
 use super::json::{self, Node, Value};
 use super::marker::{parse_marker, MarkerTarget};
-use super::{GroupSelection, Location, LockedPackage, LockfileError};
+use super::{GroupSelection, LockedPackage, LockfileError};
 
 /// A parsed `Pipfile.lock`.
 #[derive(Debug, Clone)]
@@ -254,13 +254,11 @@ impl PipfileLock {
             .flat_map(|category| &category.packages)
             .filter(|package| target.evaluate(&package.marker, &[]))
             .map(|package| {
-                LockedPackage::new(
+                LockedPackage::at(
                     package.name.clone(),
                     &package.version,
-                    Location {
-                        file: self.path.clone(),
-                        line: package.line,
-                    },
+                    &self.path,
+                    package.line,
                 )
             })
             .collect())
