@@ -153,7 +153,7 @@ impl PythonRequest {
             })
             .filter(|(major, minor, _)| version.may_match_minor(*major, *minor))
             .collect();
-        minors.sort_by(|left, right| (right.0, right.1).cmp(&(left.0, left.1)));
+        minors.sort_by_key(|(major, minor, _)| std::cmp::Reverse((*major, *minor)));
         let mut names: Vec<String> = minors
             .into_iter()
             .map(|(_, _, name)| name.clone())

@@ -92,6 +92,15 @@ pub(super) fn find(
         }
         None => tried.push("uv-managed interpreters (none found)".to_owned()),
     }
+    // An executable of that very name that could not be asked (`python3.12` answering
+    // only the discovery query): the name as a path, as before requests.
+    let named = options
+        .path
+        .as_ref()
+        .and_then(|path| super::find_on_path(path, &[text]));
+    if named.is_some() {
+        return None;
+    }
     Some(Err(EnvironmentError::NoInterpreterForRequest {
         request: text.to_owned(),
         tried,
