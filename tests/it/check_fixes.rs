@@ -1,6 +1,6 @@
 //! `--check` prints its fix in the project's words (issue #23): `uv add --optional EXTRA`
-//! for `--from uv.lock --extra EXTRA`, `uv add --group GROUP` for a group, `pdm add`,
-//! `pipenv install`. Each printed fix is run, as printed, by `sh` in the directory that
+//! for `--from uv.lock --extra EXTRA`, `uv add --group GROUP` for a group, `poetry add
+//! --group GROUP`, `pdm add`, `pipenv install`. Each printed fix is run, as printed, by `sh` in the directory that
 //! printed it with the real tool on `PATH`; the tool must accept it and `--check` must then
 //! pass.
 
@@ -205,5 +205,50 @@ fn pipenv_fix_is_pipenv_install() {
     let check = output(stack.ours(&root, &path).args(args));
     let fixes = fixes(&check);
     assert!(fixes[0].starts_with("pipenv install "), "{fixes:?}");
+    run_fixes_then_check(&stack, &root, &path, &fixes, &args);
+}
+
+#[test]
+fn poetry_fix_is_poetry_add_into_the_group() {
+    let Some(poetry_python) = crate::lockfile_selection::poetry_python() else {
+        return;
+    };
+    let Some(stack) = Stack::new() else { return };
+    let pins: String = STACK
+        .iter()
+        .map(|pin| {
+            let (name, version) = pin.split_once("==").unwrap();
+            format!("{name} = \"{version}\"\n")
+        })
+        .collect();
+    let root = project(
+        &stack,
+        "poetryfix",
+        "pyproject.toml",
+        &format!(
+            "[tool.poetry]\nname = \"app\"\nversion = \"0.1.0\"\ndescription = \"\"\nauthors = []\npackage-mode = false\n\n\
+             [tool.poetry.dependencies]\npython = \"~{}\"\nflask = \"*\"\n\n\
+             [tool.poetry.group.otel.dependencies]\n{pins}\n\
+             [[tool.poetry.source]]\nname = \"loopback\"\nurl = \"{}\"\npriority = \"primary\"\n",
+            python::python_version(),
+            stack.index.url()
+        ),
+    );
+    let tool = Tool {
+        python: poetry_python,
+        module: "poetry",
+    };
+    let path = shims(&stack, &[("poetry", &tool)]);
+    let mut lock = stack.command("sh", &root, &path);
+    lock.args(["-c", "poetry lock"]);
+    tools_lock::loopback(&mut lock, &stack);
+    python::run_ok(&mut lock);
+    let args = ["--from", "poetry.lock", "--check", "--with", "otel"];
+    let check = output(stack.ours(&root, &path).args(args));
+    let fixes = fixes(&check);
+    assert!(
+        fixes[0].starts_with("poetry add --group otel "),
+        "{fixes:?}"
+    );
     run_fixes_then_check(&stack, &root, &path, &fixes, &args);
 }

@@ -582,7 +582,7 @@ const POETRY_VERSION: &str = "2.1.3";
 
 /// A Python that runs Poetry (`python -m poetry`), provisioned once into
 /// `<target>/test-tools/poetry-<version>` with pip from the package index.
-fn poetry_python() -> Option<std::path::PathBuf> {
+pub(crate) fn poetry_python() -> Option<std::path::PathBuf> {
     use support::python;
     let python3 = python::python3()?;
     let _guard = python::lock("poetry");

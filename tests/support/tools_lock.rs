@@ -40,9 +40,9 @@ impl Tool {
     }
 }
 
-/// The settings that keep pipenv, PDM and uv on the loopback index with the base
+/// The settings that keep pipenv, PDM, Poetry and uv on the loopback index with the base
 /// interpreter and nothing asked: `PIPENV_*` (venv in the project), `PDM_*` (the index as
-/// `PDM_PYPI_URL`), `UV_PYTHON`.
+/// `PDM_PYPI_URL`), `POETRY_*` (venv in the project), `UV_PYTHON`.
 pub fn loopback(command: &mut Command, stack: &Stack) {
     let python3 = python::python3().expect("python3");
     command
@@ -55,7 +55,9 @@ pub fn loopback(command: &mut Command, stack: &Stack) {
         .env("PDM_PYPI_URL", stack.index.url())
         .env("PDM_CHECK_UPDATE", "false")
         .env("PDM_NON_INTERACTIVE", "1")
-        .env("PDM_PYTHON", &python3);
+        .env("PDM_PYTHON", &python3)
+        .env("POETRY_VIRTUALENVS_IN_PROJECT", "true")
+        .env("POETRY_NO_INTERACTION", "1");
 }
 
 /// pipenv, `<tools_dir>/pipenv-<version>`.
