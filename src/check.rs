@@ -781,6 +781,115 @@ fix: uv remove opentelemetry-instrumentation-redis opentelemetry-instrumentation
     }
 
     #[test]
+    fn fixes_speak_the_project_tool() {
+        use crate::lockfile::{FileFormat, GroupSelection};
+        let directory = tempfile::tempdir().unwrap();
+        let requirements = directory.path().join("requirements.txt");
+        let fix = |format, path: &Path, selection: GroupSelection| {
+            FixTool::for_lockfile(format, path, &selection)
+                .map(|tool| tool.install_command(&["a==1"]).unwrap_or_default())
+        };
+        let extra = |name: &str| GroupSelection {
+            extras: vec![name.to_owned()],
+            ..GroupSelection::default()
+        };
+        let group = |name: &str| GroupSelection {
+            groups: vec![name.to_owned()],
+            ..GroupSelection::default()
+        };
+        let lock = Path::new("x.lock");
+        for (format, path, selection, expected) in [
+            (
+                FileFormat::UvLock,
+                lock,
+                GroupSelection::default(),
+                "uv add a==1",
+            ),
+            (
+                FileFormat::UvLock,
+                lock,
+                extra("web"),
+                "uv add --optional web a==1",
+            ),
+            (
+                FileFormat::UvLock,
+                lock,
+                group("otel"),
+                "uv add --group otel a==1",
+            ),
+            (
+                FileFormat::PoetryLock,
+                lock,
+                group("otel"),
+                "poetry add --group otel a==1",
+            ),
+            (
+                FileFormat::PdmLock,
+                lock,
+                extra("web"),
+                "pdm add -G web a==1",
+            ),
+            (
+                FileFormat::PdmLock,
+                lock,
+                group("dev"),
+                "pdm add -dG dev a==1",
+            ),
+            (
+                FileFormat::PipfileLock,
+                lock,
+                GroupSelection::default(),
+                "pipenv install a==1",
+            ),
+            (
+                FileFormat::PipfileLock,
+                lock,
+                GroupSelection {
+                    dev: true,
+                    ..GroupSelection::default()
+                },
+                "pipenv install --dev a==1",
+            ),
+            (
+                FileFormat::PipfileLock,
+                lock,
+                group("docs"),
+                "pipenv install --categories docs a==1",
+            ),
+            (
+                FileFormat::Requirements,
+                &requirements,
+                GroupSelection::default(),
+                &*format!(
+                    "add a==1 to `{}` (replacing their lines)",
+                    requirements.display()
+                ),
+            ),
+        ] {
+            assert_eq!(fix(format, path, selection).as_deref(), Some(expected));
+        }
+        std::fs::write(directory.path().join("requirements.in"), "flask\n").unwrap();
+        let input = directory
+            .path()
+            .join("requirements.in")
+            .display()
+            .to_string();
+        assert_eq!(
+            fix(
+                FileFormat::Requirements,
+                &requirements,
+                GroupSelection::default()
+            )
+            .unwrap(),
+            format!("add a==1 to `{input}`, then `pip-compile {input}`")
+        );
+        assert_eq!(
+            fix(FileFormat::Pylock, lock, GroupSelection::default()),
+            None
+        );
+    }
+
+    #[test]
     fn commands_quote_what_a_shell_would_read() {
         assert_eq!(
             FixTool::Pip.install_command(&["a==1", "b>=2.0b0"]).unwrap(),
