@@ -89,8 +89,9 @@ pub fn pdm() -> Option<Tool> {
     })
 }
 
-/// The venv `<tools_dir>/<entry>` with `requirements` installed, made once.
-fn provision(entry: &str, requirements: &[&str]) -> Option<PathBuf> {
+/// The venv `<tools_dir>/<entry>` with `requirements` installed, made once (pip from the
+/// package index, in a temporary directory renamed into place under the entry's lock).
+pub fn provision(entry: &str, requirements: &[&str]) -> Option<PathBuf> {
     let python3 = python::python3()?;
     let root = python::tools_dir().join(entry);
     let ready = |root: &Path| root.join("bin").join("python").is_file();
