@@ -6,7 +6,7 @@ set -eu
 cd "$(dirname "$0")"
 seconds=${1:-120}
 [ $# -gt 0 ] && shift
-targets=${*:-"metadata folder_name requirement registry bootstrap_gen requirements requirements_redaction uv_lock pylock poetry_lock pyproject"}
+targets=${*:-"metadata folder_name requirement registry bootstrap_gen requirements requirements_redaction uv_lock pylock poetry_lock pdm_lock pipfile_lock pyproject"}
 export RUSTC_BOOTSTRAP=1
 root=..
 failed=
@@ -20,6 +20,8 @@ for target in $targets; do
         pylock) find "$root/tests/fixtures/lockfiles" -name 'pylock*.toml' | while read -r f; do cp "$f" "corpus/$target/$(echo "$f" | tr / _)"; done ;;
         pyproject) find "$root" -maxdepth 1 -name pyproject.toml | while read -r f; do cp "$f" "corpus/$target/"; done; printf '[tool.poetry.group.docs]\noptional = true\n[tool.uv]\ndefault-groups = "all"\n[dependency-groups]\ndev = []\n' > "corpus/$target/seed" ;;
         poetry_lock) find "$root/tests/fixtures/lockfiles" -name 'poetry.lock' | while read -r f; do cp "$f" "corpus/$target/$(echo "$f" | tr / _)"; done ;;
+        pdm_lock) find "$root/tests/fixtures/lockfiles" -name 'pdm.lock' | while read -r f; do cp "$f" "corpus/$target/$(echo "$f" | tr / _)"; done ;;
+        pipfile_lock) find "$root/tests/fixtures/lockfiles" -name 'Pipfile.lock' | while read -r f; do cp "$f" "corpus/$target/$(echo "$f" | tr / _)"; done ;;
         metadata) printf 'Metadata-Version: 2.1\nName: Flask\nVersion: 3.0.0\n  folded\nSummary: x\r\n\r\nbody\n' > "corpus/$target/seed" ;;
         folder_name) printf 'tortoise_orm-0.21.0.dist-info' > "corpus/$target/seed"; printf 'PyYAML-6.0-py3.11.EGG-INFO' > "corpus/$target/seed2" ;;
         requirement) printf 'sqlalchemy >= 1.0.0, < 2.1.0, != 1.4.*' > "corpus/$target/seed"; printf 'foo~=1.0.post1.dev3+local' > "corpus/$target/seed2" ;;

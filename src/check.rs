@@ -393,43 +393,185 @@ fn skip_reason(reason: &SkipReason, verb: &str) -> Option<String> {
     }
 }
 
-/// Which tool the fix commands use.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+/// Which tool the fix commands use: the one that manages what was checked, so that the
+/// fix lands in the project's manifest and lock rather than only in an environment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum FixTool {
-    /// A uv project (`pyproject.toml` and `uv.lock`): `uv add` / `uv remove`.
-    Uv,
+    /// A uv project (`pyproject.toml` and `uv.lock`): `uv add` / `uv remove`, into the
+    /// selected extra (`--optional`) or dependency group (`--group`) when one was read.
+    Uv { into: Destination },
+    /// A Poetry project: `poetry add` / `poetry remove` (`--group` for a group).
+    Poetry { into: Destination },
+    /// A PDM project: `pdm add` / `pdm remove` (`-G` for an optional group, `-dG` for a
+    /// development group).
+    Pdm { into: Destination },
+    /// A pipenv project: `pipenv install` / `pipenv uninstall` (`--dev`, `--categories`).
+    Pipenv { into: Destination },
+    /// A requirements file compiled by pip-tools from an input file: edit the input,
+    /// then `pip-compile` it.
+    PipTools { input: String },
+    /// A requirements file of its own: edit it.
+    Requirements { file: String },
     /// `pip install` / `pip uninstall`.
     Pip,
 }
 
+/// Where in the project the fix records the packages.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Destination {
+    /// The main dependencies.
+    Main,
+    /// An extra (`[project.optional-dependencies]`).
+    Extra(String),
+    /// A dependency group (or a Pipfile category).
+    Group(String),
+}
+
 impl FixTool {
-    /// `Uv` when `directory` or a parent holds both `pyproject.toml` and `uv.lock`.
+    /// `uv add` when `directory` or a parent holds both `pyproject.toml` and `uv.lock`,
+    /// else `pip install`.
+    // Seam: the lead joins this with the project detection of `src/project/` (Poetry,
+    // PDM, pipenv, Hatch, pip-tools projects found from the directory).
     pub fn detect(directory: &Path) -> Self {
         if crate::environment::find_uv_project(directory, None).is_some() {
-            Self::Uv
+            Self::Uv {
+                into: Destination::Main,
+            }
         } else {
             Self::Pip
         }
     }
 
-    /// The command installing `requirements`, or `None` when there are none.
-    pub fn install_command(self, requirements: &[&str]) -> Option<String> {
-        let program = match self {
-            Self::Uv => "uv add",
-            Self::Pip => "pip install",
+    /// The tool of the project a `--from` file belongs to, from its format and name,
+    /// recording where the selection read (the first `--extra`, else the first
+    /// `--group`/`--with`, else `--dev` for a Pipfile.lock). `None` for a file whose
+    /// project tool is not known from the file alone (pylock.toml).
+    pub fn for_lockfile(
+        format: crate::lockfile::FileFormat,
+        path: &Path,
+        selection: &crate::lockfile::GroupSelection,
+    ) -> Option<Self> {
+        use crate::lockfile::FileFormat;
+        let into = match (
+            selection.extras.first(),
+            selection.groups.iter().chain(&selection.with).next(),
+        ) {
+            (Some(extra), _) => Destination::Extra(extra.clone()),
+            (None, Some(group)) => Destination::Group(group.clone()),
+            (None, None) if selection.dev && format == FileFormat::PipfileLock => {
+                Destination::Group("develop".to_owned())
+            }
+            (None, None) => Destination::Main,
         };
-        command(program, requirements)
+        match format {
+            FileFormat::UvLock => Some(Self::Uv { into }),
+            FileFormat::PoetryLock => Some(Self::Poetry { into }),
+            FileFormat::PdmLock => Some(Self::Pdm { into }),
+            FileFormat::PipfileLock => Some(Self::Pipenv { into }),
+            FileFormat::Requirements => {
+                let input = path.with_extension("in");
+                Some(if input.is_file() {
+                    Self::PipTools {
+                        input: input.display().to_string(),
+                    }
+                } else {
+                    Self::Requirements {
+                        file: path.display().to_string(),
+                    }
+                })
+            }
+            FileFormat::Pylock => None,
+        }
+    }
+
+    /// The command installing `requirements`, or `None` when there are none.
+    pub fn install_command(&self, requirements: &[&str]) -> Option<String> {
+        let program = match self {
+            Self::Uv { into } => match into {
+                Destination::Main => "uv add".to_owned(),
+                Destination::Extra(extra) => format!("uv add --optional {}", quote(extra)),
+                Destination::Group(group) => format!("uv add --group {}", quote(group)),
+            },
+            Self::Poetry { into } => match into {
+                Destination::Main => "poetry add".to_owned(),
+                Destination::Extra(extra) => format!("poetry add --optional {}", quote(extra)),
+                Destination::Group(group) => format!("poetry add --group {}", quote(group)),
+            },
+            Self::Pdm { into } => match into {
+                Destination::Main => "pdm add".to_owned(),
+                Destination::Extra(extra) => format!("pdm add -G {}", quote(extra)),
+                Destination::Group(group) => format!("pdm add -dG {}", quote(group)),
+            },
+            Self::Pipenv { into } => pipenv("install", into),
+            Self::PipTools { input } => {
+                let lines = command("", requirements)?;
+                return Some(format!(
+                    "add{lines} to `{input}`, then `pip-compile {}`",
+                    quote(input)
+                ));
+            }
+            Self::Requirements { file } => {
+                let lines = command("", requirements)?;
+                return Some(format!("add{lines} to `{file}` (replacing their lines)"));
+            }
+            Self::Pip => "pip install".to_owned(),
+        };
+        command(&program, requirements)
     }
 
     /// The command removing `names`, or `None` when there are none.
-    pub fn remove_command(self, names: &[&str]) -> Option<String> {
+    pub fn remove_command(&self, names: &[&str]) -> Option<String> {
         let program = match self {
-            Self::Uv => "uv remove",
-            Self::Pip => "pip uninstall",
+            Self::Uv { into } => match into {
+                Destination::Main => "uv remove".to_owned(),
+                Destination::Extra(extra) => format!("uv remove --optional {}", quote(extra)),
+                Destination::Group(group) => format!("uv remove --group {}", quote(group)),
+            },
+            Self::Poetry { into } => match into {
+                Destination::Main | Destination::Extra(_) => "poetry remove".to_owned(),
+                Destination::Group(group) => format!("poetry remove --group {}", quote(group)),
+            },
+            Self::Pdm { into } => match into {
+                Destination::Main => "pdm remove".to_owned(),
+                Destination::Extra(extra) => format!("pdm remove -G {}", quote(extra)),
+                Destination::Group(group) => format!("pdm remove -dG {}", quote(group)),
+            },
+            Self::Pipenv { into } => pipenv("uninstall", into),
+            Self::PipTools { input } => {
+                let lines = command("", names)?;
+                return Some(format!(
+                    "remove{lines} from `{input}`, then `pip-compile {}`",
+                    quote(input)
+                ));
+            }
+            Self::Requirements { file } => {
+                let lines = command("", names)?;
+                return Some(format!("remove{lines} from `{file}`"));
+            }
+            Self::Pip => "pip uninstall".to_owned(),
         };
-        command(program, names)
+        command(&program, names)
     }
+}
+
+/// `pipenv install`, with the category: `--dev` for `develop`, `--categories` for
+/// another one.
+fn pipenv(verb: &str, into: &Destination) -> String {
+    match into {
+        Destination::Main => format!("pipenv {verb}"),
+        Destination::Group(group) if group == "develop" || group == "dev-packages" => {
+            format!("pipenv {verb} --dev")
+        }
+        Destination::Group(group) | Destination::Extra(group) => {
+            format!("pipenv {verb} --categories {}", quote(group))
+        }
+    }
+}
+
+fn quote(argument: &str) -> String {
+    crate::redact::quote(argument).into_owned()
 }
 
 fn command(program: &str, arguments: &[&str]) -> Option<String> {
@@ -464,7 +606,7 @@ pub fn problem_lines(report: &CheckReport) -> String {
 }
 
 /// The summary and fix commands for stderr (text mode).
-pub fn summary(report: &CheckReport, installer: FixTool, subject: Subject) -> String {
+pub fn summary(report: &CheckReport, installer: &FixTool, subject: Subject) -> String {
     let kept: String = report
         .kept
         .iter()
@@ -479,7 +621,7 @@ pub fn summary(report: &CheckReport, installer: FixTool, subject: Subject) -> St
     format!("{kept}{}", verdict(report, installer, subject))
 }
 
-fn verdict(report: &CheckReport, installer: FixTool, subject: Subject) -> String {
+fn verdict(report: &CheckReport, installer: &FixTool, subject: Subject) -> String {
     if report.passed() {
         return format!(
             "check passed: the {} recommended instrumentation(s) of release {} are {} at the recommended versions\n",
@@ -538,7 +680,7 @@ pub struct CheckDocument<'a> {
 /// stdout still ends with the check's verdict.
 pub fn report(
     report: &CheckReport,
-    installer: FixTool,
+    installer: &FixTool,
     subject: Subject,
     format: crate::output::Format,
     warnings: &[Warning],
@@ -553,7 +695,7 @@ pub fn report(
 /// Writes the check's output and says whether it passed.
 fn write(
     report: &CheckReport,
-    installer: FixTool,
+    installer: &FixTool,
     subject: Subject,
     format: crate::output::Format,
     warnings: &[Warning],
@@ -685,7 +827,13 @@ stale: opentelemetry-instrumentation-sqlalchemy is installed, but sqlalchemy 2.1
 "
         );
         assert_eq!(
-            summary(&report, FixTool::Uv, Subject::Environment),
+            summary(
+                &report,
+                &FixTool::Uv {
+                    into: Destination::Main
+                },
+                Subject::Environment
+            ),
             "\
 check failed: 1 missing, 1 at a wrong version, 2 stale (release 1.0b0)
 fix: uv add opentelemetry-instrumentation-flask==1.0b0 opentelemetry-instrumentation-asyncio==1.0b0
@@ -705,6 +853,115 @@ fix: uv remove opentelemetry-instrumentation-redis opentelemetry-instrumentation
             &["flask"],
         );
         assert!(report.passed(), "{report:?}");
+    }
+
+    #[test]
+    fn fixes_speak_the_project_tool() {
+        use crate::lockfile::{FileFormat, GroupSelection};
+        let directory = tempfile::tempdir().unwrap();
+        let requirements = directory.path().join("requirements.txt");
+        let fix = |format, path: &Path, selection: GroupSelection| {
+            FixTool::for_lockfile(format, path, &selection)
+                .map(|tool| tool.install_command(&["a==1"]).unwrap_or_default())
+        };
+        let extra = |name: &str| GroupSelection {
+            extras: vec![name.to_owned()],
+            ..GroupSelection::default()
+        };
+        let group = |name: &str| GroupSelection {
+            groups: vec![name.to_owned()],
+            ..GroupSelection::default()
+        };
+        let lock = Path::new("x.lock");
+        for (format, path, selection, expected) in [
+            (
+                FileFormat::UvLock,
+                lock,
+                GroupSelection::default(),
+                "uv add a==1",
+            ),
+            (
+                FileFormat::UvLock,
+                lock,
+                extra("web"),
+                "uv add --optional web a==1",
+            ),
+            (
+                FileFormat::UvLock,
+                lock,
+                group("otel"),
+                "uv add --group otel a==1",
+            ),
+            (
+                FileFormat::PoetryLock,
+                lock,
+                group("otel"),
+                "poetry add --group otel a==1",
+            ),
+            (
+                FileFormat::PdmLock,
+                lock,
+                extra("web"),
+                "pdm add -G web a==1",
+            ),
+            (
+                FileFormat::PdmLock,
+                lock,
+                group("dev"),
+                "pdm add -dG dev a==1",
+            ),
+            (
+                FileFormat::PipfileLock,
+                lock,
+                GroupSelection::default(),
+                "pipenv install a==1",
+            ),
+            (
+                FileFormat::PipfileLock,
+                lock,
+                GroupSelection {
+                    dev: true,
+                    ..GroupSelection::default()
+                },
+                "pipenv install --dev a==1",
+            ),
+            (
+                FileFormat::PipfileLock,
+                lock,
+                group("docs"),
+                "pipenv install --categories docs a==1",
+            ),
+            (
+                FileFormat::Requirements,
+                &requirements,
+                GroupSelection::default(),
+                &*format!(
+                    "add a==1 to `{}` (replacing their lines)",
+                    requirements.display()
+                ),
+            ),
+        ] {
+            assert_eq!(fix(format, path, selection).as_deref(), Some(expected));
+        }
+        std::fs::write(directory.path().join("requirements.in"), "flask\n").unwrap();
+        let input = directory
+            .path()
+            .join("requirements.in")
+            .display()
+            .to_string();
+        assert_eq!(
+            fix(
+                FileFormat::Requirements,
+                &requirements,
+                GroupSelection::default()
+            )
+            .unwrap(),
+            format!("add a==1 to `{input}`, then `pip-compile {input}`")
+        );
+        assert_eq!(
+            fix(FileFormat::Pylock, lock, GroupSelection::default()),
+            None
+        );
     }
 
     #[test]

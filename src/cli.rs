@@ -21,6 +21,8 @@ Examples:
   otel-bootstrap --from uv.lock --check  CI: exit 1 when the lock file lacks an instrumentation
   otel-bootstrap --check                 CI: the same for the installed environment
   otel-bootstrap --python .venv          Look at another environment
+  otel-bootstrap --python 3.12           The project's or active environment if it is a
+                                         3.12, else python3.12 on PATH, else uv's
   otel-bootstrap --format json           Explain every decision, for scripts
   otel-bootstrap explain                 A table: each library, its status and the fix
   otel-bootstrap registry list           Show the known releases and where each comes from
@@ -132,8 +134,11 @@ pub struct TargetArgs {
     #[arg(long = "site-packages", value_name = "DIR", conflicts_with = "python")]
     pub site_packages: Vec<PathBuf>,
 
-    /// The Python interpreter, or environment directory (venv or conda prefix), to look at.
-    #[arg(long, value_name = "PATH")]
+    /// The Python to look at: an interpreter or environment directory (venv or conda
+    /// prefix), or a request as uv reads it (`3.12`, `3.12.1`, `python3.12`,
+    /// `cpython@3.12`, `>=3.11`), found in the active or project environment, then on
+    /// PATH, then among uv-managed interpreters.
+    #[arg(long, value_name = "PATH|REQUEST")]
     pub python: Option<PathBuf>,
 
     /// Use this OpenTelemetry release instead of the installed one (e.g. 0.66b1).
@@ -169,8 +174,9 @@ pub struct BootstrapArgs {
     pub format: Format,
 
     /// Recommend from a lock or requirements file instead of an environment: uv.lock,
-    /// pylock.toml, poetry.lock or a requirements file (repeatable). A project directory
-    /// or its pyproject.toml reads its uv.lock, poetry.lock or pylock.toml (the first found).
+    /// poetry.lock, pdm.lock, Pipfile.lock, pylock.toml or a requirements file
+    /// (repeatable). A project directory or its pyproject.toml reads the first of those
+    /// locks found in it.
     #[arg(long, value_name = "FILE")]
     pub from: Vec<PathBuf>,
 
@@ -183,11 +189,18 @@ pub struct BootstrapArgs {
     #[arg(long, value_enum, requires = "from")]
     pub platform: Option<crate::lockfile::marker::Platform>,
 
-    /// With --from: leave out the `dev` dependency group (as `uv sync --no-dev`).
+    /// With --from: leave out the `dev` dependency group (as `uv sync --no-dev`; every
+    /// development group of a pdm.lock, as `pdm sync --prod`).
     #[arg(long = "no-dev", requires = "from")]
     pub no_dev: bool,
 
-    /// With --from: also read this dependency group (repeatable, as `uv sync --group`).
+    /// With --from on a Pipfile.lock: also read the `develop` packages (as
+    /// `pipenv sync --dev`).
+    #[arg(long, requires = "from", conflicts_with = "no_dev")]
+    pub dev: bool,
+
+    /// With --from: also read this dependency group (repeatable, as `uv sync --group`,
+    /// `pdm sync -G`, a Pipfile.lock category as `pipenv sync --categories`).
     #[arg(long, value_name = "NAME", requires = "from")]
     pub group: Vec<String>,
 
@@ -202,8 +215,8 @@ pub struct BootstrapArgs {
     #[arg(long)]
     pub refresh: bool,
 
-    /// With --from on a poetry.lock: also read this optional group (repeatable or
-    /// comma-separated, as `poetry install --with`).
+    /// With --from on a poetry.lock, pdm.lock or Pipfile.lock: also read this optional
+    /// group (repeatable or comma-separated, as `poetry install --with`).
     #[arg(
         long = "with",
         value_name = "GROUP",
@@ -212,7 +225,8 @@ pub struct BootstrapArgs {
     )]
     pub with_groups: Vec<String>,
 
-    /// With --from on a poetry.lock: leave out this group (as `poetry install --without`).
+    /// With --from on a poetry.lock, pdm.lock or Pipfile.lock: leave out this group (as
+    /// `poetry install --without`).
     #[arg(
         long = "without",
         value_name = "GROUP",
@@ -221,7 +235,8 @@ pub struct BootstrapArgs {
     )]
     pub without_groups: Vec<String>,
 
-    /// With --from on a poetry.lock: read only these groups (as `poetry install --only`).
+    /// With --from on a poetry.lock, pdm.lock or Pipfile.lock: read only these groups (as
+    /// `poetry install --only`).
     #[arg(
         long = "only",
         value_name = "GROUP",

@@ -1,7 +1,8 @@
 //! Finding the target Python environment and its site-packages directories.
 //!
 //! Sources are tried in a fixed order (first that applies wins): `--site-packages`,
-//! `--python`, `VIRTUAL_ENV`, `CONDA_PREFIX`, the nearest `.venv`, the environment this
+//! `--python` (a path, or a request such as `3.12` found as uv finds it: [`requested`]),
+//! `VIRTUAL_ENV`, `CONDA_PREFIX`, the nearest `.venv`, the environment this
 //! executable is installed in (`pip install` into a venv; never a uv or pipx *tool*
 //! environment, see [`is_tool_environment`]), then `python3` / `python` on `PATH`. A
 //! venv's `pyvenv.cfg` is usually enough to find its site-packages without starting
@@ -18,6 +19,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::interpreter::major_minor;
+
+mod requested;
 
 /// How long an interpreter may take to answer before it is killed.
 const INTERPRETER_TIMEOUT: Duration = Duration::from_secs(30);
@@ -163,6 +166,12 @@ pub enum EnvironmentError {
         current_dir.display()
     )]
     NoEnvironment { current_dir: PathBuf },
+    /// `--python REQUEST` (`3.12`, `>=3.11`): no interpreter satisfies it.
+    #[error(
+        "no Python interpreter satisfies `--python {request}` (tried: {})",
+        .tried.join("; ")
+    )]
+    NoInterpreterForRequest { request: String, tried: Vec<String> },
     /// A path given by a flag or variable does not exist.
     #[error("`{}` does not exist (from `{given_by}`)", path.display())]
     DoesNotExist { path: PathBuf, given_by: Source },
@@ -211,6 +220,9 @@ impl EnvironmentError {
             Self::UnsyncedUvProject { .. } => {
                 "run `uv sync` first (it creates `.venv`), or plan from the lock without an environment: `otel-bootstrap --from uv.lock`; `--python PATH` names another environment on purpose".to_owned()
             }
+            Self::NoInterpreterForRequest { request, .. } => format!(
+                "install one (`uv python install {request}`, or your system's package), or pass the interpreter's path: `--python /path/to/python`"
+            ),
             Self::NoEnvironment { .. } => {
                 "pass `--python PATH` or `--site-packages DIR`, or activate a virtual environment"
                     .to_owned()
@@ -343,6 +355,9 @@ fn from_python_flag(
     python: &Path,
 ) -> Result<Environment, EnvironmentError> {
     let given_by = Source::PythonFlag;
+    if let Some(found) = requested::find(options, python) {
+        return found;
+    }
     let path = options.absolute(python);
     let is_bare_name = python.components().count() == 1
         && matches!(python.components().next(), Some(Component::Normal(_)));

@@ -188,6 +188,39 @@ pub fn pylock(bytes: &[u8]) {
     }
 }
 
+/// A `pdm.lock`, parsed and then selected with every marker true.
+pub fn pdm_lock(bytes: &[u8]) {
+    if let Some(text) = text_of(bytes) {
+        let _ = lockfile::pdm::PdmProject::parse(&text);
+        if let Ok(lock) = lockfile::pdm::parse(&text, Path::new("pdm.lock")) {
+            let _ = lock.select(
+                &GroupSelection {
+                    all_extras: true,
+                    ..GroupSelection::default()
+                },
+                &lockfile::pdm::PdmProject::Unknown,
+                &MarkerTarget::everything(),
+            );
+        }
+    }
+}
+
+/// A `Pipfile.lock` (JSON), detected, parsed and then selected with every marker true.
+pub fn pipfile_lock(bytes: &[u8]) {
+    if let Some(text) = text_of(bytes) {
+        let _ = lockfile::FileFormat::detect(Path::new("Pipfile-fuzz.lock"), &text);
+        if let Ok(lock) = lockfile::pipfile::parse(&text, Path::new("Pipfile.lock")) {
+            let _ = lock.select(
+                &GroupSelection {
+                    dev: true,
+                    ..GroupSelection::default()
+                },
+                &MarkerTarget::everything(),
+            );
+        }
+    }
+}
+
 /// A `poetry.lock`, parsed and then selected with every marker true.
 pub fn poetry_lock(bytes: &[u8]) {
     if let Some(text) = text_of(bytes) {

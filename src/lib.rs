@@ -24,6 +24,7 @@ pub mod output;
 pub mod overlay;
 pub mod plan;
 pub mod printer;
+pub mod python_request;
 pub mod redact;
 pub mod registry;
 pub mod requirement;

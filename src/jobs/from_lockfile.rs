@@ -61,7 +61,9 @@ pub struct LockfileInputs {
     pub plan: Plan,
     /// The files' notes, the plan's warnings and unused `--exclude` values.
     pub warnings: Vec<Warning>,
-    /// `uv add` when a uv.lock was read or the current directory is in a uv project.
+    /// The project's tool for the fix commands: from the lock read (`uv add`,
+    /// `poetry add`, `pdm add`, `pipenv install`, requirements-file edits), else `uv add`
+    /// in a uv project, else `pip install`.
     pub installer: FixTool,
 }
 
@@ -141,6 +143,7 @@ pub fn prepare(
     }
     let selection = GroupSelection {
         no_dev: args.no_dev,
+        dev: args.dev,
         groups: args.group.clone(),
         with: args.with_groups.clone(),
         without: args.without_groups.clone(),
@@ -162,17 +165,17 @@ pub fn prepare(
         .collect();
     warnings.extend(lockfile_warnings(&plan, &installed));
     warnings.extend(plan::unused_excludes(release, &plan_options.exclude));
-    let uses_uv = loaded
+    // The project's tool, from the first file whose format names one; else the
+    // directory's (a uv project) or pip.
+    let installer = loaded
         .files
         .iter()
-        .any(|(_, format)| *format == FileFormat::UvLock);
-    let installer = if uses_uv {
-        FixTool::Uv
-    } else {
-        discovery.as_ref().map_or(FixTool::Pip, |discovery| {
-            FixTool::detect(&discovery.current_dir)
-        })
-    };
+        .find_map(|(path, format)| FixTool::for_lockfile(*format, path, &selection))
+        .unwrap_or_else(|| {
+            discovery.as_ref().map_or(FixTool::Pip, |discovery| {
+                FixTool::detect(&discovery.current_dir)
+            })
+        });
     Ok(LockfileInputs {
         environment,
         target,
@@ -244,7 +247,7 @@ pub fn run(
         );
         return check::report(
             &report,
-            installer,
+            &installer,
             Subject::Lockfile,
             args.format,
             &warnings,

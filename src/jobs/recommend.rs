@@ -82,7 +82,7 @@ pub fn run(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatus, Fai
         };
         let passed = crate::check::report(
             &report,
-            installer,
+            &installer,
             crate::check::Subject::Environment,
             args.format,
             &warnings,

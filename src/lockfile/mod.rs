@@ -2,12 +2,17 @@
 //!
 //! One module per format, each a pure parser of text (no I/O, no panics, errors naming
 //! the file and line): [`requirements`] (`pip freeze`, `pip-compile`, `uv pip compile`),
-//! [`uv`] (`uv.lock`), [`pylock`] (PEP 751 `pylock.toml`) and [`poetry`] (`poetry.lock`).
+//! [`uv`] (`uv.lock`), [`pylock`] (PEP 751 `pylock.toml`), [`poetry`] (`poetry.lock`),
+//! [`pdm`] (`pdm.lock`) and [`pipfile`] (`Pipfile.lock`, JSON, read by [`json`]). A JSON
+//! or TOML file is never read as a requirements file: one of an unknown kind is refused.
 //! This module reads the files, detects their format, evaluates markers against the
 //! [`marker::MarkerTarget`] and turns the packages into the [`Installed`] index the plan
 //! reads, each entry's location naming the file and line it came from.
 
+mod json;
 pub mod marker;
+pub mod pdm;
+pub mod pipfile;
 pub mod poetry;
 pub mod pylock;
 pub mod requirements;
@@ -38,6 +43,18 @@ pub struct LockedPackage {
 }
 
 impl LockedPackage {
+    /// The entry at `line` of `file`.
+    pub(crate) fn at(name: PackageName, raw_version: &str, file: &Path, line: usize) -> Self {
+        Self::new(
+            name,
+            raw_version,
+            Location {
+                file: file.to_owned(),
+                line,
+            },
+        )
+    }
+
     pub(crate) fn new(name: PackageName, raw_version: &str, location: Location) -> Self {
         Self {
             name,
@@ -179,27 +196,51 @@ pub enum FileFormat {
     UvLock,
     Pylock,
     PoetryLock,
+    PdmLock,
+    PipfileLock,
 }
 
 impl FileFormat {
-    /// From the file name, else from the content: TOML with a `lock-version` is a
-    /// pylock, with `[metadata]` a poetry.lock, with `version` and `[[package]]` a
-    /// uv.lock; anything else is a requirements file.
-    pub fn detect(path: &Path, text: &str) -> Self {
-        if let Some(format) = Self::from_name(path) {
-            return format;
+    /// From the file name, else from the content: a JSON object with `_meta`, `default`
+    /// or `develop` is a Pipfile.lock; TOML with a `lock-version` is a pylock, with
+    /// `[metadata] lock_version` a pdm.lock, with `[metadata]` a poetry.lock, with
+    /// `[[package]]` a uv.lock. Other JSON or TOML is refused (never read as requirements,
+    /// whatever its name); anything else is a requirements file.
+    pub fn detect(path: &Path, text: &str) -> Result<Self, LockfileError> {
+        let named = Self::from_name(path);
+        if let Some(format) = named.filter(|format| *format != Self::Requirements) {
+            return Ok(format);
+        }
+        let trimmed = text.trim_start();
+        if trimmed.starts_with(['{', '[']) {
+            // A requirement never starts with `{` or `[`: a JSON document or TOML.
+            if let Ok(document) = json::parse(text) {
+                if pipfile::looks_like(&document) {
+                    return Ok(Self::PipfileLock);
+                }
+                return Err(unknown_document(path, "JSON"));
+            }
+            if trimmed.starts_with('{') {
+                return Err(unknown_document(path, "JSON"));
+            }
         }
         let Ok(table) = text.parse::<toml::Table>() else {
-            return Self::Requirements;
+            return Ok(Self::Requirements);
         };
+        if table.is_empty() {
+            // Blank, or only comments: a requirements file with nothing in it.
+            return Ok(Self::Requirements);
+        }
         if table.contains_key("lock-version") {
-            Self::Pylock
+            Ok(Self::Pylock)
+        } else if pdm::looks_like(&table) {
+            Ok(Self::PdmLock)
         } else if table.contains_key("metadata") && table.contains_key("package") {
-            Self::PoetryLock
+            Ok(Self::PoetryLock)
         } else if table.contains_key("package") {
-            Self::UvLock
+            Ok(Self::UvLock)
         } else {
-            Self::Requirements
+            Err(unknown_document(path, "TOML"))
         }
     }
 
@@ -214,6 +255,12 @@ impl FileFormat {
         }
         if name == "poetry.lock" {
             return Some(Self::PoetryLock);
+        }
+        if name == "pdm.lock" {
+            return Some(Self::PdmLock);
+        }
+        if name == "pipfile.lock" {
+            return Some(Self::PipfileLock);
         }
         if name == "pylock.toml" || (name.starts_with("pylock.") && name.ends_with(".toml")) {
             return Some(Self::Pylock);
@@ -230,7 +277,20 @@ impl FileFormat {
             Self::UvLock => "uv.lock",
             Self::Pylock => "pylock.toml",
             Self::PoetryLock => "poetry.lock",
+            Self::PdmLock => "pdm.lock",
+            Self::PipfileLock => "Pipfile.lock",
         }
+    }
+}
+
+/// A JSON or TOML file that is none of the locks `--from` reads.
+fn unknown_document(path: &Path, language: &str) -> LockfileError {
+    LockfileError::Unsupported {
+        path: path.to_owned(),
+        message: format!(
+            "a {language} file that is not a lock `--from` reads (uv.lock, poetry.lock, pdm.lock, pylock.toml, Pipfile.lock); it is not read as a requirements file"
+        ),
+        hint: "name the project's lock file (`--from uv.lock`, `--from Pipfile.lock`, ...) or a requirements file (`pip freeze > requirements.txt`)".to_owned(),
     }
 }
 
@@ -303,7 +363,13 @@ impl Supported {
 }
 
 /// The lock files `--from DIR` and `--from pyproject.toml` look for, in this order.
-pub const PROJECT_LOCKFILES: [&str; 3] = ["uv.lock", "poetry.lock", "pylock.toml"];
+pub const PROJECT_LOCKFILES: [&str; 5] = [
+    "uv.lock",
+    "poetry.lock",
+    "pdm.lock",
+    "Pipfile.lock",
+    "pylock.toml",
+];
 
 /// What one `--from` value names: the file to read, and whether it was found in a project
 /// directory (`--from DIR`, `--from DIR/pyproject.toml`) rather than named.
@@ -337,6 +403,8 @@ pub fn resolve_from(path: &Path) -> Result<(PathBuf, bool), LockfileError> {
 pub struct GroupSelection {
     /// `--no-dev`: leave out the `dev` group.
     pub no_dev: bool,
+    /// `--dev`: read a Pipfile.lock's `develop` packages (as `pipenv sync --dev`).
+    pub dev: bool,
     /// `--group`: groups to add to the default ones.
     pub groups: Vec<String>,
     /// Poetry's `--with`: optional groups to add.
@@ -525,8 +593,8 @@ pub(crate) fn toml_error(path: &Path, lines: &LineIndex, error: &toml::de::Error
     LockfileError::malformed(path, line, error.message().trim().to_owned())
 }
 
-/// `--with`, `--without` and `--only` are Poetry's: refused for other locks, with uv's
-/// equivalents named.
+/// `--with`, `--without` and `--only` are Poetry's (and PDM's and pipenv's): refused for
+/// uv.lock and pylock.toml, with uv's equivalents named.
 fn refuse_poetry_flags(path: &Path, selection: &GroupSelection) -> Result<(), LockfileError> {
     for (flag, given) in [
         ("--with", &selection.with),
@@ -536,7 +604,9 @@ fn refuse_poetry_flags(path: &Path, selection: &GroupSelection) -> Result<(), Lo
         if !given.is_empty() {
             return Err(LockfileError::Unsupported {
                 path: path.to_owned(),
-                message: format!("`{flag}` selects poetry.lock groups; this is not a poetry.lock"),
+                message: format!(
+                    "`{flag}` selects poetry.lock, pdm.lock and Pipfile.lock groups; this is not one"
+                ),
                 hint: "use `--group NAME` (and `--no-dev`) for uv.lock and pylock.toml groups"
                     .to_owned(),
             });
@@ -558,7 +628,7 @@ pub fn load(
             Some(_) => crate::untrusted::FileKind::Lockfile,
         };
         let text = read_text(path, kind)?;
-        let format = FileFormat::detect(path, &text);
+        let format = FileFormat::detect(path, &text)?;
         let packages = match format {
             FileFormat::Requirements => {
                 requirements::load(path, &text, target, &mut loaded.files, &mut loaded.notes)?
@@ -622,6 +692,38 @@ pub fn load(
                 };
                 lock.select(selection, &project, target)?
             }
+            FileFormat::PdmLock => {
+                loaded.files.push((path.clone(), format));
+                let lock = pdm::parse(&text, path)?;
+                let note = |message: String| {
+                    Note::new(
+                        Location {
+                            file: path.clone(),
+                            line: 1,
+                        },
+                        message,
+                    )
+                };
+                if !lock.groups_recorded {
+                    loaded.notes.push(note(
+                        "this pdm.lock records no groups per package (locked without the `inherit_metadata` strategy): every package counts; `pdm lock --strategy inherit_metadata` records them".to_owned(),
+                    ));
+                }
+                let project = match pdm::PdmProject::beside(path) {
+                    Ok(project) => project,
+                    Err(message) => {
+                        if lock.groups.iter().any(|group| group != "default") {
+                            loaded.notes.push(note(message));
+                        }
+                        pdm::PdmProject::Unknown
+                    }
+                };
+                lock.select(selection, &project, target)?
+            }
+            FileFormat::PipfileLock => {
+                loaded.files.push((path.clone(), format));
+                pipfile::parse(&text, path)?.select(selection, target)?
+            }
         };
         loaded.packages.extend(packages);
     }
@@ -635,38 +737,65 @@ mod tests {
     #[test]
     fn detects_formats_by_name_then_content() {
         let path = |name: &str| PathBuf::from(format!("/project/{name}"));
-        assert_eq!(FileFormat::detect(&path("uv.lock"), ""), FileFormat::UvLock);
+        let detect = |name: &str, text: &str| FileFormat::detect(&path(name), text).unwrap();
+        assert_eq!(detect("uv.lock", ""), FileFormat::UvLock);
+        assert_eq!(detect("pylock.dev.toml", ""), FileFormat::Pylock);
+        assert_eq!(detect("poetry.lock", ""), FileFormat::PoetryLock);
+        assert_eq!(detect("pdm.lock", ""), FileFormat::PdmLock);
+        assert_eq!(detect("Pipfile.lock", ""), FileFormat::PipfileLock);
         assert_eq!(
-            FileFormat::detect(&path("pylock.dev.toml"), ""),
-            FileFormat::Pylock
-        );
-        assert_eq!(
-            FileFormat::detect(&path("poetry.lock"), ""),
-            FileFormat::PoetryLock
-        );
-        assert_eq!(
-            FileFormat::detect(&path("requirements-dev.lock"), ""),
+            detect("requirements-dev.lock", ""),
             FileFormat::Requirements
         );
         assert_eq!(
-            FileFormat::detect(&path("locked"), "lock-version = \"1.0\"\n"),
+            detect("requirements.txt", "# only\n\n"),
+            FileFormat::Requirements
+        );
+        assert_eq!(
+            detect("locked", "lock-version = \"1.0\"\n"),
             FileFormat::Pylock
         );
         assert_eq!(
-            FileFormat::detect(&path("locked"), "version = 1\n[[package]]\nname = \"a\"\n"),
+            detect("locked", "version = 1\n[[package]]\nname = \"a\"\n"),
             FileFormat::UvLock
         );
         assert_eq!(
-            FileFormat::detect(
-                &path("locked"),
+            detect(
+                "locked",
                 "[[package]]\nname = \"a\"\n[metadata]\nlock-version = \"2.1\"\n"
             ),
             FileFormat::PoetryLock
         );
         assert_eq!(
-            FileFormat::detect(&path("locked"), "flask==3.0.0\n"),
-            FileFormat::Requirements
+            detect(
+                "locked",
+                "[metadata]\ngroups = [\"default\"]\nlock_version = \"4.5.0\"\n[[package]]\nname = \"a\"\n"
+            ),
+            FileFormat::PdmLock
         );
+        assert_eq!(
+            detect("Pipfile-prod.lock", "{\"_meta\": {}, \"default\": {}}"),
+            FileFormat::PipfileLock
+        );
+        assert_eq!(detect("locked", "flask==3.0.0\n"), FileFormat::Requirements);
+    }
+
+    #[test]
+    fn json_and_toml_are_never_requirements() {
+        for (name, text, language) in [
+            ("requirements.txt", "{\"flask\": \"3.0.0\"}", "JSON"),
+            ("deps.lock", "[1, 2]", "JSON"),
+            ("deps.lock", "{ not json", "JSON"),
+            ("requirements.txt", "[project]\nname = \"a\"\n", "TOML"),
+            ("pyproject.toml", "[tool.poetry]\nname = \"a\"\n", "TOML"),
+        ] {
+            let error = FileFormat::detect(Path::new(name), text).unwrap_err();
+            assert_eq!(
+                error.to_string(),
+                format!("`{name}`: a {language} file that is not a lock `--from` reads (uv.lock, poetry.lock, pdm.lock, pylock.toml, Pipfile.lock); it is not read as a requirements file"),
+            );
+            assert!(error.hint().unwrap().contains("--from Pipfile.lock"));
+        }
     }
 
     #[test]
@@ -691,6 +820,8 @@ mod tests {
             include_str!("../../tests/fixtures/lockfiles/uv-groups/uv.lock"),
             include_str!("../../tests/fixtures/lockfiles/pylock/pylock.toml"),
             include_str!("../../tests/fixtures/lockfiles/poetry/poetry.lock"),
+            include_str!("../../tests/fixtures/lockfiles/pdm/pdm.lock"),
+            include_str!("../../tests/fixtures/lockfiles/pipfile/Pipfile.lock"),
         ];
         let origin = Path::new("fuzz");
         let everything = MarkerTarget::everything();
@@ -698,6 +829,24 @@ mod tests {
             let _ = requirements::parse(text, origin);
             let _ = poetry::PoetryProject::parse(text);
             let _ = uv::default_groups_of(text);
+            let _ = pdm::PdmProject::parse(text);
+            let _ = FileFormat::detect(origin, text);
+            if let Ok(lock) = pdm::parse(text, origin) {
+                let _ = lock.select(
+                    &GroupSelection::default(),
+                    &pdm::PdmProject::Unknown,
+                    &everything,
+                );
+            }
+            if let Ok(lock) = pipfile::parse(text, origin) {
+                let _ = lock.select(
+                    &GroupSelection {
+                        dev: true,
+                        ..GroupSelection::default()
+                    },
+                    &everything,
+                );
+            }
             if let Ok(lock) = uv::parse(text, origin) {
                 let _ = lock.select(&["dev".to_owned()], &everything);
             }
@@ -721,6 +870,12 @@ mod tests {
         };
         let alphabet = b" \n\\#=.-[]{}\"';<>~!@,:*0123456789abcdefghijklmnopqrstuvwxyz";
         for text in fixtures {
+            // Prefixes cost the square of the length: the first 4 KiB of the long ones.
+            let cut = (0..=text.len().min(4096))
+                .rev()
+                .find(|end| text.is_char_boundary(*end))
+                .unwrap_or(0);
+            let text = &text[..cut];
             for end in (0..=text.len()).filter(|end| text.is_char_boundary(*end)) {
                 run_all(&text[..end]);
             }

@@ -19,6 +19,7 @@ const LAYERS: &[(&str, &[&str])] = &[
         &[
             "environment",
             "interpreter",
+            "python_request",
             "scan",
             "lockfile",
             "registry",

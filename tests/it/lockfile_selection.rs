@@ -582,45 +582,12 @@ const POETRY_VERSION: &str = "2.1.3";
 
 /// A Python that runs Poetry (`python -m poetry`), provisioned once into
 /// `<target>/test-tools/poetry-<version>` with pip from the package index.
-fn poetry_python() -> Option<std::path::PathBuf> {
-    use support::python;
-    let python3 = python::python3()?;
-    let _guard = python::lock("poetry");
-    let dir = python::tools_dir().join(format!("poetry-{POETRY_VERSION}"));
-    let interpreter = dir.join("bin/python");
-    if interpreter.is_file() {
-        return Some(interpreter);
-    }
-    let temporary = python::tools_dir().join(format!("poetry-{POETRY_VERSION}.tmp"));
-    let _ = fs::remove_dir_all(&temporary);
-    let attempt = || -> Result<(), String> {
-        let venv = std::process::Command::new(&python3)
-            .args(["-m", "venv"])
-            .arg(&temporary)
-            .output()
-            .map_err(|error| error.to_string())?;
-        if !venv.status.success() {
-            return Err(String::from_utf8_lossy(&venv.stderr).into_owned());
-        }
-        let install = std::process::Command::new(temporary.join("bin/python"))
-            .args(["-m", "pip", "install", "--quiet", "--timeout", "60"])
-            .arg(format!("poetry=={POETRY_VERSION}"))
-            .output()
-            .map_err(|error| error.to_string())?;
-        if !install.status.success() {
-            return Err(String::from_utf8_lossy(&install.stderr).into_owned());
-        }
-        fs::rename(&temporary, &dir).map_err(|error| error.to_string())
-    };
-    match attempt() {
-        Ok(()) => Some(interpreter),
-        Err(error) => {
-            python::skip_or_fail(&format!(
-                "cannot provision Poetry {POETRY_VERSION}: {error}"
-            ));
-            None
-        }
-    }
+pub(crate) fn poetry_python() -> Option<std::path::PathBuf> {
+    support::tools_lock::provision(
+        &format!("poetry-{POETRY_VERSION}"),
+        &[&format!("poetry=={POETRY_VERSION}")],
+    )
+    .map(|root| root.join("bin/python"))
 }
 
 /// `name==version` for every "Installing NAME (VERSION)" line of `poetry install --dry-run`

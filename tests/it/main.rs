@@ -6,6 +6,7 @@ mod support;
 
 mod architecture;
 mod check;
+mod check_fixes;
 mod cli;
 mod completions;
 mod differential;
@@ -18,8 +19,10 @@ mod lockfile;
 mod lockfile_hardening;
 mod lockfile_selection;
 mod messages;
+mod lockfile_tools;
 mod packaging;
 mod properties;
+mod python_request;
 mod real_env;
 mod registry_bounds;
 mod registry_sources;

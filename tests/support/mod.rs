@@ -8,4 +8,5 @@ pub mod mirror;
 pub mod mirror_genai;
 pub mod python;
 pub mod snapshot;
+pub mod tools_lock;
 pub mod wheel;
