@@ -26,5 +26,6 @@ pub mod printer;
 pub mod redact;
 pub mod registry;
 pub mod requirement;
+pub mod sanitize;
 pub mod scan;
 pub mod untrusted;
