@@ -62,6 +62,7 @@ pub const FORCE_GRACE_SECONDS: i64 = 5;
 
 /// `CLOCK_MONOTONIC` in whole seconds (async-signal-safe), never 0.
 #[cfg(unix)]
+#[allow(clippy::useless_conversion)] // `time_t` is 32 bits on some targets
 fn monotonic_seconds() -> i64 {
     // SAFETY: clock_gettime(2) is async-signal-safe and writes only into `now`.
     let mut now: libc::timespec = unsafe { std::mem::zeroed() };

@@ -10,6 +10,7 @@ mod cli;
 mod completions;
 mod differential;
 mod explain;
+mod hardening;
 mod hostile;
 mod install;
 mod json_documents;
