@@ -104,17 +104,13 @@ fn installed_instruments(
     if !requirement.contains(distribution.version.as_ref()?) {
         return None;
     }
-    let file = std::fs::File::open(distribution.path.join("METADATA")).ok()?;
+    // The scan's reader: a regular file only (a FIFO never blocks), the header block only.
     let mut text = String::new();
-    crate::scan::metadata::read_headers(file, |key, value| {
-        if key.eq_ignore_ascii_case("requires-dist") {
-            text.push_str("Requires-Dist: ");
-            text.push_str(value);
-            text.push('\n');
-        }
-        true
-    })
-    .ok()?;
+    for value in crate::scan::requires_dist(&distribution.path).ok()? {
+        text.push_str("Requires-Dist: ");
+        text.push_str(&value);
+        text.push('\n');
+    }
     let metadata = parse_metadata(&text);
     (!metadata.instruments.is_empty() || !metadata.instruments_any.is_empty())
         .then_some((metadata.instruments, metadata.instruments_any))

@@ -96,8 +96,9 @@ pub fn requires_dist(path: &Path) -> Result<Vec<String>, String> {
         return Ok(Vec::new());
     }
     let metadata = path.join("METADATA");
-    let file = std::fs::File::open(&metadata)
-        .map_err(|error| format!("`{}`: {error}", metadata.display()))?;
+    // Opened as the scan opens it: a regular file only, never blocking on a FIFO.
+    let file =
+        open_metadata(&metadata).map_err(|error| format!("`{}`: {error}", metadata.display()))?;
     read_requires_dist(file).map_err(|error| format!("`{}`: {error}", metadata.display()))
 }
 

@@ -28,6 +28,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "fuzzing",
             "lib",
             "untrusted",
+            "sanitize",
         ],
     ),
 ];

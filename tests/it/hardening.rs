@@ -306,3 +306,62 @@ fn a_huge_uv_project_pyproject_is_not_loaded() {
     // The project's installer was chosen, so its pyproject.toml was read (and refused).
     assert!(stdout(&output).contains(" add "), "{}", stdout(&output));
 }
+
+/// Also noticed: requirements broken before the run are summarised past a few lines, not
+/// printed one warning line each (13,000 lines on a hostile METADATA set).
+#[test]
+fn pre_existing_problems_are_summarised_with_a_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = dir.path().join("site-packages");
+    fake_dists(
+        &site,
+        &[
+            ("opentelemetry-instrumentation", "0.66b1"),
+            ("flask", "3.0.0"),
+        ],
+    );
+    for index in 0..300 {
+        let info = fake_dist(&site, &format!("broken{index}"), "1.0");
+        fs::write(
+            info.join("METADATA"),
+            format!("Metadata-Version: 2.1\nName: broken{index}\nVersion: 1.0\nRequires-Dist: missing{index}>=1\n"),
+        )
+        .unwrap();
+    }
+    let venv = fake_venv(dir.path(), &site);
+    let mut cmd = command(dir.path());
+    cmd.env("PATH", format!("{}:/usr/bin:/bin", venv.bin.display()))
+        .args(["-a", "install", "--offline", "--dry-run", "--python"])
+        .arg(&venv.root);
+    let (output, _) = run(&mut cmd, Duration::from_secs(60));
+    let message = stderr(&output);
+    assert!(
+        message.contains("already had 300 broken requirements"),
+        "{message}"
+    );
+    assert!(message.contains("… and 290 more"), "{message}");
+    assert!(message.lines().count() < 40, "{message}");
+}
+
+/// Also noticed: `PATH=.:…` does not run `./python3` from the current directory.
+#[test]
+fn relative_path_entries_are_not_searched_for_interpreters() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = tempfile::tempdir().unwrap();
+    let marker = dir.path().join("ran");
+    for name in ["python3", "python", "uv", "pip"] {
+        let path = dir.path().join(name);
+        fs::write(
+            &path,
+            format!("#!/bin/sh\ntouch '{}'\nexit 1\n", marker.display()),
+        )
+        .unwrap();
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    for search_path in [".", ":", "bin:."] {
+        let mut cmd = command(dir.path());
+        cmd.env("PATH", search_path).env_remove("VIRTUAL_ENV");
+        let (_output, _) = run(&mut cmd, Duration::from_secs(60));
+        assert!(!marker.exists(), "PATH={search_path} ran ./python3");
+    }
+}
