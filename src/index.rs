@@ -123,26 +123,12 @@ struct RunBudget {
 impl RunBudget {
     /// Counts `count` more bytes; `Err` with what was exceeded.
     fn spend_bytes(&self, count: u64) -> Result<(), String> {
-        let total = self
-            .bytes
-            .fetch_add(count, std::sync::atomic::Ordering::Relaxed)
-            + count;
-        if total > MAXIMUM_RUN_BYTES {
-            return Err(format!("{MAXIMUM_RUN_BYTES} bytes"));
-        }
-        Ok(())
+        spend(&self.bytes, count, MAXIMUM_RUN_BYTES, "bytes")
     }
 
     /// Counts `count` more page links; `Err` with what was exceeded.
     fn spend_entries(&self, count: u64) -> Result<(), String> {
-        let total = self
-            .entries
-            .fetch_add(count, std::sync::atomic::Ordering::Relaxed)
-            + count;
-        if total > MAXIMUM_RUN_ENTRIES {
-            return Err(format!("{MAXIMUM_RUN_ENTRIES} page links"));
-        }
-        Ok(())
+        spend(&self.entries, count, MAXIMUM_RUN_ENTRIES, "page links")
     }
 
     /// Waits for one of the [`MAXIMUM_IN_FLIGHT`] request slots; freed when the guard drops.
@@ -160,6 +146,20 @@ impl RunBudget {
         *in_flight += 1;
         Slot { budget: self }
     }
+}
+
+/// Adds `count` to `counter`; `Err` naming the budget once the total passes `maximum`.
+fn spend(
+    counter: &std::sync::atomic::AtomicU64,
+    count: u64,
+    maximum: u64,
+    unit: &str,
+) -> Result<(), String> {
+    let total = counter.fetch_add(count, std::sync::atomic::Ordering::Relaxed) + count;
+    if total > maximum {
+        return Err(format!("{maximum} {unit}"));
+    }
+    Ok(())
 }
 
 /// One request slot of a [`RunBudget`].

@@ -115,7 +115,6 @@ struct FakeVenv {
 /// A venv whose `lib/python3.11/site-packages` is a copy of `site`, with a `uv` and `pip`
 /// on `bin` that only say they ran.
 fn fake_venv(dir: &Path, site: &Path) -> FakeVenv {
-    use std::os::unix::fs::PermissionsExt as _;
     let root = dir.join("venv");
     let lib = root.join("lib/python3.11");
     fs::create_dir_all(&lib).unwrap();
@@ -126,17 +125,20 @@ fn fake_venv(dir: &Path, site: &Path) -> FakeVenv {
     )
     .unwrap();
     fs::create_dir_all(root.join("bin")).unwrap();
-    let python = root.join("bin/python");
-    fs::write(&python, "#!/bin/sh\nexit 1\n").unwrap();
-    fs::set_permissions(&python, fs::Permissions::from_mode(0o755)).unwrap();
+    executable(&root.join("bin/python"), "#!/bin/sh\nexit 1\n");
     let bin = dir.join("bin");
     fs::create_dir_all(&bin).unwrap();
     for name in ["uv", "pip"] {
-        let path = bin.join(name);
-        fs::write(&path, "#!/bin/sh\nexit 0\n").unwrap();
-        fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).unwrap();
+        executable(&bin.join(name), "#!/bin/sh\nexit 0\n");
     }
     FakeVenv { root, bin }
+}
+
+/// Writes an executable script.
+fn executable(path: &Path, text: &str) {
+    use std::os::unix::fs::PermissionsExt as _;
+    fs::write(path, text).unwrap();
+    fs::set_permissions(path, fs::Permissions::from_mode(0o755)).unwrap();
 }
 
 /// Break 2: lists built to be slow to parse end promptly (the bound only catches a hang).
@@ -259,7 +261,6 @@ fn registry_paths_are_read_bounded() {
 /// one does not grow the run.
 #[test]
 fn a_huge_uv_project_pyproject_is_not_loaded() {
-    use std::os::unix::fs::PermissionsExt as _;
     let dir = tempfile::tempdir().unwrap();
     let project = dir.path().join("project");
     let venv = project.join(".venv");
@@ -278,9 +279,7 @@ fn a_huge_uv_project_pyproject_is_not_loaded() {
     )
     .unwrap();
     fs::create_dir_all(venv.join("bin")).unwrap();
-    let python = venv.join("bin/python");
-    fs::write(&python, "#!/bin/sh\nexit 1\n").unwrap();
-    fs::set_permissions(&python, fs::Permissions::from_mode(0o755)).unwrap();
+    executable(&venv.join("bin/python"), "#!/bin/sh\nexit 1\n");
     fs::File::create(project.join("pyproject.toml"))
         .unwrap()
         .set_len(3 * 1024 * 1024 * 1024)
@@ -288,9 +287,7 @@ fn a_huge_uv_project_pyproject_is_not_loaded() {
     fs::write(project.join("uv.lock"), "version = 1\n").unwrap();
     let bin = dir.path().join("bin");
     fs::create_dir_all(&bin).unwrap();
-    let uv = bin.join("uv");
-    fs::write(&uv, "#!/bin/sh\nexit 0\n").unwrap();
-    fs::set_permissions(&uv, fs::Permissions::from_mode(0o755)).unwrap();
+    executable(&bin.join("uv"), "#!/bin/sh\nexit 0\n");
     let mut cmd = command(&project);
     cmd.env("PATH", format!("{}:/usr/bin:/bin", bin.display()))
         .args(["-a", "install", "--offline", "--dry-run", "--python"])
@@ -346,17 +343,13 @@ fn pre_existing_problems_are_summarised_with_a_count() {
 /// Also noticed: `PATH=.:…` does not run `./python3` from the current directory.
 #[test]
 fn relative_path_entries_are_not_searched_for_interpreters() {
-    use std::os::unix::fs::PermissionsExt as _;
     let dir = tempfile::tempdir().unwrap();
     let marker = dir.path().join("ran");
     for name in ["python3", "python", "uv", "pip"] {
-        let path = dir.path().join(name);
-        fs::write(
-            &path,
-            format!("#!/bin/sh\ntouch '{}'\nexit 1\n", marker.display()),
-        )
-        .unwrap();
-        fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).unwrap();
+        executable(
+            &dir.path().join(name),
+            &format!("#!/bin/sh\ntouch '{}'\nexit 1\n", marker.display()),
+        );
     }
     for search_path in [".", ":", "bin:."] {
         let mut cmd = command(dir.path());

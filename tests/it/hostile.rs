@@ -642,69 +642,10 @@ enum SignalTarget {
 }
 
 fn interrupt_an_install(target: SignalTarget, signal: &str) {
-    let dir = tempfile::tempdir().unwrap();
-    let root = dir.path().join("venv");
-    let site = root.join("lib/python3.11/site-packages");
-    fs::create_dir_all(&site).unwrap();
-    fs::write(
-        root.join("pyvenv.cfg"),
-        "home = /nonexistent/bin\ninclude-system-site-packages = false\nversion = 3.11.7\n",
-    )
-    .unwrap();
-    fake_dist(&site, "opentelemetry-instrumentation", "0.66b1");
-    fake_dist(&site, "flask", "3.0.0");
-    let bin = dir.path().join("bin");
-    fs::create_dir_all(&bin).unwrap();
-    let marker = dir.path().join("installer.log");
-    let script = format!(
-        "#!/bin/sh\necho started >> '{log}'\ntrap 'echo interrupted >> \"{log}\"; exit 130' INT\n\
-         i=0; while [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done\necho finished >> '{log}'\n",
-        log = marker.display()
+    let (_dir, mut child, marker) = start_installer(
+        "trap 'echo interrupted >> \"$log\"; exit 130' INT\n\
+         i=0; while [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done\n",
     );
-    for name in ["uv", "pip"] {
-        use std::os::unix::fs::PermissionsExt as _;
-        let path = bin.join(name);
-        fs::write(&path, &script).unwrap();
-        fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).unwrap();
-    }
-    let python_bin = root.join("bin");
-    fs::create_dir_all(&python_bin).unwrap();
-    {
-        use std::os::unix::fs::PermissionsExt as _;
-        let python = python_bin.join("python");
-        fs::write(&python, "#!/bin/sh\nexit 1\n").unwrap();
-        fs::set_permissions(&python, fs::Permissions::from_mode(0o755)).unwrap();
-    }
-    let mut cmd = command(dir.path());
-    {
-        use std::os::unix::process::CommandExt as _;
-        // Its own process group, so that the signal reaches it and its children only.
-        cmd.process_group(0);
-    }
-    let mut child = cmd
-        .args(["-a", "install", "--python"])
-        .arg(&root)
-        .env("PATH", format!("{}:/usr/bin:/bin", bin.display()))
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let start = Instant::now();
-    while !fs::read_to_string(&marker).is_ok_and(|text| text.contains("started")) {
-        if let Some(status) = child.try_wait().unwrap() {
-            let output = child.wait_with_output().unwrap();
-            panic!(
-                "exited ({status}) before starting the installer: {}",
-                stderr(&output)
-            );
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "the fake installer never started"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
     let pid = child.id();
     let destination = match target {
         SignalTarget::ProcessGroup => format!("-{pid}"),
@@ -819,8 +760,8 @@ fn wait_within(mut child: std::process::Child, limit: Duration) -> Output {
     child.wait_with_output().unwrap()
 }
 
-/// `-a install` into a fake venv whose installer (`uv` and `pip`) runs `body` after logging
-/// `started`; returns once it has started.
+/// `-a install` into a fake venv whose installer (`uv` and `pip`) runs `body` (which may
+/// append to `"$log"`) after logging `started`; returns once it has started.
 fn start_installer(body: &str) -> (tempfile::TempDir, std::process::Child, PathBuf) {
     use std::os::unix::fs::PermissionsExt as _;
     let dir = tempfile::tempdir().unwrap();
@@ -838,8 +779,8 @@ fn start_installer(body: &str) -> (tempfile::TempDir, std::process::Child, PathB
     fs::create_dir_all(&bin).unwrap();
     let log = dir.path().join("installer.log");
     let script = format!(
-        "#!/bin/sh\necho started >> '{log}'\n{body}echo finished >> '{log}'\n",
-        log = log.display()
+        "#!/bin/sh\nlog='{}'\necho started >> \"$log\"\n{body}echo finished >> \"$log\"\n",
+        log.display()
     );
     for name in ["uv", "pip"] {
         let path = bin.join(name);
