@@ -739,6 +739,28 @@ fn an_installer_that_finishes_after_an_interrupt_is_checked_as_usual() {
     assert!(!message.contains("as it left it"), "{message}");
 }
 
+/// SIGTERM twice in a row (a job runner) still asks only; a SIGTERM after the grace
+/// period kills the installer's process group, and we exit 143 saying so.
+#[test]
+fn a_late_termination_kills_an_installer_that_ignores_the_first() {
+    let (_dir, mut child, log) =
+        start_installer("trap '' INT\ni=0; while [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done\n");
+    signal(child.id(), "TERM");
+    signal(child.id(), "TERM");
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "within the grace period: asked only"
+    );
+    std::thread::sleep(Duration::from_secs(6));
+    signal(child.id(), "TERM");
+    let output = wait_within(child, Duration::from_secs(20));
+    no_panic(&output);
+    assert_eq!(output.status.code(), Some(143), "{}", stderr(&output));
+    assert!(stderr(&output).contains("killed it"), "{}", stderr(&output));
+    assert!(!fs::read_to_string(&log).unwrap().contains("finished"));
+}
+
 fn signal(pid: u32, name: &str) {
     let sent = Command::new("kill")
         .args([&format!("-{name}"), "--", &pid.to_string()])
