@@ -6,7 +6,7 @@ set -eu
 cd "$(dirname "$0")"
 seconds=${1:-120}
 [ $# -gt 0 ] && shift
-targets=${*:-"metadata folder_name requirement registry bootstrap_gen requirements requirements_redaction uv_lock pylock poetry_lock pdm_lock pipfile_lock pyproject"}
+targets=${*:-"metadata folder_name requirement registry bootstrap_gen requirements requirements_redaction uv_lock pylock poetry_lock pdm_lock pipfile_lock pyproject index_page sanitize"}
 export RUSTC_BOOTSTRAP=1
 root=..
 failed=
@@ -24,6 +24,8 @@ for target in $targets; do
         pipfile_lock) find "$root/tests/fixtures/lockfiles" -name 'Pipfile.lock' | while read -r f; do cp "$f" "corpus/$target/$(echo "$f" | tr / _)"; done ;;
         metadata) printf 'Metadata-Version: 2.1\nName: Flask\nVersion: 3.0.0\n  folded\nSummary: x\r\n\r\nbody\n' > "corpus/$target/seed" ;;
         folder_name) printf 'tortoise_orm-0.21.0.dist-info' > "corpus/$target/seed"; printf 'PyYAML-6.0-py3.11.EGG-INFO' > "corpus/$target/seed2" ;;
+        index_page) printf '<a href="../../f/demo-1.0-py3-none-any.whl#sha256=%064d" data-core-metadata="true">demo-1.0-py3-none-any.whl</a>' 0 > "corpus/$target/seed"; printf '{"meta": {"api-version": "1.1"}, "files": [{"filename": "demo-1.0.tar.gz", "url": "/f/demo-1.0.tar.gz", "hashes": {}, "yanked": "bad"}]}' > "corpus/$target/seed2" ;;
+        sanitize) printf 'flask\033]0;title\007\r\302\233' > "corpus/$target/seed" ;;
         requirement) printf 'sqlalchemy >= 1.0.0, < 2.1.0, != 1.4.*' > "corpus/$target/seed"; printf 'foo~=1.0.post1.dev3+local' > "corpus/$target/seed2" ;;
     esac
     mkdir -p "artifacts/$target"

@@ -779,8 +779,10 @@ fn find_on_path_where(
 ) -> Option<PathBuf> {
     let suffixes: &[&str] = if cfg!(windows) { &["", ".exe"] } else { &[""] };
     names.iter().find_map(|name| {
+        // Relative entries (`.`, an empty one, `bin`) would run whatever the current
+        // directory holds: skipped, as uv does.
         std::env::split_paths(search_path)
-            .filter(|directory| !directory.as_os_str().is_empty())
+            .filter(|directory| directory.is_absolute())
             .flat_map(|directory| {
                 suffixes
                     .iter()

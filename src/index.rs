@@ -32,13 +32,14 @@ use std::io::Read as _;
 use std::net::{SocketAddr, ToSocketAddrs as _};
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use reqwest::header::{HeaderValue, ACCEPT, CONTENT_TYPE};
-use reqwest::{StatusCode, Url};
+use reqwest::StatusCode;
+/// The URL type of the index client (re-exported for the fuzz targets).
+pub use reqwest::Url;
 
 /// The `Accept` header for project pages: PEP 691 JSON, with HTML as the fallback.
 const SIMPLE_ACCEPT: &str = "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.1";
@@ -56,12 +57,25 @@ fn request_timeout() -> Duration {
         .filter(|seconds| seconds.is_finite() && *seconds > 0.0 && *seconds < 86_400.0)
         .map_or(REQUEST_TIMEOUT, Duration::from_secs_f64)
 }
-/// The largest project page read (PyPI's largest are a few MB).
-pub const MAXIMUM_PAGE_BYTES: u64 = 64 * 1024 * 1024;
+/// The largest project page read. The client reads only OpenTelemetry projects, whose
+/// pages are tens of KB (`opentelemetry-instrumentation`'s, the largest, about 150 KB).
+pub const MAXIMUM_PAGE_BYTES: u64 = 8 * 1024 * 1024;
+/// The most links (files) one project page may list; each counts, kept or not.
+pub const MAXIMUM_PAGE_ENTRIES: usize = 20_000;
 /// The largest distribution or metadata file read (instrumentation wheels are tens of KB).
-pub const MAXIMUM_FILE_BYTES: u64 = 64 * 1024 * 1024;
-/// The largest file read out of a wheel, uncompressed.
-pub const MAXIMUM_ENTRY_BYTES: u64 = 16 * 1024 * 1024;
+pub const MAXIMUM_FILE_BYTES: u64 = crate::untrusted::CACHE_CAP;
+/// The largest file read out of a wheel, uncompressed (a `METADATA` is a few KB).
+pub const MAXIMUM_ENTRY_BYTES: u64 = 4 * 1024 * 1024;
+/// What one run may read from the index in all: bytes of bodies, and page links.
+pub const MAXIMUM_RUN_BYTES: u64 = 1024 * 1024 * 1024;
+/// See [`MAXIMUM_RUN_BYTES`].
+pub const MAXIMUM_RUN_ENTRIES: u64 = 1_000_000;
+/// The most requests one client has in flight at once (each holds at most one body of
+/// [`MAXIMUM_FILE_BYTES`] or [`MAXIMUM_PAGE_BYTES`]): with the parsed entries and a wheel's
+/// `METADATA`, peak memory stays under the documented 256 MiB.
+pub const MAXIMUM_IN_FLIGHT: usize = 8;
+/// The size of one read of a body.
+const CHUNK_BYTES: usize = 64 * 1024;
 /// The highest compression ratio accepted for a wheel entry above 64 KiB.
 pub const MAXIMUM_COMPRESSION_RATIO: u64 = 100;
 
@@ -88,6 +102,81 @@ pub enum IndexError {
     TooLarge { url: String, limit: u64 },
     #[error("{url} is not what the index said: {reason}")]
     Invalid { url: String, reason: String },
+    #[error("request to {url} did not finish within {seconds} s (the deadline covers connecting, the headers and the whole body; `{TIMEOUT_ENV}` sets it)")]
+    Deadline { url: String, seconds: f64 },
+    #[error(
+        "stopped before {url}: this run has read {what} from the index, the most one run reads"
+    )]
+    Budget { url: String, what: String },
+}
+
+/// What one client (one run) has read so far, shared by its clones and threads, and how
+/// many requests it has in flight.
+#[derive(Debug, Default)]
+struct RunBudget {
+    bytes: std::sync::atomic::AtomicU64,
+    entries: std::sync::atomic::AtomicU64,
+    in_flight: Mutex<usize>,
+    slot_freed: std::sync::Condvar,
+}
+
+impl RunBudget {
+    /// Counts `count` more bytes; `Err` with what was exceeded.
+    fn spend_bytes(&self, count: u64) -> Result<(), String> {
+        spend(&self.bytes, count, MAXIMUM_RUN_BYTES, "bytes")
+    }
+
+    /// Counts `count` more page links; `Err` with what was exceeded.
+    fn spend_entries(&self, count: u64) -> Result<(), String> {
+        spend(&self.entries, count, MAXIMUM_RUN_ENTRIES, "page links")
+    }
+
+    /// Waits for one of the [`MAXIMUM_IN_FLIGHT`] request slots; freed when the guard drops.
+    fn slot(&self) -> Slot<'_> {
+        let mut in_flight = self
+            .in_flight
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        while *in_flight >= MAXIMUM_IN_FLIGHT {
+            in_flight = self
+                .slot_freed
+                .wait(in_flight)
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+        }
+        *in_flight += 1;
+        Slot { budget: self }
+    }
+}
+
+/// Adds `count` to `counter`; `Err` naming the budget once the total passes `maximum`.
+fn spend(
+    counter: &std::sync::atomic::AtomicU64,
+    count: u64,
+    maximum: u64,
+    unit: &str,
+) -> Result<(), String> {
+    let total = counter.fetch_add(count, std::sync::atomic::Ordering::Relaxed) + count;
+    if total > maximum {
+        return Err(format!("{maximum} {unit}"));
+    }
+    Ok(())
+}
+
+/// One request slot of a [`RunBudget`].
+struct Slot<'a> {
+    budget: &'a RunBudget,
+}
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        let mut in_flight = self
+            .budget
+            .in_flight
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        *in_flight = in_flight.saturating_sub(1);
+        self.budget.slot_freed.notify_one();
+    }
 }
 
 /// One file listed on a project page.
@@ -130,6 +219,7 @@ pub struct IndexClient {
     http: reqwest::blocking::Client,
     index_url: Url,
     cache_dir: Option<PathBuf>,
+    budget: Arc<RunBudget>,
 }
 
 impl IndexClient {
@@ -162,6 +252,7 @@ impl IndexClient {
             http,
             index_url: url,
             cache_dir: None,
+            budget: Arc::default(),
         })
     }
 
@@ -194,12 +285,21 @@ impl IndexClient {
             url: redact_url(page_url.as_str()),
             reason,
         };
-        if page.content_type.contains("json") {
-            parse_json_page(&page.body, &page.final_url).map_err(parse_error)
+        let files = if page.content_type.contains("json") {
+            parse_json_page(&page.body, &page.final_url)
         } else {
             let text = String::from_utf8_lossy(&page.body);
-            Ok(parse_html_page(&text, &page.final_url))
+            parse_html_page(&text, &page.final_url)
         }
+        .map_err(parse_error)?;
+        drop(page);
+        self.budget
+            .spend_entries(files.links as u64)
+            .map_err(|what| IndexError::Budget {
+                url: redact_url(page_url.as_str()),
+                what,
+            })?;
+        Ok(files.files)
     }
 
     /// The bytes at `url` (a distribution file; cached). `404` is an error here. A wheel
@@ -307,6 +407,7 @@ impl IndexClient {
         limit: u64,
     ) -> Result<Option<Fetched>, IndexError> {
         let mut backoff = FIRST_BACKOFF;
+        let timeout = request_timeout();
         for attempt in 1..=ATTEMPTS {
             let last = attempt == ATTEMPTS;
             let mut request = self.http.get(url.clone());
@@ -317,7 +418,9 @@ impl IndexClient {
                 url: redact_url(url.as_str()),
                 limit,
             };
-            let outcome = match request.send() {
+            let _slot = self.budget.slot();
+            let started = Instant::now();
+            let outcome = match request.timeout(timeout).send() {
                 Err(error) => Err(Failure::Http(error)),
                 Ok(response) => {
                     let status = response.status();
@@ -328,20 +431,31 @@ impl IndexClient {
                         .and_then(|value| value.to_str().ok())
                         .unwrap_or_default()
                         .to_ascii_lowercase();
-                    if status.is_success()
-                        && response
-                            .content_length()
-                            .is_some_and(|length| length > limit)
-                    {
-                        return Err(too_large());
-                    }
-                    let mut body = Vec::new();
-                    match response.take(limit + 1).read_to_end(&mut body) {
-                        Ok(_) if body.len() as u64 > limit && status.is_success() => {
-                            return Err(too_large())
+                    if !status.is_success() {
+                        // The body of an error is never read.
+                        Ok((status, final_url, content_type, Vec::new()))
+                    } else {
+                        let length = response.content_length();
+                        if length.is_some_and(|length| length > limit) {
+                            return Err(too_large());
                         }
-                        Ok(_) => Ok((status, final_url, content_type, body)),
-                        Err(error) => Err(Failure::Body(error)),
+                        match read_body(response, length, limit, started + timeout, &self.budget) {
+                            Ok(body) => Ok((status, final_url, content_type, body)),
+                            Err(BodyError::TooLarge) => return Err(too_large()),
+                            Err(BodyError::Deadline) => {
+                                return Err(IndexError::Deadline {
+                                    url: redact_url(url.as_str()),
+                                    seconds: timeout.as_secs_f64(),
+                                })
+                            }
+                            Err(BodyError::Budget(what)) => {
+                                return Err(IndexError::Budget {
+                                    url: redact_url(url.as_str()),
+                                    what,
+                                })
+                            }
+                            Err(BodyError::Io(error)) => Err(Failure::Body(error)),
+                        }
                     }
                 }
             };
@@ -410,6 +524,46 @@ impl IndexClient {
             "{:016x}-{filename}{suffix}",
             fnv1a(url_without_fragment.as_str())
         )))
+    }
+}
+
+/// Why reading a body stopped.
+enum BodyError {
+    TooLarge,
+    Deadline,
+    Budget(String),
+    Io(std::io::Error),
+}
+
+/// The body of `response`, read in chunks of [`CHUNK_BYTES`]: at most `limit` bytes,
+/// counted against the run's budget, and given up once `deadline` has passed (the
+/// blocking client's own timeout restarts on every read, so a server sending a byte a
+/// second would otherwise hold the run until `limit`).
+fn read_body(
+    mut response: reqwest::blocking::Response,
+    length: Option<u64>,
+    limit: u64,
+    deadline: Instant,
+    budget: &RunBudget,
+) -> Result<Vec<u8>, BodyError> {
+    let mut body = Vec::with_capacity(length.unwrap_or(0).min(limit) as usize);
+    let mut chunk = vec![0_u8; CHUNK_BYTES];
+    loop {
+        if Instant::now() >= deadline {
+            return Err(BodyError::Deadline);
+        }
+        let read = match response.read(&mut chunk) {
+            Ok(0) => return Ok(body),
+            Ok(read) => read,
+            Err(error) if error.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(_) if Instant::now() >= deadline => return Err(BodyError::Deadline),
+            Err(error) => return Err(BodyError::Io(error)),
+        };
+        if body.len() + read > limit as usize {
+            return Err(BodyError::TooLarge);
+        }
+        budget.spend_bytes(read as u64).map_err(BodyError::Budget)?;
+        body.extend_from_slice(&chunk[..read]);
     }
 }
 
@@ -637,60 +791,160 @@ pub fn read_wheel_file<R: std::io::Read + std::io::Seek>(
     Ok(contents)
 }
 
-/// Parses a PEP 691 JSON project page.
-fn parse_json_page(body: &[u8], page_url: &Url) -> Result<Vec<IndexFile>, String> {
+/// Parses a PEP 691 JSON project page, streaming: each entry of `files` counts against
+/// [`MAXIMUM_PAGE_ENTRIES`] and is turned into an [`IndexFile`] (or dropped, when its file
+/// is not usable) as it is read, so the page is never held as a whole JSON tree. Its
+/// strings are borrowed from the body where they have no escapes.
+pub fn parse_json_page(body: &[u8], page_url: &Url) -> Result<PageFiles, String> {
+    use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
+    use std::borrow::Cow;
+
     #[derive(serde::Deserialize)]
-    struct Page {
-        files: Vec<File>,
+    struct File<'a> {
+        #[serde(borrow)]
+        filename: Cow<'a, str>,
+        #[serde(borrow)]
+        url: Cow<'a, str>,
+        #[serde(default, borrow)]
+        yanked: Option<&'a serde_json::value::RawValue>,
+        #[serde(default, borrow, rename = "core-metadata")]
+        core_metadata: Option<&'a serde_json::value::RawValue>,
+        #[serde(default, borrow, rename = "dist-info-metadata")]
+        dist_info_metadata: Option<&'a serde_json::value::RawValue>,
+        #[serde(default, borrow)]
+        hashes: Option<&'a serde_json::value::RawValue>,
     }
-    #[derive(serde::Deserialize)]
-    struct File {
-        filename: String,
-        url: String,
-        #[serde(default)]
-        yanked: serde_json::Value,
-        #[serde(default, rename = "core-metadata")]
-        core_metadata: serde_json::Value,
-        #[serde(default, rename = "dist-info-metadata")]
-        dist_info_metadata: serde_json::Value,
-        #[serde(default)]
-        hashes: serde_json::Value,
+
+    /// A small JSON value (a flag, a table of hashes); a large one is read as `null`.
+    fn small(raw: Option<&serde_json::value::RawValue>) -> serde_json::Value {
+        raw.filter(|raw| raw.get().len() <= 4096)
+            .and_then(|raw| serde_json::from_str(raw.get()).ok())
+            .unwrap_or(serde_json::Value::Null)
     }
-    // PEP 691: `yanked` is a boolean or a reason (a string, which means yanked); the
-    // metadata keys are a boolean or a table of hashes.
-    let truthy = |value: &serde_json::Value| match value {
-        serde_json::Value::Bool(flag) => *flag,
-        serde_json::Value::String(_) | serde_json::Value::Object(_) => true,
-        _ => false,
+
+    struct Files<'u> {
+        page_url: &'u Url,
+        links: usize,
+        files: Vec<IndexFile>,
+    }
+
+    impl<'de> Visitor<'de> for &mut Files<'_> {
+        type Value = ();
+        fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
+            formatter.write_str("a list of files")
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut sequence: A) -> Result<(), A::Error> {
+            while let Some(file) = sequence.next_element::<File<'de>>()? {
+                self.links += 1;
+                if self.links > MAXIMUM_PAGE_ENTRIES {
+                    return Err(de::Error::custom(too_many_links()));
+                }
+                if !usable_filename(&file.filename) {
+                    continue;
+                }
+                let url = resolve(self.page_url, &file.url).map_err(de::Error::custom)?;
+                // PEP 691: `yanked` is a boolean or a reason (a string, which means
+                // yanked); the metadata keys are a boolean or a table of hashes.
+                let truthy = |value: &serde_json::Value| match value {
+                    serde_json::Value::Bool(flag) => *flag,
+                    serde_json::Value::String(_) | serde_json::Value::Object(_) => true,
+                    _ => false,
+                };
+                let table_sha256 = |value: &serde_json::Value| {
+                    value
+                        .get("sha256")
+                        .and_then(serde_json::Value::as_str)
+                        .and_then(valid_sha256)
+                };
+                let core_metadata = small(file.core_metadata);
+                let dist_info_metadata = small(file.dist_info_metadata);
+                self.files.push(IndexFile {
+                    yanked: truthy(&small(file.yanked)),
+                    core_metadata: truthy(&core_metadata) || truthy(&dist_info_metadata),
+                    sha256: table_sha256(&small(file.hashes))
+                        .or_else(|| fragment_sha256(&file.url)),
+                    metadata_sha256: table_sha256(&core_metadata)
+                        .or_else(|| table_sha256(&dist_info_metadata)),
+                    filename: file.filename.into_owned(),
+                    url,
+                });
+            }
+            Ok(())
+        }
+    }
+
+    impl<'de> DeserializeSeed<'de> for &mut Files<'_> {
+        type Value = ();
+        fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+            deserializer.deserialize_seq(self)
+        }
+    }
+
+    struct Page<'f, 'u>(&'f mut Files<'u>);
+
+    impl<'de> Visitor<'de> for Page<'_, '_> {
+        type Value = bool;
+        fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
+            formatter.write_str("a PEP 691 project page")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
+            let mut found = false;
+            while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+                if key == "files" && !found {
+                    map.next_value_seed(&mut *self.0)?;
+                    found = true;
+                } else {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+            Ok(found)
+        }
+    }
+
+    let mut files = Files {
+        page_url,
+        links: 0,
+        files: Vec::new(),
     };
-    let page: Page = serde_json::from_slice(body).map_err(|error| error.to_string())?;
-    page.files
-        .into_iter()
-        .map(|file| {
-            let url = resolve(page_url, &file.url)?;
-            let table_sha256 = |value: &serde_json::Value| {
-                value
-                    .get("sha256")
-                    .and_then(serde_json::Value::as_str)
-                    .and_then(valid_sha256)
-            };
-            Ok(IndexFile {
-                yanked: truthy(&file.yanked),
-                core_metadata: truthy(&file.core_metadata) || truthy(&file.dist_info_metadata),
-                sha256: table_sha256(&file.hashes).or_else(|| fragment_sha256(&file.url)),
-                metadata_sha256: table_sha256(&file.core_metadata)
-                    .or_else(|| table_sha256(&file.dist_info_metadata)),
-                filename: file.filename,
-                url,
-            })
-        })
-        .collect()
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    let found = de::Deserializer::deserialize_map(&mut deserializer, Page(&mut files))
+        .map_err(|error| error.to_string())?;
+    deserializer.end().map_err(|error| error.to_string())?;
+    if !found {
+        return Err("missing field `files`".to_owned());
+    }
+    Ok(PageFiles {
+        files: files.files,
+        links: files.links,
+    })
 }
 
-/// Parses a PEP 503 HTML project page: every `<a href>`. Anchors whose link cannot be
-/// resolved are skipped.
-fn parse_html_page(html: &str, page_url: &Url) -> Vec<IndexFile> {
+/// The files of a project page, and how many links it had (kept or not).
+#[derive(Debug, Default)]
+pub struct PageFiles {
+    pub files: Vec<IndexFile>,
+    pub links: usize,
+}
+
+/// Whether a file name is one the tool can use (a wheel, or an sdist whose name carries a
+/// version): anything else on a page is dropped before it is built.
+fn usable_filename(filename: &str) -> bool {
+    [".whl", ".tar.gz", ".zip"]
+        .iter()
+        .any(|suffix| filename.ends_with(suffix))
+}
+
+/// The error for a page with more than [`MAXIMUM_PAGE_ENTRIES`] links.
+fn too_many_links() -> String {
+    format!("it lists more than {MAXIMUM_PAGE_ENTRIES} files, the most read from one page")
+}
+
+/// Parses a PEP 503 HTML project page: every `<a href>` counts against
+/// [`MAXIMUM_PAGE_ENTRIES`]; only links to usable files are kept ([`usable_filename`]),
+/// and anchors whose link cannot be resolved are skipped.
+pub fn parse_html_page(html: &str, page_url: &Url) -> Result<PageFiles, String> {
     let mut files = Vec::new();
+    let mut links = 0_usize;
     let mut rest = html;
     while let Some(start) = find_ascii_case_insensitive(rest, "<a") {
         let after = &rest[start + 2..];
@@ -716,13 +970,21 @@ fn parse_html_page(html: &str, page_url: &Url) -> Vec<IndexFile> {
         let Some(href) = attribute("href") else {
             continue;
         };
-        let Ok(url) = resolve(page_url, href) else {
-            continue;
-        };
+        links += 1;
+        if links > MAXIMUM_PAGE_ENTRIES {
+            return Err(too_many_links());
+        }
         let filename = if text.is_empty() {
-            url.rsplit('/').next().unwrap_or_default().to_owned()
+            let path = href.split(['#', '?']).next().unwrap_or_default();
+            path.rsplit('/').next().unwrap_or_default().to_owned()
         } else {
             text
+        };
+        if !usable_filename(&filename) {
+            continue;
+        }
+        let Ok(url) = resolve(page_url, href) else {
+            continue;
         };
         let metadata_flag =
             |name: &str| attribute(name).is_some_and(|value| !value.eq_ignore_ascii_case("false"));
@@ -743,7 +1005,7 @@ fn parse_html_page(html: &str, page_url: &Url) -> Vec<IndexFile> {
                 || metadata_flag("data-dist-info-metadata"),
         });
     }
-    files
+    Ok(PageFiles { files, links })
 }
 
 /// The `sha256=<hex>` of a link's fragment (`…whl#sha256=…`), when it is one.
@@ -912,28 +1174,17 @@ fn parse_url(url: &str) -> Result<Url, IndexError> {
     })
 }
 
+/// A cached file, read under [`crate::untrusted`]'s policy (a regular file of at most
+/// [`MAXIMUM_FILE_BYTES`]; a FIFO, a device or a link to one is refused without blocking):
+/// anything else is a cache miss.
 fn read_cache(path: Option<&Path>) -> Option<Vec<u8>> {
-    std::fs::read(path?).ok()
+    crate::untrusted::read_bytes(path?, crate::untrusted::FileKind::Cache).ok()
 }
 
-/// Writes a cache file atomically (temporary file + rename); failures are ignored.
+/// Writes a cache file through [`crate::untrusted::write_atomically`]; failures are
+/// ignored (the cache is best effort).
 fn write_cache(path: &Path, contents: &[u8]) {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let Some(directory) = path.parent() else {
-        return;
-    };
-    if std::fs::create_dir_all(directory).is_err() {
-        return;
-    }
-    let temporary = directory.join(format!(
-        ".tmp-{}-{}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    ));
-    if std::fs::write(&temporary, contents).is_ok() && std::fs::rename(&temporary, path).is_ok() {
-        return;
-    }
-    let _ = std::fs::remove_file(&temporary);
+    let _ = crate::untrusted::write_atomically(path, contents);
 }
 
 #[cfg(test)]
@@ -972,7 +1223,7 @@ mod tests {
             <a href="/x?a=1&amp;b=2">demo-0.8.zip</a>
             <abbr>not a link</abbr>
         </body></html>"#;
-        let files = parse_html_page(html, &page);
+        let files = parse_html_page(html, &page).expect("a page").files;
         assert_eq!(
             files,
             vec![
@@ -1013,7 +1264,7 @@ mod tests {
             {"filename": "demo-1.0-py3-none-any.whl", "url": "/files/demo-1.0-py3-none-any.whl", "hashes": {"sha256": "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB"}, "yanked": "broken", "core-metadata": {"sha256": "x"}},
             {"filename": "demo-0.9.tar.gz", "url": "https://files.example/demo-0.9.tar.gz#sha256=1", "hashes": {}}
         ]}"#;
-        let files = parse_json_page(body, &page).expect("valid page");
+        let files = parse_json_page(body, &page).expect("valid page").files;
         assert_eq!(files.len(), 2);
         assert_eq!(
             files[0].url,

@@ -28,5 +28,6 @@ pub mod python_request;
 pub mod redact;
 pub mod registry;
 pub mod requirement;
+pub mod sanitize;
 pub mod scan;
 pub mod untrusted;

@@ -76,6 +76,11 @@ pub struct Overlay {
     pub replace: Vec<Replacement>,
     #[serde(default)]
     pub add: Vec<Entry>,
+    /// The overlay names packages outside the OpenTelemetry project on purpose (a vendor's
+    /// own instrumentation); without it such entries are dropped with a warning, with it
+    /// they are kept and reported (see [`crate::registry::names`]).
+    #[serde(default)]
+    pub allow_other_names: bool,
 }
 
 /// Whether `text` is an overlay document (a JSON object with an `overlay` key).
@@ -88,10 +93,13 @@ pub fn is_overlay(text: &str) -> bool {
 /// `--registry PATH`: the bundled registry with the overlay applied when `path` is an
 /// overlay file; `None` for anything else (a release file or a directory).
 pub fn load_if_overlay(path: &Path) -> Result<Option<Registry>, OverlayError> {
-    if !path.is_file() {
+    if std::fs::metadata(path).is_ok_and(|status| status.is_dir()) {
         return Ok(None);
     }
-    let Ok(text) = std::fs::read_to_string(path) else {
+    // One hardened reader: a FIFO or device is refused without blocking, a large file
+    // without being read. A file that cannot be read is left to the release-file reader,
+    // which reports why.
+    let Ok(text) = crate::untrusted::read_text(path, crate::untrusted::FileKind::Registry) else {
         return Ok(None);
     };
     if !is_overlay(&text) {
@@ -140,6 +148,8 @@ pub fn apply(base: &Registry, overlay: &Overlay, path: &Path) -> Result<Registry
             "it changes nothing: give `remove`, `replace` or `add`".to_owned(),
         ));
     }
+    let (overlay, warning) = screen_names(overlay, path);
+    let overlay = &overlay;
 
     let mut texts: Vec<(String, String)> = Vec::new();
     let mut selected = 0;
@@ -171,7 +181,37 @@ pub fn apply(base: &Registry, overlay: &Overlay, path: &Path) -> Result<Registry
         .iter()
         .map(|(origin, text)| (origin.as_str(), text.as_str()))
         .collect();
-    Ok(Registry::from_texts(&pairs)?.with_source(RegistrySource::Path(path.to_path_buf())))
+    Ok(Registry::from_texts(&pairs)?
+        .with_source(RegistrySource::Path(path.to_path_buf()))
+        .with_warnings(warning.into_iter().collect()))
+}
+
+/// The overlay with the entries that name packages outside the OpenTelemetry project
+/// dropped (an `add`, or a `replace` whose replaced entry then stays), and the warning
+/// saying so; when the overlay sets `allow_other_names`, nothing is dropped and the
+/// warning reports them ([`crate::registry::names`]).
+fn screen_names(overlay: &Overlay, path: &Path) -> (Overlay, Option<crate::diagnostics::Warning>) {
+    use crate::registry::names;
+    let added = overlay.add.iter().map(|entry| entry.name.as_str()).chain(
+        overlay
+            .replace
+            .iter()
+            .map(|replacement| replacement.with.name.as_str()),
+    );
+    let outside = names::refused(added);
+    let source = path.display().to_string();
+    let mut overlay = overlay.clone();
+    if outside.is_empty() {
+        return (overlay, None);
+    }
+    if overlay.allow_other_names {
+        return (overlay, Some(names::allowed_warning(&source, &outside)));
+    }
+    overlay.add.retain(|entry| names::allowed_name(&entry.name));
+    overlay
+        .replace
+        .retain(|replacement| names::allowed_name(&replacement.with.name));
+    (overlay, Some(names::refused_warning(&source, &outside)))
 }
 
 /// Replacements may not chain (one puts in what another takes out) or loop; an entry
@@ -325,7 +365,7 @@ mod tests {
     fn replace_keeps_the_place_add_appends_remove_removes_within_the_range() {
         let (old, new) = (release("1.0b0"), release("1.1b0"));
         let base = Registry::from_texts(&[("1.0b0.json", &old), ("1.1b0.json", &new)]).unwrap();
-        let overlay = r#"{"overlay": 1, "name": "vendor", "releases": ">=1.1b0",
+        let overlay = r#"{"overlay": 1, "name": "vendor", "releases": ">=1.1b0", "allow_other_names": true,
             "remove": ["opentelemetry-instrumentation-flask"],
             "replace": [{"name": "opentelemetry-instrumentation-openai-v2", "with":
                 {"name": "vendor-openai", "requirement": "vendor-openai>=1", "kind": "library", "instruments": ["openai>=1.2.0"]}}],
@@ -346,5 +386,20 @@ mod tests {
         );
         assert!(is_overlay(overlay));
         assert!(!is_overlay(&new));
+        let warnings = applied.warnings();
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(
+            warnings[0]
+                .message
+                .contains("`vendor-extra`, `vendor-openai`"),
+            "{warnings:?}"
+        );
+        // Without the field, the other names are dropped, and said so.
+        let refused = overlay.replace(r#" "allow_other_names": true,"#, "");
+        let applied = apply_text(&base, &refused, Path::new("vendor.json")).unwrap();
+        assert_eq!(names(&applied, "1.1b0"), names(&base, "1.0b0")[..2]);
+        assert!(applied.warnings()[0]
+            .message
+            .starts_with("ignoring 2 packages from `vendor.json`"));
     }
 }

@@ -1,5 +1,8 @@
 //! Reading files the user does not fully control: requirements files and what they
-//! include, `uv.lock`, `poetry.lock`, `pylock.toml`, `pyproject.toml`.
+//! include, `uv.lock`, `poetry.lock`, `pylock.toml`, `pyproject.toml` (beside a lock, and
+//! the uv project's), registry files (`--registry`, overlays, the user registry), the
+//! target's `bootstrap_gen.py` and the download cache; and writing the files the tool
+//! writes ([`write_atomically`]).
 //!
 //! One policy for all of them (SECURITY.md, "Reading untrusted files"):
 //!
@@ -27,6 +30,13 @@ pub const REQUIREMENTS_CAP: u64 = 16 * 1024 * 1024;
 pub const LOCKFILE_CAP: u64 = 64 * 1024 * 1024;
 /// A `pyproject.toml` beside a lock file: 4 MiB.
 pub const PYPROJECT_CAP: u64 = 4 * 1024 * 1024;
+/// A registry file (`--registry`, an overlay, a user registry file): 4 MiB. The bundled
+/// release files are about 15 KB.
+pub const REGISTRY_CAP: u64 = 4 * 1024 * 1024;
+/// A file of the download cache: 64 MiB, the most the index client downloads.
+pub const CACHE_CAP: u64 = 64 * 1024 * 1024;
+/// The target's `opentelemetry/instrumentation/bootstrap_gen.py`: 1 MiB.
+pub const BOOTSTRAP_GEN_CAP: u64 = 1024 * 1024;
 
 /// What a file is read as; decides its size cap.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,6 +44,9 @@ pub enum FileKind {
     Requirements,
     Lockfile,
     Pyproject,
+    Registry,
+    Cache,
+    BootstrapGen,
 }
 
 impl FileKind {
@@ -43,6 +56,9 @@ impl FileKind {
             Self::Requirements => REQUIREMENTS_CAP,
             Self::Lockfile => LOCKFILE_CAP,
             Self::Pyproject => PYPROJECT_CAP,
+            Self::Registry => REGISTRY_CAP,
+            Self::Cache => CACHE_CAP,
+            Self::BootstrapGen => BOOTSTRAP_GEN_CAP,
         }
     }
 
@@ -51,6 +67,9 @@ impl FileKind {
             Self::Requirements => "a requirements file",
             Self::Lockfile => "a lock file",
             Self::Pyproject => "a pyproject.toml",
+            Self::Registry => "a registry file",
+            Self::Cache => "a cached download",
+            Self::BootstrapGen => "a bootstrap_gen.py",
         }
     }
 }
@@ -101,16 +120,60 @@ impl std::error::Error for ReadError {}
 
 /// Reads `path` as text under the policy above.
 pub fn read_text(path: &Path, kind: FileKind) -> Result<String, ReadError> {
+    decode(read_bytes(path, kind)?)
+}
+
+/// Reads `path` as bytes under the policy above (regular file, not a system path, at
+/// most the kind's cap; the size the file claims is checked before reading too).
+pub fn read_bytes(path: &Path, kind: FileKind) -> Result<Vec<u8>, ReadError> {
     refuse_system_path(path)?;
     let file = open_regular(path)?;
-    let mut bytes = Vec::new();
+    let claimed = file.metadata().map_err(ReadError::Io)?.len();
+    if claimed > kind.cap() {
+        return Err(ReadError::TooLarge { kind });
+    }
+    let mut bytes = Vec::with_capacity(claimed.min(kind.cap()) as usize);
     file.take(kind.cap() + 1)
         .read_to_end(&mut bytes)
         .map_err(ReadError::Io)?;
     if bytes.len() as u64 > kind.cap() {
         return Err(ReadError::TooLarge { kind });
     }
-    decode(bytes)
+    Ok(bytes)
+}
+
+/// Writes `contents` to `path` so that no other process can redirect the write: a new
+/// file with a random name is created next to it (`O_CREAT | O_EXCL`, which never
+/// follows a symbolic link planted there), written, and renamed over `path` (the rename
+/// replaces a link at `path` itself, never its target). The directory is created when
+/// missing and must then be a directory. A failure leaves no temporary file behind.
+pub fn write_atomically(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let directory = path
+        .parent()
+        .filter(|parent| !parent.as_os_str().is_empty())
+        .unwrap_or_else(|| Path::new("."));
+    std::fs::create_dir_all(directory)?;
+    if !std::fs::metadata(directory)?.is_dir() {
+        return Err(std::io::Error::other(format!(
+            "`{}` is not a directory",
+            directory.display()
+        )));
+    }
+    let name = path
+        .file_name()
+        .and_then(|name| name.to_str())
+        .unwrap_or("file");
+    let prefix = format!(".{name}.");
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(&prefix).suffix(".tmp");
+    // Readable as a file written the usual way would be (the umask still applies).
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644));
+    let mut temporary = builder.tempfile_in(directory)?;
+    temporary.write_all(contents)?;
+    temporary.persist(path).map_err(|error| error.error)?;
+    Ok(())
 }
 
 /// UTF-8 text from `bytes`, a leading byte-order mark dropped.

@@ -1,6 +1,8 @@
 //! The text report: a table that fits the terminal (80 columns when stdout is not one, or
 //! `COLUMNS`), every cell wrapped inside its column, statuses colored through `anstream`
-//! (so only on a terminal, as `--color` / `NO_COLOR` say), then the commands.
+//! (so only on a terminal, as `--color` / `NO_COLOR` say), then the commands. Every cell
+//! passes through [`crate::sanitize`] first (names and versions come from site-packages),
+//! and widths are measured on what is printed.
 
 use std::fmt::Write as _;
 
@@ -42,7 +44,7 @@ pub fn render(explanation: &Explanation, heading: &str, width: usize) -> String 
     let natural = |column: usize| {
         rows.iter()
             .filter(|(cells, _)| cells[0] != STDLIB)
-            .map(|(cells, _)| cells[column].chars().count())
+            .map(|(cells, _)| width_of(&cells[column]))
             .chain(std::iter::once(HEADERS[column].len()))
             .max()
             .unwrap_or(0)
@@ -93,7 +95,7 @@ pub fn render(explanation: &Explanation, heading: &str, width: usize) -> String 
 
     let mut notes = Vec::new();
     for entry in &explanation.outdated {
-        notes.push(format!("note: {entry}"));
+        notes.push(clean(&format!("note: {entry}")));
     }
     let left_out = explanation
         .rows
@@ -134,7 +136,17 @@ pub fn render(explanation: &Explanation, heading: &str, width: usize) -> String 
 }
 
 fn explanation_heading(heading: &str) -> String {
-    heading.to_owned()
+    clean(heading)
+}
+
+/// Text from outside, as printed: control characters escaped.
+fn clean(text: &str) -> String {
+    crate::sanitize::sanitize(text).into_owned()
+}
+
+/// The columns `text` takes as printed.
+fn width_of(text: &str) -> usize {
+    crate::sanitize::width(text)
 }
 
 /// The rows as cells; the default instrumentations (no library) that share a status are
@@ -143,7 +155,7 @@ fn grouped(rows: &[Row]) -> Vec<([String; 4], Tone)> {
     let mut lines: Vec<([String; 4], Tone)> = Vec::new();
     let mut stdlib: Vec<(String, Vec<String>, Tone)> = Vec::new();
     for row in rows {
-        let status = status_text(row);
+        let status = clean(&status_text(row));
         let tone = row.status.tone();
         let default = row.library.is_none()
             && row
@@ -152,16 +164,16 @@ fn grouped(rows: &[Row]) -> Vec<([String; 4], Tone)> {
                 .is_some_and(|relevance| relevance.need == super::Need::Default);
         if default {
             match stdlib.iter_mut().find(|(text, _, _)| *text == status) {
-                Some((_, names, _)) => names.push(short(&row.instrumentation).to_owned()),
-                None => stdlib.push((status, vec![short(&row.instrumentation).to_owned()], tone)),
+                Some((_, names, _)) => names.push(clean(short(&row.instrumentation))),
+                None => stdlib.push((status, vec![clean(short(&row.instrumentation))], tone)),
             }
             continue;
         }
         lines.push((
             [
-                row.library.clone().unwrap_or_else(|| "-".to_owned()),
-                row.version.clone().unwrap_or_else(|| "-".to_owned()),
-                short(&row.instrumentation).to_owned(),
+                row.library.as_deref().map_or_else(|| "-".to_owned(), clean),
+                row.version.as_deref().map_or_else(|| "-".to_owned(), clean),
+                clean(short(&row.instrumentation)),
                 status,
             ],
             tone,
@@ -236,7 +248,7 @@ fn push_row(
             let padding = if last {
                 0
             } else {
-                widths[column].saturating_sub(cell.chars().count()) + GAP
+                widths[column].saturating_sub(width_of(cell)) + GAP
             };
             if !cell.is_empty() {
                 let _ = write!(out, "{style}{cell}{style:#}");
@@ -263,8 +275,7 @@ pub fn wrap(text: &str, width: usize) -> Vec<String> {
     let mut lines = Vec::new();
     let mut current = String::new();
     for word in text.split(' ').filter(|word| !word.is_empty()) {
-        let needed =
-            current.chars().count() + usize::from(!current.is_empty()) + word.chars().count();
+        let needed = width_of(&current) + usize::from(!current.is_empty()) + width_of(word);
         if needed <= width {
             if !current.is_empty() {
                 current.push(' ');

@@ -3,7 +3,7 @@
 
 use std::io::{self, BufRead, BufReader, IsTerminal, Read, Write};
 use std::process::{ExitStatus, Stdio};
-use std::sync::atomic::{AtomicI32, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicI64, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -50,25 +50,67 @@ pub struct Outcome {
 static RUNNING_CHILD: AtomicU32 = AtomicU32::new(0);
 /// The signal (SIGINT, SIGTERM or SIGHUP) that arrived while the installer ran; 0 when none.
 static INTERRUPTED: AtomicI32 = AtomicI32::new(0);
+/// When the first signal arrived (`CLOCK_MONOTONIC` seconds); 0 when none has.
+static FIRST_SIGNAL_AT: AtomicI64 = AtomicI64::new(0);
+/// Whether the installer's process group was killed (a second interrupt).
+static FORCED: AtomicBool = AtomicBool::new(false);
+
+/// After the first interrupt, how long a SIGTERM or SIGHUP waits before it may force the
+/// installer: a job runner that sends SIGTERM twice in a row still gets a clean stop.
+/// A second SIGINT (Ctrl-C again) forces at once.
+pub const FORCE_GRACE_SECONDS: i64 = 5;
+
+/// `CLOCK_MONOTONIC` in whole seconds (async-signal-safe), never 0.
+#[cfg(unix)]
+#[allow(clippy::useless_conversion)] // `time_t` is 32 bits on some targets
+fn monotonic_seconds() -> i64 {
+    // SAFETY: clock_gettime(2) is async-signal-safe and writes only into `now`.
+    let mut now: libc::timespec = unsafe { std::mem::zeroed() };
+    unsafe {
+        libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut now);
+    }
+    i64::from(now.tv_sec).max(1)
+}
 
 /// Installs, once, handlers that pass an interrupt on to the running installer (as SIGINT,
 /// which pip and uv both treat as "stop cleanly") instead of dying first: the installer
 /// runs in its own process group, so it hears a signal only through us, once, and its own
-/// cleanup decides the environment's state, never a half-finished us. With no installer
-/// running (planning, or checking afterwards) the process ends at once with 128 + the
-/// signal (130 for Ctrl-C, 143 for SIGTERM), as a shell expects.
+/// cleanup decides the environment's state, never a half-finished us. A second SIGINT, or
+/// a SIGTERM / SIGHUP more than [`FORCE_GRACE_SECONDS`] after the first signal, kills the
+/// installer's whole process group (an installer that ignores interrupts cannot hold the
+/// run). With no installer running (planning, or checking afterwards) the process ends at
+/// once with 128 + the signal (130 for Ctrl-C, 143 for SIGTERM), as a shell expects.
 #[cfg(unix)]
 fn forward_interrupts() {
     extern "C" fn on_signal(signal: libc::c_int) {
-        INTERRUPTED.store(signal, Ordering::SeqCst);
         let child = RUNNING_CHILD.load(Ordering::SeqCst);
-        match libc::pid_t::try_from(child) {
-            // SAFETY: kill(2) is async-signal-safe; the pid is the installer we spawned.
-            Ok(pid) if pid > 0 => unsafe {
-                libc::kill(pid, libc::SIGINT);
-            },
+        let Ok(pid) = libc::pid_t::try_from(child) else {
             // SAFETY: _exit(2) is async-signal-safe.
-            _ => unsafe { libc::_exit(128 + signal) },
+            unsafe { libc::_exit(128 + signal) }
+        };
+        if pid <= 0 {
+            // SAFETY: _exit(2) is async-signal-safe.
+            unsafe { libc::_exit(128 + signal) }
+        }
+        let now = monotonic_seconds();
+        let first = FIRST_SIGNAL_AT.load(Ordering::SeqCst);
+        if first == 0 {
+            INTERRUPTED.store(signal, Ordering::SeqCst);
+            FIRST_SIGNAL_AT.store(now, Ordering::SeqCst);
+            // SAFETY: kill(2) is async-signal-safe; the pid is the installer we spawned.
+            unsafe {
+                libc::kill(pid, libc::SIGINT);
+            }
+            return;
+        }
+        let force = signal == libc::SIGINT || now - first >= FORCE_GRACE_SECONDS;
+        if force {
+            FORCED.store(true, Ordering::SeqCst);
+            // SAFETY: kill(2) is async-signal-safe; the installer leads its own process
+            // group (`process_group(0)`), so `-pid` is that group and nothing else.
+            unsafe {
+                libc::kill(-pid, libc::SIGKILL);
+            }
         }
     }
     static INSTALLED: OnceLock<()> = OnceLock::new();
@@ -106,6 +148,11 @@ pub fn interrupted() -> Option<i32> {
         0 => None,
         signal => Some(signal),
     }
+}
+
+/// Whether a second interrupt killed the installer's process group.
+pub fn forced() -> bool {
+    FORCED.load(Ordering::SeqCst)
 }
 
 /// Runs `command`; `Err` only when it cannot be started.

@@ -293,14 +293,29 @@ pub fn run(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatus, Fai
         }
     })?;
 
-    if let Some(signal) = process::interrupted() {
+    // Interrupted, but the installer finished its work anyway: check it as usual.
+    let finished_anyway = process::interrupted().is_some() && outcome.status.success();
+    if finished_anyway {
+        eprint_labelled(
+            Label::Warning,
+            format!(
+                "interrupted, but `{}` finished (it ignored the request to stop); checking the environment",
+                command.program.display()
+            ),
+        );
+    }
+    if let Some(signal) = process::interrupted().filter(|_| !finished_anyway) {
+        let what = if process::forced() {
+            "did not stop when asked, and a second interrupt killed it and its process group; the environment may be half-installed".to_owned()
+        } else {
+            format!(
+                "was asked to stop and exited with {}; the environment is as it left it",
+                outcome.status
+            )
+        };
         eprint_labelled(
             Label::Error,
-            format!(
-                "interrupted: `{}` was asked to stop and exited with {}; the environment is as it left it",
-                command.program.display(),
-                outcome.status
-            ),
+            format!("interrupted: `{}` {what}", command.program.display()),
         );
         eprint_labelled(
             Label::Hint,
@@ -451,10 +466,22 @@ fn report_pre_existing(conflicts: &[graph::Conflict], warn: &impl Fn(&str)) {
         conflicts.len(),
         plural(conflicts.len())
     ));
-    for conflict in conflicts {
-        warn(&format!("  {conflict}"));
+    for conflict in conflicts.iter().take(PRE_EXISTING_SHOWN) {
+        warn(&format!(
+            "  {}",
+            crate::sanitize::sanitize(&conflict.to_string())
+        ));
+    }
+    if conflicts.len() > PRE_EXISTING_SHOWN {
+        warn(&format!(
+            "  … and {} more",
+            conflicts.len() - PRE_EXISTING_SHOWN
+        ));
     }
 }
+
+/// At most this many pre-existing broken requirements are listed, then a count.
+const PRE_EXISTING_SHOWN: usize = 10;
 
 /// Names, before anything changes, every installed package whose version will change.
 fn announce_moves(
@@ -554,9 +581,13 @@ struct ProjectFile {
 impl ProjectFile {
     /// Reads `<root>/pyproject.toml`; an unreadable file has no name and no dependencies.
     fn read(root: &Path) -> Self {
-        let document = std::fs::read_to_string(root.join("pyproject.toml"))
-            .ok()
-            .and_then(|text| text.parse::<toml::Table>().ok());
+        // Through the one hardened reader: a regular file of at most 4 MiB.
+        let document = crate::untrusted::read_text(
+            &root.join("pyproject.toml"),
+            crate::untrusted::FileKind::Pyproject,
+        )
+        .ok()
+        .and_then(|text| text.parse::<toml::Table>().ok());
         let project = document
             .as_ref()
             .and_then(|document| document.get("project"));

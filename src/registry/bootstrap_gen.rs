@@ -26,7 +26,7 @@ pub struct Bootstrap {
 }
 
 /// A Python literal as found in `bootstrap_gen.py`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 enum Literal {
     String(String),
     List(Vec<Literal>),
@@ -102,15 +102,6 @@ pub fn parse_bootstrap_gen(source: &str) -> Result<Bootstrap, String> {
         libraries,
         default_instrumentations,
     })
-}
-
-impl std::hash::Hash for Literal {
-    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        // Only strings are dict keys in practice; other keys hash alike and compare by value.
-        if let Literal::String(text) = self {
-            text.hash(state);
-        }
-    }
 }
 
 /// The literal assigned to `name` at the start of a line (`name = …`).

@@ -33,7 +33,7 @@ use std::path::{Path, PathBuf};
 
 use crate::requirement::Version;
 
-use super::bootstrap_gen::{parse_bootstrap_gen, Bootstrap, MAXIMUM_BYTES};
+use super::bootstrap_gen::{parse_bootstrap_gen, Bootstrap};
 use super::generate::{parse_metadata, plan_instrumentations, BOOTSTRAP_GEN_PATH, CORE_PACKAGES};
 use super::{Instrumentation, Kind, Release};
 use crate::requirement::{normalize, PlainRequirement};
@@ -73,15 +73,22 @@ pub fn derive_from_target(
         Err(error) => return Err(invalid(error.to_string())),
         Ok(_) => {}
     }
-    let text = super::user::read_bounded_with(&path, MAXIMUM_BYTES as u64).map_err(invalid)?;
+    let text = crate::untrusted::read_text(&path, crate::untrusted::FileKind::BootstrapGen)
+        .map_err(|error| invalid(error.to_string()))?;
     let bootstrap = parse_bootstrap_gen(&text).map_err(invalid)?;
-    let site = [site_packages.to_path_buf()];
+    // One scan of site-packages for every name the list plans, not one per entry.
+    let wanted: HashSet<String> = plan_instrumentations(&bootstrap)
+        .map_err(|error| invalid(format!("{error:#}")))?
+        .into_iter()
+        .map(|entry| entry.name)
+        .collect();
+    let found = crate::scan::scan(&[site_packages.to_path_buf()], &wanted);
     let json = derive(
         base,
         installed,
         raw_installed,
         &bootstrap,
-        |name, requirement| installed_instruments(&site, name, requirement),
+        |_, requirement| installed_instruments(&found, requirement),
     )
     .map_err(invalid)?;
     Ok((json, path))
@@ -90,27 +97,20 @@ pub fn derive_from_target(
 /// `(instruments, instruments_any)` from the installed `METADATA` of an instrumentation,
 /// when it is installed at a version its requirement accepts.
 fn installed_instruments(
-    site: &[PathBuf],
-    name: &str,
+    found: &crate::scan::Installed,
     requirement: &PlainRequirement,
 ) -> Option<(Vec<String>, Vec<String>)> {
-    let wanted = HashSet::from([name.to_owned()]);
-    let found = crate::scan::scan(site, &wanted);
     let distribution = found.get(&requirement.name)?;
     if !requirement.contains(distribution.version.as_ref()?) {
         return None;
     }
-    let file = std::fs::File::open(distribution.path.join("METADATA")).ok()?;
+    // The scan's reader: a regular file only (a FIFO never blocks), the header block only.
     let mut text = String::new();
-    crate::scan::metadata::read_headers(file, |key, value| {
-        if key.eq_ignore_ascii_case("requires-dist") {
-            text.push_str("Requires-Dist: ");
-            text.push_str(value);
-            text.push('\n');
-        }
-        true
-    })
-    .ok()?;
+    for value in crate::scan::requires_dist(&distribution.path).ok()? {
+        text.push_str("Requires-Dist: ");
+        text.push_str(&value);
+        text.push('\n');
+    }
     let metadata = parse_metadata(&text);
     (!metadata.instruments.is_empty() || !metadata.instruments_any.is_empty())
         .then_some((metadata.instruments, metadata.instruments_any))
@@ -141,10 +141,11 @@ pub fn derive(
         let requirement = PlainRequirement::parse(&entry.requirement)
             .map_err(|error| format!("`{}`: {error}", entry.requirement))?;
         let mut libraries: Vec<(PlainRequirement, &str)> = Vec::new();
+        let mut seen = HashSet::new();
         for library in &entry.libraries {
             let parsed = PlainRequirement::parse(library)
                 .map_err(|error| format!("library `{library}`: {error}"))?;
-            if !libraries.iter().any(|(seen, _)| seen.name == parsed.name) {
+            if seen.insert(parsed.name.clone()) {
                 libraries.push((parsed, library.as_str()));
             }
         }

@@ -640,9 +640,12 @@ fn read_bootstrap_gen(wheel: &[u8]) -> anyhow::Result<String> {
 /// The instrumentations of a bootstrap list, in registry order (without opt-ins).
 pub(crate) fn plan_instrumentations(bootstrap: &Bootstrap) -> anyhow::Result<Vec<BootstrapEntry>> {
     let mut planned: Vec<BootstrapEntry> = Vec::new();
+    // Where each name is in `planned`: one lookup per entry, however long the lists.
+    let mut positions: HashMap<String, usize> = HashMap::new();
     for requirement in &bootstrap.default_instrumentations {
         let (name, _) = parse_requirement(requirement)?;
-        if !planned.iter().any(|entry| entry.name == name) {
+        if !positions.contains_key(&name) {
+            positions.insert(name.clone(), planned.len());
             planned.push(BootstrapEntry {
                 name,
                 requirement: requirement.clone(),
@@ -653,18 +656,22 @@ pub(crate) fn plan_instrumentations(bootstrap: &Bootstrap) -> anyhow::Result<Vec
     }
     for (library, requirement) in &bootstrap.libraries {
         let (name, _) = parse_requirement(requirement)?;
-        match planned.iter_mut().find(|entry| entry.name == name) {
-            Some(entry) => {
+        match positions.get(&name) {
+            Some(&position) => {
+                let entry = &mut planned[position];
                 if entry.kind == "library" {
                     entry.libraries.push(library.clone());
                 }
             }
-            None => planned.push(BootstrapEntry {
-                name,
-                requirement: requirement.clone(),
-                kind: "library",
-                libraries: vec![library.clone()],
-            }),
+            None => {
+                positions.insert(name.clone(), planned.len());
+                planned.push(BootstrapEntry {
+                    name,
+                    requirement: requirement.clone(),
+                    kind: "library",
+                    libraries: vec![library.clone()],
+                });
+            }
         }
     }
     Ok(planned)
@@ -809,18 +816,11 @@ fn write_releases(
         if release.partial {
             report.partial_releases.push(release.release.clone());
         }
-        if std::fs::read_to_string(&path).is_ok_and(|existing| existing == release.json) {
+        if super::user::read_bounded(&path).is_ok_and(|existing| existing == release.json) {
             report.unchanged += 1;
             continue;
         }
-        let temporary = output_dir.join(format!(
-            ".{}.json.tmp-{}",
-            release.release,
-            std::process::id()
-        ));
-        std::fs::write(&temporary, &release.json)
-            .with_context(|| format!("could not write {}", temporary.display()))?;
-        std::fs::rename(&temporary, &path)
+        crate::untrusted::write_atomically(&path, release.json.as_bytes())
             .with_context(|| format!("could not write {}", path.display()))?;
         report.written.push(path);
     }

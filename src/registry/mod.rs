@@ -23,6 +23,7 @@ pub mod derive;
 pub mod genai;
 pub mod genai_generate;
 pub mod generate;
+pub mod names;
 pub mod refresh;
 pub mod user;
 
@@ -108,6 +109,9 @@ pub struct Release {
     pub raw_version: String,
     pub core: Vec<CorePackage>,
     pub instrumentations: Vec<Instrumentation>,
+    /// The file says it names packages outside the OpenTelemetry project on purpose
+    /// (`"allow_other_names": true`; honoured only in a `--registry` file, see [`names`]).
+    pub allow_other_names: bool,
 }
 
 impl Release {
@@ -246,7 +250,14 @@ impl ReleaseText {
                     origin: self.origin.clone(),
                     message,
                 })
-                .and_then(|text| parse_release(&text, &self.origin)),
+                .and_then(|text| parse_release(&text, &self.origin))
+                .map(|release| {
+                    let (release, warning) = names::screen(release, &self.origin, false);
+                    if let (Some(warning), Ok(mut warnings)) = (warning, warnings.lock()) {
+                        warnings.push(warning);
+                    }
+                    release
+                }),
             None => parse_release(&self.text, &self.origin),
         };
         let parsed = parsed.and_then(|release| {
@@ -412,7 +423,23 @@ impl Registry {
         if let Some(synthesized) = self.synthesized.get() {
             warnings.extend(synthesized.warnings.iter().cloned());
         }
+        // They quote registry files, `bootstrap_gen.py` strings and paths: escaped.
+        for warning in &mut warnings {
+            if let std::borrow::Cow::Owned(clean) =
+                crate::sanitize::sanitize_lines(&warning.message)
+            {
+                warning.message = clean;
+            }
+        }
+        let mut seen = HashSet::new();
+        warnings.retain(|warning| seen.insert(warning.message.clone()));
         warnings
+    }
+
+    /// Adds problems found while building this registry (an overlay's refused names).
+    pub fn with_warnings(mut self, warnings: Vec<Warning>) -> Self {
+        self.warnings.extend(warnings);
+        self
     }
 
     /// Where `version` came from, if the registry has it.
@@ -484,6 +511,8 @@ impl Registry {
                 let origin = path.display().to_string();
                 match parse_release(&json, &origin) {
                     Ok(release) => {
+                        let (release, refused) = names::screen(release, &origin, false);
+                        warnings.extend(refused);
                         warnings.push(Warning::new(
                             WarningKind::Release,
                             format!(
@@ -542,12 +571,14 @@ impl Registry {
             match refresh::learn_release(settings, installed, self.user_dir.as_deref()) {
                 Ok(learned) => match parse_release(&learned.json, &learned.origin) {
                     Ok(release) => {
+                        let (release, refused) = names::screen(release, &learned.origin, false);
+                        warnings.extend(refused);
                         return Some(ReleaseText::ready(
                             release,
                             learned.origin.clone(),
                             Cow::Owned(learned.json),
                             learned.source,
-                        ))
+                        ));
                     }
                     Err(error) => warnings.push(Warning::new(
                         WarningKind::Release,
@@ -594,7 +625,11 @@ impl Registry {
             })
     }
 
-    /// A registry from a release file or a directory of release files.
+    /// A registry from a release file or a directory of release files (at most
+    /// [`user::MAXIMUM_FILES`] of them), each read by [`crate::untrusted`] (regular files
+    /// of at most [`crate::untrusted::REGISTRY_CAP`]). Packages outside the OpenTelemetry
+    /// project are dropped with a warning unless the file sets `allow_other_names`
+    /// ([`names`]).
     pub fn from_path(path: &Path) -> Result<Self, RegistryError> {
         let read_error = |source| RegistryError::Read {
             path: path.to_path_buf(),
@@ -609,6 +644,15 @@ impl Registry {
                     .extension()
                     .is_some_and(|extension| extension == "json")
                 {
+                    if files.len() == user::MAXIMUM_FILES {
+                        return Err(RegistryError::Invalid {
+                            origin: path.display().to_string(),
+                            message: format!(
+                                "it holds more than {} release files",
+                                user::MAXIMUM_FILES
+                            ),
+                        });
+                    }
                     files.push(entry_path);
                 }
             }
@@ -618,18 +662,17 @@ impl Registry {
             vec![path.to_path_buf()]
         };
         let mut releases = Vec::new();
+        let mut warnings = Vec::new();
         for file in files {
-            let bytes = std::fs::read(&file).map_err(|source| RegistryError::Read {
-                path: file.clone(),
-                source,
-            })?;
             let origin = file.display().to_string();
-            let text = String::from_utf8(bytes).map_err(|error| RegistryError::Invalid {
-                origin: origin.clone(),
-                message: format!("not UTF-8 (at byte {})", error.utf8_error().valid_up_to()),
-            })?;
+            let text = crate::untrusted::read_text(&file, crate::untrusted::FileKind::Registry)
+                .map_err(|error| RegistryError::Invalid {
+                    origin: crate::sanitize::sanitize(&origin).into_owned(),
+                    message: error.to_string(),
+                })?;
             // Parse now: a custom registry is small, and errors should surface at once.
-            let release = parse_release(&text, &origin)?;
+            let (release, warning) = names::screen(parse_release(&text, &origin)?, &origin, true);
+            warnings.extend(warning);
             releases.push(ReleaseText::ready(
                 release,
                 origin,
@@ -653,10 +696,10 @@ impl Registry {
                 ),
             });
         }
-        Ok(Self::with_releases(
-            RegistrySource::Path(path.to_path_buf()),
-            releases,
-        ))
+        Ok(
+            Self::with_releases(RegistrySource::Path(path.to_path_buf()), releases)
+                .with_warnings(warnings),
+        )
     }
 
     /// A registry from release documents already in memory (`(origin, text)` pairs).
@@ -742,6 +785,8 @@ struct ReleaseFile {
     #[serde(default)]
     core: Vec<CoreFile>,
     instrumentations: Vec<InstrumentationFile>,
+    #[serde(default)]
+    allow_other_names: bool,
 }
 
 #[derive(Deserialize)]
@@ -773,9 +818,10 @@ fn yes() -> bool {
 
 /// Parses and validates one release file.
 pub(crate) fn parse_release(text: &str, origin: &str) -> Result<Release, RegistryError> {
+    // Messages quote the file: escaped before they can reach a terminal.
     let invalid = |message: String| RegistryError::Invalid {
-        origin: origin.to_owned(),
-        message,
+        origin: crate::sanitize::sanitize(origin).into_owned(),
+        message: crate::sanitize::sanitize(&message).into_owned(),
     };
     let file: ReleaseFile =
         serde_json::from_str(text).map_err(|error| invalid(error.to_string()))?;
@@ -867,6 +913,7 @@ pub(crate) fn parse_release(text: &str, origin: &str) -> Result<Release, Registr
         raw_version: file.release,
         core,
         instrumentations,
+        allow_other_names: file.allow_other_names,
     })
 }
 

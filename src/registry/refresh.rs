@@ -125,28 +125,11 @@ pub fn learn_release(
     })
 }
 
-/// Writes `contents` to `path` through a temporary file in the same directory.
+/// Writes `contents` to `path` through [`crate::untrusted::write_atomically`] (a new file
+/// with a random name, never a planted link, then a rename).
 pub(crate) fn write_atomically(path: &Path, contents: &str) -> anyhow::Result<()> {
-    let directory = path
-        .parent()
-        .ok_or_else(|| anyhow::anyhow!("`{}` has no directory", path.display()))?;
-    std::fs::create_dir_all(directory)
-        .with_context(|| format!("could not create `{}`", directory.display()))?;
-    let name = path
-        .file_name()
-        .and_then(|name| name.to_str())
-        .unwrap_or("release.json");
-    let temporary = directory.join(format!(".{name}.tmp-{}", std::process::id()));
-    let written = std::fs::write(&temporary, contents)
-        .with_context(|| format!("could not write `{}`", temporary.display()))
-        .and_then(|()| {
-            std::fs::rename(&temporary, path)
-                .with_context(|| format!("could not write `{}`", path.display()))
-        });
-    if written.is_err() {
-        let _ = std::fs::remove_file(&temporary);
-    }
-    written
+    crate::untrusted::write_atomically(path, contents.as_bytes())
+        .with_context(|| format!("could not write `{}`", path.display()))
 }
 
 #[cfg(test)]

@@ -15,7 +15,6 @@
 
 use crate::requirement::Version;
 use std::borrow::Cow;
-use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
 use super::{parse_release, ReleaseSource, ReleaseText, SCHEMA_VERSION};
@@ -24,9 +23,9 @@ use crate::diagnostics::{Warning, WarningKind};
 /// Overrides the user registry directory.
 pub const DIRECTORY_ENV: &str = "OTEL_BOOTSTRAP_REGISTRY_DIR";
 /// The largest release file read (the bundled ones are about 15 KB).
-pub const MAXIMUM_FILE_BYTES: u64 = 4 * 1024 * 1024;
+pub const MAXIMUM_FILE_BYTES: u64 = crate::untrusted::REGISTRY_CAP;
 /// The most files read from the directory.
-const MAXIMUM_FILES: usize = 1000;
+pub const MAXIMUM_FILES: usize = 1000;
 
 /// The user registry directory (see the module documentation), if one can be named.
 pub fn user_registry_dir() -> Option<PathBuf> {
@@ -171,6 +170,8 @@ pub(super) fn load(directory: &Path, bundled: &[Version]) -> Option<UserReleases
             ));
             continue;
         }
+        let (release, refused) = super::names::screen(release, &origin, false);
+        warnings.extend(refused);
         newer.push(ReleaseText::ready(
             release,
             origin,
@@ -185,43 +186,12 @@ pub(super) fn load(directory: &Path, bundled: &[Version]) -> Option<UserReleases
     })
 }
 
-/// A regular file of at most [`MAXIMUM_FILE_BYTES`], as UTF-8 text.
+/// A registry file under the one hardened reader ([`crate::untrusted`]): a regular file
+/// (a FIFO or device is refused, and the open never blocks) of at most
+/// [`MAXIMUM_FILE_BYTES`], as UTF-8 text.
 pub(crate) fn read_bounded(path: &Path) -> Result<String, String> {
-    read_bounded_with(path, MAXIMUM_FILE_BYTES)
-}
-
-/// A regular file (a FIFO or device is refused, and on Unix the open never blocks) of at
-/// most `limit` bytes, as UTF-8 text.
-pub(crate) fn read_bounded_with(path: &Path, limit: u64) -> Result<String, String> {
-    let status = std::fs::metadata(path).map_err(|error| error.to_string())?;
-    if !status.is_file() {
-        return Err("not a regular file".to_owned());
-    }
-    let mut options = std::fs::OpenOptions::new();
-    options.read(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NONBLOCK);
-    let file = options.open(path).map_err(|error| error.to_string())?;
-    // Checked again on what was opened: the path may have changed since.
-    let status = file.metadata().map_err(|error| error.to_string())?;
-    if !status.is_file() {
-        return Err("not a regular file".to_owned());
-    }
-    if status.len() > limit {
-        return Err(format!(
-            "{} bytes, more than the {limit} allowed",
-            status.len()
-        ));
-    }
-    let mut bytes = Vec::new();
-    file.take(limit + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|error| error.to_string())?;
-    if bytes.len() as u64 > limit {
-        return Err(format!("more than the {limit} bytes allowed"));
-    }
-    String::from_utf8(bytes)
-        .map_err(|error| format!("not UTF-8 (at byte {})", error.utf8_error().valid_up_to()))
+    crate::untrusted::read_text(path, crate::untrusted::FileKind::Registry)
+        .map_err(|error| error.to_string())
 }
 
 #[cfg(test)]

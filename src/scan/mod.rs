@@ -96,8 +96,9 @@ pub fn requires_dist(path: &Path) -> Result<Vec<String>, String> {
         return Ok(Vec::new());
     }
     let metadata = path.join("METADATA");
-    let file = std::fs::File::open(&metadata)
-        .map_err(|error| format!("`{}`: {error}", metadata.display()))?;
+    // Opened as the scan opens it: a regular file only, never blocking on a FIFO.
+    let file =
+        open_metadata(&metadata).map_err(|error| format!("`{}`: {error}", metadata.display()))?;
     read_requires_dist(file).map_err(|error| format!("`{}`: {error}", metadata.display()))
 }
 
@@ -170,7 +171,7 @@ pub fn list(directories: &[PathBuf]) -> Listing {
         let entries = match std::fs::read_dir(directory) {
             Ok(entries) => entries,
             Err(error) => {
-                listing.warnings.push(Warning::new(
+                listing.warnings.push(sanitized_warning(
                     WarningKind::Unreadable,
                     format!("cannot read `{}`: {error}", directory.display()),
                 ));
@@ -182,7 +183,7 @@ pub fn list(directories: &[PathBuf]) -> Listing {
             let entry = match entry {
                 Ok(entry) => entry,
                 Err(error) => {
-                    listing.warnings.push(Warning::new(
+                    listing.warnings.push(sanitized_warning(
                         WarningKind::Unreadable,
                         format!("cannot read an entry of `{}`: {error}", directory.display()),
                     ));
@@ -259,7 +260,7 @@ impl Listing {
                         .get(&distribution.name)
                         .map(|kept| kept.path.display().to_string())
                         .unwrap_or_default();
-                    installed.warnings.push(Warning::new(
+                    installed.warnings.push(sanitized_warning(
                         WarningKind::DuplicateDistribution,
                         format!(
                             "`{}` is installed twice in `{}`; using `{kept}` and ignoring `{}`",
@@ -389,6 +390,12 @@ fn open_metadata(path: &Path) -> std::io::Result<File> {
     Ok(file)
 }
 
+/// A warning whose text names what site-packages holds (folder names, `Name:` and
+/// `Version:` headers): control characters escaped ([`crate::sanitize`]).
+fn sanitized_warning(kind: WarningKind, message: String) -> Warning {
+    Warning::new(kind, crate::sanitize::sanitize_lines(&message).into_owned())
+}
+
 fn read_distribution(
     path: &Path,
     file_name: &str,
@@ -396,7 +403,7 @@ fn read_distribution(
     installed: &mut Installed,
 ) -> Option<InstalledDistribution> {
     let mut warn = |kind: WarningKind, message: String| {
-        installed.warnings.push(Warning::new(kind, message));
+        installed.warnings.push(sanitized_warning(kind, message));
     };
     let metadata_path = match kind {
         FolderKind::DistInfo => path.join("METADATA"),
@@ -500,7 +507,8 @@ fn read_distribution(
     debug_assert_eq!(normalize(name.as_ref()), name.as_ref());
     Some(InstalledDistribution {
         name,
-        raw_version,
+        // A PEP 440 version has no control character; anything else is shown escaped.
+        raw_version: crate::sanitize::sanitize(&raw_version).into_owned(),
         version,
         path: path.to_path_buf(),
     })

@@ -36,6 +36,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "fuzzing",
             "lib",
             "untrusted",
+            "sanitize",
         ],
     ),
 ];

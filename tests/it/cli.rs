@@ -681,7 +681,7 @@ fn custom_registry_and_its_errors() {
     let registry = dir.path().join("vendor.json");
     fs::write(
         &registry,
-        r#"{"schema": 1, "release": "0.66b1", "instrumentations": [
+        r#"{"schema": 1, "release": "0.66b1", "allow_other_names": true, "instrumentations": [
             {"name": "acme-otel-defaults", "requirement": "acme-otel-defaults==2.0", "kind": "default"},
             {"name": "acme-instrumentation-openai", "requirement": "acme-instrumentation-openai>=1", "kind": "library", "instruments": ["openai>=1.26.0"]}
         ]}"#,
@@ -692,6 +692,12 @@ fn custom_registry_and_its_errors() {
     assert_eq!(
         stdout_lines(&output),
         ["acme-otel-defaults==2.0", "acme-instrumentation-openai>=1"]
+    );
+    // A vendor's own packages, allowed by the file and reported.
+    assert!(
+        stderr(&output).contains("adds 2 packages that are not OpenTelemetry"),
+        "{}",
+        stderr(&output)
     );
 
     fs::write(

@@ -615,7 +615,7 @@ fn explain_overlay_bad_overlays_are_refused_clearly() {
     let message = refused(
         &site,
         "bad-requirement.json",
-        r#"{"overlay": 1, "name": "x", "add": [{"name": "a", "requirement": "a @ https://example.com/a.whl", "kind": "library"}]}"#,
+        r#"{"overlay": 1, "name": "x", "add": [{"name": "opentelemetry-instrumentation-a", "requirement": "opentelemetry-instrumentation-a @ https://example.com/a.whl", "kind": "library"}]}"#,
     );
     assert!(message.contains("URL"), "{message}");
 

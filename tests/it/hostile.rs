@@ -642,69 +642,10 @@ enum SignalTarget {
 }
 
 fn interrupt_an_install(target: SignalTarget, signal: &str) {
-    let dir = tempfile::tempdir().unwrap();
-    let root = dir.path().join("venv");
-    let site = root.join("lib/python3.11/site-packages");
-    fs::create_dir_all(&site).unwrap();
-    fs::write(
-        root.join("pyvenv.cfg"),
-        "home = /nonexistent/bin\ninclude-system-site-packages = false\nversion = 3.11.7\n",
-    )
-    .unwrap();
-    fake_dist(&site, "opentelemetry-instrumentation", "0.66b1");
-    fake_dist(&site, "flask", "3.0.0");
-    let bin = dir.path().join("bin");
-    fs::create_dir_all(&bin).unwrap();
-    let marker = dir.path().join("installer.log");
-    let script = format!(
-        "#!/bin/sh\necho started >> '{log}'\ntrap 'echo interrupted >> \"{log}\"; exit 130' INT\n\
-         i=0; while [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done\necho finished >> '{log}'\n",
-        log = marker.display()
+    let (_dir, mut child, marker) = start_installer(
+        "trap 'echo interrupted >> \"$log\"; exit 130' INT\n\
+         i=0; while [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done\n",
     );
-    for name in ["uv", "pip"] {
-        use std::os::unix::fs::PermissionsExt as _;
-        let path = bin.join(name);
-        fs::write(&path, &script).unwrap();
-        fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).unwrap();
-    }
-    let python_bin = root.join("bin");
-    fs::create_dir_all(&python_bin).unwrap();
-    {
-        use std::os::unix::fs::PermissionsExt as _;
-        let python = python_bin.join("python");
-        fs::write(&python, "#!/bin/sh\nexit 1\n").unwrap();
-        fs::set_permissions(&python, fs::Permissions::from_mode(0o755)).unwrap();
-    }
-    let mut cmd = command(dir.path());
-    {
-        use std::os::unix::process::CommandExt as _;
-        // Its own process group, so that the signal reaches it and its children only.
-        cmd.process_group(0);
-    }
-    let mut child = cmd
-        .args(["-a", "install", "--python"])
-        .arg(&root)
-        .env("PATH", format!("{}:/usr/bin:/bin", bin.display()))
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let start = Instant::now();
-    while !fs::read_to_string(&marker).is_ok_and(|text| text.contains("started")) {
-        if let Some(status) = child.try_wait().unwrap() {
-            let output = child.wait_with_output().unwrap();
-            panic!(
-                "exited ({status}) before starting the installer: {}",
-                stderr(&output)
-            );
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "the fake installer never started"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
     let pid = child.id();
     let destination = match target {
         SignalTarget::ProcessGroup => format!("-{pid}"),
@@ -755,6 +696,150 @@ fn interrupt_an_install(target: SignalTarget, signal: &str) {
         stderr(&output)
     );
     assert!(!log.contains("finished"), "{log}");
+}
+
+/// An installer that ignores SIGINT: a second Ctrl-C kills its process group, and we
+/// say so and exit 130 (issue #20).
+#[test]
+fn a_second_interrupt_kills_an_installer_that_ignores_the_first() {
+    let (_dir, mut child, log) =
+        start_installer("trap '' INT\ni=0; while [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done\n");
+    signal(child.id(), "INT");
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "the first interrupt only asks"
+    );
+    signal(child.id(), "INT");
+    let output = wait_within(child, Duration::from_secs(20));
+    no_panic(&output);
+    assert_eq!(output.status.code(), Some(130), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("a second interrupt killed it and its process group"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(!fs::read_to_string(&log).unwrap().contains("finished"));
+}
+
+/// An installer that ignores the interrupt and finishes: the run says so, checks the
+/// environment as usual and exits by what it finds (never 130 "as it left it").
+#[test]
+fn an_installer_that_finishes_after_an_interrupt_is_checked_as_usual() {
+    let (_dir, child, _log) = start_installer("trap '' INT\nsleep 2\n");
+    signal(child.id(), "INT");
+    let output = wait_within(child, Duration::from_secs(30));
+    no_panic(&output);
+    let message = stderr(&output);
+    assert!(matches!(output.status.code(), Some(0 | 1)), "{message}");
+    assert!(
+        message.contains("finished (it ignored the request to stop)"),
+        "{message}"
+    );
+    assert!(!message.contains("as it left it"), "{message}");
+}
+
+/// SIGTERM twice in a row (a job runner) still asks only; a SIGTERM after the grace
+/// period kills the installer's process group, and we exit 143 saying so.
+#[test]
+fn a_late_termination_kills_an_installer_that_ignores_the_first() {
+    let (_dir, mut child, log) =
+        start_installer("trap '' INT\ni=0; while [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done\n");
+    signal(child.id(), "TERM");
+    signal(child.id(), "TERM");
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "within the grace period: asked only"
+    );
+    std::thread::sleep(Duration::from_secs(6));
+    signal(child.id(), "TERM");
+    let output = wait_within(child, Duration::from_secs(20));
+    no_panic(&output);
+    assert_eq!(output.status.code(), Some(143), "{}", stderr(&output));
+    assert!(stderr(&output).contains("killed it"), "{}", stderr(&output));
+    assert!(!fs::read_to_string(&log).unwrap().contains("finished"));
+}
+
+fn signal(pid: u32, name: &str) {
+    let sent = Command::new("kill")
+        .args([&format!("-{name}"), "--", &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+}
+
+/// Waits for `child`; a run past `limit` is a hang.
+fn wait_within(mut child: std::process::Child, limit: Duration) -> Output {
+    let start = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            panic!("still running {limit:?} after the signal");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child.wait_with_output().unwrap()
+}
+
+/// `-a install` into a fake venv whose installer (`uv` and `pip`) runs `body` (which may
+/// append to `"$log"`) after logging `started`; returns once it has started.
+fn start_installer(body: &str) -> (tempfile::TempDir, std::process::Child, PathBuf) {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("venv");
+    let site = root.join("lib/python3.11/site-packages");
+    fs::create_dir_all(&site).unwrap();
+    fs::write(
+        root.join("pyvenv.cfg"),
+        "home = /nonexistent/bin\ninclude-system-site-packages = false\nversion = 3.11.7\n",
+    )
+    .unwrap();
+    fake_dist(&site, "opentelemetry-instrumentation", "0.66b1");
+    fake_dist(&site, "flask", "3.0.0");
+    let bin = dir.path().join("bin");
+    fs::create_dir_all(&bin).unwrap();
+    let log = dir.path().join("installer.log");
+    let script = format!(
+        "#!/bin/sh\nlog='{}'\necho started >> \"$log\"\n{body}echo finished >> \"$log\"\n",
+        log.display()
+    );
+    for name in ["uv", "pip"] {
+        let path = bin.join(name);
+        fs::write(&path, &script).unwrap();
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    fs::create_dir_all(root.join("bin")).unwrap();
+    let python = root.join("bin/python");
+    fs::write(&python, "#!/bin/sh\nexit 1\n").unwrap();
+    fs::set_permissions(&python, fs::Permissions::from_mode(0o755)).unwrap();
+    let mut cmd = command(dir.path());
+    {
+        use std::os::unix::process::CommandExt as _;
+        cmd.process_group(0);
+    }
+    let mut child = cmd
+        .args(["-a", "install", "--python"])
+        .arg(&root)
+        .env("PATH", format!("{}:/usr/bin:/bin", bin.display()))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while !fs::read_to_string(&log).is_ok_and(|text| text.contains("started")) {
+        if child.try_wait().unwrap().is_some() {
+            let output = child.wait_with_output().unwrap();
+            panic!("exited before starting the installer: {}", stderr(&output));
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "the fake installer never started"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    (dir, child, log)
 }
 
 // ---------------------------------------------------------------------------------------

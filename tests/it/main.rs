@@ -12,6 +12,7 @@ mod completions;
 mod differential;
 mod explain;
 mod genai;
+mod hardening;
 mod hostile;
 mod install;
 mod json_documents;

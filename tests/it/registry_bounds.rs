@@ -30,6 +30,8 @@ enum Answer {
     HugeLength,
     /// No length: zeros until the client hangs up.
     Endless,
+    /// Says `Content-Length: 1000`, then sends one byte a second.
+    Drip,
 }
 
 struct Server {
@@ -118,6 +120,15 @@ fn answer(mut stream: TcpStream, routes: &Mutex<HashMap<String, Answer>>) -> std
             loop {
                 stream.write_all(&zeros)?;
             }
+        }
+        Some(Answer::Drip) => {
+            stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: 1000\r\nConnection: close\r\n\r\n")?;
+            for _ in 0..1000 {
+                stream.write_all(b"x")?;
+                stream.flush()?;
+                std::thread::sleep(std::time::Duration::from_secs(1));
+            }
+            Ok(())
         }
         Some(Answer::Endless) => {
             stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nConnection: close\r\n\r\n")?;
@@ -439,4 +450,145 @@ fn pep_658_metadata_is_used_and_checked() {
     let server = index_with_metadata(login.clone(), &hex(&sha256(&login)));
     let (output, rss) = update(&server, dir.path());
     assert_clean_failure(&output, rss, dir.path(), "not core metadata");
+}
+
+// ---------------------------------------------------------------------------------------
+// Issue #20: page budgets, the deadline, the cache and the files written
+// ---------------------------------------------------------------------------------------
+
+/// A project page of tiny anchors, under the byte cap but over the link budget: refused
+/// without building an entry per anchor, within the memory bound; a page over the byte
+/// cap (60 MiB, the issue's) is refused as too large.
+#[test]
+fn a_page_of_tiny_anchors_is_refused_within_the_memory_bound() {
+    let anchors = "<a href=x>y</a>".repeat(7 * 1024 * 1024 / 15);
+    for (body, needle) in [
+        (anchors.into_bytes(), "more than 20000 files"),
+        (vec![b' '; 60 * 1024 * 1024], "larger than"),
+    ] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let server = index(Answer::Body("application/octet-stream", Vec::new()), None);
+        server.set(
+            "/simple/opentelemetry-instrumentation/",
+            Answer::Body("text/html", body),
+        );
+        let (output, rss) = update(&server, dir.path());
+        assert_clean_failure(&output, rss, dir.path(), needle);
+    }
+}
+
+/// A server sending one byte a second: the deadline covers the whole body, so the run
+/// ends with a message saying so (the bound only catches a hang).
+#[test]
+fn a_dripping_body_ends_at_the_deadline() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = index(Answer::Drip, None);
+    let mut command = python::command(dir.path());
+    command
+        .env("OTEL_BOOTSTRAP_HTTP_TIMEOUT", "3")
+        .env(
+            "OTEL_BOOTSTRAP_REGISTRY_DIR",
+            dir.path().join("user-registry"),
+        )
+        .env("NO_PROXY", "127.0.0.1,localhost")
+        .env("no_proxy", "127.0.0.1,localhost")
+        .args(["registry", "update", "--release", RELEASE, "--index-url"])
+        .arg(server.url())
+        .arg("--output")
+        .arg(dir.path().join("out"))
+        .arg("--cache-dir")
+        .arg(dir.path().join("cache"));
+    let measured =
+        crate::support::memory::run_measured(&command, std::time::Duration::from_secs(120));
+    assert_clean_failure(
+        &measured.output,
+        measured.max_rss_kib,
+        dir.path(),
+        "did not finish within 3 s",
+    );
+}
+
+/// Cache entries replaced by a FIFO, a link to `/dev/zero` and a link to a FIFO: each is
+/// a cache miss (no hang, no growth), fetched again and written back as a regular file.
+#[test]
+fn a_planted_cache_is_never_trusted() {
+    let wheel = wheel_bytes(&core_wheel());
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = index(
+        Answer::Body("application/octet-stream", wheel.clone()),
+        None,
+    );
+    let (output, _) = update(&server, dir.path());
+    assert!(output.status.success(), "{}", python::stderr(&output));
+    let cached = all_files(&dir.path().join("cache"));
+    assert!(!cached.is_empty());
+    for plant in ["fifo", "zero", "link-to-fifo"] {
+        let fifo = dir.path().join("a-fifo");
+        let _ = std::fs::remove_file(&fifo);
+        assert!(Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .expect("mkfifo")
+            .success());
+        for path in &cached {
+            let _ = std::fs::remove_file(path);
+            match plant {
+                "fifo" => assert!(Command::new("mkfifo")
+                    .arg(path)
+                    .status()
+                    .expect("mkfifo")
+                    .success()),
+                "zero" => std::os::unix::fs::symlink("/dev/zero", path).expect("link"),
+                _ => std::os::unix::fs::symlink(&fifo, path).expect("link"),
+            }
+        }
+        std::fs::remove_dir_all(dir.path().join("out")).expect("clean");
+        let (output, rss) = update(&server, dir.path());
+        assert!(
+            output.status.success(),
+            "{plant}: {}",
+            python::stderr(&output)
+        );
+        assert!(rss < MEMORY_BOUND_KIB, "{plant}: peak RSS {rss} KiB");
+        for path in &cached {
+            let status = std::fs::symlink_metadata(path).expect("written back");
+            assert!(
+                status.is_file(),
+                "{plant}: {} is a regular file again",
+                path.display()
+            );
+        }
+    }
+}
+
+/// Links planted in a shared `--output` directory, at the release file's own name and at
+/// the temporary names older versions used, never redirect a write: their targets are
+/// untouched, and the release file is a new regular file.
+#[test]
+fn planted_links_never_redirect_a_write() {
+    let wheel = wheel_bytes(&core_wheel());
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("out");
+    std::fs::create_dir_all(&out).expect("mkdir");
+    let victims: Vec<PathBuf> = (0..3)
+        .map(|index| dir.path().join(format!("victim-{index}")))
+        .collect();
+    for victim in &victims {
+        std::fs::write(victim, "precious").expect("victim");
+    }
+    std::os::unix::fs::symlink(&victims[0], out.join(format!("{RELEASE}.json"))).expect("link");
+    // The old predictable names, for the next few process ids.
+    let next = std::process::id();
+    for pid in next..next + 200 {
+        let _ =
+            std::os::unix::fs::symlink(&victims[1], out.join(format!(".{RELEASE}.json.tmp-{pid}")));
+    }
+    let server = index(Answer::Body("application/octet-stream", wheel), None);
+    let (output, _) = update(&server, dir.path());
+    assert!(output.status.success(), "{}", python::stderr(&output));
+    for victim in &victims {
+        assert_eq!(std::fs::read_to_string(victim).expect("victim"), "precious");
+    }
+    let written = std::fs::symlink_metadata(out.join(format!("{RELEASE}.json"))).expect("written");
+    assert!(written.is_file(), "replaced the link, not its target");
 }
