@@ -6,12 +6,13 @@
 //! memory for the rest of the run and on disk under `<cache>/interpreters/`, keyed by the
 //! interpreter's path, the size and modification time of the file it resolves to, and the
 //! modification time of the `pyvenv.cfg` of the venv it sits in (as uv keys its
-//! interpreter cache). A second run against the same interpreter starts no Python. A cache
-//! entry that does not match its key, is not a regular file, is too large or does not
-//! parse is ignored and replaced; a cache that cannot be written is no error.
+//! interpreter cache). A second run against the same interpreter starts no Python. Entries
+//! are read and written through `untrusted` (regular files only, bounded; a new random
+//! file renamed into place): one that does not match its key, is not a regular file, is
+//! too large or does not parse is ignored and replaced; a cache that cannot be written is
+//! no error.
 
 use std::collections::HashMap;
-use std::io::{Read as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
 use std::time::UNIX_EPOCH;
@@ -62,9 +63,6 @@ print(json.dumps({
 
 /// The cache layout's version: bump it when [`Probe`] or the script changes.
 const CACHE_LAYOUT: &str = "interpreters-v1";
-
-/// The most a cache entry may hold; a larger file is not read.
-const CACHE_ENTRY_CAP: u64 = 256 * 1024;
 
 /// What an interpreter says about itself.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
@@ -230,54 +228,27 @@ fn last_line(text: &str) -> Option<&str> {
     text.lines().map(str::trim).rfind(|line| !line.is_empty())
 }
 
-/// The cached answer for `key`, when there is one that is valid.
+/// The cached answer for `key`, when there is one that is valid (read through the one
+/// hardened reader: a regular file, bounded).
 fn read_entry(directory: &Path, key: &Key) -> Option<Probe> {
-    let path = directory.join(key.file_name());
-    // Only a regular file (not a link, FIFO or device) of a bounded size is read.
-    let metadata = std::fs::symlink_metadata(&path).ok()?;
-    if !metadata.is_file() || metadata.len() > CACHE_ENTRY_CAP {
-        return None;
-    }
-    let mut text = String::new();
-    std::fs::File::open(&path)
-        .ok()?
-        .take(CACHE_ENTRY_CAP)
-        .read_to_string(&mut text)
-        .ok()?;
+    let text = crate::untrusted::read_text(
+        &directory.join(key.file_name()),
+        crate::untrusted::FileKind::Cache,
+    )
+    .ok()?;
     let entry: Entry = serde_json::from_str(&text).ok()?;
     (entry.key == *key).then_some(entry.probe)
 }
 
-/// Writes the entry through a new temporary file in `directory` and a rename; any failure
-/// leaves the cache as it was.
+/// Writes the entry through the one atomic writer; any failure leaves the cache as it
+/// was.
 fn write_entry(directory: &Path, key: &Key, probe: &Probe) {
     let entry = Entry {
         key: key.clone(),
         probe: probe.clone(),
     };
-    let Ok(text) = serde_json::to_vec(&entry) else {
-        return;
-    };
-    if std::fs::create_dir_all(directory).is_err() {
-        return;
-    }
-    let nanos = std::time::SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|duration| duration.subsec_nanos())
-        .unwrap_or_default();
-    let temporary = directory.join(format!(
-        ".{}.{}-{nanos}.tmp",
-        key.file_name(),
-        std::process::id()
-    ));
-    // `create_new` never follows or reuses what is already at the temporary name.
-    let written = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&temporary)
-        .and_then(|mut file| file.write_all(&text));
-    if written.is_err() || std::fs::rename(&temporary, directory.join(key.file_name())).is_err() {
-        let _ = std::fs::remove_file(&temporary);
+    if let Ok(text) = serde_json::to_vec(&entry) {
+        let _ = crate::untrusted::write_atomically(&directory.join(key.file_name()), &text);
     }
 }
 
@@ -312,25 +283,24 @@ mod tests {
         };
         let cache = temp.path().join("cache");
         write_entry(&cache, &key, &probe);
-        assert_eq!(read_entry(&cache, &key), Some(probe.clone()));
+        assert_eq!(read_entry(&cache, &key), Some(probe));
         // The interpreter changed (another size): the entry no longer applies.
         std::fs::write(&interpreter, "another interpreter").unwrap();
         let changed = Key::of(&interpreter).unwrap();
         assert_eq!(read_entry(&cache, &changed), None);
-        // A planted link (to a valid entry) or an oversized file is not read.
+        // A FIFO or an oversized (sparse) file planted at the entry's name is not read.
         let path = cache.join(changed.file_name());
-        let elsewhere = temp.path().join("elsewhere.json");
-        write_entry(&cache, &changed, &probe);
-        std::fs::rename(&path, &elsewhere).unwrap();
+        std::fs::remove_file(&path).ok();
         #[cfg(unix)]
         {
-            std::os::unix::fs::symlink(&elsewhere, &path).unwrap();
-            assert_eq!(read_entry(&cache, &changed), None);
-            std::fs::remove_file(&path).unwrap();
+            let status = std::process::Command::new("mkfifo").arg(&path).status();
+            if status.is_ok_and(|status| status.success()) {
+                assert_eq!(read_entry(&cache, &changed), None);
+                std::fs::remove_file(&path).unwrap();
+            }
         }
-        std::fs::rename(&elsewhere, &path).unwrap();
-        assert_eq!(read_entry(&cache, &changed), Some(probe));
-        std::fs::write(&path, vec![b' '; CACHE_ENTRY_CAP as usize + 1]).unwrap();
+        let file = std::fs::File::create(&path).unwrap();
+        file.set_len(crate::untrusted::CACHE_CAP + 1).unwrap();
         assert_eq!(read_entry(&cache, &changed), None);
     }
 }
