@@ -25,6 +25,9 @@ pub enum WarningKind {
     UnusedOption,
     /// No `opentelemetry-sdk`: the instrumentations would export nothing.
     NoTelemetry,
+    /// The environment is not the one of the project around it (Poetry, PDM, pipenv,
+    /// Hatch): the project's tool would not see what is installed there.
+    NotTheProjectEnvironment,
 }
 
 /// One warning.

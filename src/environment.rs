@@ -17,6 +17,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::project::location::Location;
+use crate::project::{Project, Tool};
+
 /// How long an interpreter may take to answer before it is killed.
 const INTERPRETER_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -54,6 +57,9 @@ pub enum Source {
     InstalledVenv,
     /// `python3` or `python` found on `PATH`.
     PathInterpreter,
+    /// The environment of the project around the current directory (or `--project`), as
+    /// its tool (Poetry, PDM, pipenv, Hatch, pip-tools) finds it.
+    Project,
 }
 
 impl Source {
@@ -67,6 +73,7 @@ impl Source {
             Source::DotVenv => ".venv",
             Source::InstalledVenv => "the environment otel-bootstrap is installed in",
             Source::PathInterpreter => "PATH",
+            Source::Project => "the project's tool",
         }
     }
 }
@@ -99,6 +106,9 @@ pub struct DiscoveryOptions {
     /// `UV_PROJECT_ENVIRONMENT`, if set and non-empty: a uv project's environment lives
     /// there rather than in `.venv`.
     pub uv_project_environment: Option<PathBuf>,
+    /// The project around the current directory (or `--project`) and where its tool keeps
+    /// its environment.
+    pub project: Option<(Project, Location)>,
 }
 
 impl DiscoveryOptions {
@@ -131,7 +141,33 @@ impl DiscoveryOptions {
             // symlink on PATH (`~/.local/bin/otel-bootstrap`) is not in a venv anyway.
             current_exe: std::env::current_exe().ok(),
             uv_project_environment: non_empty("UV_PROJECT_ENVIRONMENT").map(PathBuf::from),
+            project: None,
         })
+    }
+
+    /// Detects the project from `directory` (the current directory unless `--project`)
+    /// and where its environment is. The tool is asked (`poetry env info -p`, ...) only
+    /// when no flag or variable names the environment already.
+    pub fn with_project(mut self, directory: Option<&Path>) -> Self {
+        let start = match directory {
+            Some(directory) => self.absolute(directory),
+            None => self.current_dir.clone(),
+        };
+        let Some(project) = crate::project::detect(&start) else {
+            return self;
+        };
+        let variable = |name: &str| std::env::var_os(name);
+        let named = !self.site_packages.is_empty()
+            || self.python.is_some()
+            || self.virtual_env.is_some()
+            || self.conda_prefix.is_some();
+        let location = if named {
+            crate::project::location::locate(&project, &variable)
+        } else {
+            crate::project::location::locate_and_confirm(&project, &variable, self.path.as_deref())
+        };
+        self.project = Some((project, location));
+        self
     }
 
     /// `path` resolved against `current_dir`, without `.` components.
@@ -158,6 +194,9 @@ pub struct Environment {
     pub created_by_uv: bool,
     /// Directories to scan, in `sys.path` order (the first occurrence of a project wins).
     pub site_packages: Vec<PathBuf>,
+    /// The project this environment belongs to (its tool found it), when it does.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub project: Option<Project>,
 }
 
 /// Why no environment could be used. Every variant names the path involved.
@@ -169,6 +208,18 @@ pub enum EnvironmentError {
         root.display()
     )]
     UnsyncedUvProject { root: PathBuf },
+    /// The current directory is in a project whose tool has not created its environment.
+    #[error(
+        "`{}` is a {tool} project ({found_by}) without its environment{}",
+        root.display(),
+        expected.as_ref().map(|path| format!(" (expected at `{}`)", path.display())).unwrap_or_default()
+    )]
+    ProjectWithoutEnvironment {
+        tool: crate::project::Tool,
+        root: PathBuf,
+        found_by: String,
+        expected: Option<PathBuf>,
+    },
     /// No source applied.
     #[error(
         "no Python environment found (tried --site-packages, --python, VIRTUAL_ENV, \
@@ -223,6 +274,16 @@ impl EnvironmentError {
         let hint = match self {
             Self::UnsyncedUvProject { .. } => {
                 "run `uv sync` first (it creates `.venv`), or plan from the lock without an environment: `otel-bootstrap --from uv.lock`; `--python PATH` names another environment on purpose".to_owned()
+            }
+            Self::ProjectWithoutEnvironment { tool, .. } => {
+                let lock = tool
+                    .lock_file()
+                    .map(|lock| format!(", or plan from the lock without an environment: `otel-bootstrap --from {lock}`"))
+                    .unwrap_or_default();
+                format!(
+                    "run `{}` first (it creates the environment){lock}; `--python PATH` names another environment on purpose",
+                    tool.create_command()
+                )
             }
             Self::NoEnvironment { .. } => {
                 "pass `--python PATH` or `--site-packages DIR`, or activate a virtual environment"
@@ -280,8 +341,31 @@ impl EnvironmentError {
     }
 }
 
-/// Finds the environment to scan, trying the sources in order.
+/// Finds the environment to scan, trying the sources in order, and says which project it
+/// belongs to.
 pub fn find(options: &DiscoveryOptions) -> Result<Environment, EnvironmentError> {
+    let mut environment = find_source(options)?;
+    if let Some((project, location)) = &options.project {
+        let is_the_projects = match (location, &environment.prefix) {
+            (Location::Found { prefix, .. }, Some(found)) => same_path(prefix, found),
+            _ => false,
+        };
+        if is_the_projects {
+            environment.project = Some(project.clone());
+        }
+    }
+    Ok(environment)
+}
+
+fn same_path(left: &Path, right: &Path) -> bool {
+    left == right
+        || matches!(
+            (std::fs::canonicalize(left), std::fs::canonicalize(right)),
+            (Ok(left), Ok(right)) if left == right
+        )
+}
+
+fn find_source(options: &DiscoveryOptions) -> Result<Environment, EnvironmentError> {
     if !options.site_packages.is_empty() {
         return from_site_packages_flag(options);
     }
@@ -293,6 +377,26 @@ pub fn find(options: &DiscoveryOptions) -> Result<Environment, EnvironmentError>
     }
     if let Some(conda_prefix) = &options.conda_prefix {
         return from_environment_directory(&options.absolute(conda_prefix), Source::CondaPrefix);
+    }
+    // A project's environment is where its tool keeps it (Poetry's and pipenv's live
+    // outside the project); one that does not exist yet is refused, never replaced.
+    if let Some((project, location)) = &options.project {
+        match location {
+            Location::Found { prefix, .. } if project.tool != Tool::Uv => {
+                return from_environment_directory(prefix, Source::Project);
+            }
+            Location::Missing { expected }
+                if !matches!(project.tool, Tool::Uv | Tool::PipTools) =>
+            {
+                return Err(EnvironmentError::ProjectWithoutEnvironment {
+                    tool: project.tool,
+                    root: project.root.clone(),
+                    found_by: project.found_by.clone(),
+                    expected: expected.clone(),
+                });
+            }
+            _ => {}
+        }
     }
     if let Some(prefix) = nearest_dot_venv(&options.current_dir) {
         return from_venv(&prefix, Source::DotVenv, None);
@@ -348,6 +452,7 @@ fn from_site_packages_flag(options: &DiscoveryOptions) -> Result<Environment, En
             .and_then(|directory| version_of_site_packages(directory)),
         created_by_uv: false,
         site_packages,
+        project: None,
     })
 }
 
@@ -432,6 +537,7 @@ fn from_interpreter(interpreter: &Path, source: Source) -> Result<Environment, E
         python_version: Some(info.version),
         created_by_uv,
         site_packages: unique_directories(info.site_packages),
+        project: None,
     })
 }
 
@@ -474,6 +580,7 @@ fn from_venv(
         python_version,
         created_by_uv: config.created_by_uv,
         site_packages: unique_directories(site_packages),
+        project: None,
     })
 }
 
@@ -492,6 +599,7 @@ fn from_conda(prefix: &Path, source: Source) -> Result<Environment, EnvironmentE
         python_version,
         created_by_uv: false,
         site_packages: unique_directories(site_packages),
+        project: None,
     })
 }
 

@@ -23,6 +23,7 @@ pub mod output;
 pub mod overlay;
 pub mod plan;
 pub mod printer;
+pub mod project;
 pub mod redact;
 pub mod registry;
 pub mod requirement;

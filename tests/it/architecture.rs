@@ -16,7 +16,14 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("decisions", &["plan", "graph", "install", "overlay"]),
     (
         "reading the world",
-        &["environment", "scan", "lockfile", "registry", "index"],
+        &[
+            "environment",
+            "project",
+            "scan",
+            "lockfile",
+            "registry",
+            "index",
+        ],
     ),
     (
         "foundations",
