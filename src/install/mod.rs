@@ -25,4 +25,5 @@
 
 pub mod installer;
 pub mod process;
+pub mod snapshot;
 pub mod verify;
