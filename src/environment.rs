@@ -1124,6 +1124,48 @@ mod tests {
 
     /// Writes `pyvenv.cfg` and creates the given site-packages directories (relative
     /// to the prefix); returns the prefix.
+    #[test]
+    fn a_project_without_its_environment_is_refused_and_an_activated_one_wins() {
+        let directory = tempfile::tempdir().unwrap();
+        let root = directory.path().join("app");
+        fs::create_dir_all(&root).unwrap();
+        fs::write(root.join("poetry.lock"), "").unwrap();
+        fs::write(
+            root.join("poetry.toml"),
+            "[virtualenvs]\nin-project = true\n",
+        )
+        .unwrap();
+        let mut options = options(&root).with_project(None);
+        let error = error_of(&options);
+        assert!(
+            matches!(&error, EnvironmentError::ProjectWithoutEnvironment { tool: Tool::Poetry, expected: Some(expected), .. } if *expected == root.join(".venv")),
+            "{error:?}"
+        );
+        assert!(error
+            .hint()
+            .unwrap()
+            .starts_with("run `poetry install` first"));
+        make_venv(
+            &root.join(".venv"),
+            "version = 3.11.7\n",
+            &["lib/python3.11/site-packages"],
+        );
+        let options_found = self::options(&root).with_project(None);
+        let environment = find(&options_found).unwrap();
+        assert_eq!(environment.source, Source::Project);
+        assert_eq!(environment.project.unwrap().tool, Tool::Poetry);
+        let other = directory.path().join("other");
+        make_venv(
+            &other,
+            "version = 3.11.7\n",
+            &["lib/python3.11/site-packages"],
+        );
+        options.virtual_env = Some(other);
+        let environment = find(&options).unwrap();
+        assert_eq!(environment.source, Source::VirtualEnv);
+        assert!(environment.project.is_none());
+    }
+
     fn make_venv(prefix: &Path, config: &str, site_packages: &[&str]) -> PathBuf {
         fs::create_dir_all(prefix).unwrap();
         fs::write(prefix.join("pyvenv.cfg"), config).unwrap();
@@ -1435,6 +1477,7 @@ mod tests {
             path: Some(root.join("bin").into_os_string()),
             current_exe: Some(installed_venv.join("bin/otel-bootstrap")),
             uv_project_environment: None,
+            project: None,
         };
         let environment = find(&options).unwrap();
         assert_eq!(environment.source, Source::SitePackagesFlag);

@@ -416,15 +416,13 @@ impl InstallCommand {
             }
         };
         index.push_args(&mut args);
-        args.extend(passthrough.iter().cloned());
-        args.push("--".into());
-        args.extend(requirements.iter().map(OsString::from));
-        Some(Self {
+        Some(Self::finish(
             program,
             args,
-            envs: Vec::new(),
-            current_dir: None,
-        })
+            passthrough,
+            requirements,
+            (Vec::new(), None),
+        ))
     }
 
     /// The command that records `requirements` at `place` with a recording installer
@@ -507,15 +505,33 @@ impl InstallCommand {
             }
             Installer::Uv | Installer::Pip => return None,
         };
+        Some(Self::finish(
+            program,
+            args,
+            passthrough,
+            requirements,
+            (envs, current_dir),
+        ))
+    }
+
+    /// `args`, then what followed `--` on our command line, then `--` and the
+    /// requirements.
+    fn finish(
+        program: PathBuf,
+        mut args: Vec<OsString>,
+        passthrough: &[OsString],
+        requirements: &[String],
+        (envs, current_dir): (Vec<(OsString, OsString)>, Option<PathBuf>),
+    ) -> Self {
         args.extend(passthrough.iter().cloned());
         args.push("--".into());
         args.extend(requirements.iter().map(OsString::from));
-        Some(Self {
+        Self {
             program,
             args,
             envs,
             current_dir,
-        })
+        }
     }
 
     /// `uv sync --project=<member>` after a workspace member's `uv add --no-sync`: every

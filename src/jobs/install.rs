@@ -125,6 +125,22 @@ pub fn run(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatus, Fai
         uv: uv.as_deref(),
         project: project.as_ref(),
     };
+    if let Some(project) = environment.project.as_ref().filter(|project| {
+        matches!(project.tool, Tool::Hatch | Tool::PipTools) && !args.install.dry_run
+    }) {
+        let (file, keeps) = match project.tool {
+            Tool::Hatch => (
+                "`[project].dependencies` in pyproject.toml",
+                "`hatch env prune`",
+            ),
+            _ => ("`requirements.in` (then `pip-compile`)", "`pip-sync`"),
+        };
+        warn(&format!(
+            "the {} project `{}` is not recorded by `-a install` yet: add the packages below to {file}, or {keeps} removes them",
+            project.tool,
+            project.root.display()
+        ));
+    }
     let selection = match recording_tool(&environment, args, path_variable.as_deref()) {
         Some(recording) => recording,
         None => installer::select(&inputs),
@@ -301,7 +317,7 @@ pub fn run(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatus, Fai
     // A recording installer runs once per place: first the places where only the
     // project's own requirements are relaxed (each alone resolvable), then the place that
     // receives the instrumentations; pipenv then locks again (its install alone leaves an
-    // inconsistent Pipfile.lock).
+    // inconsistent Pipfile.lock) and syncs the environment to that lock.
     let mut commands: Vec<InstallCommand> = Vec::new();
     if selection.installer.records() {
         let mut other_places: Vec<&Place> = project_rewrites
@@ -340,18 +356,22 @@ pub fn run(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatus, Fai
             root,
         } = &selection.installer
         {
-            commands.push(InstallCommand {
-                program: program.clone(),
-                args: vec!["lock".into()],
-                envs: vec![
-                    (
-                        "PIPENV_PIPFILE".into(),
-                        root.join("Pipfile").into_os_string(),
-                    ),
-                    ("PIPENV_YES".into(), "1".into()),
-                ],
-                current_dir: Some(root.clone()),
-            });
+            // `pipenv install` installs only the new packages; the lock it leaves is then
+            // made whole, and `pipenv sync` moves the environment to it.
+            for step in ["lock", "sync"] {
+                commands.push(InstallCommand {
+                    program: program.clone(),
+                    args: vec![step.into()],
+                    envs: vec![
+                        (
+                            "PIPENV_PIPFILE".into(),
+                            root.join("Pipfile").into_os_string(),
+                        ),
+                        ("PIPENV_YES".into(), "1".into()),
+                    ],
+                    current_dir: Some(root.clone()),
+                });
+            }
         }
     } else {
         commands.extend(InstallCommand::build(
@@ -809,15 +829,7 @@ fn poetry_entries(table: Option<&toml::Value>) -> Vec<String> {
     tables(table)
         .into_iter()
         .map(|(name, constraint)| {
-            let version = constraint
-                .as_str()
-                .or_else(|| {
-                    constraint
-                        .get("version")
-                        .and_then(|version| version.as_str())
-                })
-                .unwrap_or("*")
-                .trim();
+            let version = constraint_text(constraint);
             if version == "*" || version.is_empty() {
                 name.clone()
             } else if version.starts_with(['^', '~']) && !version.starts_with("~=") {
@@ -827,6 +839,20 @@ fn poetry_entries(table: Option<&toml::Value>) -> Vec<String> {
             }
         })
         .collect()
+}
+
+/// The version constraint of a Poetry or Pipfile entry: `"<constraint>"` or
+/// `{ version = "<constraint>", ... }`; `*` when there is none.
+fn constraint_text(constraint: &toml::Value) -> &str {
+    constraint
+        .as_str()
+        .or_else(|| {
+            constraint
+                .get("version")
+                .and_then(|version| version.as_str())
+        })
+        .unwrap_or("*")
+        .trim()
 }
 
 /// A Pipfile's categories as PEP 508 requirements: `[packages]` is the main place,
@@ -846,15 +872,7 @@ fn pipfile_entries(document: &toml::Table) -> Vec<(Place, String)> {
             Place::Group(category.clone())
         };
         for (name, constraint) in tables(Some(table)) {
-            let version = constraint
-                .as_str()
-                .or_else(|| {
-                    constraint
-                        .get("version")
-                        .and_then(|version| version.as_str())
-                })
-                .unwrap_or("*")
-                .trim();
+            let version = constraint_text(constraint);
             let requirement = if version == "*" || version.is_empty() {
                 name.clone()
             } else {

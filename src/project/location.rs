@@ -351,17 +351,7 @@ pub fn poetry_env_name(project: &Project) -> String {
         .map(crate::requirement::normalize)
         .unwrap_or_else(|| "non-package-mode".to_owned())
         .to_lowercase();
-    let sanitized: String = name
-        .chars()
-        .map(|character| {
-            if " $`!*@\"\\\r\n\t".contains(character) {
-                '_'
-            } else {
-                character
-            }
-        })
-        .take(42)
-        .collect();
+    let sanitized = sanitize(&name, " $`!*@\"\\\r\n\t");
     format!("{sanitized}-{}", path_hash(&project.root))
 }
 
@@ -406,17 +396,7 @@ pub fn pipenv_env_name(root: &Path) -> String {
         .file_name()
         .map(|name| name.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let sanitized: String = directory
-        .chars()
-        .map(|character| {
-            if " &$`!*@\"()[]\\\r\n\t".contains(character) {
-                '_'
-            } else {
-                character
-            }
-        })
-        .take(42)
-        .collect();
+    let sanitized = sanitize(&directory, " &$`!*@\"()[]\\\r\n\t");
     let pipfile = root.join("Pipfile");
     let digest = sha256(pipfile.to_string_lossy().as_bytes());
     let hash: String = base64_url(&digest[..6]).chars().take(8).collect();
@@ -466,6 +446,21 @@ fn hatch(project: &Project, set: &dyn Fn(&str) -> Option<OsString>) -> Location 
 // ---------------------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------------------
+
+/// `name` with each of `unsafe_characters` replaced by `_`, cut at 42 characters (the
+/// rule of Poetry's and pipenv's environment names).
+fn sanitize(name: &str, unsafe_characters: &str) -> String {
+    name.chars()
+        .map(|character| {
+            if unsafe_characters.contains(character) {
+                '_'
+            } else {
+                character
+            }
+        })
+        .take(42)
+        .collect()
+}
 
 /// 8 characters of the URL-safe base64 of the SHA-256 of the directory's real path (the
 /// rule of Poetry's and Hatch's environment names).

@@ -17,6 +17,7 @@ mod lockfile;
 mod lockfile_hardening;
 mod lockfile_selection;
 mod packaging;
+mod project_managers;
 mod properties;
 mod real_env;
 mod registry_bounds;
