@@ -301,3 +301,48 @@ fn pipenv_project_records_with_pipenv_install_then_lock() {
     managers.run(&stack, "pipenv", &root, &["sync"]);
     spans_and_pip_check(&stack, &venv);
 }
+
+#[test]
+fn hatch_environment_is_found_in_its_data_directory_and_installed_into() {
+    let Some(stack) = Stack::new() else { return };
+    let Some(managers) = Managers::new(&stack, &[Manager::Hatch]) else {
+        return;
+    };
+    let root = stack.path("app");
+    fs::create_dir_all(&root).unwrap();
+    let dependencies: Vec<String> = FLASK_FLOW
+        .iter()
+        .map(|name| format!("\"{name}\""))
+        .collect();
+    fs::write(
+        root.join("pyproject.toml"),
+        pyproject(&format!(
+            "[tool.hatch.envs.default]\nskip-install = true\ndependencies = [{}]\n",
+            dependencies.join(", ")
+        )),
+    )
+    .unwrap();
+    managers.run(&stack, "hatch", &root, &["env", "create"]);
+    let prefix = managers.run(&stack, "hatch", &root, &["env", "find"]);
+    let venv = Venv::at(Path::new(prefix.trim()));
+    assert!(
+        venv.root.starts_with(stack.path("home")),
+        "{}",
+        venv.root.display()
+    );
+    let verbose = managers.ours(&stack, &root, &["-v"]);
+    assert!(
+        python::stderr(&verbose)
+            .contains("project: Hatch ([tool.hatch.envs] in pyproject.toml in "),
+        "{}",
+        python::stderr(&verbose)
+    );
+    let output = managers.ours(&stack, &root, &["-a", "install"]);
+    assert_eq!(output.status.code(), Some(0), "{}", python::stderr(&output));
+    assert!(
+        python::stderr(&output).contains("is not recorded by `-a install` yet"),
+        "{}",
+        python::stderr(&output)
+    );
+    spans_and_pip_check(&stack, &venv);
+}

@@ -19,6 +19,7 @@ pub enum Manager {
     Poetry,
     Pdm,
     Pipenv,
+    Hatch,
 }
 
 impl Manager {
@@ -28,6 +29,7 @@ impl Manager {
             Self::Poetry => ("poetry", "2.5.1"),
             Self::Pdm => ("pdm", "2.29.4"),
             Self::Pipenv => ("pipenv", "2026.10.3"),
+            Self::Hatch => ("hatch", "1.18.2"),
         }
     }
 
@@ -37,6 +39,7 @@ impl Manager {
             Self::Poetry => &[("poetry", &["-m", "poetry"])],
             Self::Pdm => &[("pdm", &["-m", "pdm"])],
             Self::Pipenv => &[("pipenv", &["-m", "pipenv"])],
+            Self::Hatch => &[("hatch", &["-m", "hatch"])],
         }
     }
 }
