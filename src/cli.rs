@@ -141,6 +141,12 @@ pub struct TargetArgs {
     #[arg(long, value_name = "PATH|REQUEST")]
     pub python: Option<PathBuf>,
 
+    /// The project directory (uv, Poetry, PDM, pipenv, Hatch or pip-tools) whose
+    /// environment to look at and, with `-a install`, where to record; default: the
+    /// current directory and its parents.
+    #[arg(long, value_name = "DIR")]
+    pub project: Option<PathBuf>,
+
     /// Use this OpenTelemetry release instead of the installed one (e.g. 0.66b1).
     #[arg(long = "otel-version", value_name = "VERSION")]
     pub otel_version: Option<String>,
@@ -201,7 +207,10 @@ pub struct BootstrapArgs {
 
     /// With --from: also read this dependency group (repeatable, as `uv sync --group`,
     /// `pdm sync -G`, a Pipfile.lock category as `pipenv sync --categories`).
-    #[arg(long, value_name = "NAME", requires = "from")]
+    /// With `-a install` in a project: record the instrumentations in this group (`uv add
+    /// --group`, `poetry add --group`, `pdm add -dG`); default: where the project keeps
+    /// `opentelemetry-distro`, else the main dependencies.
+    #[arg(long, value_name = "NAME")]
     pub group: Vec<String>,
 
     /// Never use the network to learn a release the registry does not know (`-a install`

@@ -27,6 +27,9 @@ pub enum WarningKind {
     NoTelemetry,
     /// The instrumentors could not be loaded to check them.
     LoadCheck,
+    /// The environment is not the one of the project around it (Poetry, PDM, pipenv,
+    /// Hatch): the project's tool would not see what is installed there.
+    NotTheProjectEnvironment,
 }
 
 /// One warning.

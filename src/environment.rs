@@ -19,6 +19,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::interpreter::major_minor;
+use crate::project::location::Location;
+use crate::project::{Project, Tool};
 
 mod requested;
 
@@ -44,6 +46,9 @@ pub enum Source {
     InstalledVenv,
     /// `python3` or `python` found on `PATH`.
     PathInterpreter,
+    /// The environment of the project around the current directory (or `--project`), as
+    /// its tool (Poetry, PDM, pipenv, Hatch, pip-tools) finds it.
+    Project,
 }
 
 impl Source {
@@ -57,6 +62,7 @@ impl Source {
             Source::DotVenv => ".venv",
             Source::InstalledVenv => "the environment otel-bootstrap is installed in",
             Source::PathInterpreter => "PATH",
+            Source::Project => "the project's tool",
         }
     }
 }
@@ -89,6 +95,9 @@ pub struct DiscoveryOptions {
     /// `UV_PROJECT_ENVIRONMENT`, if set and non-empty: a uv project's environment lives
     /// there rather than in `.venv`.
     pub uv_project_environment: Option<PathBuf>,
+    /// The project around the current directory (or `--project`) and where its tool keeps
+    /// its environment.
+    pub project: Option<(Project, Location)>,
 }
 
 impl DiscoveryOptions {
@@ -121,7 +130,33 @@ impl DiscoveryOptions {
             // symlink on PATH (`~/.local/bin/otel-bootstrap`) is not in a venv anyway.
             current_exe: std::env::current_exe().ok(),
             uv_project_environment: non_empty("UV_PROJECT_ENVIRONMENT").map(PathBuf::from),
+            project: None,
         })
+    }
+
+    /// Detects the project from `directory` (the current directory unless `--project`)
+    /// and where its environment is. The tool is asked (`poetry env info -p`, ...) only
+    /// when no flag or variable names the environment already.
+    pub fn with_project(mut self, directory: Option<&Path>) -> Self {
+        let start = match directory {
+            Some(directory) => self.absolute(directory),
+            None => self.current_dir.clone(),
+        };
+        let Some(project) = crate::project::detect(&start) else {
+            return self;
+        };
+        let variable = |name: &str| std::env::var_os(name);
+        let named = !self.site_packages.is_empty()
+            || self.python.is_some()
+            || self.virtual_env.is_some()
+            || self.conda_prefix.is_some();
+        let location = if named {
+            crate::project::location::locate(&project, &variable)
+        } else {
+            crate::project::location::locate_and_confirm(&project, &variable, self.path.as_deref())
+        };
+        self.project = Some((project, location));
+        self
     }
 
     /// `path` resolved against `current_dir`, without `.` components.
@@ -148,6 +183,9 @@ pub struct Environment {
     pub created_by_uv: bool,
     /// Directories to scan, in `sys.path` order (the first occurrence of a project wins).
     pub site_packages: Vec<PathBuf>,
+    /// The project this environment belongs to (its tool found it), when it does.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub project: Option<Project>,
 }
 
 /// Why no environment could be used. Every variant names the path involved.
@@ -159,6 +197,18 @@ pub enum EnvironmentError {
         root.display()
     )]
     UnsyncedUvProject { root: PathBuf },
+    /// The current directory is in a project whose tool has not created its environment.
+    #[error(
+        "`{}` is a {tool} project ({found_by}) without its environment{}",
+        root.display(),
+        expected.as_ref().map(|path| format!(" (expected at `{}`)", path.display())).unwrap_or_default()
+    )]
+    ProjectWithoutEnvironment {
+        tool: crate::project::Tool,
+        root: PathBuf,
+        found_by: String,
+        expected: Option<PathBuf>,
+    },
     /// No source applied.
     #[error(
         "no Python environment found (tried --site-packages, --python, VIRTUAL_ENV, \
@@ -223,6 +273,16 @@ impl EnvironmentError {
             Self::NoInterpreterForRequest { request, .. } => format!(
                 "install one (`uv python install {request}`, or your system's package), or pass the interpreter's path: `--python /path/to/python`"
             ),
+            Self::ProjectWithoutEnvironment { tool, .. } => {
+                let lock = tool
+                    .lock_file()
+                    .map(|lock| format!(", or plan from the lock without an environment: `otel-bootstrap --from {lock}`"))
+                    .unwrap_or_default();
+                format!(
+                    "run `{}` first (it creates the environment){lock}; `--python PATH` names another environment on purpose",
+                    tool.create_command()
+                )
+            }
             Self::NoEnvironment { .. } => {
                 "pass `--python PATH` or `--site-packages DIR`, or activate a virtual environment"
                     .to_owned()
@@ -279,8 +339,31 @@ impl EnvironmentError {
     }
 }
 
-/// Finds the environment to scan, trying the sources in order.
+/// Finds the environment to scan, trying the sources in order, and says which project it
+/// belongs to.
 pub fn find(options: &DiscoveryOptions) -> Result<Environment, EnvironmentError> {
+    let mut environment = find_source(options)?;
+    if let Some((project, location)) = &options.project {
+        let is_the_projects = match (location, &environment.prefix) {
+            (Location::Found { prefix, .. }, Some(found)) => same_path(prefix, found),
+            _ => false,
+        };
+        if is_the_projects {
+            environment.project = Some(project.clone());
+        }
+    }
+    Ok(environment)
+}
+
+fn same_path(left: &Path, right: &Path) -> bool {
+    left == right
+        || matches!(
+            (std::fs::canonicalize(left), std::fs::canonicalize(right)),
+            (Ok(left), Ok(right)) if left == right
+        )
+}
+
+fn find_source(options: &DiscoveryOptions) -> Result<Environment, EnvironmentError> {
     if !options.site_packages.is_empty() {
         return from_site_packages_flag(options);
     }
@@ -292,6 +375,26 @@ pub fn find(options: &DiscoveryOptions) -> Result<Environment, EnvironmentError>
     }
     if let Some(conda_prefix) = &options.conda_prefix {
         return from_environment_directory(&options.absolute(conda_prefix), Source::CondaPrefix);
+    }
+    // A project's environment is where its tool keeps it (Poetry's and pipenv's live
+    // outside the project); one that does not exist yet is refused, never replaced.
+    if let Some((project, location)) = &options.project {
+        match location {
+            Location::Found { prefix, .. } if project.tool != Tool::Uv => {
+                return from_environment_directory(prefix, Source::Project);
+            }
+            Location::Missing { expected }
+                if !matches!(project.tool, Tool::Uv | Tool::PipTools) =>
+            {
+                return Err(EnvironmentError::ProjectWithoutEnvironment {
+                    tool: project.tool,
+                    root: project.root.clone(),
+                    found_by: project.found_by.clone(),
+                    expected: expected.clone(),
+                });
+            }
+            _ => {}
+        }
     }
     if let Some(prefix) = nearest_dot_venv(&options.current_dir) {
         return from_venv(&prefix, Source::DotVenv, None);
@@ -347,6 +450,7 @@ fn from_site_packages_flag(options: &DiscoveryOptions) -> Result<Environment, En
             .and_then(|directory| version_of_site_packages(directory)),
         created_by_uv: false,
         site_packages,
+        project: None,
     })
 }
 
@@ -434,6 +538,7 @@ fn from_interpreter(interpreter: &Path, source: Source) -> Result<Environment, E
         python_version: Some(info.version),
         created_by_uv,
         site_packages: unique_directories(info.site_packages),
+        project: None,
     })
 }
 
@@ -476,6 +581,7 @@ fn from_venv(
         python_version,
         created_by_uv: config.created_by_uv,
         site_packages: unique_directories(site_packages),
+        project: None,
     })
 }
 
@@ -494,6 +600,7 @@ fn from_conda(prefix: &Path, source: Source) -> Result<Environment, EnvironmentE
         python_version,
         created_by_uv: false,
         site_packages: unique_directories(site_packages),
+        project: None,
     })
 }
 
@@ -993,6 +1100,48 @@ mod tests {
 
     /// Writes `pyvenv.cfg` and creates the given site-packages directories (relative
     /// to the prefix); returns the prefix.
+    #[test]
+    fn a_project_without_its_environment_is_refused_and_an_activated_one_wins() {
+        let directory = tempfile::tempdir().unwrap();
+        let root = directory.path().join("app");
+        fs::create_dir_all(&root).unwrap();
+        fs::write(root.join("poetry.lock"), "").unwrap();
+        fs::write(
+            root.join("poetry.toml"),
+            "[virtualenvs]\nin-project = true\n",
+        )
+        .unwrap();
+        let mut options = options(&root).with_project(None);
+        let error = error_of(&options);
+        assert!(
+            matches!(&error, EnvironmentError::ProjectWithoutEnvironment { tool: Tool::Poetry, expected: Some(expected), .. } if *expected == root.join(".venv")),
+            "{error:?}"
+        );
+        assert!(error
+            .hint()
+            .unwrap()
+            .starts_with("run `poetry install` first"));
+        make_venv(
+            &root.join(".venv"),
+            "version = 3.11.7\n",
+            &["lib/python3.11/site-packages"],
+        );
+        let options_found = self::options(&root).with_project(None);
+        let environment = find(&options_found).unwrap();
+        assert_eq!(environment.source, Source::Project);
+        assert_eq!(environment.project.unwrap().tool, Tool::Poetry);
+        let other = directory.path().join("other");
+        make_venv(
+            &other,
+            "version = 3.11.7\n",
+            &["lib/python3.11/site-packages"],
+        );
+        options.virtual_env = Some(other);
+        let environment = find(&options).unwrap();
+        assert_eq!(environment.source, Source::VirtualEnv);
+        assert!(environment.project.is_none());
+    }
+
     fn make_venv(prefix: &Path, config: &str, site_packages: &[&str]) -> PathBuf {
         fs::create_dir_all(prefix).unwrap();
         fs::write(prefix.join("pyvenv.cfg"), config).unwrap();
@@ -1304,6 +1453,7 @@ mod tests {
             path: Some(root.join("bin").into_os_string()),
             current_exe: Some(installed_venv.join("bin/otel-bootstrap")),
             uv_project_environment: None,
+            project: None,
         };
         let environment = find(&options).unwrap();
         assert_eq!(environment.source, Source::SitePackagesFlag);

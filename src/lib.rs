@@ -25,6 +25,7 @@ pub mod overlay;
 pub mod plan;
 pub mod printer;
 pub mod python_request;
+pub mod project;
 pub mod redact;
 pub mod registry;
 pub mod requirement;

@@ -34,6 +34,37 @@ pub enum Installer {
     Pip,
     /// `uv add --project <root>`: recorded in `pyproject.toml` and `uv.lock`.
     UvAdd { project: PathBuf },
+    /// The project's own tool records the packages where its lock and sync keep them:
+    /// `poetry add`, `pdm add`, `pipenv install` (then `pipenv lock`).
+    Record {
+        tool: Tool,
+        /// The tool's executable.
+        program: PathBuf,
+        /// The project directory.
+        root: PathBuf,
+    },
+}
+
+/// Where in a project a requirement is recorded.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Place {
+    /// The main dependencies (`[project].dependencies`, Pipfile `[packages]`).
+    Main,
+    /// A dependency group (`[dependency-groups]`, `[tool.poetry.group.<name>]`, a Pipfile
+    /// category such as `dev-packages`).
+    Group(String),
+    /// An extra (`[project.optional-dependencies]`).
+    Extra(String),
+}
+
+impl fmt::Display for Place {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Main => formatter.write_str("the main dependencies"),
+            Self::Group(name) => write!(formatter, "the group `{name}`"),
+            Self::Extra(name) => write!(formatter, "the extra `{name}`"),
+        }
+    }
 }
 
 impl Installer {
@@ -43,6 +74,28 @@ impl Installer {
             Self::Uv => "uv pip install",
             Self::Pip => "pip install",
             Self::UvAdd { .. } => "uv add",
+            Self::Record { tool, .. } => match tool {
+                Tool::Poetry => "poetry add",
+                Tool::Pdm => "pdm add",
+                Tool::Pipenv => "pipenv install",
+                Tool::Uv => "uv add",
+                Tool::Hatch => "hatch",
+                Tool::PipTools => "pip-compile",
+            },
+        }
+    }
+
+    /// Whether the packages are recorded in the project (and its lock), not only installed.
+    pub fn records(&self) -> bool {
+        matches!(self, Self::UvAdd { .. } | Self::Record { .. })
+    }
+
+    /// The project directory a recording installer writes to.
+    pub fn project_root(&self) -> Option<&Path> {
+        match self {
+            Self::UvAdd { project } => Some(project),
+            Self::Record { root, .. } => Some(root),
+            Self::Uv | Self::Pip => None,
         }
     }
 
@@ -53,6 +106,7 @@ impl Installer {
 }
 
 pub use crate::environment::{find_uv_project, UvProject};
+use crate::project::Tool;
 
 /// What the choice depends on.
 #[derive(Debug, Clone)]
@@ -86,6 +140,12 @@ pub enum SelectionError {
     UvMissing { why: String },
     #[error("pip is not installed in the environment{}", prefix_text(.prefix))]
     PipMissing { prefix: Option<PathBuf> },
+    #[error("`{program}` is not on PATH, and it records the packages of the {tool} project `{}` so that its lock and sync keep them", root.display())]
+    ToolMissing {
+        tool: Tool,
+        program: &'static str,
+        root: PathBuf,
+    },
 }
 
 fn prefix_text(prefix: &Option<PathBuf>) -> String {
@@ -101,6 +161,7 @@ impl SelectionError {
         match self {
             Self::UvMissing { .. } => "install uv (`pipx install uv`, `python3 -m pip install --user uv`, or see https://docs.astral.sh/uv/getting-started/installation/), or use `--installer pip` in an environment that has pip".to_owned(),
             Self::PipMissing { .. } => "use `--installer uv` (or leave `--installer auto`), or add pip to the environment with `python -m ensurepip`".to_owned(),
+            Self::ToolMissing { program, .. } => format!("put `{program}` on PATH and run again, or install without recording: `--no-project` (the tool's next sync removes what is installed that way)"),
         }
     }
 }
@@ -310,6 +371,10 @@ fn truthy(value: &str) -> bool {
 pub struct InstallCommand {
     pub program: PathBuf,
     pub args: Vec<OsString>,
+    /// Variables set for it (pipenv's `PIPENV_PIPFILE`).
+    pub envs: Vec<(OsString, OsString)>,
+    /// The directory it runs in, when it matters.
+    pub current_dir: Option<PathBuf>,
 }
 
 impl InstallCommand {
@@ -344,17 +409,157 @@ impl InstallCommand {
                 args.push(prefixed("--python=", interpreter.as_os_str()));
                 uv?.to_path_buf()
             }
-            Installer::UvAdd { project } => {
-                args.push("add".into());
-                args.push(prefixed("--project=", project.as_os_str()));
-                uv?.to_path_buf()
+            Installer::UvAdd { .. } | Installer::Record { .. } => {
+                return Self::record(
+                    installer,
+                    uv,
+                    index,
+                    &Place::Main,
+                    passthrough,
+                    requirements,
+                )
             }
         };
         index.push_args(&mut args);
+        Some(Self::finish(
+            program,
+            args,
+            passthrough,
+            requirements,
+            (Vec::new(), None),
+        ))
+    }
+
+    /// The command that records `requirements` at `place` with a recording installer
+    /// (`uv add`, `poetry add`, `pdm add`, `pipenv install`): the index is the project's
+    /// own (its sources), so no index option is passed except to uv. `None` for pip and
+    /// `uv pip`, or uv when it was not found.
+    pub fn record(
+        installer: &Installer,
+        uv: Option<&Path>,
+        index: &IndexSettings,
+        place: &Place,
+        passthrough: &[OsString],
+        requirements: &[String],
+    ) -> Option<Self> {
+        let mut args: Vec<OsString> = Vec::new();
+        let mut envs = Vec::new();
+        let mut current_dir = None;
+        let words = |args: &mut Vec<OsString>, list: &[&str]| {
+            args.extend(list.iter().map(OsString::from));
+        };
+        let program = match installer {
+            Installer::UvAdd { project } => {
+                args.push("add".into());
+                args.push(prefixed("--project=", project.as_os_str()));
+                match place {
+                    Place::Main => {}
+                    Place::Group(name) => args.push(format!("--group={name}").into()),
+                    Place::Extra(name) => args.push(format!("--optional={name}").into()),
+                }
+                index.push_args(&mut args);
+                uv?.to_path_buf()
+            }
+            Installer::Record {
+                tool,
+                program,
+                root,
+            } => {
+                match tool {
+                    Tool::Poetry => {
+                        words(&mut args, &["add", "--no-interaction"]);
+                        args.push(prefixed("--directory=", root.as_os_str()));
+                        match place {
+                            Place::Main => {}
+                            Place::Group(name) => args.push(format!("--group={name}").into()),
+                            Place::Extra(name) => args.push(format!("--optional={name}").into()),
+                        }
+                    }
+                    Tool::Pdm => {
+                        args.push("add".into());
+                        args.push(prefixed("--project=", root.as_os_str()));
+                        match place {
+                            Place::Main => {}
+                            Place::Group(name) => {
+                                args.push("--dev".into());
+                                args.push(format!("--group={name}").into());
+                            }
+                            Place::Extra(name) => args.push(format!("--group={name}").into()),
+                        }
+                    }
+                    _ => {
+                        args.push("install".into());
+                        match place {
+                            Place::Group(name) if name == "dev-packages" => {
+                                args.push("--dev".into())
+                            }
+                            Place::Group(name) | Place::Extra(name) => {
+                                args.push(format!("--categories={name}").into())
+                            }
+                            Place::Main => {}
+                        }
+                        envs.push((
+                            OsString::from("PIPENV_PIPFILE"),
+                            root.join("Pipfile").into_os_string(),
+                        ));
+                        envs.push((OsString::from("PIPENV_YES"), OsString::from("1")));
+                        current_dir = Some(root.clone());
+                    }
+                }
+                program.clone()
+            }
+            Installer::Uv | Installer::Pip => return None,
+        };
+        Some(Self::finish(
+            program,
+            args,
+            passthrough,
+            requirements,
+            (envs, current_dir),
+        ))
+    }
+
+    /// `args`, then what followed `--` on our command line, then `--` and the
+    /// requirements.
+    fn finish(
+        program: PathBuf,
+        mut args: Vec<OsString>,
+        passthrough: &[OsString],
+        requirements: &[String],
+        (envs, current_dir): (Vec<(OsString, OsString)>, Option<PathBuf>),
+    ) -> Self {
         args.extend(passthrough.iter().cloned());
         args.push("--".into());
         args.extend(requirements.iter().map(OsString::from));
-        Some(Self { program, args })
+        Self {
+            program,
+            args,
+            envs,
+            current_dir,
+        }
+    }
+
+    /// `uv sync --project=<member>` after a workspace member's `uv add --no-sync`: every
+    /// member (`--all-packages`) when the environment held them all, else without removing
+    /// anything (`--inexact`).
+    pub fn uv_sync(uv: &Path, index: &IndexSettings, member: &Path, all_members: bool) -> Self {
+        let mut args: Vec<OsString> =
+            vec!["sync".into(), prefixed("--project=", member.as_os_str())];
+        args.push(
+            if all_members {
+                "--all-packages"
+            } else {
+                "--inexact"
+            }
+            .into(),
+        );
+        index.push_args(&mut args);
+        Self {
+            program: uv.to_path_buf(),
+            args,
+            envs: Vec::new(),
+            current_dir: None,
+        }
     }
 
     /// The command as a shell would read it (quoted), with credentials redacted.
@@ -372,6 +577,10 @@ impl InstallCommand {
     pub fn command(&self) -> std::process::Command {
         let mut command = std::process::Command::new(&self.program);
         command.args(&self.args);
+        command.envs(self.envs.iter().map(|(name, value)| (name, value)));
+        if let Some(directory) = &self.current_dir {
+            command.current_dir(directory);
+        }
         command
     }
 }

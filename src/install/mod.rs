@@ -26,4 +26,5 @@
 pub mod installer;
 pub mod load_check;
 pub mod process;
+pub mod snapshot;
 pub mod verify;

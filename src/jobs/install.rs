@@ -12,18 +12,19 @@ use crate::diagnostics::Warning;
 use crate::environment::Environment;
 use crate::error::{ExitStatus, Failure};
 use crate::graph::{self, Graph, StackMove, StackMoves, Target};
-use crate::install::installer::InstallerChoice;
 use crate::output::Format;
 use crate::plan::Plan;
 use crate::printer::{eprint_labelled, Label, Verbosity};
 use crate::requirement::{normalize, Dependency, PlainRequirement};
 
+use crate::install;
 use crate::install::installer::{
-    self, find_uv, find_uv_project, IndexSettings, InstallCommand, Installer, Selection,
-    SelectionInputs,
+    self, find_uv, find_uv_project, IndexSettings, InstallCommand, Installer, InstallerChoice,
+    Place, Selection, SelectionInputs,
 };
 use crate::install::process::{self, Display, FailureKind};
 use crate::install::verify;
+use crate::project::Tool;
 use crate::redact::redact;
 
 /// Runs `-a install`.
@@ -124,23 +125,85 @@ pub fn run(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatus, Fai
         uv: uv.as_deref(),
         project: project.as_ref(),
     };
-    let selection = installer::select(&inputs);
+    if let Some(project) = environment.project.as_ref().filter(|project| {
+        matches!(project.tool, Tool::Hatch | Tool::PipTools) && !args.install.dry_run
+    }) {
+        let (file, keeps) = match project.tool {
+            Tool::Hatch => (
+                "`[project].dependencies` in pyproject.toml",
+                "`hatch env prune`",
+            ),
+            _ => ("`requirements.in` (then `pip-compile`)", "`pip-sync`"),
+        };
+        warn(&format!(
+            "the {} project `{}` is not recorded by `-a install` yet: add the packages below to {file}, or {keeps} removes them",
+            project.tool,
+            project.root.display()
+        ));
+    }
+    let selection = match recording_tool(&environment, args, path_variable.as_deref()) {
+        Some(recording) => recording,
+        None => installer::select(&inputs),
+    };
+    // In a uv workspace, a member records into its own `pyproject.toml` (`uv add
+    // --project <member>`), and the workspace is synced afterwards as it was.
+    let workspace = environment
+        .project
+        .as_ref()
+        .filter(|project| project.tool == Tool::Uv)
+        .and_then(|project| Some((project.root.clone(), project.member.clone()?)));
+    let selection = match (selection, &workspace) {
+        (
+            Ok(Selection {
+                installer: Installer::UvAdd { .. },
+                reason,
+            }),
+            Some((_, member)),
+        ) => Ok(Selection {
+            installer: Installer::UvAdd {
+                project: member.clone(),
+            },
+            reason: format!(
+                "{reason}; recorded in the workspace member `{}`",
+                member.display()
+            ),
+        }),
+        (selection, _) => selection,
+    };
 
-    // What the installer is asked for. A uv project's lock is resolved whole, so `uv add`
-    // gets the instrumentations and only those of the project's own requirements that
-    // forbid the move (re-added with the new lower bound, as `uv add` records a package);
-    // pip and `uv pip` resolve only what they are given, so they get every moving package.
+    // What the installer is asked for. A project's lock is resolved whole, so `uv add`
+    // (`poetry add`, `pdm add`, `pipenv install`) gets the instrumentations and only those
+    // of the project's own requirements that forbid the move (re-added with the new lower
+    // bound, as `uv add` records a package), wherever the project keeps them; pip and
+    // `uv pip` resolve only what they are given, so they get every moving package.
     let project_file = match &selection {
-        Ok(Selection {
-            installer: Installer::UvAdd { project },
-            ..
-        }) => Some(ProjectFile::read(project)),
+        Ok(Selection { installer, .. }) if installer.records() => {
+            installer.project_root().map(|root| {
+                let pipfile = matches!(
+                    installer,
+                    Installer::Record {
+                        tool: Tool::Pipenv,
+                        ..
+                    }
+                );
+                ProjectFile::read(root, pipfile)
+            })
+        }
         _ => None,
     };
     let project_rewrites = project_file
         .as_ref()
         .map(|file| project_rewrites(file, &plan, &stack))
         .unwrap_or_default();
+    // The instrumentations go where the project keeps `opentelemetry-distro`, unless
+    // `--group` says where.
+    let place = match args.group.first() {
+        Some(group) => Place::Group(group.clone()),
+        None => project_file
+            .as_ref()
+            .and_then(|file| file.place_of(DISTRO_PROJECT))
+            .unwrap_or(Place::Main),
+    };
     let request: Vec<String> = if project_file.is_some() {
         let core: HashSet<&str> = plan.core_move_requirements().collect();
         targets
@@ -155,6 +218,7 @@ pub fn run(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatus, Fai
             .chain(
                 project_rewrites
                     .iter()
+                    .filter(|rewrite| rewrite.place == place)
                     .map(|rewrite| rewrite.requirement.clone()),
             )
             .collect()
@@ -195,9 +259,14 @@ pub fn run(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatus, Fai
         return Ok(ExitStatus::ProblemFound);
     }
 
-    let recorded = project_file
-        .as_ref()
-        .is_none_or(|file| project_rewrites.is_empty() && file.lists(&targets));
+    let recorded = project_file.as_ref().is_none_or(|file| {
+        project_rewrites.is_empty()
+            && file.lists(
+                targets
+                    .iter()
+                    .filter(|target| !plan.core_move_requirements().any(|core| core == target.raw)),
+            )
+    });
     if unmet.is_empty() && stack.moves.is_empty() && recorded {
         say(&format!(
             "Nothing to install: the {} package{} planned for release `{}` {} installed and {} requirements are met",
@@ -250,34 +319,135 @@ pub fn run(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatus, Fai
             "`{pip}` is set, but uv does not read it and it is not passed on (set `{uv_variable}`, give the flag, or use `--installer pip`)"
         ));
     }
-    let command = InstallCommand::build(
-        &selection.installer,
-        &interpreter,
-        uv.as_deref(),
-        &index,
-        &args.install.installer_args,
-        &request,
-    )
-    .ok_or_else(|| anyhow!("internal: uv was chosen but not found"))?;
+    // A recording installer runs once per place: first the places where only the
+    // project's own requirements are relaxed (each alone resolvable), then the place that
+    // receives the instrumentations; pipenv then locks again (its install alone leaves an
+    // inconsistent Pipfile.lock) and syncs the environment to that lock.
+    let mut commands: Vec<InstallCommand> = Vec::new();
+    if selection.installer.records() {
+        let mut other_places: Vec<&Place> = project_rewrites
+            .iter()
+            .map(|rewrite| &rewrite.place)
+            .filter(|other| **other != place)
+            .collect();
+        other_places.sort();
+        other_places.dedup();
+        for other in other_places {
+            let relaxed: Vec<String> = project_rewrites
+                .iter()
+                .filter(|rewrite| rewrite.place == *other)
+                .map(|rewrite| rewrite.requirement.clone())
+                .collect();
+            commands.extend(InstallCommand::record(
+                &selection.installer,
+                uv.as_deref(),
+                &index,
+                other,
+                &args.install.installer_args,
+                &relaxed,
+            ));
+        }
+        commands.extend(InstallCommand::record(
+            &selection.installer,
+            uv.as_deref(),
+            &index,
+            &place,
+            &args.install.installer_args,
+            &request,
+        ));
+        if let Installer::Record {
+            tool: Tool::Pipenv,
+            program,
+            root,
+        } = &selection.installer
+        {
+            // `pipenv install` installs only the new packages; the lock it leaves is then
+            // made whole, and `pipenv sync` moves the environment to it.
+            for step in ["lock", "sync"] {
+                commands.push(InstallCommand {
+                    program: program.clone(),
+                    args: vec![step.into()],
+                    envs: vec![
+                        (
+                            "PIPENV_PIPFILE".into(),
+                            root.join("Pipfile").into_os_string(),
+                        ),
+                        ("PIPENV_YES".into(), "1".into()),
+                    ],
+                    current_dir: Some(root.clone()),
+                });
+            }
+        }
+    } else {
+        commands.extend(InstallCommand::build(
+            &selection.installer,
+            &interpreter,
+            uv.as_deref(),
+            &index,
+            &args.install.installer_args,
+            &request,
+        ));
+    }
+    if commands.is_empty() {
+        return Err(anyhow!("internal: uv was chosen but not found").into());
+    }
+    if let (Some((root, member)), Installer::UvAdd { .. }, Some(uv)) =
+        (&workspace, &selection.installer, uv.as_deref())
+    {
+        for command in &mut commands {
+            command.args.insert(1, "--no-sync".into());
+        }
+        let all_members = crate::project::workspace_members(root)
+            .iter()
+            .all(|name| before.get_str(name).is_some());
+        commands.push(InstallCommand::uv_sync(uv, &index, member, all_members));
+    }
 
     report_pre_existing(&pre_existing, &warn);
-    announce_moves(&plan, &stack, &project_rewrites, &say);
+    announce_moves(
+        &plan,
+        &stack,
+        &project_rewrites,
+        selection.installer.label(),
+        &say,
+    );
     let verb = if args.install.dry_run {
         "Would install"
     } else {
         "Installing"
     };
+    let into = match (&selection.installer, &place) {
+        (Installer::Record { tool, root, .. }, _) => format!(
+            "{} the {tool} project `{}` ({where_text})",
+            if place == Place::Main {
+                "into".to_owned()
+            } else {
+                format!("into {place} of")
+            },
+            root.display()
+        ),
+        (Installer::UvAdd { .. }, Place::Group(_) | Place::Extra(_)) => {
+            format!("into {place} of the project ({where_text})")
+        }
+        _ => format!("into {where_text}"),
+    };
     say(&format!(
-        "{verb} {} package{} (release `{}`) with {} into {where_text}",
+        "{verb} {} package{} (release `{}`) with {} {into}",
         request.len(),
         plural(request.len()),
         plan.release,
         selection.installer.label(),
     ));
-    detail(&format!("running: {command}"));
+    for command in &commands {
+        detail(&format!("running: {command}"));
+    }
 
     if args.install.dry_run {
-        crate::printer::write_stdout(format!("{command}\n").as_bytes())?;
+        let text: String = commands
+            .iter()
+            .map(|command| format!("{command}\n"))
+            .collect();
+        crate::printer::write_stdout(text.as_bytes())?;
         return Ok(ExitStatus::Success);
     }
 
@@ -285,13 +455,45 @@ pub fn run(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatus, Fai
         verbosity == Verbosity::Quiet,
         verbosity == Verbosity::Verbose,
     );
-    let outcome = process::run(&command, display, request.len()).map_err(|error| {
-        let program = command.program.display().to_string();
-        Failure {
-            error: anyhow!(error).context(format!("cannot run `{program}`")),
-            hint: None,
+    // The project's files as they are: a failed or interrupted recording puts them back.
+    let snapshot = selection.installer.project_root().map(|root| {
+        let workspace_root = workspace
+            .as_ref()
+            .map(|(workspace_root, _)| workspace_root.as_path());
+        install::snapshot::Snapshot::take(std::iter::once(root).chain(workspace_root))
+    });
+    let restore = || {
+        if let Some(snapshot) = &snapshot {
+            for path in snapshot.restore() {
+                eprint_labelled(
+                    Label::Error,
+                    format!("could not restore `{}` as it was", path.display()),
+                );
+            }
         }
-    })?;
+    };
+    let mut ran = None;
+    for command in &commands {
+        let outcome = process::run(command, display, request.len()).map_err(|error| {
+            restore();
+            let program = command.program.display().to_string();
+            Failure {
+                error: anyhow!(error).context(format!("cannot run `{program}`")),
+                hint: None,
+            }
+        })?;
+        let stop = !outcome.status.success() || process::interrupted().is_some();
+        ran = Some((command, outcome));
+        if stop {
+            break;
+        }
+    }
+    let Some((command, outcome)) = ran else {
+        return Err(anyhow!("internal: nothing ran").into());
+    };
+    if !outcome.status.success() || process::interrupted().is_some() {
+        restore();
+    }
 
     // Interrupted, but the installer finished its work anyway: check it as usual.
     let finished_anyway = process::interrupted().is_some() && outcome.status.success();
@@ -488,6 +690,7 @@ fn announce_moves(
     plan: &Plan,
     stack: &StackMoves,
     rewrites: &[ProjectRewrite],
+    recorder: &str,
     say: &impl Fn(&str),
 ) {
     // A partial release's core moves were named by the plan's warning, just above.
@@ -507,9 +710,13 @@ fn announce_moves(
         }
     }
     for rewrite in rewrites {
+        let place = match &rewrite.place {
+            Place::Main => String::new(),
+            other => format!(" in {other}"),
+        };
         say(&format!(
-            "The project requires `{}`, which forbids release `{}`: recording `{}` instead (as `uv add` records a re-added package)",
-            rewrite.was, plan.release, rewrite.requirement
+            "The project requires `{}`{place}, which forbids release `{}`: recording `{}` instead (as `{}` records a re-added package)",
+            rewrite.was, plan.release, rewrite.requirement, recorder
         ));
     }
 }
@@ -555,6 +762,8 @@ pub struct ProjectRewrite {
     pub was: String,
     /// `name>=<new version>`.
     pub requirement: String,
+    /// Where the project keeps it.
+    pub place: Place,
 }
 
 /// The version a moving package goes to, when known: a core move or a pinned stack move.
@@ -570,61 +779,256 @@ fn moved_to(plan: &Plan, stack: &StackMoves, name: &str) -> Option<(String, Stri
         .map(|(moving, version)| (moving.to_owned(), version.to_owned()))
 }
 
-/// What `uv add` is measured against: the uv project's `pyproject.toml`, read once.
+/// What a recording installer is measured against: the project's `pyproject.toml` (or
+/// pipenv's `Pipfile`), read once.
 struct ProjectFile {
     /// The normalized `[project].name`.
     name: Option<String>,
-    /// `[project].dependencies`, as written.
-    dependencies: Vec<String>,
+    /// Every requirement the project lists, as written (PEP 508), with where it is kept.
+    entries: Vec<(Place, String)>,
 }
 
+/// Marks a Poetry `^` / `~` constraint (not PEP 440) in [`ProjectFile::entries`].
+const POETRY_BOUND: &str = " @ poetry:";
+
 impl ProjectFile {
-    /// Reads `<root>/pyproject.toml`; an unreadable file has no name and no dependencies.
-    fn read(root: &Path) -> Self {
-        // Through the one hardened reader: a regular file of at most 4 MiB.
-        let document = crate::untrusted::read_text(
-            &root.join("pyproject.toml"),
-            crate::untrusted::FileKind::Pyproject,
-        )
-        .ok()
-        .and_then(|text| text.parse::<toml::Table>().ok());
-        let project = document
-            .as_ref()
-            .and_then(|document| document.get("project"));
+    /// Reads `<root>/pyproject.toml` (`<root>/Pipfile` for pipenv); an unreadable file has
+    /// no name and no requirements.
+    fn read(root: &Path, pipfile: bool) -> Self {
+        let file = if pipfile { "Pipfile" } else { "pyproject.toml" };
+        let document =
+            crate::untrusted::read_text(&root.join(file), crate::untrusted::FileKind::Pyproject)
+                .ok()
+                .and_then(|text| text.parse::<toml::Table>().ok())
+                .unwrap_or_default();
+        if pipfile {
+            return Self {
+                name: None,
+                entries: pipfile_entries(&document),
+            };
+        }
+        let project = document.get("project");
+        let mut entries: Vec<(Place, String)> =
+            strings(project.and_then(|project| project.get("dependencies")))
+                .into_iter()
+                .map(|requirement| (Place::Main, requirement))
+                .collect();
+        for (extra, list) in
+            tables(project.and_then(|project| project.get("optional-dependencies")))
+        {
+            entries.extend(
+                strings(Some(list))
+                    .into_iter()
+                    .map(|requirement| (Place::Extra(extra.clone()), requirement)),
+            );
+        }
+        let pdm_groups = document
+            .get("tool")
+            .and_then(|tool| tool.get("pdm"))
+            .and_then(|pdm| pdm.get("dev-dependencies"));
+        for (group, list) in tables(document.get("dependency-groups"))
+            .into_iter()
+            .chain(tables(pdm_groups))
+        {
+            entries.extend(
+                strings(Some(list))
+                    .into_iter()
+                    .map(|requirement| (Place::Group(group.clone()), requirement)),
+            );
+        }
+        let poetry = document.get("tool").and_then(|tool| tool.get("poetry"));
+        for (group, table) in tables(poetry.and_then(|poetry| poetry.get("group"))) {
+            entries.extend(
+                poetry_entries(table.get("dependencies"))
+                    .into_iter()
+                    .map(|requirement| (Place::Group(group.clone()), requirement)),
+            );
+        }
+        entries.extend(
+            poetry_entries(poetry.and_then(|poetry| poetry.get("dependencies")))
+                .into_iter()
+                .filter(|requirement| {
+                    requirement != "python" && !requirement.starts_with("python ")
+                })
+                .map(|requirement| (Place::Main, requirement)),
+        );
         Self {
             name: project
                 .and_then(|project| project.get("name"))
                 .and_then(|name| name.as_str())
                 .map(normalize),
-            dependencies: project
-                .and_then(|project| project.get("dependencies"))
-                .and_then(|dependencies| dependencies.as_array())
-                .into_iter()
-                .flatten()
-                .filter_map(|dependency| dependency.as_str())
-                .map(str::to_owned)
-                .collect(),
+            entries,
         }
     }
 
-    /// Whether `[project].dependencies` lists every target.
-    fn lists(&self, targets: &[PlainRequirement]) -> bool {
-        let listed: HashSet<String> = self
-            .dependencies
+    /// Where the project keeps `name` (its first listing).
+    fn place_of(&self, name: &str) -> Option<Place> {
+        self.entries
             .iter()
-            .map(|dependency| normalize(crate::requirement::leading_name(dependency)))
+            .find(|(_, requirement)| entry_name(requirement) == name)
+            .map(|(place, _)| place.clone())
+    }
+
+    /// Whether the project lists every target, anywhere.
+    fn lists<'a>(&self, targets: impl IntoIterator<Item = &'a PlainRequirement>) -> bool {
+        let listed: HashSet<String> = self
+            .entries
+            .iter()
+            .map(|(_, requirement)| entry_name(requirement))
             .collect();
         targets
-            .iter()
+            .into_iter()
             .all(|target| listed.contains(target.name.as_ref()))
     }
+}
+
+/// The normalized name an entry of [`ProjectFile::entries`] starts with.
+fn entry_name(requirement: &str) -> String {
+    normalize(crate::requirement::leading_name(requirement))
+}
+
+/// The strings of a TOML array (other items skipped).
+fn strings(value: Option<&toml::Value>) -> Vec<String> {
+    value
+        .and_then(|value| value.as_array())
+        .into_iter()
+        .flatten()
+        .filter_map(|item| item.as_str())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The entries of a TOML table.
+fn tables(value: Option<&toml::Value>) -> Vec<(&String, &toml::Value)> {
+    value
+        .and_then(|value| value.as_table())
+        .map(|table| table.iter().collect())
+        .unwrap_or_default()
+}
+
+/// Poetry's `name = "<constraint>"` tables as PEP 508 text, or `name @ poetry:<constraint>`
+/// when the constraint is not PEP 440 (Poetry's `^` and `~`), so that a bound Poetry wrote
+/// is always found and re-added when its package moves.
+fn poetry_entries(table: Option<&toml::Value>) -> Vec<String> {
+    tables(table)
+        .into_iter()
+        .map(|(name, constraint)| {
+            let version = constraint_text(constraint);
+            if version == "*" || version.is_empty() {
+                name.clone()
+            } else if version.starts_with(['^', '~']) && !version.starts_with("~=") {
+                format!("{name}{POETRY_BOUND}{version}")
+            } else {
+                format!("{name}{version}")
+            }
+        })
+        .collect()
+}
+
+/// The version constraint of a Poetry or Pipfile entry: `"<constraint>"` or
+/// `{ version = "<constraint>", ... }`; `*` when there is none.
+fn constraint_text(constraint: &toml::Value) -> &str {
+    constraint
+        .as_str()
+        .or_else(|| {
+            constraint
+                .get("version")
+                .and_then(|version| version.as_str())
+        })
+        .unwrap_or("*")
+        .trim()
+}
+
+/// A Pipfile's categories as PEP 508 requirements: `[packages]` is the main place,
+/// `[dev-packages]` and any other category a group.
+fn pipfile_entries(document: &toml::Table) -> Vec<(Place, String)> {
+    let mut entries = Vec::new();
+    for (category, table) in document {
+        if matches!(
+            category.as_str(),
+            "source" | "requires" | "pipenv" | "scripts"
+        ) {
+            continue;
+        }
+        let place = if category == "packages" {
+            Place::Main
+        } else {
+            Place::Group(category.clone())
+        };
+        for (name, constraint) in tables(Some(table)) {
+            let version = constraint_text(constraint);
+            let requirement = if version == "*" || version.is_empty() {
+                name.clone()
+            } else {
+                format!("{name}{version}")
+            };
+            entries.push((place.clone(), requirement));
+        }
+    }
+    entries
+}
+
+/// The recording tool of the project the environment belongs to (Poetry, PDM, pipenv),
+/// when `-a install` should record with it: `--installer auto`, no `--no-project`. `None`
+/// for uv projects (chosen by [`installer::select`]) and environments of no project.
+fn recording_tool(
+    environment: &Environment,
+    args: &BootstrapArgs,
+    path: Option<&std::ffi::OsStr>,
+) -> Option<Result<Selection, installer::SelectionError>> {
+    let project = environment.project.as_ref()?;
+    if args.install.no_project || args.install.installer != InstallerChoice::Auto {
+        return None;
+    }
+    let program = match project.tool {
+        Tool::Poetry => "poetry",
+        Tool::Pdm => "pdm",
+        Tool::Pipenv => "pipenv",
+        Tool::Uv | Tool::Hatch | Tool::PipTools => return None,
+    };
+    let Some(executable) = installer::find_executable(program, path) else {
+        return Some(Err(installer::SelectionError::ToolMissing {
+            tool: project.tool,
+            program,
+            root: project.root.clone(),
+        }));
+    };
+    let installer = Installer::Record {
+        tool: project.tool,
+        program: executable,
+        root: project.root.clone(),
+    };
+    let reason = format!(
+        "the environment is the one of the {} project `{}`; `{}` records the packages so that its lock and sync keep them",
+        project.tool,
+        project.root.display(),
+        installer.label()
+    );
+    Some(Ok(Selection { installer, reason }))
 }
 
 /// The project's own requirements (`[project].dependencies`) that exclude the version a
 /// moving package goes to: they would make `uv add` fail.
 fn project_rewrites(project: &ProjectFile, plan: &Plan, stack: &StackMoves) -> Vec<ProjectRewrite> {
     let mut rewrites = Vec::new();
-    for dependency in &project.dependencies {
+    for (place, dependency) in &project.entries {
+        // Poetry's `^` / `~` bounds are not PEP 440: re-added whenever their package moves.
+        if let Some((name, _)) = dependency.split_once(POETRY_BOUND) {
+            if let Some((name, version)) = moved_to(plan, stack, &normalize(name)) {
+                if !rewrites
+                    .iter()
+                    .any(|rewrite: &ProjectRewrite| rewrite.name == name)
+                {
+                    rewrites.push(ProjectRewrite {
+                        requirement: format!("{name}>={version}"),
+                        name,
+                        was: dependency.replace(POETRY_BOUND, " "),
+                        place: place.clone(),
+                    });
+                }
+            }
+            continue;
+        }
         let Some(parsed) = Dependency::parse(dependency) else {
             continue;
         };
@@ -650,6 +1054,7 @@ fn project_rewrites(project: &ProjectFile, plan: &Plan, stack: &StackMoves) -> V
             requirement: format!("{name}{extras}>={version}"),
             name,
             was: dependency.clone(),
+            place: place.clone(),
         });
     }
     rewrites
@@ -785,8 +1190,9 @@ fn failed(
                 Label::Error,
                 format!("{label} found no way to install the plan (nothing was changed): {reason}"),
             );
-            let hint = if let Installer::UvAdd { project } = installer {
-                format!("the requirements in `{}` (its dependencies and groups) must allow the set above; the reason names the one that does not. Or install without recording: `--no-project`", project.join("pyproject.toml").display())
+            let hint = if let Installer::UvAdd { project } | Installer::Record { root: project, .. } = installer {
+                let manifest = if matches!(installer, Installer::Record { tool: Tool::Pipenv, .. }) { "Pipfile" } else { "pyproject.toml" };
+                format!("the requirements in `{}` (its dependencies and groups) must allow the set above; the reason names the one that does not. Or install without recording: `--no-project`", project.join(manifest).display())
             } else if !stack.moves.is_empty() || !rewrites.is_empty() {
                 "the packages listed as moving must be able to move together; the reason names the one that cannot. Check that the index has these versions (`--index-url`), or leave an instrumentation out with `--exclude`".to_owned()
             } else {

@@ -95,7 +95,8 @@ pub(crate) fn plan_environment(
     let discovery = DiscoveryOptions::from_process(
         args.target.site_packages.clone(),
         args.target.python.clone(),
-    )?;
+    )?
+    .with_project(args.target.project.as_deref());
     let environment = environment::find(&discovery)?;
     // The GenAI packages' `Requires-Python` is checked against the environment's Python.
     let mut plan_options = plan_options.clone();
@@ -127,6 +128,7 @@ pub(crate) fn plan_environment(
     }
 
     let mut warnings: Vec<Warning> = std::mem::take(&mut installed.warnings);
+    warnings.extend(not_the_project_environment(&discovery, &environment));
     warnings.extend(plan.warnings.iter().cloned());
     warnings.extend(plan::unused_excludes(used, &plan_options.exclude));
     Ok(EnvironmentPlan {
@@ -137,6 +139,43 @@ pub(crate) fn plan_environment(
         warnings,
         listing,
     })
+}
+
+/// A warning when a project was found whose tool keeps its environment elsewhere than
+/// the environment looked at (an activated venv, `--python`): its tool would not see it.
+fn not_the_project_environment(
+    discovery: &DiscoveryOptions,
+    environment: &Environment,
+) -> Option<Warning> {
+    use crate::diagnostics::WarningKind;
+    use crate::project::location::Location;
+    let (project, location) = discovery.project.as_ref()?;
+    if environment.project.is_some() || project.tool == crate::project::Tool::Uv {
+        return None;
+    }
+    let theirs = match location {
+        Location::Found { prefix, .. } => format!("its environment is `{}`", prefix.display()),
+        Location::Missing { .. } => format!(
+            "its environment does not exist yet (`{}` creates it)",
+            project.tool.create_command()
+        ),
+        Location::NotOwned => return None,
+    };
+    let here = environment
+        .prefix
+        .as_deref()
+        .or(environment.interpreter.as_deref())
+        .map(|path| format!("`{}` (from {})", path.display(), environment.source))
+        .unwrap_or_else(|| format!("the environment from {}", environment.source));
+    Some(Warning::new(
+        WarningKind::NotTheProjectEnvironment,
+        format!(
+            "{here} is not the environment of the {} project `{}`: {theirs}, and `{}` would not see what is installed here",
+            project.tool,
+            project.root.display(),
+            project.tool.create_command()
+        ),
+    ))
 }
 
 /// Where the plan's release came from, as `-v` and JSON (`registry.source`) name it:

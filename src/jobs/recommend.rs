@@ -165,6 +165,9 @@ fn load_check(
 /// `-v`: where things were found and why each instrumentation is in or out.
 fn explain(environment: &Environment, registry: &Registry, plan: &Plan, found: usize) {
     crate::eprint_line!("environment: from {}", environment.source);
+    if let Some(project) = &environment.project {
+        crate::eprint_line!("  project: {}", project.describe());
+    }
     if let Some(interpreter) = &environment.interpreter {
         crate::eprint_line!("  interpreter: {}", interpreter.display());
     }

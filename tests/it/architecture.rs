@@ -20,6 +20,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "environment",
             "interpreter",
             "python_request",
+            "project",
             "scan",
             "lockfile",
             "registry",

@@ -22,6 +22,7 @@ mod lockfile_selection;
 mod messages;
 mod lockfile_tools;
 mod packaging;
+mod project_managers;
 mod properties;
 mod python_request;
 mod real_env;

@@ -9,4 +9,5 @@ pub mod mirror_genai;
 pub mod python;
 pub mod snapshot;
 pub mod tools_lock;
+pub mod tools_pm;
 pub mod wheel;

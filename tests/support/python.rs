@@ -421,7 +421,7 @@ pub fn lock(name: &str) -> LockGuard {
 
 /// Returns `tools_dir/<name>`, building it first (once, under a lock, in a temporary
 /// directory renamed into place) with `build(tmp_dir)`. Failures are cached per process.
-fn provision(
+pub fn provision(
     name: &str,
     build: impl FnOnce(&Path) -> Result<(), String>,
 ) -> Result<PathBuf, String> {
