@@ -224,7 +224,9 @@ pub(crate) fn major_minor(version: &str) -> Option<String> {
     Some(format!("{major}.{minor}"))
 }
 
-fn last_line(text: &str) -> Option<&str> {
+/// The last non-empty line of `text`, trimmed (a `sitecustomize` may print before a
+/// script's answer).
+pub(crate) fn last_line(text: &str) -> Option<&str> {
     text.lines().map(str::trim).rfind(|line| !line.is_empty())
 }
 

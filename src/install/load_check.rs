@@ -86,20 +86,10 @@ struct RawResult {
 pub fn load_instrumentors(interpreter: &Path) -> Result<LoadReport, String> {
     let output = crate::environment::run_script(interpreter, &["-I", "-c", LOAD_SCRIPT])?;
     if !output.status.success() {
-        let last = output
-            .stderr
-            .lines()
-            .map(str::trim)
-            .rfind(|line| !line.is_empty())
-            .unwrap_or_default()
-            .to_owned();
+        let last = crate::interpreter::last_line(&output.stderr).unwrap_or_default();
         return Err(format!("{}: {last}", output.status));
     }
-    let line = output
-        .stdout
-        .lines()
-        .map(str::trim)
-        .rfind(|line| !line.is_empty())
+    let line = crate::interpreter::last_line(&output.stdout)
         .ok_or_else(|| "it printed nothing".to_owned())?;
     parse(line)
 }

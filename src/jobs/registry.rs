@@ -91,18 +91,7 @@ pub fn run(command: RegistryCommand, verbosity: Verbosity) -> Result<ExitStatus,
             from_release,
             cache_dir,
         } => {
-            let index_url = index_url
-                .or_else(|| {
-                    std::env::var("UV_INDEX_URL")
-                        .ok()
-                        .filter(|url| !url.is_empty())
-                })
-                .or_else(|| {
-                    std::env::var("PIP_INDEX_URL")
-                        .ok()
-                        .filter(|url| !url.is_empty())
-                })
-                .unwrap_or_else(|| crate::registry::generate::DEFAULT_INDEX_URL.to_owned());
+            let index_url = update_index_url(index_url);
             let to_user_registry = output.is_none();
             let output_dir = match output.or_else(crate::registry::user::user_registry_dir) {
                 Some(directory) => directory,

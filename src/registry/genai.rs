@@ -345,21 +345,13 @@ fn user_warning(path: &Path, reason: &str) -> Warning {
     )
 }
 
+/// The user file's text (regular file, at most [`MAXIMUM_FILE_BYTES`], UTF-8), `None`
+/// when there is none.
 fn read_capped(path: &Path) -> Result<Option<String>, String> {
-    use std::io::Read as _;
-    let file = match std::fs::File::open(path) {
-        Ok(file) => file,
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(error) => return Err(error.to_string()),
-    };
-    let mut text = String::new();
-    file.take(MAXIMUM_FILE_BYTES + 1)
-        .read_to_string(&mut text)
-        .map_err(|error| error.to_string())?;
-    if text.len() as u64 > MAXIMUM_FILE_BYTES {
-        return Err(format!("larger than {MAXIMUM_FILE_BYTES} bytes"));
+    if !path.exists() {
+        return Ok(None);
     }
-    Ok(Some(text))
+    super::user::read_bounded_with(path, MAXIMUM_FILE_BYTES).map(Some)
 }
 
 fn parse_package(file: &PackageFile, origin: &str) -> Result<Package, String> {

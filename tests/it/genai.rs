@@ -168,3 +168,59 @@ fn install_exits_1_when_a_package_it_installed_does_not_load() {
         .collect();
     insta::assert_snapshot!("install_openai_v2_does_not_load", errors.join("\n"));
 }
+
+/// `explain` shows the GenAI rows like the others: library, version, instrumentation,
+/// status and (JSON) why; the contrib openai-v2 is a `replaced` row.
+#[test]
+fn explain_shows_the_genai_rows() {
+    let directory = tempfile::tempdir().unwrap();
+    let site_packages = directory.path().join("site-packages");
+    std::fs::create_dir_all(&site_packages).unwrap();
+    python::fake_otel_instrumentation(&site_packages, "0.66b1");
+    python::fake_dists(
+        &site_packages,
+        &[
+            ("openai", "3.63.0"),
+            ("anthropic", "2.17.0"),
+            ("opentelemetry-api", "1.45.1"),
+            ("opentelemetry-sdk", "1.45.1"),
+        ],
+    );
+    let run = |format: &str| {
+        python::output(
+            python::command(directory.path())
+                .env("COLUMNS", "200")
+                .args(["explain", "--format", format, "--site-packages"])
+                .arg(&site_packages),
+        )
+    };
+    let json = run("json");
+    assert_eq!(json.status.code(), Some(0), "{}", python::stderr(&json));
+    let document: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let rows: Vec<serde_json::Value> = document["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|row| {
+            let library = row["library"].as_str().unwrap_or_default();
+            library == "openai" || library == "anthropic"
+        })
+        .map(|row| {
+            serde_json::json!({
+                "library": row["library"],
+                "version": row["version"],
+                "instrumentation": row["instrumentation"],
+                "requirement": row["requirement"],
+                "status": row["status"],
+                "why": row["why"],
+            })
+        })
+        .collect();
+    insta::assert_json_snapshot!("explain_genai_rows", rows);
+    let text = python::stdout(&run("text"));
+    let lines: Vec<&str> = text
+        .lines()
+        .filter(|line| line.contains("openai") || line.contains("anthropic"))
+        .collect();
+    insta::assert_snapshot!("explain_genai_table", lines.join("\n"));
+}
