@@ -730,20 +730,35 @@ fn core_moves(release: &Release, installed: &Installed) -> Vec<CoreMove> {
         .collect()
 }
 
+/// One line: the partial release, how many recommended packages it lacks and the release
+/// used; the names and the core moves are in the plan's [`Alignment`] (`-v`, JSON,
+/// `explain`).
 fn alignment_warning(alignment: &Alignment, used: &str) -> Warning {
-    let mut message = format!(
-        "release `{}` is partial: {} {} never published at it; using `{used}`, the newest release in which every recommended package was published",
-        alignment.from_release,
-        alignment.unpublished.join(", "),
-        if alignment.unpublished.len() == 1 { "was" } else { "were" },
-    );
-    if !alignment.core_moves.is_empty() {
-        message.push_str(&format!(
-            "; installing this set moves core packages: {}",
-            alignment.describe_core_moves()
-        ));
+    let count = alignment.unpublished.len();
+    Warning::new(
+        WarningKind::Release,
+        format!(
+            "release `{}` is partial ({count} recommended package{} never published at it); using `{used}`, the newest complete release (`-v` names them)",
+            alignment.from_release,
+            if count == 1 { " was" } else { "s were" },
+        ),
+    )
+}
+
+impl Alignment {
+    /// The details of a partial release for `-v`: what was never published, and the core
+    /// packages that move to the release used.
+    pub fn details(&self) -> Vec<String> {
+        let mut lines = vec![format!(
+            "never published at `{}`: {}",
+            self.from_release,
+            self.unpublished.join(", ")
+        )];
+        if !self.core_moves.is_empty() {
+            lines.push(format!("core packages that move: {}", self.describe_core_moves()));
+        }
+        lines
     }
-    Warning::new(WarningKind::Release, message)
 }
 
 /// The GenAI family's picks, added to `planned`: for each family package whose libraries

@@ -158,13 +158,6 @@ pub fn prepare(
     let plan = plan::plan(registry, &installed, plan_options)?;
     let release = registry.load(plan.release_version())?;
 
-    let mut warnings: Vec<Warning> = loaded
-        .notes
-        .iter()
-        .map(|note| Warning::new(WarningKind::Unreadable, note.to_string()))
-        .collect();
-    warnings.extend(lockfile_warnings(&plan, &installed));
-    warnings.extend(plan::unused_excludes(release, &plan_options.exclude));
     // The project's tool, from the first file whose format names one; else the
     // directory's (a uv project) or pip.
     let installer = loaded
@@ -176,6 +169,13 @@ pub fn prepare(
                 FixTool::detect(&discovery.current_dir)
             })
         });
+    let mut warnings: Vec<Warning> = loaded
+        .notes
+        .iter()
+        .map(|note| Warning::new(WarningKind::Unreadable, note.to_string()))
+        .collect();
+    warnings.extend(lockfile_warnings(&plan, &installed, &installer));
+    warnings.extend(plan::unused_excludes(release, &plan_options.exclude));
     Ok(LockfileInputs {
         environment,
         target,
@@ -191,12 +191,21 @@ pub fn prepare(
 /// an instrumentation that would otherwise be recommended (none of the libraries it needs
 /// all of is missing), saying where the library "is locked at" instead of "installed".
 /// (`pydantic==1.6.2` alone says nothing about tortoiseorm, which needs tortoise-orm too.)
-fn lockfile_warnings(plan: &Plan, installed: &crate::scan::Installed) -> Vec<Warning> {
+/// Without the SDK, the fix is said in the project's words (`-a install --with-distro`
+/// does not go with `--from`).
+fn lockfile_warnings(
+    plan: &Plan,
+    installed: &crate::scan::Installed,
+    installer: &FixTool,
+) -> Vec<Warning> {
     let mut warnings: Vec<Warning> = plan
         .warnings
         .iter()
         .filter(|warning| warning.kind != WarningKind::OutOfRange)
-        .cloned()
+        .map(|warning| match warning.kind {
+            WarningKind::NoTelemetry => no_sdk_in_the_lock(installer),
+            _ => warning.clone(),
+        })
         .collect();
     for skipped in &plan.skipped {
         warnings.extend(plan::out_of_range_warnings(skipped, |library, version| {
@@ -208,6 +217,23 @@ fn lockfile_warnings(plan: &Plan, installed: &crate::scan::Installed) -> Vec<War
         }));
     }
     warnings
+}
+
+/// The lock holds no SDK: what `opentelemetry-instrument` would do, and the command that
+/// adds the distro and the OTLP exporter to the project.
+fn no_sdk_in_the_lock(installer: &FixTool) -> Warning {
+    let fix = installer
+        .install_command(&["opentelemetry-distro", "opentelemetry-exporter-otlp"])
+        .unwrap_or_default();
+    // A command is shown as one; an edit of a requirements file is an instruction.
+    let fix = match installer {
+        FixTool::PipTools { .. } | FixTool::Requirements { .. } => fix,
+        _ => format!("`{fix}`"),
+    };
+    Warning::new(
+        WarningKind::NoTelemetry,
+        format!("there is no `opentelemetry-sdk` here (nor `opentelemetry-distro`, which brings it): `opentelemetry-instrument` will load the instrumentations but export nothing; add the distro and an exporter: {fix}"),
+    )
 }
 
 /// Runs the main job from `args.from`: requirements, JSON or `--check`.

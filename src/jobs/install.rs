@@ -410,6 +410,8 @@ pub fn run(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatus, Fai
         &project_rewrites,
         selection.installer.label(),
         &say,
+        &detail,
+        verbosity == Verbosity::Verbose,
     );
     let verb = if args.install.dry_run {
         "Would install"
@@ -432,7 +434,7 @@ pub fn run(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatus, Fai
         _ => format!("into {where_text}"),
     };
     say(&format!(
-        "{verb} {} package{} (release `{}`) with {} {into}",
+        "{verb} {} requirement{} (release `{}`) with {} {into}",
         request.len(),
         plural(request.len()),
         plan.release,
@@ -578,10 +580,24 @@ pub fn run(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatus, Fai
             selection.installer.label()
         ));
     } else {
+        // Distributions, counted by what happened to them (a requirement can bring
+        // several, and a move is a change, not an addition).
+        let count = |sign: char| {
+            changes
+                .iter()
+                .filter(|change| change.starts_with(sign))
+                .count()
+        };
+        let parts: Vec<String> = [('+', "added"), ('~', "changed"), ('-', "removed")]
+            .into_iter()
+            .filter(|(sign, _)| count(*sign) > 0)
+            .map(|(sign, word)| format!("{} {word}", count(sign)))
+            .collect();
         say(&format!(
-            "Installed {} package{} in {seconds:.2}s",
+            "Done in {seconds:.2}s: {} distribution{} {}",
             changes.len(),
             plural(changes.len()),
+            parts.join(", "),
         ));
         for change in &changes {
             say(&format!(" {change}"));
@@ -692,17 +708,25 @@ fn announce_moves(
     rewrites: &[ProjectRewrite],
     recorder: &str,
     say: &impl Fn(&str),
+    detail: &impl Fn(&str),
+    verbose: bool,
 ) {
-    // A partial release's core moves were named by the plan's warning, just above.
+    // One line each; the reasons are one `-v` away (the result list names every change).
+    if let Some(alignment) = &plan.alignment {
+        for line in alignment.details() {
+            detail(&line);
+        }
+    }
     if !stack.moves.is_empty() {
         say(&format!(
-            "To keep the environment consistent, {} more installed package{} move{} with it:",
+            "{} more installed package{} move{} with the stack to keep the environment consistent{}",
             stack.moves.len(),
             plural(stack.moves.len()),
             if stack.moves.len() == 1 { "s" } else { "" },
+            if verbose { ":" } else { " (`-v` says why)" },
         ));
         for moved in &stack.moves {
-            say(&format!(
+            detail(&format!(
                 "  {} (because {})",
                 moved.describe(),
                 moved.because

@@ -191,6 +191,11 @@ fn explain(environment: &Environment, registry: &Registry, plan: &Plan, found: u
                 "no opentelemetry-instrumentation installed: the newest complete release".to_owned(),
         }
     );
+    if let Some(alignment) = &plan.alignment {
+        for line in alignment.details() {
+            crate::eprint_line!("  {line}");
+        }
+    }
     for recommendation in &plan.recommendations {
         crate::eprint_line!(
             "  + {}: {}",

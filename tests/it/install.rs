@@ -440,12 +440,17 @@ fn a_partial_release_moves_the_core_package_in_the_same_transaction() {
         return;
     };
     venv.pip_install_from(&[&world.wheels], &["opentelemetry-instrumentation==0.66b1"]);
-    let output = world.install(&venv, &path_with_uv(&uv), &[]);
+    let output = world.install(&venv, &path_with_uv(&uv), &["-v"]);
     assert_exit(&output, 0);
     let stderr = python::stderr(&output);
+    // One line says the release is partial; `-v` names the core move.
+    assert!(
+        stderr.contains("release `0.66b1` is partial (1 recommended package was never published at it); using `0.65b0`"),
+        "{stderr}"
+    );
     assert!(
         stderr.contains(
-            "installing this set moves core packages: opentelemetry-instrumentation 0.66b1 -> opentelemetry-instrumentation==0.65b0"
+            "core packages that move: opentelemetry-instrumentation 0.66b1 -> opentelemetry-instrumentation==0.65b0"
         ),
         "{stderr}"
     );
