@@ -61,6 +61,11 @@ pub enum Status {
     OptIn,
     /// Listed by the release, never published.
     NeverPublished,
+    /// Its own `Requires-Python` leaves out the target's Python.
+    UnsupportedPython {
+        requires_python: String,
+        python: String,
+    },
     /// The instrumentation is installed, but the plan does not recommend it.
     Stale { reason: String },
 }
@@ -95,6 +100,10 @@ impl Status {
             Self::Excluded => "excluded (--exclude)".to_owned(),
             Self::OptIn => "opt-in (--include to add it)".to_owned(),
             Self::NeverPublished => "never published".to_owned(),
+            Self::UnsupportedPython {
+                requires_python,
+                python,
+            } => format!("needs Python {requires_python} (target: {python})"),
             Self::Stale { reason } => format!("stale: {reason}"),
         }
     }
@@ -334,10 +343,20 @@ pub fn explain(inputs: &Inputs<'_>) -> Explanation {
                         rows.push(row(Some(library.clone()), status.clone()));
                     }
                 }
-                SkipReason::Excluded | SkipReason::OptIn | SkipReason::NeverPublished => {
+                SkipReason::Excluded
+                | SkipReason::OptIn
+                | SkipReason::NeverPublished
+                | SkipReason::UnsupportedPython { .. } => {
                     let status = match reason {
                         SkipReason::Excluded => Status::Excluded,
                         SkipReason::OptIn => Status::OptIn,
+                        SkipReason::UnsupportedPython {
+                            requires_python,
+                            python,
+                        } => Status::UnsupportedPython {
+                            requires_python: requires_python.clone(),
+                            python: python.clone(),
+                        },
                         _ => Status::NeverPublished,
                     };
                     if present.is_empty() {
@@ -405,7 +424,7 @@ pub fn explain(inputs: &Inputs<'_>) -> Explanation {
         .collect();
     // Outdated is information beyond the plan: what the rows already call a wrong version
     // is not repeated.
-    let outdated = advice::outdated(inputs.registry, inputs.installed)
+    let outdated = advice::outdated(inputs.registry, inputs.installed, inputs.plan.python.as_ref())
         .unwrap_or_default()
         .into_iter()
         .filter(|entry| {

@@ -152,7 +152,12 @@ pub fn prepare(
     };
     let loaded = crate::lockfile::load(&paths, &selection, &target)?;
     let installed = loaded.installed();
-    let plan = plan::plan(registry, &installed, plan_options)?;
+    let plan_options = PlanOptions {
+        python: marker::plan_python(&target, loaded.requires_python.as_deref())
+            .and_then(|text| crate::registry::python_version(&text)),
+        ..plan_options.clone()
+    };
+    let plan = plan::plan(registry, &installed, &plan_options)?;
     let release = registry.load(plan.release_version())?;
 
     let mut warnings: Vec<Warning> = loaded

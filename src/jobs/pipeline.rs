@@ -65,6 +65,7 @@ pub(crate) fn plan_inputs(args: &BootstrapArgs) -> Result<(Registry, PlanOptions
         release,
         exclude: args.target.exclude.clone(),
         include: args.target.include.clone(),
+        python: None,
     };
     Ok((registry, plan_options))
 }
@@ -93,6 +94,14 @@ pub(crate) fn plan_environment(
         args.target.python.clone(),
     )?;
     let environment = environment::find(&discovery)?;
+    // Where the release is free, it is one the environment's Python can install.
+    let plan_options = &PlanOptions {
+        python: environment
+            .python_version
+            .as_deref()
+            .and_then(crate::registry::python_version),
+        ..plan_options.clone()
+    };
 
     // One listing of each directory. The installed `opentelemetry-instrumentation` picks
     // the release, so it is read alone first, then what that release looks at; if the plan
