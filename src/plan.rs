@@ -679,9 +679,9 @@ fn plan_release(
         });
         match reason {
             Some(_) if excluded => planned.skipped.push(skip(vec![SkipReason::Excluded])),
-            Some(_) if unsupported.is_some() => {
-                planned.skipped.extend(unsupported.map(|reason| skip(vec![reason])))
-            }
+            Some(_) if unsupported.is_some() => planned
+                .skipped
+                .extend(unsupported.map(|reason| skip(vec![reason]))),
             Some(reason) => planned.recommendations.push(Recommendation {
                 name: instrumentation.name.to_string(),
                 requirement: instrumentation.requirement.raw.clone(),
@@ -1374,7 +1374,10 @@ mod tests {
             let planned = plan(&registry, &installed(&[]), &options).unwrap();
             let release = registry.load(planned.release_version()).unwrap();
             assert!(release.supports_python(options.python.as_ref()), "{text}");
-            for newer in registry.versions().filter(|version| **version > release.version) {
+            for newer in registry
+                .versions()
+                .filter(|version| **version > release.version)
+            {
                 let newer = registry.load(newer).unwrap();
                 assert!(
                     newer.is_partial() || !newer.supports_python(options.python.as_ref()),

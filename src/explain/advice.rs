@@ -111,18 +111,17 @@ pub fn out_of_range(
     let Some(version) = parse_version(installed) else {
         return none(format!("{library} {installed} is not a PEP 440 version"));
     };
-    let found =
-        match supporting_release(
-            registry,
-            plan.python.as_ref(),
-            &plan.release,
-            instrumentation,
-            library,
-            &version,
-        ) {
-            Ok(found) => found,
-            Err(error) => return none(format!("cannot read the registry: {error}")),
-        };
+    let found = match supporting_release(
+        registry,
+        plan.python.as_ref(),
+        &plan.release,
+        instrumentation,
+        library,
+        &version,
+    ) {
+        Ok(found) => found,
+        Err(error) => return none(format!("cannot read the registry: {error}")),
+    };
     let Some((release, requirement)) = found else {
         return none("no release in the registry supports it yet".to_owned());
     };

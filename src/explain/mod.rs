@@ -424,16 +424,19 @@ pub fn explain(inputs: &Inputs<'_>) -> Explanation {
         .collect();
     // Outdated is information beyond the plan: what the rows already call a wrong version
     // is not repeated.
-    let outdated = advice::outdated(inputs.registry, inputs.installed, inputs.plan.python.as_ref())
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|entry| {
-            !rows.iter().any(|row| {
-                row.instrumentation == entry.name
-                    && matches!(row.status, Status::WrongVersion { .. })
-            })
+    let outdated = advice::outdated(
+        inputs.registry,
+        inputs.installed,
+        inputs.plan.python.as_ref(),
+    )
+    .unwrap_or_default()
+    .into_iter()
+    .filter(|entry| {
+        !rows.iter().any(|row| {
+            row.instrumentation == entry.name && matches!(row.status, Status::WrongVersion { .. })
         })
-        .collect();
+    })
+    .collect();
     Explanation {
         release: plan.release.clone(),
         rows,

@@ -316,9 +316,11 @@ pub fn plan_python(target: &MarkerTarget, requires_python: Option<&str>) -> Opti
 /// a range.
 pub fn lowest_python(requires_python: &str) -> Option<String> {
     let range = crate::registry::PythonRange::parse(requires_python)?;
-    (0..=30).map(|minor| format!("3.{minor}")).find(|candidate| {
-        crate::registry::python_version(candidate).is_some_and(|version| range.admits(&version))
-    })
+    (0..=30)
+        .map(|minor| format!("3.{minor}"))
+        .find(|candidate| {
+            crate::registry::python_version(candidate).is_some_and(|version| range.admits(&version))
+        })
 }
 
 /// `python3`, else `python`, on `PATH`.

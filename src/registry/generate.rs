@@ -480,12 +480,7 @@ fn build_releases(
                 .collect();
             let release_text = release.to_string();
             Ok(RenderedRelease {
-                json: render_release(
-                    &release_text,
-                    requires_python.as_deref(),
-                    &core,
-                    &resolved,
-                ),
+                json: render_release(&release_text, requires_python.as_deref(), &core, &resolved),
                 partial: resolved
                     .iter()
                     .any(|entry| !entry.published && entry.planned.kind != "opt-in"),

@@ -115,10 +115,13 @@ impl PythonRange {
         if python.release().len() >= 3 {
             return self.specifiers.contains(python);
         }
-        let late = python.release().iter().chain(&[999]).map(ToString::to_string);
+        let late = python
+            .release()
+            .iter()
+            .chain(&[999])
+            .map(ToString::to_string);
         let late = parse_version(&late.collect::<Vec<_>>().join("."));
-        self.specifiers.contains(python)
-            || late.is_some_and(|late| self.specifiers.contains(&late))
+        self.specifiers.contains(python) || late.is_some_and(|late| self.specifiers.contains(&late))
     }
 }
 
@@ -871,7 +874,10 @@ pub(crate) fn parse_release(text: &str, origin: &str) -> Result<Release, Registr
         })
         .transpose()
     };
-    let requires_python = parse_python("`requires_python`".to_owned(), file.requires_python.as_ref())?;
+    let requires_python = parse_python(
+        "`requires_python`".to_owned(),
+        file.requires_python.as_ref(),
+    )?;
 
     let mut core = Vec::with_capacity(file.core.len());
     for (index, package) in file.core.into_iter().enumerate() {
@@ -923,7 +929,8 @@ pub(crate) fn parse_release(text: &str, origin: &str) -> Result<Release, Registr
         };
         let instruments = parse_list("instruments", &entry.instruments)?;
         let instruments_any = parse_list("instruments_any", &entry.instruments_any)?;
-        let requires_python = parse_python(place("requires_python"), entry.requires_python.as_ref())?;
+        let requires_python =
+            parse_python(place("requires_python"), entry.requires_python.as_ref())?;
         instrumentations.push(Instrumentation {
             name,
             requirement,

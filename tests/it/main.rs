@@ -16,6 +16,7 @@ mod json_documents;
 mod lockfile;
 mod lockfile_hardening;
 mod lockfile_selection;
+mod old_python;
 mod packaging;
 mod properties;
 mod real_env;

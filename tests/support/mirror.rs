@@ -221,7 +221,7 @@ pub const BY_HAND_0_66B1: &[&str] = &[
 // ---------------------------------------------------------------------------------------
 
 /// `(normalized name, version)` of a `name==version` pin.
-fn split_pin(pin: &str) -> (String, String) {
+pub(crate) fn split_pin(pin: &str) -> (String, String) {
     let (name, version) = pin.split_once("==").expect("a pin is name==version");
     let name = name.split('[').next().unwrap_or(name);
     (normalize_name(name), version.to_owned())
@@ -250,7 +250,7 @@ pub fn wheel_name_version(filename: &str) -> Option<(String, String)> {
 /// index URL, timeouts) is kept, `PIP_FIND_LINKS` and whatever would redirect the
 /// download are dropped. With `OTEL_BOOTSTRAP_TEST_WHEELHOUSE` set it is offline from that
 /// directory instead.
-fn pip_download(python3: &Path, dest: &Path, constraints: &Path) -> Command {
+pub(crate) fn pip_download(python3: &Path, dest: &Path, constraints: &Path) -> Command {
     let mut cmd = Command::new(python3);
     for name in [
         "PIP_FIND_LINKS",
@@ -284,7 +284,7 @@ fn pip_download(python3: &Path, dest: &Path, constraints: &Path) -> Command {
     cmd
 }
 
-fn run_download(cmd: &mut Command, what: &str) -> Result<(), String> {
+pub(crate) fn run_download(cmd: &mut Command, what: &str) -> Result<(), String> {
     let out = cmd
         .stdin(Stdio::null())
         .output()
@@ -305,7 +305,7 @@ fn run_download(cmd: &mut Command, what: &str) -> Result<(), String> {
 
 /// Writes `MANIFEST.txt` (sha256 of every file, the date, the Python and platform) with the
 /// base interpreter (hashing 20 MB is instant there).
-const WRITE_MANIFEST: &str = r##"
+pub(crate) const WRITE_MANIFEST: &str = r##"
 import datetime, hashlib, os, sys, sysconfig
 directory, name = sys.argv[1], sys.argv[2]
 now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
@@ -386,38 +386,46 @@ fn build_mirror(python3: &Path, tmp: &Path) -> Result<(), String> {
 fn mirror_result() -> Result<PathBuf, String> {
     static MIRROR_DIR: OnceLock<Result<PathBuf, String>> = OnceLock::new();
     MIRROR_DIR
-        .get_or_init(|| {
-            let dest = python::tools_dir().join(MIRROR);
-            if dest.join("MANIFEST.txt").is_file() {
-                return Ok(dest);
-            }
-            let python3 = python::python3()
-                .ok_or_else(|| "python3 is needed to download the mirror".to_owned())?;
-            let _guard = python::lock(MIRROR);
-            if dest.join("MANIFEST.txt").is_file() {
-                return Ok(dest);
-            }
-            let tmp = python::tools_dir().join(format!(".tmp-{MIRROR}-{}", std::process::id()));
-            let _ = fs::remove_dir_all(&tmp);
-            fs::create_dir_all(&tmp).map_err(|e| format!("{}: {e}", tmp.display()))?;
-            eprintln!("provisioning {} (first use) ...", dest.display());
-            let started = Instant::now();
-            if let Err(e) = build_mirror(&python3, &tmp) {
-                let _ = fs::remove_dir_all(&tmp);
-                return Err(e);
-            }
-            // A directory without MANIFEST.txt is a leftover of an interrupted older layout.
-            let _ = fs::remove_dir_all(&dest);
-            fs::rename(&tmp, &dest)
-                .map_err(|e| format!("renaming {} to {}: {e}", tmp.display(), dest.display()))?;
-            eprintln!(
-                "provisioned {} in {:.1}s",
-                dest.display(),
-                started.elapsed().as_secs_f64()
-            );
-            Ok(dest)
-        })
+        .get_or_init(|| provision(MIRROR, build_mirror))
         .clone()
+}
+
+/// `<tools_dir>/<name>`, built once by `build(python3, temporary directory)` (which must
+/// write `MANIFEST.txt`) under a lock, then renamed into place: the one provisioning
+/// rule of every mirror entry.
+pub(crate) fn provision(
+    name: &str,
+    build: fn(&Path, &Path) -> Result<(), String>,
+) -> Result<PathBuf, String> {
+    let dest = python::tools_dir().join(name);
+    if dest.join("MANIFEST.txt").is_file() {
+        return Ok(dest);
+    }
+    let python3 =
+        python::python3().ok_or_else(|| "python3 is needed to download the mirror".to_owned())?;
+    let _guard = python::lock(name);
+    if dest.join("MANIFEST.txt").is_file() {
+        return Ok(dest);
+    }
+    let tmp = python::tools_dir().join(format!(".tmp-{name}-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&tmp);
+    fs::create_dir_all(&tmp).map_err(|e| format!("{}: {e}", tmp.display()))?;
+    eprintln!("provisioning {} (first use) ...", dest.display());
+    let started = Instant::now();
+    if let Err(e) = build(&python3, &tmp) {
+        let _ = fs::remove_dir_all(&tmp);
+        return Err(e);
+    }
+    // A directory without MANIFEST.txt is a leftover of an interrupted older layout.
+    let _ = fs::remove_dir_all(&dest);
+    fs::rename(&tmp, &dest)
+        .map_err(|e| format!("renaming {} to {}: {e}", tmp.display(), dest.display()))?;
+    eprintln!(
+        "provisioned {} in {:.1}s",
+        dest.display(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(dest)
 }
 
 /// The mirror directory (wheels and `MANIFEST.txt`), downloaded on first use. `None`
@@ -546,10 +554,15 @@ impl Stack {
     pub fn new() -> Option<Stack> {
         python::python3()?;
         let mirror = otel_mirror()?;
+        Some(Stack::serving(mirror))
+    }
+
+    /// Serves another mirror entry (already provisioned) on 127.0.0.1.
+    pub fn serving(mirror: PathBuf) -> Stack {
         let dir = tempfile::tempdir().unwrap();
         fs::create_dir_all(dir.path().join("home")).unwrap();
         let index = IndexServer::start(&mirror);
-        Some(Stack { dir, mirror, index })
+        Stack { dir, mirror, index }
     }
 
     /// `<scratch>/<name>`.

@@ -5,5 +5,6 @@
 pub mod index;
 pub mod memory;
 pub mod mirror;
+pub mod mirror_old_python;
 pub mod python;
 pub mod wheel;
