@@ -308,7 +308,15 @@ fn explain(loaded: &Loaded, target: &MarkerTarget, plan: &Plan) {
         "  {} package(s) installed per the files",
         loaded.packages.len()
     );
-    crate::eprint_line!("registry: release `{}`", plan.release);
+    match &plan.release_choice {
+        // Why not the newest release: the target's Python (issue #24).
+        plan::ReleaseChoice::NewestForPython { .. } => crate::eprint_line!(
+            "registry: release `{}` ({})",
+            plan.release,
+            plan.release_choice.describe()
+        ),
+        _ => crate::eprint_line!("registry: release `{}`", plan.release),
+    }
     for recommendation in &plan.recommendations {
         crate::eprint_line!(
             "  + {}: {}",
