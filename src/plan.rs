@@ -14,7 +14,7 @@ use crate::requirement::Version;
 
 use crate::diagnostics::{Warning, WarningKind};
 use crate::registry::genai::{Admitted, Core, GenAi};
-use crate::registry::{Instrumentation, Kind, Registry, RegistryError, Release};
+use crate::registry::{python_label, Instrumentation, Kind, Registry, RegistryError, Release};
 use crate::requirement::PlainRequirement;
 use crate::scan::Installed;
 
@@ -37,7 +37,9 @@ pub struct PlanOptions {
     /// The GenAI family ([`crate::registry::genai`]); without it the plan is the release's
     /// alone.
     pub genai: Option<std::sync::Arc<GenAi>>,
-    /// The environment's Python (`3.11`), for the GenAI packages' `Requires-Python`.
+    /// The target's Python (`3.9`, or `3.9.18`), when known: a release whose packages it
+    /// cannot install is never chosen where the choice is free, and never accepted from
+    /// `--otel-version`; the GenAI packages' `Requires-Python` is checked against it too.
     pub python: Option<Version>,
 }
 
@@ -120,6 +122,11 @@ pub enum SkipReason {
     /// A GenAI family package whose libraries are installed, but no version of which goes
     /// with the environment's core (release, API, Python) without moving it.
     NoCompatibleVersion { reason: String },
+    /// Its own `Requires-Python` leaves out the target's Python.
+    UnsupportedPython {
+        requires_python: String,
+        python: String,
+    },
 }
 
 impl Reason {
@@ -194,6 +201,10 @@ impl SkipReason {
             SkipReason::NoCompatibleVersion { reason } => {
                 format!("no version goes with this environment without moving its core ({reason})")
             }
+            SkipReason::UnsupportedPython {
+                requires_python,
+                python,
+            } => format!("it needs Python `{requires_python}`, the target runs Python {python}"),
         }
     }
 }
@@ -220,6 +231,41 @@ pub enum ReleaseChoice {
     NearestBelow { installed: String },
     /// Nothing installed: the newest release whose packages were all published.
     NewestComplete,
+    /// Nothing installed: the newest complete release the target's Python can install;
+    /// newer complete releases need another Python (`newer` names the newest of them and
+    /// `requires_python` its range).
+    NewestForPython {
+        python: String,
+        newer: String,
+        requires_python: String,
+    },
+}
+
+impl ReleaseChoice {
+    /// Why the release was chosen, in words (`-v`, `explain`): `0.62b1` and this give
+    /// `0.62b1: the newest release for Python 3.9` style lines.
+    pub fn describe(&self) -> String {
+        match self {
+            ReleaseChoice::Requested => "from --otel-version".to_owned(),
+            ReleaseChoice::Installed => "the installed opentelemetry-instrumentation".to_owned(),
+            ReleaseChoice::NewerThanRegistry { installed } => {
+                format!("installed {installed} is newer than the registry")
+            }
+            ReleaseChoice::NearestBelow { installed } => {
+                format!("the newest release below the installed {installed}")
+            }
+            ReleaseChoice::NewestComplete => {
+                "no opentelemetry-instrumentation installed: the newest complete release".to_owned()
+            }
+            ReleaseChoice::NewestForPython {
+                python,
+                newer,
+                requires_python,
+            } => format!(
+                "no opentelemetry-instrumentation installed: the newest release for Python {python}; {newer} and later need Python `{requires_python}`"
+            ),
+        }
+    }
 }
 
 /// A core package that has to move to the chosen release.
@@ -267,6 +313,9 @@ pub struct Plan {
     pub recommendations: Vec<Recommendation>,
     pub skipped: Vec<Skipped>,
     pub warnings: Vec<Warning>,
+    /// The target's Python the plan was made for (from [`PlanOptions::python`]).
+    #[serde(skip)]
+    pub python: Option<Version>,
 }
 
 impl Plan {
@@ -295,6 +344,47 @@ pub enum PlanError {
     UnknownInclude { name: String, release: String },
     #[error("no release in the registry has every recommended package published (the oldest tried was `{oldest}`)")]
     NothingPublished { oldest: String },
+    /// `--otel-version` names a release the target's Python cannot install.
+    #[error("release `{release}` needs Python `{requires_python}`, and the target runs Python {python}; {}", newest_for_python_text(.python, .newest.as_deref()))]
+    UnsupportedPython {
+        release: String,
+        requires_python: String,
+        python: String,
+        /// The newest complete release that supports it.
+        newest: Option<String>,
+    },
+    /// No release in the registry supports the target's Python.
+    #[error("no release in the registry supports Python {python} (the oldest, `{oldest}`, needs Python `{requires_python}`)")]
+    NoReleaseForPython {
+        python: String,
+        oldest: String,
+        requires_python: String,
+    },
+}
+
+/// `the newest release for Python 3.9 is 0.62b1 (`--otel-version 0.62b1`)`.
+fn newest_for_python_text(python: &str, newest: Option<&str>) -> String {
+    match newest {
+        Some(newest) => format!(
+            "the newest release for Python {python} is `{newest}` (`--otel-version {newest}`)"
+        ),
+        None => format!("no release in the registry supports Python {python}"),
+    }
+}
+
+/// The newest release with every default and library instrumentation published whose
+/// packages `python` can install (any release when `python` is `None`).
+pub fn newest_complete_for<'r>(
+    registry: &'r Registry,
+    python: Option<&Version>,
+) -> Result<Option<&'r Release>, RegistryError> {
+    for version in registry.versions().rev() {
+        let release = registry.load(version)?;
+        if !release.is_partial() && release.supports_python(python) {
+            return Ok(Some(release));
+        }
+    }
+    Ok(None)
 }
 
 /// A warning for each `--exclude` value that names no instrumentation of `release` (the
@@ -380,7 +470,9 @@ pub fn plan(
     let unpublished = unpublished_names(release, &first);
     if unpublished.is_empty() {
         add_genai(&mut first, release, installed, options);
-        return Ok(finish(release, release_choice, None, first, warnings));
+        let mut plan = finish(release, release_choice, None, first, warnings);
+        plan.python = options.python.clone();
+        return Ok(plan);
     }
 
     // A partial release: walk down to the newest release that has everything published.
@@ -390,6 +482,9 @@ pub fn plan(
         .filter(|version| **version < target)
     {
         let older = registry.load(candidate)?;
+        if !older.supports_python(options.python.as_ref()) {
+            continue;
+        }
         let mut planned = plan_published(registry, older, installed, options)?;
         if !unpublished_names(older, &planned).is_empty() {
             continue;
@@ -402,13 +497,9 @@ pub fn plan(
             core_moves,
         };
         warnings.push(alignment_warning(&alignment, &older.raw_version));
-        return Ok(finish(
-            older,
-            release_choice,
-            Some(alignment),
-            planned,
-            warnings,
-        ));
+        let mut plan = finish(older, release_choice, Some(alignment), planned, warnings);
+        plan.python = options.python.clone();
+        return Ok(plan);
     }
     Err(PlanError::NothingPublished {
         oldest: registry
@@ -436,6 +527,18 @@ pub fn choose_release(
             .find(|version| *version == requested)
             .or_else(|| registry.learn_requested(requested))
             .ok_or_else(|| registry.unknown_release(&requested.to_string()))?;
+        let release = registry.load(found)?;
+        if let (Some(python), Some(range)) = (&options.python, &release.requires_python) {
+            if !release.supports_python(Some(python)) {
+                return Err(PlanError::UnsupportedPython {
+                    release: release.raw_version.clone(),
+                    requires_python: range.raw.clone(),
+                    python: python_label(python),
+                    newest: newest_complete_for(registry, Some(python))?
+                        .map(|newest| newest.raw_version.clone()),
+                });
+            }
+        }
         return Ok((found.clone(), ReleaseChoice::Requested));
     }
     let installed_version = installed
@@ -479,9 +582,49 @@ pub fn choose_release(
             ReleaseChoice::NearestBelow { installed: text },
         ));
     }
+    let python = options.python.as_ref();
+    // The newest complete release that needs another Python, if one is newer than the
+    // chosen one (to say why a newer one was not taken).
+    let mut newer_unsupported: Option<&Release> = None;
     for candidate in registry.versions().rev() {
-        if !registry.load(candidate)?.is_partial() {
-            return Ok((candidate.clone(), ReleaseChoice::NewestComplete));
+        let release = registry.load(candidate)?;
+        if release.is_partial() {
+            continue;
+        }
+        if !release.supports_python(python) {
+            newer_unsupported = Some(release);
+            continue;
+        }
+        let choice = match (newer_unsupported, python) {
+            (Some(newer), Some(python)) => ReleaseChoice::NewestForPython {
+                python: python_label(python),
+                newer: newer.raw_version.clone(),
+                requires_python: newer
+                    .requires_python
+                    .as_ref()
+                    .map(|range| range.raw.clone())
+                    .unwrap_or_default(),
+            },
+            _ => ReleaseChoice::NewestComplete,
+        };
+        return Ok((candidate.clone(), choice));
+    }
+    if let Some(python) = python {
+        // Nothing complete fits this Python: refuse rather than print pins that cannot
+        // install (unless nothing fits because nothing is complete).
+        if let Some(oldest) = registry.versions().next() {
+            let oldest = registry.load(oldest)?;
+            if let Some(range) = oldest
+                .requires_python
+                .as_ref()
+                .filter(|_| !oldest.supports_python(Some(python)))
+            {
+                return Err(PlanError::NoReleaseForPython {
+                    python: python_label(python),
+                    oldest: oldest.raw_version.clone(),
+                    requires_python: range.raw.clone(),
+                });
+            }
         }
     }
     Ok((newest.clone(), ReleaseChoice::NewestComplete))
@@ -566,8 +709,21 @@ fn plan_release(
                 continue;
             }
         };
+        let unsupported = options.python.as_ref().and_then(|python| {
+            instrumentation
+                .requires_python
+                .as_ref()
+                .filter(|range| !range.admits(python))
+                .map(|range| SkipReason::UnsupportedPython {
+                    requires_python: range.raw.clone(),
+                    python: python_label(python),
+                })
+        });
         match reason {
             Some(_) if excluded => planned.skipped.push(skip(vec![SkipReason::Excluded])),
+            Some(_) if unsupported.is_some() => planned
+                .skipped
+                .extend(unsupported.map(|reason| skip(vec![reason]))),
             Some(reason) => planned.recommendations.push(Recommendation {
                 name: instrumentation.name.to_string(),
                 requirement: instrumentation.requirement.raw.clone(),
@@ -1014,6 +1170,16 @@ fn finish(
                     ),
                 ));
             }
+            if let SkipReason::UnsupportedPython { .. } = reason {
+                warnings.push(Warning::new(
+                    WarningKind::Release,
+                    format!(
+                        "`{}`: {}; not recommending it",
+                        skipped.name,
+                        reason.describe("installed")
+                    ),
+                ));
+            }
         }
         if skipped.reasons.contains(&SkipReason::NeverPublished) {
             warnings.push(Warning::new(
@@ -1033,6 +1199,7 @@ fn finish(
         recommendations: planned.recommendations,
         skipped: planned.skipped,
         warnings,
+        python: None,
     }
 }
 
@@ -1380,5 +1547,178 @@ mod tests {
             "{:?}",
             old_python.warnings
         );
+    }
+    /// `release(version)` declaring `Requires-Python` `range`.
+    fn for_python(version: &str, unpublished: &[&str], range: &str) -> String {
+        release(version, unpublished).replacen(
+            &format!(r#""release": "{version}","#),
+            &format!(r#""release": "{version}", "requires_python": "{range}","#),
+            1,
+        )
+    }
+
+    fn python(text: &str) -> Option<Version> {
+        crate::registry::python_version(text)
+    }
+
+    /// 1.0b0 for 3.8+, 1.1b0 for 3.9+, 1.2b0 for 3.10+, 1.3b0 partial (3.10+).
+    fn python_registry() -> Registry {
+        let texts = [
+            ("1.0b0.json", for_python("1.0b0", &[], ">=3.8")),
+            ("1.1b0.json", for_python("1.1b0", &[], ">=3.9")),
+            ("1.2b0.json", for_python("1.2b0", &[], ">=3.10")),
+            ("1.3b0.json", for_python("1.3b0", &["flask"], ">=3.10")),
+        ];
+        let borrowed: Vec<(&str, &str)> = texts
+            .iter()
+            .map(|(name, text)| (*name, text.as_str()))
+            .collect();
+        Registry::from_texts(&borrowed).unwrap()
+    }
+
+    #[test]
+    fn the_free_choice_is_the_newest_complete_release_for_the_python() {
+        let registry = python_registry();
+        let choose = |text: Option<&str>| {
+            let options = PlanOptions {
+                python: text.and_then(python),
+                ..PlanOptions::default()
+            };
+            let planned = plan(&registry, &installed(&[]), &options).unwrap();
+            (planned.release, planned.release_choice.describe())
+        };
+        insta::assert_debug_snapshot!([
+            choose(Some("3.8")),
+            choose(Some("3.9")),
+            choose(Some("3.9.18")),
+            choose(Some("3.10")),
+            choose(Some("3.13")),
+            choose(None),
+        ]);
+        // A Python no release supports is an error, not pins that cannot install.
+        let options = PlanOptions {
+            python: python("3.7"),
+            ..PlanOptions::default()
+        };
+        let error = plan(&registry, &installed(&[]), &options).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "no release in the registry supports Python 3.7 (the oldest, `1.0b0`, needs Python `>=3.8`)"
+        );
+    }
+
+    #[test]
+    fn what_is_installed_still_fixes_the_release() {
+        let registry = python_registry();
+        let options = PlanOptions {
+            python: python("3.9"),
+            ..PlanOptions::default()
+        };
+        let planned = plan(
+            &registry,
+            &installed(&[("opentelemetry-instrumentation", "1.2b0")]),
+            &options,
+        )
+        .unwrap();
+        assert_eq!(planned.release, "1.2b0");
+        assert_eq!(planned.release_choice, ReleaseChoice::Installed);
+        // A partial installed release aligns down only to a release this Python can install.
+        let planned = plan(
+            &registry,
+            &installed(&[
+                ("opentelemetry-instrumentation", "1.3b0"),
+                ("flask", "3.0.0"),
+            ]),
+            &options,
+        )
+        .unwrap();
+        assert_eq!(planned.release, "1.1b0");
+    }
+
+    #[test]
+    fn a_requested_release_this_python_cannot_install_is_an_error_naming_one_it_can() {
+        let registry = python_registry();
+        let options = |release: &str, text: Option<&str>| PlanOptions {
+            release: Some(release.parse().unwrap()),
+            python: text.and_then(python),
+            ..PlanOptions::default()
+        };
+        let error = plan(&registry, &installed(&[]), &options("1.2b0", Some("3.9"))).unwrap_err();
+        insta::assert_snapshot!(error.to_string(), @"release `1.2b0` needs Python `>=3.10`, and the target runs Python 3.9; the newest release for Python 3.9 is `1.1b0` (`--otel-version 1.1b0`)");
+        assert!(matches!(
+            error,
+            PlanError::UnsupportedPython { ref newest, .. } if newest.as_deref() == Some("1.1b0")
+        ));
+        // Supported, or no Python known: as asked.
+        for (release, text) in [("1.1b0", Some("3.9")), ("1.2b0", None)] {
+            let planned = plan(&registry, &installed(&[]), &options(release, text)).unwrap();
+            assert_eq!(planned.release, release);
+        }
+    }
+
+    #[test]
+    fn an_instrumentation_needing_a_newer_python_is_left_out_with_its_reason() {
+        let text = for_python("1.1b0", &[], ">=3.9").replacen(
+            r#""kind": "library", "published": true, "instruments": ["flask>=1.0"]"#,
+            r#""kind": "library", "published": true, "requires_python": ">=3.10", "instruments": ["flask>=1.0"]"#,
+            1,
+        );
+        let registry = Registry::from_texts(&[("1.1b0.json", &text)]).unwrap();
+        let options = PlanOptions {
+            python: python("3.9"),
+            ..PlanOptions::default()
+        };
+        let planned = plan(&registry, &installed(&[("flask", "3.0.0")]), &options).unwrap();
+        assert!(!requirements(&planned)
+            .iter()
+            .any(|line| line.contains("-flask")));
+        assert_eq!(
+            planned.skipped[0].reasons[0].describe("installed"),
+            "it needs Python `>=3.10`, the target runs Python 3.9"
+        );
+        assert!(planned
+            .warnings
+            .iter()
+            .any(|warning| warning.message
+                == "`opentelemetry-instrumentation-flask`: it needs Python `>=3.10`, the target runs Python 3.9; not recommending it"));
+        // On 3.10 it is recommended.
+        let options = PlanOptions {
+            python: python("3.10"),
+            ..PlanOptions::default()
+        };
+        let planned = plan(&registry, &installed(&[("flask", "3.0.0")]), &options).unwrap();
+        assert!(requirements(&planned)
+            .iter()
+            .any(|line| line.contains("-flask")));
+    }
+
+    /// The bundled registry, for every Python the tool meets: the release chosen for a
+    /// bare environment is one that Python can install, and the newest such.
+    #[test]
+    fn the_bundled_registry_chooses_per_python() {
+        let registry = Registry::bundled();
+        let mut chosen = Vec::new();
+        for text in ["3.8", "3.9", "3.10", "3.11", "3.12", "3.13", "3.14"] {
+            let options = PlanOptions {
+                python: python(text),
+                ..PlanOptions::default()
+            };
+            let planned = plan(&registry, &installed(&[]), &options).unwrap();
+            let release = registry.load(planned.release_version()).unwrap();
+            assert!(release.supports_python(options.python.as_ref()), "{text}");
+            for newer in registry
+                .versions()
+                .filter(|version| **version > release.version)
+            {
+                let newer = registry.load(newer).unwrap();
+                assert!(
+                    newer.is_partial() || !newer.supports_python(options.python.as_ref()),
+                    "{text}: {} is newer, complete and supported",
+                    newer.raw_version
+                );
+            }
+            chosen.push(format!("{text}: {}", planned.release));
+        }
+        insta::assert_debug_snapshot!(chosen);
     }
 }

@@ -2,6 +2,8 @@
 //! bundled release whose instrumentation supports the installed version (and what moving
 //! the stack there changes in the plan), or that none does yet; and the installed
 //! instrumentations older than the newest complete release (information, never a failure).
+//! Both only ever name releases the target's Python can install (the plan's
+//! [`Plan::python`]): "outdated" means outdated for this Python.
 
 use serde::Serialize;
 
@@ -51,6 +53,7 @@ pub struct Advice {
 /// a range is preferred; the newest one without a range comes only when no release has one.
 fn supporting_release<'r>(
     registry: &'r Registry,
+    python: Option<&crate::requirement::Version>,
     plan_release: &str,
     instrumentation: &str,
     library: &str,
@@ -62,7 +65,7 @@ fn supporting_release<'r>(
     let mut unbounded = None;
     for version in registry.versions().rev() {
         let release = registry.load(version)?;
-        if release.raw_version == plan_release {
+        if release.raw_version == plan_release || !release.supports_python(python) {
             continue;
         }
         let Some(entry) = release.find(instrumentation) else {
@@ -108,11 +111,17 @@ pub fn out_of_range(
     let Some(version) = parse_version(installed) else {
         return none(format!("{library} {installed} is not a PEP 440 version"));
     };
-    let found =
-        match supporting_release(registry, &plan.release, instrumentation, library, &version) {
-            Ok(found) => found,
-            Err(error) => return none(format!("cannot read the registry: {error}")),
-        };
+    let found = match supporting_release(
+        registry,
+        plan.python.as_ref(),
+        &plan.release,
+        instrumentation,
+        library,
+        &version,
+    ) {
+        Ok(found) => found,
+        Err(error) => return none(format!("cannot read the registry: {error}")),
+    };
     let Some((release, requirement)) = found else {
         return none("no release in the registry supports it yet".to_owned());
     };
@@ -126,6 +135,7 @@ pub fn out_of_range(
     };
     let there = PlanOptions {
         release: Some(release.version.clone()),
+        python: plan.python.clone(),
         ..options.clone()
     };
     let (adds, drops) = match plan::plan(registry, installed_set, &there) {
@@ -210,25 +220,16 @@ impl std::fmt::Display for Outdated {
     }
 }
 
-/// The newest release in which every default and library instrumentation was published.
-pub fn newest_complete(registry: &Registry) -> Result<Option<&Release>, RegistryError> {
-    for version in registry.versions().rev() {
-        let release = registry.load(version)?;
-        if !release.is_partial() {
-            return Ok(Some(release));
-        }
-    }
-    Ok(None)
-}
-
 /// The installed instrumentations (and `opentelemetry-instrumentation`) older than the
-/// newest complete release: information for `--check` and `explain`, never a failure.
-/// `installed` must hold the instrumentation names (the plan's scan does).
+/// newest complete release `python` can install (any release when it is `None`):
+/// information for `--check` and `explain`, never a failure. `installed` must hold the
+/// instrumentation names (the plan's scan does).
 pub fn outdated(
     registry: &Registry,
     installed: &Installed,
+    python: Option<&crate::requirement::Version>,
 ) -> Result<Vec<Outdated>, RegistryError> {
-    let Some(newest) = newest_complete(registry)? else {
+    let Some(newest) = plan::newest_complete_for(registry, python)? else {
         return Ok(Vec::new());
     };
     let mut found = Vec::new();
@@ -298,8 +299,9 @@ pub fn check_notes(
     registry: &Registry,
     installed: &Installed,
     report: &crate::check::CheckReport,
+    python: Option<&crate::requirement::Version>,
 ) -> String {
-    let outdated: Vec<Outdated> = outdated(registry, installed)
+    let outdated: Vec<Outdated> = outdated(registry, installed, python)
         .unwrap_or_default()
         .into_iter()
         .filter(|entry| {
@@ -354,6 +356,7 @@ mod tests {
                 ("opentelemetry-instrumentation-flask", "1.0b0"),
                 ("opentelemetry-instrumentation-vertexai", "1.5"),
             ]),
+            None,
         )
         .unwrap();
         let names: Vec<String> = found.iter().map(ToString::to_string).collect();
@@ -372,9 +375,34 @@ mod tests {
         let newer = outdated(
             &registry,
             &installed(&[("opentelemetry-instrumentation", "1.2b0")]),
+            None,
         )
         .unwrap();
         assert!(newer.is_empty(), "{newer:?}");
         assert_eq!(outdated_notes(&[]), "");
+    }
+
+    #[test]
+    fn outdated_means_outdated_for_the_target_python() {
+        let old = release("1.0b0", true);
+        let needs_newer = release("1.1b0", true).replacen(
+            r#""release": "1.1b0","#,
+            r#""release": "1.1b0", "requires_python": ">=3.10","#,
+            1,
+        );
+        let registry =
+            Registry::from_texts(&[("1.0b0.json", &old), ("1.1b0.json", &needs_newer)]).unwrap();
+        let stack = installed(&[
+            ("opentelemetry-instrumentation", "1.0b0"),
+            ("opentelemetry-instrumentation-flask", "1.0b0"),
+        ]);
+        let python = |text: &str| crate::registry::python_version(text);
+        // On 3.9 the stack is current: 1.1b0 is not for it.
+        let on_39 = outdated(&registry, &stack, python("3.9").as_ref()).unwrap();
+        assert!(on_39.is_empty(), "{on_39:?}");
+        // On 3.10 (and when the Python is not known) 1.1b0 is the newest.
+        let on_310 = outdated(&registry, &stack, python("3.10").as_ref()).unwrap();
+        assert_eq!(on_310.len(), 2, "{on_310:?}");
+        assert_eq!(on_310[0].release, "1.1b0");
     }
 }

@@ -61,6 +61,11 @@ pub enum Status {
     OptIn,
     /// Listed by the release, never published.
     NeverPublished,
+    /// Its own `Requires-Python` leaves out the target's Python.
+    UnsupportedPython {
+        requires_python: String,
+        python: String,
+    },
     /// The instrumentation is installed, but the plan does not recommend it.
     Stale { reason: String },
     /// Another instrumentation of the same library wins ("one instrumentation per
@@ -100,6 +105,10 @@ impl Status {
             Self::Excluded => "excluded (--exclude)".to_owned(),
             Self::OptIn => "opt-in (--include to add it)".to_owned(),
             Self::NeverPublished => "never published".to_owned(),
+            Self::UnsupportedPython {
+                requires_python,
+                python,
+            } => format!("needs Python {requires_python} (target: {python})"),
             Self::Stale { reason } => format!("stale: {reason}"),
             Self::Replaced { by, .. } => format!("replaced by {} (one per library)", short(by)),
             Self::NoCompatibleVersion { reason } => format!("no version for this core: {reason}"),
@@ -374,7 +383,8 @@ pub fn explain(inputs: &Inputs<'_>) -> Explanation {
                 | SkipReason::OptIn
                 | SkipReason::NeverPublished
                 | SkipReason::Replaced { .. }
-                | SkipReason::NoCompatibleVersion { .. } => {
+                | SkipReason::NoCompatibleVersion { .. }
+                | SkipReason::UnsupportedPython { .. } => {
                     let status = match reason {
                         SkipReason::Excluded => Status::Excluded,
                         SkipReason::OptIn => Status::OptIn,
@@ -384,6 +394,13 @@ pub fn explain(inputs: &Inputs<'_>) -> Explanation {
                         },
                         SkipReason::NoCompatibleVersion { reason } => Status::NoCompatibleVersion {
                             reason: reason.clone(),
+                        },
+                        SkipReason::UnsupportedPython {
+                            requires_python,
+                            python,
+                        } => Status::UnsupportedPython {
+                            requires_python: requires_python.clone(),
+                            python: python.clone(),
                         },
                         _ => Status::NeverPublished,
                     };
@@ -453,16 +470,19 @@ pub fn explain(inputs: &Inputs<'_>) -> Explanation {
         .collect();
     // Outdated is information beyond the plan: what the rows already call a wrong version
     // is not repeated.
-    let outdated = advice::outdated(inputs.registry, inputs.installed)
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|entry| {
-            !rows.iter().any(|row| {
-                row.instrumentation == entry.name
-                    && matches!(row.status, Status::WrongVersion { .. })
-            })
+    let outdated = advice::outdated(
+        inputs.registry,
+        inputs.installed,
+        inputs.plan.python.as_ref(),
+    )
+    .unwrap_or_default()
+    .into_iter()
+    .filter(|entry| {
+        !rows.iter().any(|row| {
+            row.instrumentation == entry.name && matches!(row.status, Status::WrongVersion { .. })
         })
-        .collect();
+    })
+    .collect();
     Explanation {
         release: plan.release.clone(),
         rows,

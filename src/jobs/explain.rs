@@ -83,21 +83,8 @@ pub fn run(
 /// `Release 0.66b1 (the installed opentelemetry-instrumentation); environment from …`, or
 /// for a partial release `Release 0.66b1, because 0.66b2 (…) is partial: …`.
 fn heading(planned: &crate::jobs::pipeline::EnvironmentPlan, registry: &Registry) -> String {
-    use crate::plan::ReleaseChoice;
     let plan = &planned.plan;
-    let why = match &plan.release_choice {
-        ReleaseChoice::Requested => "from --otel-version".to_owned(),
-        ReleaseChoice::Installed => "the installed opentelemetry-instrumentation".to_owned(),
-        ReleaseChoice::NewerThanRegistry { installed } => {
-            format!("installed {installed} is newer than the registry")
-        }
-        ReleaseChoice::NearestBelow { installed } => {
-            format!("the newest release below the installed {installed}")
-        }
-        ReleaseChoice::NewestComplete => {
-            "no opentelemetry-instrumentation installed: the newest complete release".to_owned()
-        }
-    };
+    let why = plan.release_choice.describe();
     let registry_text = match registry.source() {
         crate::registry::RegistrySource::Bundled => String::new(),
         crate::registry::RegistrySource::Path(path) => format!(" from {}", path.display()),

@@ -155,7 +155,12 @@ pub fn prepare(
     };
     let loaded = crate::lockfile::load(&paths, &selection, &target)?;
     let installed = loaded.installed();
-    let plan = plan::plan(registry, &installed, plan_options)?;
+    let plan_options = PlanOptions {
+        python: marker::plan_python(&target, loaded.requires_python.as_deref())
+            .and_then(|text| crate::registry::python_version(&text)),
+        ..plan_options.clone()
+    };
+    let plan = plan::plan(registry, &installed, &plan_options)?;
     let release = registry.load(plan.release_version())?;
 
     // The project's tool, from the first file whose format names one; else the
@@ -332,7 +337,15 @@ fn explain(loaded: &Loaded, target: &MarkerTarget, plan: &Plan) {
         "  {} package(s) installed per the files",
         loaded.packages.len()
     );
-    crate::eprint_line!("registry: release `{}`", plan.release);
+    match &plan.release_choice {
+        // Why not the newest release: the target's Python (issue #24).
+        plan::ReleaseChoice::NewestForPython { .. } => crate::eprint_line!(
+            "registry: release `{}` ({})",
+            plan.release,
+            plan.release_choice.describe()
+        ),
+        _ => crate::eprint_line!("registry: release `{}`", plan.release),
+    }
     for recommendation in &plan.recommendations {
         crate::eprint_line!(
             "  + {}: {}",

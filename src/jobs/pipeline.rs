@@ -98,13 +98,14 @@ pub(crate) fn plan_environment(
     )?
     .with_project(args.target.project.as_deref());
     let environment = environment::find(&discovery)?;
-    // The GenAI packages' `Requires-Python` is checked against the environment's Python.
-    let mut plan_options = plan_options.clone();
-    plan_options.python = environment
-        .python_version
-        .as_deref()
-        .and_then(parse_version);
-    let plan_options = &plan_options;
+    // Where the release is free, it is one the environment's Python can install.
+    let plan_options = &PlanOptions {
+        python: environment
+            .python_version
+            .as_deref()
+            .and_then(crate::registry::python_version),
+        ..plan_options.clone()
+    };
 
     // One listing of each directory. The installed `opentelemetry-instrumentation` picks
     // the release, so it is read alone first, then what that release looks at; if the plan

@@ -8,7 +8,7 @@ use crate::cli::{Action, BootstrapArgs};
 use crate::environment::Environment;
 use crate::error::{ExitStatus, Failure};
 use crate::output::{self, Format, RegistryReport, Report};
-use crate::plan::{self, Plan};
+use crate::plan::Plan;
 use crate::printer::{eprint_labelled, Label, Verbosity};
 use crate::registry::Registry;
 
@@ -76,7 +76,12 @@ pub fn run(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatus, Fai
         }
         let installer = crate::check::FixTool::detect(&discovery.current_dir);
         let notes = if args.format == Format::Text && verbosity >= Verbosity::Normal {
-            crate::explain::advice::check_notes(&registry, &installed, &report)
+            crate::explain::advice::check_notes(
+                &registry,
+                &installed,
+                &report,
+                plan.python.as_ref(),
+            )
         } else {
             String::new()
         };
@@ -179,17 +184,7 @@ fn explain(environment: &Environment, registry: &Registry, plan: &Plan, found: u
         "registry: {} release `{}` ({})",
         registry_source_text(registry, plan),
         plan.release,
-        match &plan.release_choice {
-            plan::ReleaseChoice::Requested => "from --otel-version".to_owned(),
-            plan::ReleaseChoice::Installed =>
-                "the installed opentelemetry-instrumentation".to_owned(),
-            plan::ReleaseChoice::NewerThanRegistry { installed } =>
-                format!("installed {installed} is newer than the registry"),
-            plan::ReleaseChoice::NearestBelow { installed } =>
-                format!("the newest release below the installed {installed}"),
-            plan::ReleaseChoice::NewestComplete =>
-                "no opentelemetry-instrumentation installed: the newest complete release".to_owned(),
-        }
+        plan.release_choice.describe()
     );
     if let Some(alignment) = &plan.alignment {
         for line in alignment.details() {

@@ -261,6 +261,30 @@ pub fn choose_target(
     }
 }
 
+/// The Python whose release choice a `--from` plan follows (see `plan::PlanOptions::python`):
+/// the target's `major.minor` (any `3.9.x`, as `pyvenv.cfg` says it) when an interpreter or
+/// `--python-version` chose it;
+/// with no Python at all, the oldest `3.x` a lock's `requires-python` admits (the pins must
+/// install on every Python the project supports); else none.
+pub fn plan_python(target: &MarkerTarget, requires_python: Option<&str>) -> Option<String> {
+    if let Some(values) = &target.values {
+        return Some(values.python_version.clone());
+    }
+    lowest_python(requires_python?)
+}
+
+/// The oldest `3.x` (`x` up to 30) a `requires-python` range admits: `>=3.9` gives `3.9`,
+/// `>=3.8.1,<4` gives `3.8` (a late 3.8 is admitted). `None` when it admits none or is not
+/// a range.
+pub fn lowest_python(requires_python: &str) -> Option<String> {
+    let range = crate::registry::PythonRange::parse(requires_python)?;
+    (0..=30)
+        .map(|minor| format!("3.{minor}"))
+        .find(|candidate| {
+            crate::registry::python_version(candidate).is_some_and(|version| range.admits(&version))
+        })
+}
+
 /// `python3`, else `python`, on `PATH`.
 pub fn python_on_path() -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
@@ -282,6 +306,23 @@ pub fn query_interpreter(python: &Path) -> Result<MarkerValues, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_lock_requires_python_names_its_oldest_python() {
+        assert_eq!(lowest_python(">=3.9").as_deref(), Some("3.9"));
+        assert_eq!(lowest_python(">=3.8.1, <4").as_deref(), Some("3.8"));
+        assert_eq!(lowest_python("~=3.10").as_deref(), Some("3.10"));
+        assert_eq!(lowest_python(">=4"), None);
+        assert_eq!(lowest_python("not a range"), None);
+        assert_eq!(
+            plan_python(&MarkerTarget::everything(), Some(">=3.9")).as_deref(),
+            Some("3.9")
+        );
+        assert_eq!(plan_python(&MarkerTarget::everything(), None), None);
+        let flags = choose_target(None, Some("3.9"), Some(Platform::Linux), &mut Vec::new())
+            .expect("a target");
+        assert_eq!(plan_python(&flags, Some(">=3.8")).as_deref(), Some("3.9"));
+    }
 
     #[test]
     fn synthetic_targets_evaluate_markers() {

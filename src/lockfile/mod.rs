@@ -473,6 +473,8 @@ pub struct Loaded {
     /// The files read, with their formats (includes too).
     pub files: Vec<(PathBuf, FileFormat)>,
     pub notes: Vec<Note>,
+    /// The first lock's `requires-python` (uv.lock, pylock.toml), as written.
+    pub requires_python: Option<String>,
 }
 
 impl Loaded {
@@ -636,7 +638,11 @@ pub fn load(
             FileFormat::UvLock => {
                 loaded.files.push((path.clone(), format));
                 let lock = uv::parse(&text, path)?;
-                lock.supported().check(path, target)?;
+                let supported = lock.supported();
+                supported.check(path, target)?;
+                if loaded.requires_python.is_none() {
+                    loaded.requires_python = supported.requires_python.clone();
+                }
                 refuse_poetry_flags(path, selection)?;
                 let defaults = uv::default_groups(path);
                 let extras: Vec<String> = selection
@@ -659,7 +665,11 @@ pub fn load(
             FileFormat::Pylock => {
                 loaded.files.push((path.clone(), format));
                 let lock = pylock::parse(&text, path)?;
-                lock.supported().check(path, target)?;
+                let supported = lock.supported();
+                supported.check(path, target)?;
+                if loaded.requires_python.is_none() {
+                    loaded.requires_python = supported.requires_python.clone();
+                }
                 refuse_poetry_flags(path, selection)?;
                 lock.select(selection, target)?
             }

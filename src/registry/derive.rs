@@ -91,7 +91,34 @@ pub fn derive_from_target(
         |_, requirement| installed_instruments(&found, requirement),
     )
     .map_err(invalid)?;
-    Ok((json, path))
+    Ok((with_requires_python(json, distribution_path), path))
+}
+
+/// The document with the installed `opentelemetry-instrumentation`'s own
+/// `Requires-Python` (from its `METADATA`) as the release's, when it declares one.
+fn with_requires_python(json: String, distribution_path: &Path) -> String {
+    let Ok(file) = std::fs::File::open(distribution_path.join("METADATA")) else {
+        return json;
+    };
+    let mut requires_python = None;
+    let _ = crate::scan::metadata::read_headers(file, |key, value| {
+        if key.eq_ignore_ascii_case("requires-python") {
+            requires_python = super::PythonRange::parse(value);
+        }
+        true
+    });
+    let Some(range) = requires_python else {
+        return json;
+    };
+    match serde_json::from_str::<serde_json::Value>(&json) {
+        Ok(mut document) => {
+            if let Some(object) = document.as_object_mut() {
+                object.insert("requires_python".to_owned(), range.raw.into());
+            }
+            document.to_string()
+        }
+        Err(_) => json,
+    }
 }
 
 /// `(instruments, instruments_any)` from the installed `METADATA` of an instrumentation,

@@ -298,6 +298,8 @@ pub(crate) struct WheelMetadata {
     pub(crate) instruments_any: Vec<String>,
     /// Specifiers of unconditional `Requires-Dist: opentelemetry-instrumentation …` lines.
     requires_instrumentation: Vec<VersionSpecifiers>,
+    /// The `Requires-Python` header, as written (trimmed).
+    pub(crate) requires_python: Option<String>,
 }
 
 impl WheelMetadata {
@@ -374,7 +376,7 @@ fn build_releases(
     }
 
     progress.phase("reading bootstrap lists", releases.len());
-    let bootstraps: Vec<(Version, Vec<BootstrapEntry>)> = releases
+    let bootstraps: Vec<(Version, Vec<BootstrapEntry>, Option<String>)> = releases
         .par_iter()
         .map(|(version, file)| {
             let wheel = client.download_file(file)?;
@@ -394,8 +396,10 @@ fn build_releases(
             let planned = plan_instrumentations(&bootstrap).with_context(|| {
                 format!("in {BOOTSTRAP_GEN_PATH} of {INSTRUMENTATION_PROJECT} {version}")
             })?;
+            // The release's `Requires-Python`: its `opentelemetry-instrumentation` wheel's.
+            let requires_python = fetcher.metadata(file)?.requires_python.clone();
             progress.advance();
-            Ok(((*version).clone(), planned))
+            Ok(((*version).clone(), planned, requires_python))
         })
         .collect::<anyhow::Result<_>>()?;
 
@@ -404,7 +408,7 @@ fn build_releases(
         .map(|name| (*name).to_owned())
         .collect();
     names.extend(OPT_IN_CANDIDATES.iter().map(|(name, _)| (*name).to_owned()));
-    for (_, planned) in &bootstraps {
+    for (_, planned, _) in &bootstraps {
         names.extend(planned.iter().map(|entry| entry.name.clone()));
     }
     let mut seen = HashSet::new();
@@ -434,13 +438,13 @@ fn build_releases(
 
     let total = bootstraps
         .iter()
-        .map(|(_, planned)| planned.len())
+        .map(|(_, planned, _)| planned.len())
         .sum::<usize>()
         + bootstraps.len() * OPT_IN_CANDIDATES.len();
     progress.phase("reading instrumentation metadata", total);
     bootstraps
         .par_iter()
-        .map(|(release, planned)| {
+        .map(|(release, planned, requires_python)| {
             let mut entries: Vec<BootstrapEntry> = planned.clone();
             let present: HashSet<String> = entries.iter().map(|entry| entry.name.clone()).collect();
             let mut opt_ins = Vec::new();
@@ -476,7 +480,7 @@ fn build_releases(
                 .collect();
             let release_text = release.to_string();
             Ok(RenderedRelease {
-                json: render_release(&release_text, &core, &resolved),
+                json: render_release(&release_text, requires_python.as_deref(), &core, &resolved),
                 partial: resolved
                     .iter()
                     .any(|entry| !entry.published && entry.planned.kind != "opt-in"),
@@ -523,6 +527,8 @@ struct Resolved {
     published: bool,
     instruments: Vec<String>,
     instruments_any: Vec<String>,
+    /// The `Requires-Python` of the wheel read (`None` when none was published).
+    requires_python: Option<String>,
 }
 
 /// Finds the wheel for an instrumentation and reads its instruments.
@@ -571,19 +577,21 @@ fn resolve(
             .map(|(_, file)| file);
     }
 
-    let (instruments, instruments_any) = match source {
+    let (instruments, instruments_any, requires_python) = match source {
         Some(file) => {
             let metadata = fetcher.metadata(file)?;
             (
                 metadata.instruments.clone(),
                 metadata.instruments_any.clone(),
+                // An older wheel standing in for an unpublished pin says nothing of it.
+                metadata.requires_python.clone().filter(|_| published),
             )
         }
         None => {
             let mut libraries = planned.libraries.clone();
             libraries.sort();
             libraries.dedup();
-            (Vec::new(), libraries)
+            (Vec::new(), libraries, None)
         }
     };
     Ok(Resolved {
@@ -591,6 +599,7 @@ fn resolve(
         published,
         instruments,
         instruments_any,
+        requires_python,
     })
 }
 
@@ -682,13 +691,19 @@ pub(crate) fn plan_instrumentations(bootstrap: &Bootstrap) -> anyhow::Result<Vec
 pub(crate) fn parse_metadata(text: &str) -> WheelMetadata {
     // The one header reader (folded lines, CRLF, the block's end), as for installed METADATA.
     let mut values: Vec<String> = Vec::new();
+    let mut requires_python = None;
     let _ = crate::scan::metadata::read_headers(text.as_bytes(), |key, value| {
         if key.eq_ignore_ascii_case("requires-dist") {
             values.push(value.to_owned());
+        } else if key.eq_ignore_ascii_case("requires-python") && !value.trim().is_empty() {
+            requires_python = Some(value.trim().to_owned());
         }
         true
     });
-    let mut metadata = WheelMetadata::default();
+    let mut metadata = WheelMetadata {
+        requires_python,
+        ..WheelMetadata::default()
+    };
     for value in &values {
         let value = value.trim();
         let (requirement, marker) = match value.split_once(';') {
@@ -760,7 +775,14 @@ fn quoted_prefix(text: &str) -> Option<String> {
 }
 
 /// Renders a release file in the documented layout (see `data/README.md`).
-fn render_release(release: &str, core: &[(&str, bool)], instrumentations: &[Resolved]) -> String {
+/// `requires_python` is the release's (its `opentelemetry-instrumentation` wheel's); an
+/// instrumentation's own is written only where it differs.
+fn render_release(
+    release: &str,
+    requires_python: Option<&str>,
+    core: &[(&str, bool)],
+    instrumentations: &[Resolved],
+) -> String {
     let quote = |text: &str| serde_json::Value::String(text.to_owned()).to_string();
     let list = |items: &[String]| {
         let quoted: Vec<String> = items.iter().map(|item| quote(item)).collect();
@@ -769,6 +791,9 @@ fn render_release(release: &str, core: &[(&str, bool)], instrumentations: &[Reso
     let mut json = String::new();
     json.push_str("{\n  \"schema\": 1,\n");
     let _ = writeln!(json, "  \"release\": {},", quote(release));
+    if let Some(range) = requires_python {
+        let _ = writeln!(json, "  \"requires_python\": {},", quote(range));
+    }
     json.push_str("  \"core\": [\n");
     for (index, (name, published)) in core.iter().enumerate() {
         let separator = if index + 1 < core.len() { "," } else { "" };
@@ -786,9 +811,14 @@ fn render_release(release: &str, core: &[(&str, bool)], instrumentations: &[Reso
         } else {
             ""
         };
+        let own_python = match (&entry.requires_python, requires_python) {
+            (Some(own), Some(release)) if same_range(own, release) => String::new(),
+            (Some(own), _) => format!("      \"requires_python\": {},\n", quote(own)),
+            (None, _) => String::new(),
+        };
         let _ = write!(
             json,
-            "    {{\n      \"name\": {},\n      \"requirement\": {},\n      \"kind\": {},\n      \"published\": {},\n      \"instruments\": {},\n      \"instruments_any\": {}\n    }}{separator}\n",
+            "    {{\n      \"name\": {},\n      \"requirement\": {},\n      \"kind\": {},\n      \"published\": {},\n{own_python}      \"instruments\": {},\n      \"instruments_any\": {}\n    }}{separator}\n",
             quote(&entry.planned.name),
             quote(&entry.planned.requirement),
             quote(entry.planned.kind),
@@ -799,6 +829,15 @@ fn render_release(release: &str, core: &[(&str, bool)], instrumentations: &[Reso
     }
     json.push_str("  ]\n}\n");
     json
+}
+
+/// Whether two `Requires-Python` ranges say the same (`>=3.9` and `>= 3.9`).
+fn same_range(left: &str, right: &str) -> bool {
+    let parse = crate::requirement::parse_specifiers;
+    match (parse(left), parse(right)) {
+        (Some(left), Some(right)) => left == right,
+        _ => left.trim() == right.trim(),
+    }
 }
 
 /// Writes changed release files and removes stale ones.
@@ -1089,6 +1128,7 @@ default_instrumentations = [
         let metadata = parse_metadata(
             "Metadata-Version: 2.4\n\
              Name: opentelemetry-instrumentation-demo\n\
+             Requires-Python: >=3.9\n\
              Requires-Dist: opentelemetry-api~=1.12\n\
              Requires-Dist: opentelemetry-instrumentation==0.66b1\n\
              Requires-Dist: wrapt<2.0.0,>=1.0.0\n\
@@ -1111,6 +1151,7 @@ default_instrumentations = [
             ["psycopg2-binary>=2.7.3.1", "psycopg2>=2.7.3.1"]
         );
         assert_eq!(metadata.requires_instrumentation.len(), 1);
+        assert_eq!(metadata.requires_python.as_deref(), Some(">=3.9"));
         assert!(metadata.accepts(&parse_version("0.66b1").expect("version")));
         assert!(!metadata.accepts(&parse_version("0.66b0").expect("version")));
     }
@@ -1145,17 +1186,32 @@ default_instrumentations = [
                 "tortoise-orm>=0.17.0".to_owned(),
             ],
             instruments_any: Vec::new(),
+            requires_python: Some(">=3.9".to_owned()),
+        };
+        let same = Resolved {
+            planned: BootstrapEntry {
+                name: "opentelemetry-instrumentation-asyncio".to_owned(),
+                requirement: "opentelemetry-instrumentation-asyncio==0.66b1".to_owned(),
+                kind: "default",
+                libraries: Vec::new(),
+            },
+            published: true,
+            instruments: Vec::new(),
+            instruments_any: Vec::new(),
+            requires_python: Some(">= 3.10".to_owned()),
         };
         let json = render_release(
             "0.66b1",
+            Some(">=3.10"),
             &[("opentelemetry-instrumentation", true)],
-            &[resolved],
+            &[resolved, same],
         );
         assert_eq!(
             json,
             r#"{
   "schema": 1,
   "release": "0.66b1",
+  "requires_python": ">=3.10",
   "core": [
     { "name": "opentelemetry-instrumentation", "version": "0.66b1", "published": true }
   ],
@@ -1165,7 +1221,16 @@ default_instrumentations = [
       "requirement": "opentelemetry-instrumentation-tortoiseorm==0.66b1",
       "kind": "library",
       "published": true,
+      "requires_python": ">=3.9",
       "instruments": ["pydantic>=1.10.2", "tortoise-orm>=0.17.0"],
+      "instruments_any": []
+    },
+    {
+      "name": "opentelemetry-instrumentation-asyncio",
+      "requirement": "opentelemetry-instrumentation-asyncio==0.66b1",
+      "kind": "default",
+      "published": true,
+      "instruments": [],
       "instruments_any": []
     }
   ]

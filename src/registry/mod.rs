@@ -34,6 +34,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::requirement::PackageName;
 use crate::requirement::Version;
+use crate::requirement::VersionSpecifiers;
 use serde::Deserialize;
 
 use crate::diagnostics::{Warning, WarningKind};
@@ -69,6 +70,9 @@ pub struct Instrumentation {
     pub instruments: Vec<PlainRequirement>,
     /// When not empty, at least one of these must be installed within range.
     pub instruments_any: Vec<PlainRequirement>,
+    /// The package's own `Requires-Python`, only when it differs from the release's
+    /// (`None`: as the release).
+    pub requires_python: Option<PythonRange>,
 }
 
 impl Instrumentation {
@@ -86,6 +90,56 @@ impl Instrumentation {
         let normalized = crate::requirement::normalize(name);
         normalized == self.name.as_ref()
             || normalized == crate::requirement::normalize(self.short_name())
+    }
+}
+
+/// A `Requires-Python` range, as written and parsed (`>=3.9`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PythonRange {
+    pub raw: String,
+    pub specifiers: VersionSpecifiers,
+}
+
+impl PythonRange {
+    /// `None` when `raw` is not a version range.
+    pub fn parse(raw: &str) -> Option<Self> {
+        let raw = raw.trim();
+        Some(Self {
+            specifiers: crate::requirement::parse_specifiers(raw)?,
+            raw: raw.to_owned(),
+        })
+    }
+
+    /// Whether a Python of `python` can install a package that declares this range.
+    /// `major.minor` (`3.9`, what `pyvenv.cfg` and `--python-version 3.9` say) stands for
+    /// any `3.9.x`: it is admitted when `3.9.0` or a late `3.9.999` is (`>=3.8.1` admits
+    /// `3.8`); a full `3.9.18` is compared as it is.
+    pub fn admits(&self, python: &Version) -> bool {
+        if python.release().len() >= 3 {
+            return self.specifiers.contains(python);
+        }
+        let late = python
+            .release()
+            .iter()
+            .chain(&[999])
+            .map(ToString::to_string);
+        let late = parse_version(&late.collect::<Vec<_>>().join("."));
+        self.specifiers.contains(python) || late.is_some_and(|late| self.specifiers.contains(&late))
+    }
+}
+
+/// The Python a target runs (`3.9` or `3.9.18`), as a version.
+pub fn python_version(text: &str) -> Option<Version> {
+    let version = parse_version(text.trim())?;
+    (version.release().len() >= 2 && version.release()[0] >= 2).then_some(version)
+}
+
+/// `3.9` for any `3.9.x`: how messages name a Python.
+pub fn python_label(python: &Version) -> String {
+    let release = python.release();
+    match release {
+        [major, minor, ..] => format!("{major}.{minor}"),
+        _ => python.to_string(),
     }
 }
 
@@ -112,9 +166,33 @@ pub struct Release {
     /// The file says it names packages outside the OpenTelemetry project on purpose
     /// (`"allow_other_names": true`; honoured only in a `--registry` file, see [`names`]).
     pub allow_other_names: bool,
+    /// The `Requires-Python` of the release's `opentelemetry-instrumentation` wheel;
+    /// `None`: unknown, taken as any Python.
+    pub requires_python: Option<PythonRange>,
 }
 
 impl Release {
+    /// Whether a target running `python` can install this release's core package
+    /// (`None`: the target's Python is not known, which admits every release).
+    pub fn supports_python(&self, python: Option<&Version>) -> bool {
+        match (&self.requires_python, python) {
+            (Some(range), Some(python)) => range.admits(python),
+            _ => true,
+        }
+    }
+
+    /// The `Requires-Python` of `instrumentation` in this release: its own, else the
+    /// release's.
+    pub fn requires_python_of<'a>(
+        &'a self,
+        instrumentation: &'a Instrumentation,
+    ) -> Option<&'a PythonRange> {
+        instrumentation
+            .requires_python
+            .as_ref()
+            .or(self.requires_python.as_ref())
+    }
+
     /// A release is partial when an instrumentation bootstrap would recommend was never
     /// published at it (e.g. 0.66b2).
     pub fn is_partial(&self) -> bool {
@@ -783,6 +861,8 @@ struct ReleaseFile {
     schema: u64,
     release: String,
     #[serde(default)]
+    requires_python: Option<String>,
+    #[serde(default)]
     core: Vec<CoreFile>,
     instrumentations: Vec<InstrumentationFile>,
     #[serde(default)]
@@ -806,6 +886,8 @@ struct InstrumentationFile {
     kind: Kind,
     #[serde(default = "yes")]
     published: bool,
+    #[serde(default)]
+    requires_python: Option<String>,
     #[serde(default)]
     instruments: Vec<String>,
     #[serde(default)]
@@ -837,6 +919,18 @@ pub(crate) fn parse_release(text: &str, origin: &str) -> Result<Release, Registr
             file.release
         ))
     })?;
+
+    let parse_python = |field: String, raw: Option<&String>| {
+        raw.map(|raw| {
+            PythonRange::parse(raw)
+                .ok_or_else(|| invalid(format!("{field}: `{raw}` is not a version range")))
+        })
+        .transpose()
+    };
+    let requires_python = parse_python(
+        "`requires_python`".to_owned(),
+        file.requires_python.as_ref(),
+    )?;
 
     let mut core = Vec::with_capacity(file.core.len());
     for (index, package) in file.core.into_iter().enumerate() {
@@ -888,6 +982,8 @@ pub(crate) fn parse_release(text: &str, origin: &str) -> Result<Release, Registr
         };
         let instruments = parse_list("instruments", &entry.instruments)?;
         let instruments_any = parse_list("instruments_any", &entry.instruments_any)?;
+        let requires_python =
+            parse_python(place("requires_python"), entry.requires_python.as_ref())?;
         instrumentations.push(Instrumentation {
             name,
             requirement,
@@ -895,6 +991,7 @@ pub(crate) fn parse_release(text: &str, origin: &str) -> Result<Release, Registr
             published: entry.published,
             instruments,
             instruments_any,
+            requires_python,
         });
     }
     if !instrumentations
@@ -914,6 +1011,7 @@ pub(crate) fn parse_release(text: &str, origin: &str) -> Result<Release, Registr
         core,
         instrumentations,
         allow_other_names: file.allow_other_names,
+        requires_python,
     })
 }
 
@@ -926,14 +1024,18 @@ impl Instrumentation {
                 .map(|requirement| requirement.raw.clone())
                 .collect()
         };
-        serde_json::json!({
+        let mut json = serde_json::json!({
             "name": self.name.to_string(),
             "requirement": self.requirement.raw,
             "kind": self.kind,
             "published": self.published,
             "instruments": raw(&self.instruments),
             "instruments_any": raw(&self.instruments_any),
-        })
+        });
+        if let (Some(range), Some(object)) = (&self.requires_python, json.as_object_mut()) {
+            object.insert("requires_python".to_owned(), range.raw.clone().into());
+        }
+        json
     }
 }
 

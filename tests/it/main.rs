@@ -21,6 +21,7 @@ mod lockfile_hardening;
 mod lockfile_selection;
 mod messages;
 mod lockfile_tools;
+mod old_python;
 mod packaging;
 mod project_managers;
 mod properties;

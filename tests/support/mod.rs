@@ -6,6 +6,7 @@ pub mod index;
 pub mod memory;
 pub mod mirror;
 pub mod mirror_genai;
+pub mod mirror_old_python;
 pub mod python;
 pub mod snapshot;
 pub mod tools_lock;
