@@ -911,7 +911,10 @@ impl Alignment {
             self.unpublished.join(", ")
         )];
         if !self.core_moves.is_empty() {
-            lines.push(format!("core packages that move: {}", self.describe_core_moves()));
+            lines.push(format!(
+                "core packages that move: {}",
+                self.describe_core_moves()
+            ));
         }
         lines
     }
@@ -963,6 +966,8 @@ fn add_genai(
                 published: true,
                 instruments: version.instruments.clone(),
                 instruments_any: Vec::new(),
+                // The family's `Requires-Python` is checked by `refusal` below.
+                requires_python: None,
             };
             let evaluation = evaluate(&entry, installed);
             match evaluation.satisfied {

@@ -45,9 +45,6 @@ const API_PROJECTS: &[&str] = &["opentelemetry-api", "opentelemetry-sdk"];
 const BUNDLED_PACKAGES: &str = include_str!("../../data/genai/packages.json");
 const BUNDLED_CHOICES: &str = include_str!("../../data/genai/choices.json");
 
-/// The largest user `packages.json` read.
-const MAXIMUM_FILE_BYTES: u64 = 4 * 1024 * 1024;
-
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct PackagesFile {
@@ -345,13 +342,13 @@ fn user_warning(path: &Path, reason: &str) -> Warning {
     )
 }
 
-/// The user file's text (regular file, at most [`MAXIMUM_FILE_BYTES`], UTF-8), `None`
-/// when there is none.
+/// The user file's text (through the one hardened reader: a regular file, at most the
+/// registry cap, UTF-8), `None` when there is none.
 fn read_capped(path: &Path) -> Result<Option<String>, String> {
     if !path.exists() {
         return Ok(None);
     }
-    super::user::read_bounded_with(path, MAXIMUM_FILE_BYTES).map(Some)
+    super::user::read_bounded(path).map(Some)
 }
 
 fn parse_package(file: &PackageFile, origin: &str) -> Result<Package, String> {
