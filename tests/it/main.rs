@@ -5,6 +5,7 @@
 mod support;
 
 mod architecture;
+mod channels;
 mod check;
 mod cli;
 mod completions;

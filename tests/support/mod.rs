@@ -6,4 +6,5 @@ pub mod index;
 pub mod memory;
 pub mod mirror;
 pub mod python;
+pub mod tools;
 pub mod wheel;
