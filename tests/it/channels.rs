@@ -13,9 +13,11 @@
 //!   wheel `packaging.rs` builds from a loopback index, checks a sample project, writes
 //!   `::error` annotations, the job summary and the outputs; passes once the printed
 //!   requirements are recorded.
-//! * [`pre_commit_try_repo_fails_then_passes`]: `pre-commit try-repo` of this repository on a
-//!   sample project (pip builds the hook from source with maturin, as for users of the
-//!   repository hook); the README's `repo: local` form installs the published wheel.
+//! * [`pre_commit_try_repo_fails_then_passes`]: `pre-commit try-repo` of this repository's
+//!   `.pre-commit-hooks.yaml` (in a hook repository whose package depends on the wheel, so
+//!   pip installs it instead of compiling the crate) on a sample project: fails naming the
+//!   missing instrumentation, skips unrelated files, passes once the printed requirements
+//!   are locked; README's `repo: local` snippet does the same with the published wheel.
 //! * [`bot_snippets_validate`]: README's Renovate and Dependabot snippets against their
 //!   schemas (`vendor.renovate`, `vendor.dependabot`), grouping every OpenTelemetry package.
 //!
@@ -511,24 +513,11 @@ fn commit(dir: &Path, home: &Path) {
 }
 
 /// `python -m pre_commit` in `cwd`, hermetic: `HOME` and `PRE_COMMIT_HOME` in `home`, pip
-/// pointed at the loopback index only, cargo and rustup where they are, and what a source
-/// build of this repository needs to reuse the wheel test's compiled dependencies (the same
-/// target directory, profile and zig flags through `MATURIN_PEP517_ARGS`).
+/// pointed at the loopback index only.
 fn pre_commit(tools: &DistTools, cwd: &Path, home: &Path, index: &IndexServer) -> Command {
-    let user_home = std::env::var_os("HOME")
-        .map(PathBuf::from)
-        .unwrap_or_default();
-    let cargo_home = std::env::var_os("CARGO_HOME")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| user_home.join(".cargo"));
-    let rustup_home = std::env::var_os("RUSTUP_HOME")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| user_home.join(".rustup"));
-    let (args, env) = packaging::wheel_build_args(tools);
     let mut command = tools.module("pre_commit");
     command
         .current_dir(cwd)
-        .envs(env)
         .env("HOME", home)
         .env("PRE_COMMIT_HOME", home.join("pre-commit"))
         .env("XDG_CACHE_HOME", home.join("cache"))
@@ -537,12 +526,32 @@ fn pre_commit(tools: &DistTools, cwd: &Path, home: &Path, index: &IndexServer) -
         .env("NO_PROXY", "127.0.0.1,localhost")
         .env("no_proxy", "127.0.0.1,localhost")
         .env("VIRTUALENV_NO_DOWNLOAD", "1")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("CARGO_HOME", cargo_home)
-        .env("RUSTUP_HOME", rustup_home)
-        .env("CARGO_NET_OFFLINE", "true")
-        .env("MATURIN_PEP517_ARGS", args.join(" "));
+        .env("GIT_CONFIG_NOSYSTEM", "1");
     command
+}
+
+/// A hook repository as pre-commit sees this one, with the build replaced by the published
+/// wheel: this repository's `.pre-commit-hooks.yaml`, verbatim, beside a `pyproject.toml`
+/// that depends on `otel-bootstrap-rs==<version>` (the shape of ruff-pre-commit). pip then
+/// installs the wheel from the loopback index instead of compiling the crate, which a
+/// test run cannot afford twice (the hook's `language: python` install of this repository
+/// itself is a maturin source build, as `pip install .` is).
+fn hook_repository(dir: &Path, home: &Path) {
+    let manifest = fs::read_to_string(repository().join(".pre-commit-hooks.yaml")).unwrap();
+    let pyproject = format!(
+        "[build-system]\nrequires = [\"setuptools\"]\nbuild-backend = \"setuptools.build_meta\"\n\n\
+         [project]\nname = \"otel-bootstrap-hook\"\nversion = \"0\"\n\
+         dependencies = [\"otel-bootstrap-rs=={}\"]\n\n[tool.setuptools]\npy-modules = []\n",
+        env!("CARGO_PKG_VERSION")
+    );
+    project(
+        dir,
+        home,
+        &[
+            (".pre-commit-hooks.yaml", &manifest),
+            ("pyproject.toml", &pyproject),
+        ],
+    );
 }
 
 const SAMPLE_PYLOCK: &str = r#"lock-version = "1.0"
@@ -601,7 +610,9 @@ fn pre_commit_try_repo_fails_then_passes() {
     );
 
     // This repository's hook on a project whose pylock.toml has Flask and no Flask
-    // instrumentation: pip builds the hook from source, the hook fails and names it.
+    // instrumentation: the hook fails and names it.
+    let hooks = tmp.path().join("hooks");
+    hook_repository(&hooks, &home);
     let sample = tmp.path().join("sample");
     project(
         &sample,
@@ -609,11 +620,10 @@ fn pre_commit_try_repo_fails_then_passes() {
         &[("pylock.toml", SAMPLE_PYLOCK), ("README.md", "# sample\n")],
     );
     let try_repo = |files: &[&str]| {
-        let _lock = packaging::wheel_target_lock();
         let mut command = pre_commit(&tools, &sample, &home, &index);
         command
             .arg("try-repo")
-            .arg(repository())
+            .arg(&hooks)
             .arg("otel-bootstrap-check")
             .arg("--color=never");
         if files.is_empty() {
