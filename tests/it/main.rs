@@ -5,6 +5,7 @@
 mod support;
 
 mod architecture;
+mod channels;
 mod check;
 mod check_fixes;
 mod cli;

@@ -8,36 +8,45 @@
 //! * [`uv_tool_environments_scan_the_project`]: `uv tool install` the wheel (and run it with
 //!   `uvx`): from a project it scans the project's `.venv`, never the tool environment.
 //!
+//! * [`the_wheel_is_manylinux_2_17`]: on x86_64/aarch64 Linux the wheel is the one the
+//!   release publishes there: `auditwheel show` calls it `manylinux_2_17_<arch>` (glibc
+//!   2.17, so Amazon Linux 2, RHEL 8, Debian 11), and the installed binary runs.
+//!
 //! # The wheel
 //!
-//! maturin is provisioned once into `<target>/test-tools/maturin` (`pip install --target`,
-//! like uv in `support/python.rs`; offline from `OTEL_BOOTSTRAP_TEST_WHEELHOUSE` when set;
-//! `maturin` on `PATH` is used when present). The wheel is built once per test process with
-//! `maturin build --profile dev --locked` into its own cargo target directory,
-//! `<target>/test-tools/wheel-target`: the tests' own binaries in `<target>/debug` are
-//! never rebuilt under running tests, and cargo's incremental build makes later runs
-//! cheap (the first compiles the dependencies, a few minutes on two cores). Set
+//! maturin, ziglang and auditwheel come from `support::tools` (one venv of pinned tools,
+//! provisioned once into `<target>/test-tools/dist-tools-v1`). The wheel is built once per
+//! test process with the README's command, `maturin build --locked --zig --compatibility
+//! manylinux2014` (zig links against glibc 2.17; the flags are Linux-only), `--profile dev`,
+//! into its own cargo target directory, `<target>/test-tools/wheel-target-manylinux2014`:
+//! the tests' own binaries in `<target>/debug` are never rebuilt under running tests, and
+//! cargo's incremental build makes later runs cheap (the first compiles the dependencies, a
+//! few minutes on two cores). Every test that needs the wheel (here, and the action and
+//! pre-commit tests in `channels.rs`) uses that one build. Set
 //! `OTEL_BOOTSTRAP_TEST_WHEEL_PROFILE=release` to test the wheel exactly as published.
-//! maturin runs `cargo metadata`, which wants the crates of every platform in the
-//! lock file: the first run may download the few that `cargo build` did not need.
+//! maturin runs `cargo metadata`, which wants the crates of every platform in the lock
+//! file: the first run may download the few that `cargo build` did not need.
 #![cfg(unix)]
 
 use crate::support;
 
-use std::ffi::OsStr;
+use std::ffi::{OsStr, OsString};
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 use std::time::Instant;
 
 use support::python::{self, skip_or_fail};
+use support::tools::{self, run_captured, DistTools};
 use support::wheel::{build_wheel, WheelSpec};
 
 /// The distribution name on the package index (see `pyproject.toml` and the README).
 const DISTRIBUTION: &str = "otel-bootstrap-rs";
 const RELEASE: &str = "0.66b1";
 const PROFILE_ENV: &str = "OTEL_BOOTSTRAP_TEST_WHEEL_PROFILE";
+/// The wheel builds' cargo target directory under `tools_dir()` (also the name of their lock).
+const WHEEL_TARGET: &str = "wheel-target-manylinux2014";
 
 // ---------------------------------------------------------------------------------------
 // Provisioning maturin and building the wheel
@@ -49,93 +58,65 @@ fn on_path(name: &str) -> Option<PathBuf> {
         .find(|candidate| candidate.is_file())
 }
 
-fn run_captured(command: &mut Command, what: &str) -> Result<Output, String> {
-    let out = command
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|error| format!("{what}: cannot run {command:?}: {error}"))?;
-    if out.status.success() {
-        return Ok(out);
-    }
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    let tail: Vec<&str> = stderr.lines().rev().take(25).collect();
-    Err(format!(
-        "{what} failed ({}):\n  command: {command:?}\n  stderr (tail):\n    {}",
-        out.status,
-        tail.into_iter().rev().collect::<Vec<_>>().join("\n    ")
-    ))
-}
-
-/// `maturin`: on `PATH`, else `pip install --target <tools>/maturin maturin` (once).
-fn maturin_result() -> Result<PathBuf, String> {
-    static MATURIN: OnceLock<Result<PathBuf, String>> = OnceLock::new();
-    MATURIN
-        .get_or_init(|| {
-            if let Some(maturin) = on_path("maturin") {
-                return Ok(maturin);
-            }
-            let python3 = on_path("python3").ok_or("python3 is not on PATH")?;
-            let dest = python::tools_dir().join("maturin");
-            let binary = dest.join("bin").join("maturin");
-            if binary.is_file() {
-                return Ok(binary);
-            }
-            let _lock = python::lock("maturin");
-            if binary.is_file() {
-                return Ok(binary);
-            }
-            let tmp = python::tools_dir().join(format!(".tmp-maturin-{}", std::process::id()));
-            let _ = fs::remove_dir_all(&tmp);
-            eprintln!("provisioning {} (first use) ...", dest.display());
-            let mut pip = Command::new(python3);
-            pip.args([
-                "-m",
-                "pip",
-                "install",
-                "--only-binary=:all:",
-                "--no-compile",
-            ])
-            .env("PIP_DISABLE_PIP_VERSION_CHECK", "1")
-            .env("PIP_NO_INPUT", "1")
-            .env_remove("PIP_TARGET")
-            .env_remove("PIP_PREFIX")
-            .env_remove("PIP_USER")
-            .env_remove("PIP_REQUIRE_VIRTUALENV")
-            .env_remove("VIRTUAL_ENV")
-            .env_remove("PYTHONPATH")
-            .arg("--target")
-            .arg(&tmp);
-            match std::env::var_os(python::WHEELHOUSE_ENV).filter(|dir| !dir.is_empty()) {
-                Some(dir) => pip.arg("--no-index").arg("--find-links").arg(dir),
-                None => pip.args(["--timeout", "30", "--retries", "1"]),
-            };
-            pip.arg("maturin>=1.9,<2");
-            if let Err(error) = run_captured(&mut pip, "pip install --target maturin") {
-                let _ = fs::remove_dir_all(&tmp);
-                return Err(format!(
-                    "{error}\n  (no network? Set {}=<dir with a maturin wheel>)",
-                    python::WHEELHOUSE_ENV
-                ));
-            }
-            if !tmp.join("bin/maturin").is_file() {
-                return Err(format!(
-                    "pip installed maturin into {} without bin/maturin",
-                    tmp.display()
-                ));
-            }
-            fs::rename(&tmp, &dest)
-                .map_err(|error| format!("renaming {} into place: {error}", tmp.display()))?;
-            Ok(binary)
-        })
-        .clone()
+/// `maturin` (with ziglang and auditwheel beside it), provisioned by `support::tools`.
+fn maturin_result() -> Result<DistTools, String> {
+    tools::dist_tools_result()
 }
 
 /// The `cargo` that runs these tests (maturin calls `cargo` from `PATH` otherwise).
-fn cargo() -> PathBuf {
+pub(crate) fn cargo() -> PathBuf {
     std::env::var_os("CARGO")
         .map(PathBuf::from)
         .or_else(|| on_path("cargo"))
         .unwrap_or_else(|| PathBuf::from("cargo"))
+}
+
+/// The cargo target directory of the wheel builds (its own: the tests' binaries in
+/// `<target>/debug` are never rebuilt under running tests). The pre-commit test's source
+/// build of the repository shares it.
+pub(crate) fn wheel_target_dir() -> PathBuf {
+    python::tools_dir().join(WHEEL_TARGET)
+}
+
+/// Held while something builds into [`wheel_target_dir`] (cargo would wait for its own lock
+/// anyway; this keeps two builds of the crate from different source paths from taking turns
+/// at undoing each other).
+pub(crate) fn wheel_target_lock() -> python::LockGuard {
+    python::lock(WHEEL_TARGET)
+}
+
+/// The build profile of the test wheel: `dev` unless `OTEL_BOOTSTRAP_TEST_WHEEL_PROFILE` says
+/// otherwise.
+pub(crate) fn wheel_profile() -> String {
+    std::env::var(PROFILE_ENV)
+        .ok()
+        .filter(|profile| !profile.is_empty())
+        .unwrap_or_else(|| "dev".to_owned())
+}
+
+/// What a maturin build of the wheel needs beyond `maturin build`: on Linux, zig as the
+/// linker against glibc 2.17 (`--zig --compatibility manylinux2014`, the README's command),
+/// then the profile; the environment: the target directory, zig on `PATH`, no debug info.
+pub(crate) fn wheel_build_args(tools: &DistTools) -> (Vec<String>, Vec<(String, OsString)>) {
+    let mut args = Vec::new();
+    if cfg!(target_os = "linux") {
+        args.extend(["--zig", "--compatibility", "manylinux2014"].map(str::to_owned));
+    }
+    args.extend(["--profile".to_owned(), wheel_profile()]);
+    let env = vec![
+        ("CARGO".to_owned(), cargo().into_os_string()),
+        (
+            "CARGO_TARGET_DIR".to_owned(),
+            wheel_target_dir().into_os_string(),
+        ),
+        // A dev build without debug info: smaller, faster to zip and install.
+        (
+            "CARGO_PROFILE_DEV_DEBUG".to_owned(),
+            OsString::from("false"),
+        ),
+        ("PATH".to_owned(), tools.path_with_zig()),
+    ];
+    (args, env)
 }
 
 /// Builds the wheel (once per process) and returns its path in `<tools>/wheels`.
@@ -143,42 +124,32 @@ fn wheel_result() -> Result<PathBuf, String> {
     static WHEEL: OnceLock<Result<PathBuf, String>> = OnceLock::new();
     WHEEL
         .get_or_init(|| {
-            let maturin = maturin_result()?;
-            let tools = python::tools_dir();
-            let profile = std::env::var(PROFILE_ENV)
-                .ok()
-                .filter(|profile| !profile.is_empty())
-                .unwrap_or_else(|| "dev".to_owned());
-            let wheels = tools.join("wheels");
+            let tools = maturin_result()?;
+            let wheels = python::tools_dir().join("wheels-manylinux2014");
             let out = wheels.join(format!(".tmp-{}", std::process::id()));
             let _ = fs::remove_dir_all(&out);
             fs::create_dir_all(&out).unwrap();
             // One build at a time: they share a target directory (cargo would wait
             // anyway) and the output name.
-            let _lock = python::lock("wheel");
+            let _lock = wheel_target_lock();
             eprintln!(
-                "building the wheel (maturin, profile {profile}; the first run compiles \
-                 every dependency into {}) ...",
-                tools.join("wheel-target").display()
+                "building the wheel (maturin, profile {}; the first run compiles every \
+                 dependency into {}) ...",
+                wheel_profile(),
+                wheel_target_dir().display()
             );
             let started = Instant::now();
             let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml");
-            let mut build = Command::new(maturin);
+            let (args, env) = wheel_build_args(&tools);
+            let mut build = Command::new(tools.bin("maturin"));
             build
-                .args([
-                    "build",
-                    "--locked",
-                    "--profile",
-                    &profile,
-                    "--manifest-path",
-                ])
+                .args(["build", "--locked"])
+                .args(&args)
+                .arg("--manifest-path")
                 .arg(&manifest)
                 .arg("--out")
                 .arg(&out)
-                .env("CARGO", cargo())
-                .env("CARGO_TARGET_DIR", tools.join("wheel-target"))
-                // A dev build without debug info: smaller, faster to zip and install.
-                .env("CARGO_PROFILE_DEV_DEBUG", "false")
+                .envs(env)
                 .env_remove("VIRTUAL_ENV")
                 .env_remove("CONDA_PREFIX");
             let built = run_captured(&mut build, "maturin build");
@@ -210,7 +181,7 @@ fn wheel_result() -> Result<PathBuf, String> {
 /// The wheel, or `None` after [`skip_or_fail`] when maturin cannot be provisioned. A
 /// failing build (maturin ran) always panics: that is a packaging bug.
 #[track_caller]
-fn wheel() -> Option<PathBuf> {
+pub(crate) fn wheel() -> Option<PathBuf> {
     if let Err(error) = maturin_result() {
         skip_or_fail(&format!("maturin is needed to build the wheel: {error}"));
         return None;
@@ -367,6 +338,57 @@ fn pip_installed_binary_scans_its_own_venv() {
     let (script, _) =
         succeed(clean(&installed, &cwd, no_python.as_os_str()).args(["completions", "bash"]));
     assert!(script.contains("otel-bootstrap"));
+}
+
+#[test]
+fn the_wheel_is_manylinux_2_17() {
+    if !cfg!(target_os = "linux") {
+        return;
+    }
+    let Some(wheel) = wheel() else { return };
+    let Some(tools) = tools::dist_tools() else {
+        return;
+    };
+    let arch = std::env::consts::ARCH;
+    let tag = format!("manylinux_2_17_{arch}");
+    let file_name = wheel.file_name().unwrap().to_string_lossy().into_owned();
+    let platforms: Vec<&str> = file_name
+        .trim_end_matches(".whl")
+        .rsplit('-')
+        .next()
+        .unwrap()
+        .split('.')
+        .collect();
+    assert!(
+        platforms.contains(&tag.as_str())
+            && platforms.contains(&format!("manylinux2014_{arch}").as_str()),
+        "{file_name}"
+    );
+
+    // auditwheel's own reading of the ELF file: the symbol versions it needs.
+    let out = python::run_ok(tools.module("auditwheel").arg("show").arg(&wheel));
+    let shown = python::stdout(&out)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        shown.contains(&format!(
+            "is consistent with the following platform tag: \"{tag}\""
+        )),
+        "{shown}"
+    );
+
+    // And the installed executable runs.
+    let tmp = tempfile::tempdir().unwrap();
+    let Some(venv) = python::venv(&tmp.path().join("venv")) else {
+        return;
+    };
+    venv.pip_install_from(&[wheel.parent().unwrap()], &[DISTRIBUTION]);
+    let (stdout, _) = succeed(Command::new(venv.bin("otel-bootstrap")).arg("--version"));
+    assert!(
+        stdout.starts_with(&format!("otel-bootstrap {}", env!("CARGO_PKG_VERSION"))),
+        "{stdout}"
+    );
 }
 
 #[test]

@@ -11,4 +11,5 @@ pub mod python;
 pub mod snapshot;
 pub mod tools_lock;
 pub mod tools_pm;
+pub mod tools;
 pub mod wheel;
