@@ -227,17 +227,22 @@ fn lockfile_warnings(
 /// The lock holds no SDK: what `opentelemetry-instrument` would do, and the command that
 /// adds the distro and the OTLP exporter to the project.
 fn no_sdk_in_the_lock(installer: &FixTool) -> Warning {
-    let fix = installer
-        .install_command(&["opentelemetry-distro", "opentelemetry-exporter-otlp"])
-        .unwrap_or_default();
-    // A command is shown as one; an edit of a requirements file is an instruction.
+    const PACKAGES: [&str; 2] = ["opentelemetry-distro", "opentelemetry-exporter-otlp"];
+    let named = "`opentelemetry-distro` and an exporter (`opentelemetry-exporter-otlp`)";
+    // A command is shown as one; a requirements file is edited.
     let fix = match installer {
-        FixTool::PipTools { .. } | FixTool::Requirements { .. } => fix,
-        _ => format!("`{fix}`"),
+        FixTool::PipTools { input } => {
+            format!("add {named} to `{input}`, then `pip-compile {input}`")
+        }
+        FixTool::Requirements { file } => format!("add {named} to `{file}`"),
+        _ => format!(
+            "add {named}: `{}`",
+            installer.install_command(&PACKAGES).unwrap_or_default()
+        ),
     };
     Warning::new(
         WarningKind::NoTelemetry,
-        format!("there is no `opentelemetry-sdk` here (nor `opentelemetry-distro`, which brings it): `opentelemetry-instrument` will load the instrumentations but export nothing; add the distro and an exporter: {fix}"),
+        format!("there is no `opentelemetry-sdk` here (nor `opentelemetry-distro`, which brings it): `opentelemetry-instrument` will load the instrumentations but export nothing; {fix}"),
     )
 }
 

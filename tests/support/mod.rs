@@ -9,7 +9,7 @@ pub mod mirror_genai;
 pub mod mirror_old_python;
 pub mod python;
 pub mod snapshot;
+pub mod tools;
 pub mod tools_lock;
 pub mod tools_pm;
-pub mod tools;
 pub mod wheel;
