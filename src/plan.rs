@@ -1539,20 +1539,28 @@ mod tests {
         // An older core (0.60b0 / 1.39): no family version goes with it without moving it.
         let older = genai_plan("0.60b0", "1.39.0", Some("3.11"), &[], &[]);
         insta::assert_json_snapshot!("genai_older_core", genai_summary(&older));
-        // Python 3.9: every family version needs 3.10.
-        let old_python = genai_plan("0.66b1", "1.45.1", Some("3.9"), &[], &[]);
+        // Python 3.9: the release is the newest for 3.9 (0.62b1, older than every family
+        // version's core) and every family version needs 3.10 anyway: no GenAI package.
+        let old_python = genai_plan("", "1.41.1", Some("3.9"), &[], &[]);
+        assert_eq!(old_python.release, "0.62b1");
         assert!(!requirements(&old_python)
             .iter()
             .any(|r| r.contains("genai")));
-        assert!(
-            old_python
-                .warnings
-                .iter()
-                .any(|w| w.message.contains("needs Python >=3.10")),
-            "{:?}",
-            old_python.warnings
+        // `--otel-version 0.66b1` on 3.9 is refused before any GenAI choice.
+        let registry = Registry::bundled();
+        let refused = plan(
+            &registry,
+            &installed(&[("openai", "3.63.0")]),
+            &PlanOptions {
+                release: crate::requirement::parse_version("0.66b1"),
+                genai: Some(std::sync::Arc::new(GenAi::bundled())),
+                python: crate::requirement::parse_version("3.9"),
+                ..PlanOptions::default()
+            },
         );
+        assert!(matches!(refused, Err(PlanError::UnsupportedPython { .. })));
     }
+
     /// `release(version)` declaring `Requires-Python` `range`.
     fn for_python(version: &str, unpublished: &[&str], range: &str) -> String {
         release(version, unpublished).replacen(

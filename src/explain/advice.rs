@@ -275,19 +275,26 @@ pub fn outdated(
     Ok(found)
 }
 
-/// `note:` lines for `--check` (text mode, on stderr): the outdated instrumentations, and
-/// the command that moves the stack. Empty when nothing is outdated.
-pub fn outdated_notes(outdated: &[Outdated]) -> String {
+/// The `note:` for `--check` (text mode, on stderr): one line counting the outdated
+/// packages, naming the newest complete release and the command that moves the stack; with
+/// `verbose`, one line per package first. Empty when nothing is outdated.
+pub fn outdated_notes(outdated: &[Outdated], verbose: bool) -> String {
     let Some(first) = outdated.first() else {
         return String::new();
     };
     let mut text = String::new();
-    for entry in outdated {
-        text.push_str(&format!("note: {entry}\n"));
+    if verbose {
+        for entry in outdated {
+            text.push_str(&format!("note: {entry}\n"));
+        }
     }
+    let count = outdated.len();
     text.push_str(&format!(
-        "note: not a failure; `otel-bootstrap --otel-version {} -a install` moves the stack to it\n",
-        first.release
+        "note: {count} installed package{} older than release {}, the newest complete release for this environment; not a failure: `otel-bootstrap --otel-version {} -a install` moves the stack to it{}\n",
+        if count == 1 { " is" } else { "s are" },
+        first.release,
+        first.release,
+        if verbose { "" } else { " (`-v` lists them)" },
     ));
     text
 }
@@ -300,6 +307,7 @@ pub fn check_notes(
     installed: &Installed,
     report: &crate::check::CheckReport,
     python: Option<&crate::requirement::Version>,
+    verbose: bool,
 ) -> String {
     let outdated: Vec<Outdated> = outdated(registry, installed, python)
         .unwrap_or_default()
@@ -311,7 +319,7 @@ pub fn check_notes(
                 .any(|problem| problem.name == entry.name)
         })
         .collect();
-    outdated_notes(&outdated)
+    outdated_notes(&outdated, verbose)
 }
 
 #[cfg(test)]
@@ -368,9 +376,11 @@ mod tests {
                 "opentelemetry-instrumentation-vertexai 1.5 is older than release 1.1b0 (`opentelemetry-instrumentation-vertexai>=2.0b0`)",
             ]
         );
-        assert!(outdated_notes(&found).ends_with(
-            "note: not a failure; `otel-bootstrap --otel-version 1.1b0 -a install` moves the stack to it\n"
-        ));
+        assert_eq!(
+            outdated_notes(&found, false),
+            "note: 3 installed packages are older than release 1.1b0, the newest complete release for this environment; not a failure: `otel-bootstrap --otel-version 1.1b0 -a install` moves the stack to it (`-v` lists them)\n"
+        );
+        assert!(outdated_notes(&found, true).starts_with(&format!("note: {}\n", names[0])));
         // Newer than the newest complete release (the partial one) is not outdated.
         let newer = outdated(
             &registry,
@@ -379,7 +389,7 @@ mod tests {
         )
         .unwrap();
         assert!(newer.is_empty(), "{newer:?}");
-        assert_eq!(outdated_notes(&[]), "");
+        assert_eq!(outdated_notes(&[], true), "");
     }
 
     #[test]

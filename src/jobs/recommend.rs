@@ -81,6 +81,7 @@ pub fn run(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatus, Fai
                 &installed,
                 &report,
                 plan.python.as_ref(),
+                verbosity == Verbosity::Verbose,
             )
         } else {
             String::new()
