@@ -594,7 +594,7 @@ pub fn run(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatus, Fai
             .map(|(sign, word)| format!("{} {word}", count(sign)))
             .collect();
         say(&format!(
-            "Done in {seconds:.2}s: {} distribution{} {}",
+            "Done in {seconds:.2}s: {} distribution{} ({})",
             changes.len(),
             plural(changes.len()),
             parts.join(", "),
