@@ -340,10 +340,10 @@ fn action_installs_the_wheel_and_annotates_problems() {
         stdout.lines().any(|line| line == flask_annotation),
         "{stdout}"
     );
+    // The fix in the project's words: a requirements file is edited.
     assert!(
-        stdout
-            .lines()
-            .any(|line| line.starts_with("fix: pip install ")),
+        stdout.lines().any(|line| line.starts_with("fix: add ")
+            && line.contains(&format!("{FLASK} to `requirements.txt`"))),
         "{stdout}"
     );
     let written = fs::read_to_string(&summary).unwrap();

@@ -211,6 +211,13 @@ fn a_partial_release_is_aligned_to_the_newest_published_one() {
     let message = stderr(&ours);
     assert!(message.contains("release `0.66b2` is partial"), "{message}");
     assert!(message.contains("using `0.66b1`"), "{message}");
+    // One line by default; `-v` names the core move.
+    let verbose = output(
+        command(root.path())
+            .arg("-v")
+            .env("VIRTUAL_ENV", &environment.root),
+    );
+    let message = stderr(&verbose);
     assert!(
         message.contains(
             "opentelemetry-instrumentation 0.66b2 -> opentelemetry-instrumentation==0.66b1"
