@@ -125,22 +125,26 @@ pub fn run(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatus, Fai
         uv: uv.as_deref(),
         project: project.as_ref(),
     };
-    if let Some(project) = environment.project.as_ref().filter(|project| {
-        matches!(project.tool, Tool::Hatch | Tool::PipTools) && !args.install.dry_run
-    }) {
-        let (file, keeps) = match project.tool {
-            Tool::Hatch => (
-                "`[project].dependencies` in pyproject.toml",
-                "`hatch env prune`",
-            ),
-            _ => ("`requirements.in` (then `pip-compile`)", "`pip-sync`"),
-        };
+    if let Some(project) = environment
+        .project
+        .as_ref()
+        .filter(|project| project.tool == Tool::PipTools && !args.install.dry_run)
+    {
         warn(&format!(
-            "the {} project `{}` is not recorded by `-a install` yet: add the packages below to {file}, or {keeps} removes them",
+            "the {} project `{}` is not recorded by `-a install` yet: add the packages below to `requirements.in` (then `pip-compile`), or `pip-sync` removes them",
             project.tool,
             project.root.display()
         ));
     }
+    // Hatch has no add command and no lock: the project's `pyproject.toml` is edited
+    // (comments and layout kept) where its environment takes its dependencies from, and
+    // the environment is installed into as usual, so the next `hatch run` after a prune
+    // installs the same.
+    let hatch = environment
+        .project
+        .as_ref()
+        .filter(|project| project.tool == Tool::Hatch && !args.install.no_project)
+        .map(|project| HatchRecord::read(&project.pyproject(), &plan, &stack));
     let selection = match recording_tool(&environment, args, path_variable.as_deref()) {
         Some(recording) => recording,
         None => installer::select(&inputs),
@@ -259,7 +263,14 @@ pub fn run(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatus, Fai
         return Ok(ExitStatus::ProblemFound);
     }
 
-    let recorded = project_file.as_ref().is_none_or(|file| {
+    let recorded = hatch.as_ref().is_none_or(|hatch| {
+        hatch.rewrites.is_empty()
+            && hatch.file.lists(
+                targets
+                    .iter()
+                    .filter(|target| !plan.core_move_requirements().any(|core| core == target.raw)),
+            )
+    }) && project_file.as_ref().is_none_or(|file| {
         project_rewrites.is_empty()
             && file.lists(
                 targets
@@ -403,14 +414,58 @@ pub fn run(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatus, Fai
         commands.push(InstallCommand::uv_sync(uv, &index, member, all_members));
     }
 
+    // The edited `pyproject.toml` of a Hatch project: the instrumentations where it keeps
+    // `opentelemetry-distro` (else where its environment installs from), and each of its
+    // requirements that forbids the move relaxed in place.
+    let hatch_edit = match &hatch {
+        Some(hatch) => {
+            let recorded: Vec<String> = targets
+                .iter()
+                .filter(|target| {
+                    !plan.core_move_requirements().any(|core| core == target.raw)
+                        && !hatch
+                            .rewrites
+                            .iter()
+                            .any(|rewrite| rewrite.name == target.name.as_ref())
+                })
+                .map(|target| target.raw.clone())
+                .chain(
+                    hatch
+                        .rewrites
+                        .iter()
+                        .map(|rewrite| rewrite.requirement.clone()),
+                )
+                .collect();
+            let edited = crate::project::edit::record(&hatch.text, &hatch.target, &recorded)
+                .map_err(|reason| Failure {
+                    error: anyhow!(
+                        "cannot record the instrumentations in `{}`: {reason}",
+                        hatch.path.display()
+                    ),
+                    hint: Some(
+                        "fix the file, or install without recording: `--no-project`".to_owned(),
+                    ),
+                })?;
+            Some((edited, recorded.len()))
+        }
+        None => None,
+    };
+
     report_pre_existing(&pre_existing, &warn);
-    announce_moves(
-        &plan,
-        &stack,
-        &project_rewrites,
-        selection.installer.label(),
-        &say,
-    );
+    let (rewrites_said, recorder) = match &hatch {
+        Some(hatch) => (&hatch.rewrites, "the Hatch project's `pyproject.toml` edit"),
+        None => (&project_rewrites, selection.installer.label()),
+    };
+    announce_moves(&plan, &stack, rewrites_said, recorder, &say);
+    if let (Some(hatch), Some((_, count))) = (&hatch, &hatch_edit) {
+        say(&format!(
+            "{} {count} requirement{} in `{}` of `{}` (Hatch has no lock: its next environment install reads them)",
+            if args.install.dry_run { "Would record" } else { "Recording" },
+            plural(*count),
+            hatch.target.join("."),
+            hatch.path.display()
+        ));
+    }
     let verb = if args.install.dry_run {
         "Would install"
     } else {
@@ -456,12 +511,27 @@ pub fn run(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatus, Fai
         verbosity == Verbosity::Verbose,
     );
     // The project's files as they are: a failed or interrupted recording puts them back.
-    let snapshot = selection.installer.project_root().map(|root| {
-        let workspace_root = workspace
-            .as_ref()
-            .map(|(workspace_root, _)| workspace_root.as_path());
-        install::snapshot::Snapshot::take(std::iter::once(root).chain(workspace_root))
-    });
+    let hatch_root = hatch
+        .as_ref()
+        .and_then(|hatch| hatch.path.parent().map(Path::to_path_buf));
+    let snapshot = selection
+        .installer
+        .project_root()
+        .or(hatch_root.as_deref())
+        .map(|root| {
+            let workspace_root = workspace
+                .as_ref()
+                .map(|(workspace_root, _)| workspace_root.as_path());
+            install::snapshot::Snapshot::take(std::iter::once(root).chain(workspace_root))
+        });
+    if let (Some(hatch), Some((edited, _))) = (&hatch, &hatch_edit) {
+        crate::untrusted::write_atomically(&hatch.path, edited.as_bytes()).map_err(|error| {
+            Failure {
+                error: anyhow!(error).context(format!("cannot write `{}`", hatch.path.display())),
+                hint: None,
+            }
+        })?;
+    }
     let restore = || {
         if let Some(snapshot) = &snapshot {
             for path in snapshot.restore() {
@@ -879,6 +949,50 @@ impl ProjectFile {
         targets
             .into_iter()
             .all(|target| listed.contains(target.name.as_ref()))
+    }
+}
+
+/// A Hatch project's `pyproject.toml`, read once: every dependency array it installs
+/// from, the one the instrumentations go to, and its requirements that forbid the move.
+struct HatchRecord {
+    path: PathBuf,
+    text: String,
+    /// The key path of the array that receives the instrumentations.
+    target: Vec<String>,
+    file: ProjectFile,
+    rewrites: Vec<ProjectRewrite>,
+}
+
+impl HatchRecord {
+    fn read(path: &Path, plan: &Plan, stack: &StackMoves) -> Self {
+        let text = crate::untrusted::read_text(path, crate::untrusted::FileKind::Pyproject)
+            .unwrap_or_default();
+        let arrays = crate::project::edit::dependency_arrays(&text);
+        let target = arrays
+            .iter()
+            .find(|(_, entries)| {
+                entries
+                    .iter()
+                    .any(|entry| entry_name(entry) == DISTRO_PROJECT)
+            })
+            .map(|(path, _)| path.clone())
+            .unwrap_or_else(|| crate::project::edit::hatch_default_array(&text, "default"));
+        let file = ProjectFile {
+            name: None,
+            entries: arrays
+                .into_iter()
+                .flat_map(|(_, entries)| entries)
+                .map(|entry| (Place::Main, entry))
+                .collect(),
+        };
+        let rewrites = project_rewrites(&file, plan, stack);
+        Self {
+            path: path.to_path_buf(),
+            text,
+            target,
+            file,
+            rewrites,
+        }
     }
 }
 
