@@ -81,6 +81,13 @@ fn poetry_project_records_with_poetry_add_and_survives_poetry_sync() {
     assert_eq!(document["environment"]["project"]["tool"], "poetry");
     assert_eq!(document["environment"]["source"], "project");
 
+    // `--check` on the project's environment prints the fix in Poetry's words.
+    let check = managers.ours(&stack, &root, &["--check"]);
+    let text = python::stderr(&check);
+    assert_eq!(check.status.code(), Some(1), "{text}");
+    assert!(text.contains("poetry add "), "{text}");
+    assert!(!text.contains("pip install"), "{text}");
+
     let installed_before = managers.ours(&stack, &root, &["-a", "install"]);
     insta::assert_snapshot!("poetry_install", outcome(&stack, &installed_before));
     assert_eq!(installed_before.status.code(), Some(0));
@@ -303,7 +310,7 @@ fn pipenv_project_records_with_pipenv_install_then_lock() {
 }
 
 #[test]
-fn hatch_environment_is_found_in_its_data_directory_and_installed_into() {
+fn hatch_project_is_recorded_in_pyproject_and_survives_prune_and_recreate() {
     let Some(stack) = Stack::new() else { return };
     let Some(managers) = Managers::new(&stack, &[Manager::Hatch]) else {
         return;
@@ -312,13 +319,16 @@ fn hatch_environment_is_found_in_its_data_directory_and_installed_into() {
     fs::create_dir_all(&root).unwrap();
     let dependencies: Vec<String> = FLASK_FLOW
         .iter()
-        .map(|name| format!("\"{name}\""))
+        .map(|name| format!("    \"{name}\","))
         .collect();
+    // The environment skips installing the project (no build backend on the loopback
+    // index), so it installs from its own `dependencies`: the instrumentations go there,
+    // where the project keeps `opentelemetry-distro`.
     fs::write(
         root.join("pyproject.toml"),
         pyproject(&format!(
-            "[tool.hatch.envs.default]\nskip-install = true\ndependencies = [{}]\n",
-            dependencies.join(", ")
+            "[tool.hatch.envs.default]\nskip-install = true\n# what the app runs with\ndependencies = [\n{}\n]  # kept\n",
+            dependencies.join("\n")
         )),
     )
     .unwrap();
@@ -338,11 +348,32 @@ fn hatch_environment_is_found_in_its_data_directory_and_installed_into() {
         python::stderr(&verbose)
     );
     let output = managers.ours(&stack, &root, &["-a", "install"]);
-    assert_eq!(output.status.code(), Some(0), "{}", python::stderr(&output));
+    let text = python::stderr(&output);
+    assert_eq!(output.status.code(), Some(0), "{text}");
     assert!(
-        python::stderr(&output).contains("is not recorded by `-a install` yet"),
-        "{}",
-        python::stderr(&output)
+        text.contains("requirements in `tool.hatch.envs.default.dependencies` of "),
+        "{text}"
+    );
+    let manifest = fs::read_to_string(root.join("pyproject.toml")).unwrap();
+    assert!(
+        manifest.contains("    \"opentelemetry-instrumentation-flask=="),
+        "{manifest}"
+    );
+    assert!(manifest.contains("# what the app runs with\n"), "{manifest}");
+    assert!(manifest.contains("]  # kept\n"), "{manifest}");
+    spans_and_pip_check(&stack, &venv);
+
+    // Hatch has no lock: a pruned environment is made again from the manifest.
+    managers.run(&stack, "hatch", &root, &["env", "prune"]);
+    assert!(!venv.root.exists(), "{}", venv.root.display());
+    managers.run(&stack, "hatch", &root, &["run", "python", "-c", "pass"]);
+    let recreated = installed(&venv);
+    assert!(
+        recreated.contains_key("opentelemetry-instrumentation-flask"),
+        "{recreated:?}"
     );
     spans_and_pip_check(&stack, &venv);
+    let again = managers.ours(&stack, &root, &["-a", "install"]);
+    assert_eq!(again.status.code(), Some(0), "{}", python::stderr(&again));
+    assert!(python::stderr(&again).contains("Nothing to install"));
 }
