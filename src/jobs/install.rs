@@ -125,17 +125,6 @@ pub fn run(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatus, Fai
         uv: uv.as_deref(),
         project: project.as_ref(),
     };
-    if let Some(project) = environment
-        .project
-        .as_ref()
-        .filter(|project| project.tool == Tool::PipTools && !args.install.dry_run)
-    {
-        warn(&format!(
-            "the {} project `{}` is not recorded by `-a install` yet: add the packages below to `requirements.in` (then `pip-compile`), or `pip-sync` removes them",
-            project.tool,
-            project.root.display()
-        ));
-    }
     // Hatch has no add command and no lock: the project's `pyproject.toml` is edited
     // (comments and layout kept) where its environment takes its dependencies from, and
     // the environment is installed into as usual, so the next `hatch run` after a prune
@@ -143,8 +132,10 @@ pub fn run(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatus, Fai
     let hatch = environment
         .project
         .as_ref()
-        .filter(|project| project.tool == Tool::Hatch && !args.install.no_project)
-        .map(|project| HatchRecord::read(&project.pyproject(), &plan, &stack));
+        .filter(|project| {
+            matches!(project.tool, Tool::Hatch | Tool::PipTools) && !args.install.no_project
+        })
+        .map(|project| HatchRecord::read(project, &plan, &stack));
     let selection = match recording_tool(&environment, args, path_variable.as_deref()) {
         Some(recording) => recording,
         None => installer::select(&inputs),
@@ -436,35 +427,60 @@ pub fn run(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatus, Fai
                         .map(|rewrite| rewrite.requirement.clone()),
                 )
                 .collect();
-            let edited = crate::project::edit::record(&hatch.text, &hatch.target, &recorded)
-                .map_err(|reason| Failure {
-                    error: anyhow!(
-                        "cannot record the instrumentations in `{}`: {reason}",
-                        hatch.path.display()
-                    ),
-                    hint: Some(
-                        "fix the file, or install without recording: `--no-project`".to_owned(),
-                    ),
-                })?;
+            let edited = if hatch.pip_tools {
+                Ok(crate::project::edit::record_lines(&hatch.text, &recorded))
+            } else {
+                crate::project::edit::record(&hatch.text, &hatch.target, &recorded)
+            }
+            .map_err(|reason| Failure {
+                error: anyhow!(
+                    "cannot record the instrumentations in `{}`: {reason}",
+                    hatch.path.display()
+                ),
+                hint: Some("fix the file, or install without recording: `--no-project`".to_owned()),
+            })?;
             Some((edited, recorded.len()))
         }
         None => None,
     };
 
+    if let Some(hatch) = hatch.as_ref().filter(|hatch| hatch.pip_tools) {
+        let mut upgrade: Vec<String> = targets
+            .iter()
+            .map(|target| target.name.as_ref().to_owned())
+            .chain(stack.moves.iter().map(|moved| moved.name.clone()))
+            .chain(hatch.rewrites.iter().map(|rewrite| rewrite.name.clone()))
+            .collect();
+        upgrade.sort();
+        upgrade.dedup();
+        commands =
+            hatch.pip_tools_commands(&interpreter, environment.prefix.as_deref(), &upgrade)?;
+    }
+
     report_pre_existing(&pre_existing, &warn);
     let (rewrites_said, recorder) = match &hatch {
+        Some(hatch) if hatch.pip_tools => (&hatch.rewrites, "the `requirements.in` edit"),
         Some(hatch) => (&hatch.rewrites, "the Hatch project's `pyproject.toml` edit"),
         None => (&project_rewrites, selection.installer.label()),
     };
     announce_moves(&plan, &stack, rewrites_said, recorder, &say);
     if let (Some(hatch), Some((_, count))) = (&hatch, &hatch_edit) {
-        say(&format!(
+        if hatch.pip_tools {
+            say(&format!(
+                "{} {count} requirement{} in `{}`, then `pip-compile` and `pip-sync` (so that `pip-sync` keeps them)",
+                if args.install.dry_run { "Would record" } else { "Recording" },
+                plural(*count),
+                hatch.path.display()
+            ));
+        } else {
+            say(&format!(
             "{} {count} requirement{} in `{}` of `{}` (Hatch has no lock: its next environment install reads them)",
             if args.install.dry_run { "Would record" } else { "Recording" },
             plural(*count),
             hatch.target.join("."),
             hatch.path.display()
         ));
+        }
     }
     let verb = if args.install.dry_run {
         "Would install"
@@ -961,13 +977,26 @@ struct HatchRecord {
     target: Vec<String>,
     file: ProjectFile,
     rewrites: Vec<ProjectRewrite>,
+    /// A pip-tools project: `path` is its `requirements.in`, edited line by line, then
+    /// compiled and synced.
+    pip_tools: bool,
 }
 
 impl HatchRecord {
-    fn read(path: &Path, plan: &Plan, stack: &StackMoves) -> Self {
-        let text = crate::untrusted::read_text(path, crate::untrusted::FileKind::Pyproject)
+    fn read(project: &crate::project::Project, plan: &Plan, stack: &StackMoves) -> Self {
+        let pip_tools = project.tool == Tool::PipTools;
+        let path = if pip_tools {
+            project.root.join("requirements.in")
+        } else {
+            project.pyproject()
+        };
+        let text = crate::untrusted::read_text(&path, crate::untrusted::FileKind::Pyproject)
             .unwrap_or_default();
-        let arrays = crate::project::edit::dependency_arrays(&text);
+        let arrays = if pip_tools {
+            vec![(Vec::new(), crate::project::edit::requirement_lines(&text))]
+        } else {
+            crate::project::edit::dependency_arrays(&text)
+        };
         let target = arrays
             .iter()
             .find(|(_, entries)| {
@@ -987,12 +1016,69 @@ impl HatchRecord {
         };
         let rewrites = project_rewrites(&file, plan, stack);
         Self {
-            path: path.to_path_buf(),
+            path,
             text,
             target,
             file,
             rewrites,
+            pip_tools,
         }
+    }
+
+    /// pip-tools' two steps in the project directory: `pip-compile` with every moved
+    /// package and every instrumentation let move (`--upgrade-package`), then `pip-sync`
+    /// into the environment. `Err` names the program that is missing.
+    fn pip_tools_commands(
+        &self,
+        interpreter: &Path,
+        prefix: Option<&Path>,
+        upgrade: &[String],
+    ) -> Result<Vec<InstallCommand>, Failure> {
+        let root = self.path.parent().unwrap_or(Path::new(".")).to_path_buf();
+        let path_variable = std::env::var_os("PATH");
+        let find = |name: &str| {
+            installer::find_executable(name, path_variable.as_deref())
+                .or_else(|| {
+                    let candidate = prefix?.join("bin").join(name);
+                    crate::environment::is_executable_file(&candidate).then_some(candidate)
+                })
+                .ok_or_else(|| Failure {
+                    error: anyhow!(
+                        "the pip-tools project `{}` is recorded with `{name}`, which is neither on PATH nor in the environment",
+                        root.display()
+                    ),
+                    hint: Some(
+                        "install pip-tools (`pip install pip-tools`), or install without recording: `--no-project`"
+                            .to_owned(),
+                    ),
+                })
+        };
+        let mut compile: Vec<std::ffi::OsString> = vec!["--quiet".into()];
+        compile.extend(
+            upgrade
+                .iter()
+                .map(|name| format!("--upgrade-package={name}").into()),
+        );
+        compile.extend([
+            "--output-file=requirements.txt".into(),
+            "requirements.in".into(),
+        ]);
+        let mut python_executable = std::ffi::OsString::from("--python-executable=");
+        python_executable.push(interpreter.as_os_str());
+        Ok(vec![
+            InstallCommand {
+                program: find("pip-compile")?,
+                args: compile,
+                envs: Vec::new(),
+                current_dir: Some(root.clone()),
+            },
+            InstallCommand {
+                program: find("pip-sync")?,
+                args: vec![python_executable, "requirements.txt".into()],
+                envs: Vec::new(),
+                current_dir: Some(root),
+            },
+        ])
     }
 }
 

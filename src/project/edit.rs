@@ -195,6 +195,46 @@ fn array_or_new<'a>(
         .ok_or_else(|| format!("`{dotted}` in pyproject.toml is not an array"))
 }
 
+/// The requirements of a pip-tools input file (`requirements.in`), one per line, without
+/// their comments; option lines (`-c`, `-r`, `--index-url`) are skipped.
+pub fn requirement_lines(text: &str) -> Vec<String> {
+    text.lines()
+        .map(|line| line.split(" #").next().unwrap_or_default().trim())
+        .filter(|line| !line.is_empty() && !line.starts_with(['#', '-']))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// `text` (a `requirements.in`) with each of `requirements` recorded: a line of the same
+/// name is replaced (its comment kept), any other appended; every other line is kept.
+pub fn record_lines(text: &str, requirements: &[String]) -> String {
+    let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+    for requirement in requirements {
+        let name = normalize(leading_name(requirement));
+        let mut replaced = false;
+        for line in &mut lines {
+            let (body, comment) = match line.find(" #") {
+                Some(at) => line.split_at(at),
+                None => (line.as_str(), ""),
+            };
+            let body = body.trim();
+            if body.is_empty() || body.starts_with(['#', '-']) {
+                continue;
+            }
+            if normalize(leading_name(body)) == name {
+                *line = format!("{requirement}{comment}");
+                replaced = true;
+            }
+        }
+        if !replaced {
+            lines.push(requirement.clone());
+        }
+    }
+    let mut edited = lines.join("\n");
+    edited.push('\n');
+    edited
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -289,5 +329,24 @@ dependencies = ["pytest"]  # tests
             &["flask".to_owned()]
         )
         .is_err());
+    }
+
+    #[test]
+    fn requirements_in_lines_are_replaced_or_appended_with_comments_kept() {
+        let text = "# the app\n-c constraints.txt\nflask>=3  # web\nopentelemetry-distro==0.60b0\n";
+        assert_eq!(
+            requirement_lines(text),
+            ["flask>=3", "opentelemetry-distro==0.60b0"]
+        );
+        assert_eq!(
+            record_lines(
+                text,
+                &[
+                    "Flask>=3.1".to_owned(),
+                    "opentelemetry-instrumentation-flask==0.66b1".to_owned()
+                ]
+            ),
+            "# the app\n-c constraints.txt\nFlask>=3.1  # web\nopentelemetry-distro==0.60b0\nopentelemetry-instrumentation-flask==0.66b1\n"
+        );
     }
 }

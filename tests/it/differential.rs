@@ -778,7 +778,10 @@ fn a_release_newer_than_the_registry_matches_upstream_running_it() {
     // (which does not load with today's packages) is the GenAI family's genai-openai here,
     // printed after the release's lines.
     let upstream_lines: Vec<String> = theirs.lines().map(str::to_owned).collect();
-    let mut expected = corrected(&upstream_lines, &["opentelemetry-instrumentation-openai-v2"]);
+    let mut expected = corrected(
+        &upstream_lines,
+        &["opentelemetry-instrumentation-openai-v2"],
+    );
     expected.push("opentelemetry-instrumentation-genai-openai==1.3b0".to_owned());
     let expected = expected.join("\n") + "\n";
     assert_eq!(

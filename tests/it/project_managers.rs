@@ -359,7 +359,10 @@ fn hatch_project_is_recorded_in_pyproject_and_survives_prune_and_recreate() {
         manifest.contains("    \"opentelemetry-instrumentation-flask=="),
         "{manifest}"
     );
-    assert!(manifest.contains("# what the app runs with\n"), "{manifest}");
+    assert!(
+        manifest.contains("# what the app runs with\n"),
+        "{manifest}"
+    );
     assert!(manifest.contains("]  # kept\n"), "{manifest}");
     spans_and_pip_check(&stack, &venv);
 
@@ -376,4 +379,71 @@ fn hatch_project_is_recorded_in_pyproject_and_survives_prune_and_recreate() {
     let again = managers.ours(&stack, &root, &["-a", "install"]);
     assert_eq!(again.status.code(), Some(0), "{}", python::stderr(&again));
     assert!(python::stderr(&again).contains("Nothing to install"));
+}
+
+#[test]
+fn pip_tools_project_records_in_requirements_in_and_survives_pip_sync() {
+    let Some(stack) = Stack::new() else { return };
+    let Some(managers) = Managers::new(&stack, &[Manager::PipTools]) else {
+        return;
+    };
+    let root = stack.path("app");
+    fs::create_dir_all(&root).unwrap();
+    let mut input = String::from("# what the app runs with\n");
+    for name in FLASK_FLOW {
+        input.push_str(name);
+        input.push('\n');
+    }
+    fs::write(root.join("requirements.in"), &input).unwrap();
+    managers.run(
+        &stack,
+        "pip-compile",
+        &root,
+        &[
+            "--quiet",
+            "--output-file=requirements.txt",
+            "requirements.in",
+        ],
+    );
+    let Some(pip_wheel) = crate::support::tools_pm::pip_wheel_directory() else {
+        return;
+    };
+    let venv = stack.pip_venv("app/.venv", &[]);
+    venv.pip_install_from(&[&pip_wheel], &["pip==26.3"]);
+    let python = venv.python.display().to_string();
+    let executable = format!("--python-executable={python}");
+    managers.run(
+        &stack,
+        "pip-sync",
+        &root,
+        &[&executable, "requirements.txt"],
+    );
+
+    let output = managers.ours(&stack, &root, &["-a", "install"]);
+    let text = python::stderr(&output);
+    assert_eq!(output.status.code(), Some(0), "{text}");
+    let recorded = fs::read_to_string(root.join("requirements.in")).unwrap();
+    assert!(
+        recorded.starts_with("# what the app runs with\n"),
+        "{recorded}"
+    );
+    assert!(
+        recorded.contains("\nopentelemetry-instrumentation-flask=="),
+        "{recorded}"
+    );
+    let compiled = fs::read_to_string(root.join("requirements.txt")).unwrap();
+    assert!(
+        compiled.contains("opentelemetry-instrumentation-flask=="),
+        "{compiled}"
+    );
+    // The tool's own sync keeps them.
+    let before_sync = installed(&venv);
+    managers.run(
+        &stack,
+        "pip-sync",
+        &root,
+        &[&executable, "requirements.txt"],
+    );
+    assert_eq!(installed(&venv), before_sync, "pip-sync changed nothing");
+    spans_and_pip_check(&stack, &venv);
 }
