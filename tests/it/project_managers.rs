@@ -447,3 +447,31 @@ fn pip_tools_project_records_in_requirements_in_and_survives_pip_sync() {
     assert_eq!(installed(&venv), before_sync, "pip-sync changed nothing");
     spans_and_pip_check(&stack, &venv);
 }
+
+#[test]
+fn a_failed_pip_tools_recording_puts_both_files_back_byte_for_byte() {
+    let Some(stack) = Stack::new() else { return };
+    let Some(managers) = Managers::new(&stack, &[Manager::PipTools]) else {
+        return;
+    };
+    let root = stack.path("app");
+    fs::create_dir_all(&root).unwrap();
+    // `pip-compile` fails on the missing constraints file, after the input was edited.
+    let input = "# keep me\n-c missing-constraints.txt\nflask  # web\n";
+    let compiled = "flask==3.1.0\n# compiled by hand\n";
+    fs::write(root.join("requirements.in"), input).unwrap();
+    fs::write(root.join("requirements.txt"), compiled).unwrap();
+    stack.pip_venv("app/.venv", &["flask"]);
+    let output = managers.ours(&stack, &root, &["-a", "install"]);
+    let text = python::stderr(&output);
+    assert_ne!(output.status.code(), Some(0), "{text}");
+    assert!(text.contains("pip-compile"), "{text}");
+    assert_eq!(
+        fs::read_to_string(root.join("requirements.in")).unwrap(),
+        input
+    );
+    assert_eq!(
+        fs::read_to_string(root.join("requirements.txt")).unwrap(),
+        compiled
+    );
+}
