@@ -482,6 +482,12 @@ pub fn run(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatus, Fai
         ));
         }
     }
+    // What runs, in messages: pip-tools' two steps in place of the installer.
+    let label = if hatch.as_ref().is_some_and(|hatch| hatch.pip_tools) {
+        "pip-compile and pip-sync"
+    } else {
+        selection.installer.label()
+    };
     let verb = if args.install.dry_run {
         "Would install"
     } else {
@@ -507,7 +513,7 @@ pub fn run(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatus, Fai
         request.len(),
         plural(request.len()),
         plan.release,
-        selection.installer.label(),
+        label,
     ));
     for command in &commands {
         detail(&format!("running: {command}"));
@@ -617,7 +623,21 @@ pub fn run(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatus, Fai
                 crate::eprint_line!("{}", redact(line));
             }
         }
-        return failed(&selection.installer, &outcome, &stack, &project_rewrites);
+        let failing = command
+            .program
+            .file_name()
+            .map(|name| name.to_string_lossy().into_owned());
+        let label = match failing.as_deref() {
+            Some(name @ ("pip-compile" | "pip-sync")) => name,
+            _ => label,
+        };
+        return failed(
+            &selection.installer,
+            label,
+            &outcome,
+            &stack,
+            &project_rewrites,
+        );
     }
     if display != Display::Stream {
         for line in process::resolver_warnings(&outcome.lines) {
@@ -647,7 +667,7 @@ pub fn run(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatus, Fai
             Label::Error,
             format!(
                 "{} ran, but {count} conflict{} remain{} (in {} package{}); see above",
-                selection.installer.label(),
+                label,
                 plural(count),
                 if count == 1 { "s" } else { "" },
                 packages.len(),
@@ -661,7 +681,7 @@ pub fn run(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatus, Fai
     if changes.is_empty() {
         say(&format!(
             "Done in {seconds:.2}s: {} changed nothing; every planned package is installed",
-            selection.installer.label()
+            label
         ));
     } else {
         say(&format!(
@@ -1360,6 +1380,7 @@ fn same_directory(left: Option<&Path>, right: &Path) -> bool {
 /// The installer exited non-zero: say what failed and why, in one line.
 fn failed(
     installer: &Installer,
+    label: &str,
     outcome: &process::Outcome,
     stack: &StackMoves,
     rewrites: &[ProjectRewrite],
@@ -1371,7 +1392,6 @@ fn failed(
         .map(|code| format!("exit status {code}"))
         .unwrap_or_else(|| "killed by a signal".to_owned());
     let reason = reason.unwrap_or_else(|| format!("it ended with {code}"));
-    let label = installer.label();
     match kind {
         FailureKind::ExternallyManaged => Err(Failure {
             error: anyhow!("{label} refused: the interpreter is externally managed (PEP 668): {reason}"),
