@@ -213,10 +213,12 @@ pub fn record_lines(text: &str, requirements: &[String]) -> String {
         let name = normalize(leading_name(requirement));
         let mut replaced = false;
         for line in &mut lines {
-            let (body, comment) = match line.find(" #") {
-                Some(at) => line.split_at(at),
-                None => (line.as_str(), ""),
+            let body = match line.find(" #") {
+                Some(at) => &line[..at],
+                None => line.as_str(),
             };
+            // The comment with the spaces before it, as written.
+            let comment = &line[body.trim_end().len()..];
             let body = body.trim();
             if body.is_empty() || body.starts_with(['#', '-']) {
                 continue;
