@@ -408,6 +408,9 @@ pub enum FixTool {
     Pdm { into: Destination },
     /// A pipenv project: `pipenv install` / `pipenv uninstall` (`--dev`, `--categories`).
     Pipenv { into: Destination },
+    /// A Hatch project (no lock, no add command): edit `[project].dependencies` of its
+    /// `pyproject.toml`; the next `hatch run` installs them.
+    Hatch { file: String },
     /// A requirements file compiled by pip-tools from an input file: edit the input,
     /// then `pip-compile` it.
     PipTools { input: String },
@@ -430,17 +433,32 @@ pub enum Destination {
 }
 
 impl FixTool {
-    /// `uv add` when `directory` or a parent holds both `pyproject.toml` and `uv.lock`,
-    /// else `pip install`.
-    // Seam: the lead joins this with the project detection of `src/project/` (Poetry,
-    // PDM, pipenv, Hatch, pip-tools projects found from the directory).
+    /// The tool of the project around `directory` ([`crate::project::detect`]: uv, Poetry,
+    /// PDM, pipenv, Hatch, pip-tools), else `pip install`.
     pub fn detect(directory: &Path) -> Self {
-        if crate::environment::find_uv_project(directory, None).is_some() {
-            Self::Uv {
-                into: Destination::Main,
-            }
-        } else {
-            Self::Pip
+        Self::for_project(crate::project::detect(directory).as_ref())
+    }
+
+    /// The fix in the words of `project`'s tool, into its main dependencies (Hatch: the
+    /// `[project].dependencies` of its `pyproject.toml`; pip-tools: its `requirements.in`,
+    /// then `pip-compile`); `pip install` for no project.
+    pub fn for_project(project: Option<&crate::project::Project>) -> Self {
+        use crate::project::Tool;
+        let Some(project) = project else {
+            return Self::Pip;
+        };
+        let into = Destination::Main;
+        match project.tool {
+            Tool::Uv => Self::Uv { into },
+            Tool::Poetry => Self::Poetry { into },
+            Tool::Pdm => Self::Pdm { into },
+            Tool::Pipenv => Self::Pipenv { into },
+            Tool::Hatch => Self::Hatch {
+                file: project.pyproject().display().to_string(),
+            },
+            Tool::PipTools => Self::PipTools {
+                input: project.root.join("requirements.in").display().to_string(),
+            },
         }
     }
 
@@ -516,6 +534,12 @@ impl FixTool {
                 let lines = command("", requirements)?;
                 return Some(format!("add{lines} to `{file}` (replacing their lines)"));
             }
+            Self::Hatch { file } => {
+                let lines = command("", requirements)?;
+                return Some(format!(
+                    "add{lines} to `[project].dependencies` in `{file}` (replacing their entries; the next `hatch run` installs them)"
+                ));
+            }
             Self::Pip => "pip install".to_owned(),
         };
         command(&program, requirements)
@@ -549,6 +573,12 @@ impl FixTool {
             Self::Requirements { file } => {
                 let lines = command("", names)?;
                 return Some(format!("remove{lines} from `{file}`"));
+            }
+            Self::Hatch { file } => {
+                let lines = command("", names)?;
+                return Some(format!(
+                    "remove{lines} from the dependencies in `{file}`, then `hatch env prune`"
+                ));
             }
             Self::Pip => "pip uninstall".to_owned(),
         };

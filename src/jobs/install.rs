@@ -125,22 +125,17 @@ pub fn run(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatus, Fai
         uv: uv.as_deref(),
         project: project.as_ref(),
     };
-    if let Some(project) = environment.project.as_ref().filter(|project| {
-        matches!(project.tool, Tool::Hatch | Tool::PipTools) && !args.install.dry_run
-    }) {
-        let (file, keeps) = match project.tool {
-            Tool::Hatch => (
-                "`[project].dependencies` in pyproject.toml",
-                "`hatch env prune`",
-            ),
-            _ => ("`requirements.in` (then `pip-compile`)", "`pip-sync`"),
-        };
-        warn(&format!(
-            "the {} project `{}` is not recorded by `-a install` yet: add the packages below to {file}, or {keeps} removes them",
-            project.tool,
-            project.root.display()
-        ));
-    }
+    // Hatch has no add command and no lock: the project's `pyproject.toml` is edited
+    // (comments and layout kept) where its environment takes its dependencies from, and
+    // the environment is installed into as usual, so the next `hatch run` after a prune
+    // installs the same.
+    let hatch = environment
+        .project
+        .as_ref()
+        .filter(|project| {
+            matches!(project.tool, Tool::Hatch | Tool::PipTools) && !args.install.no_project
+        })
+        .map(|project| HatchRecord::read(project, &plan, &stack));
     let selection = match recording_tool(&environment, args, path_variable.as_deref()) {
         Some(recording) => recording,
         None => installer::select(&inputs),
@@ -259,7 +254,14 @@ pub fn run(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatus, Fai
         return Ok(ExitStatus::ProblemFound);
     }
 
-    let recorded = project_file.as_ref().is_none_or(|file| {
+    let recorded = hatch.as_ref().is_none_or(|hatch| {
+        hatch.rewrites.is_empty()
+            && hatch.file.lists(
+                targets
+                    .iter()
+                    .filter(|target| !plan.core_move_requirements().any(|core| core == target.raw)),
+            )
+    }) && project_file.as_ref().is_none_or(|file| {
         project_rewrites.is_empty()
             && file.lists(
                 targets
@@ -403,16 +405,97 @@ pub fn run(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatus, Fai
         commands.push(InstallCommand::uv_sync(uv, &index, member, all_members));
     }
 
+    // The edited `pyproject.toml` of a Hatch project: the instrumentations where it keeps
+    // `opentelemetry-distro` (else where its environment installs from), and each of its
+    // requirements that forbids the move relaxed in place.
+    let hatch_edit = match &hatch {
+        Some(hatch) => {
+            let recorded: Vec<String> = targets
+                .iter()
+                .filter(|target| {
+                    !plan.core_move_requirements().any(|core| core == target.raw)
+                        && !hatch
+                            .rewrites
+                            .iter()
+                            .any(|rewrite| rewrite.name == target.name.as_ref())
+                })
+                .map(|target| target.raw.clone())
+                .chain(
+                    hatch
+                        .rewrites
+                        .iter()
+                        .map(|rewrite| rewrite.requirement.clone()),
+                )
+                .collect();
+            let edited = if hatch.pip_tools {
+                Ok(crate::project::edit::record_lines(&hatch.text, &recorded))
+            } else {
+                crate::project::edit::record(&hatch.text, &hatch.target, &recorded)
+            }
+            .map_err(|reason| Failure {
+                error: anyhow!(
+                    "cannot record the instrumentations in `{}`: {reason}",
+                    hatch.path.display()
+                ),
+                hint: Some("fix the file, or install without recording: `--no-project`".to_owned()),
+            })?;
+            Some((edited, recorded.len()))
+        }
+        None => None,
+    };
+
+    if let Some(hatch) = hatch.as_ref().filter(|hatch| hatch.pip_tools) {
+        let mut upgrade: Vec<String> = targets
+            .iter()
+            .map(|target| target.name.as_ref().to_owned())
+            .chain(stack.moves.iter().map(|moved| moved.name.clone()))
+            .chain(hatch.rewrites.iter().map(|rewrite| rewrite.name.clone()))
+            .collect();
+        upgrade.sort();
+        upgrade.dedup();
+        commands =
+            hatch.pip_tools_commands(&interpreter, environment.prefix.as_deref(), &upgrade)?;
+    }
+
     report_pre_existing(&pre_existing, &warn);
+    let (rewrites_said, recorder) = match &hatch {
+        Some(hatch) if hatch.pip_tools => (&hatch.rewrites, "the `requirements.in` edit"),
+        Some(hatch) => (&hatch.rewrites, "the Hatch project's `pyproject.toml` edit"),
+        None => (&project_rewrites, selection.installer.label()),
+    };
     announce_moves(
         &plan,
         &stack,
-        &project_rewrites,
-        selection.installer.label(),
+        rewrites_said,
+        recorder,
         &say,
         &detail,
         verbosity == Verbosity::Verbose,
     );
+    if let (Some(hatch), Some((_, count))) = (&hatch, &hatch_edit) {
+        if hatch.pip_tools {
+            say(&format!(
+                "{} {count} requirement{} in `{}`, then `pip-compile` and `pip-sync` (so that `pip-sync` keeps them)",
+                if args.install.dry_run { "Would record" } else { "Recording" },
+                plural(*count),
+                hatch.path.display()
+            ));
+        } else {
+            say(&format!(
+            "{} {count} requirement{} in `{}` of `{}` (Hatch has no lock: its next environment install reads them)",
+            if args.install.dry_run { "Would record" } else { "Recording" },
+            plural(*count),
+            hatch.target.join("."),
+            hatch.path.display()
+        ));
+        }
+    }
+    // What runs, in messages: pip-tools' two steps in place of the installer.
+    let label = if hatch.as_ref().is_some_and(|hatch| hatch.pip_tools) {
+        "pip-compile and pip-sync"
+    } else {
+        selection.installer.label()
+    };
     let verb = if args.install.dry_run {
         "Would install"
     } else {
@@ -438,7 +521,7 @@ pub fn run(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatus, Fai
         request.len(),
         plural(request.len()),
         plan.release,
-        selection.installer.label(),
+        label,
     ));
     for command in &commands {
         detail(&format!("running: {command}"));
@@ -458,12 +541,27 @@ pub fn run(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatus, Fai
         verbosity == Verbosity::Verbose,
     );
     // The project's files as they are: a failed or interrupted recording puts them back.
-    let snapshot = selection.installer.project_root().map(|root| {
-        let workspace_root = workspace
-            .as_ref()
-            .map(|(workspace_root, _)| workspace_root.as_path());
-        install::snapshot::Snapshot::take(std::iter::once(root).chain(workspace_root))
-    });
+    let hatch_root = hatch
+        .as_ref()
+        .and_then(|hatch| hatch.path.parent().map(Path::to_path_buf));
+    let snapshot = selection
+        .installer
+        .project_root()
+        .or(hatch_root.as_deref())
+        .map(|root| {
+            let workspace_root = workspace
+                .as_ref()
+                .map(|(workspace_root, _)| workspace_root.as_path());
+            install::snapshot::Snapshot::take(std::iter::once(root).chain(workspace_root))
+        });
+    if let (Some(hatch), Some((edited, _))) = (&hatch, &hatch_edit) {
+        crate::untrusted::write_atomically(&hatch.path, edited.as_bytes()).map_err(|error| {
+            Failure {
+                error: anyhow!(error).context(format!("cannot write `{}`", hatch.path.display())),
+                hint: None,
+            }
+        })?;
+    }
     let restore = || {
         if let Some(snapshot) = &snapshot {
             for path in snapshot.restore() {
@@ -533,7 +631,21 @@ pub fn run(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatus, Fai
                 crate::eprint_line!("{}", redact(line));
             }
         }
-        return failed(&selection.installer, &outcome, &stack, &project_rewrites);
+        let failing = command
+            .program
+            .file_name()
+            .map(|name| name.to_string_lossy().into_owned());
+        let label = match failing.as_deref() {
+            Some(name @ ("pip-compile" | "pip-sync")) => name,
+            _ => label,
+        };
+        return failed(
+            &selection.installer,
+            label,
+            &outcome,
+            &stack,
+            &project_rewrites,
+        );
     }
     if display != Display::Stream {
         for line in process::resolver_warnings(&outcome.lines) {
@@ -563,7 +675,7 @@ pub fn run(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatus, Fai
             Label::Error,
             format!(
                 "{} ran, but {count} conflict{} remain{} (in {} package{}); see above",
-                selection.installer.label(),
+                label,
                 plural(count),
                 if count == 1 { "s" } else { "" },
                 packages.len(),
@@ -577,7 +689,7 @@ pub fn run(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatus, Fai
     if changes.is_empty() {
         say(&format!(
             "Done in {seconds:.2}s: {} changed nothing; every planned package is installed",
-            selection.installer.label()
+            label
         ));
     } else {
         // Distributions, counted by what happened to them (a requirement can bring
@@ -906,6 +1018,120 @@ impl ProjectFile {
     }
 }
 
+/// A Hatch project's `pyproject.toml`, read once: every dependency array it installs
+/// from, the one the instrumentations go to, and its requirements that forbid the move.
+struct HatchRecord {
+    path: PathBuf,
+    text: String,
+    /// The key path of the array that receives the instrumentations.
+    target: Vec<String>,
+    file: ProjectFile,
+    rewrites: Vec<ProjectRewrite>,
+    /// A pip-tools project: `path` is its `requirements.in`, edited line by line, then
+    /// compiled and synced.
+    pip_tools: bool,
+}
+
+impl HatchRecord {
+    fn read(project: &crate::project::Project, plan: &Plan, stack: &StackMoves) -> Self {
+        let pip_tools = project.tool == Tool::PipTools;
+        let path = if pip_tools {
+            project.root.join("requirements.in")
+        } else {
+            project.pyproject()
+        };
+        let text = crate::untrusted::read_text(&path, crate::untrusted::FileKind::Pyproject)
+            .unwrap_or_default();
+        let arrays = if pip_tools {
+            vec![(Vec::new(), crate::project::edit::requirement_lines(&text))]
+        } else {
+            crate::project::edit::dependency_arrays(&text)
+        };
+        let target = arrays
+            .iter()
+            .find(|(_, entries)| {
+                entries
+                    .iter()
+                    .any(|entry| entry_name(entry) == DISTRO_PROJECT)
+            })
+            .map(|(path, _)| path.clone())
+            .unwrap_or_else(|| crate::project::edit::hatch_default_array(&text, "default"));
+        let file = ProjectFile {
+            name: None,
+            entries: arrays
+                .into_iter()
+                .flat_map(|(_, entries)| entries)
+                .map(|entry| (Place::Main, entry))
+                .collect(),
+        };
+        let rewrites = project_rewrites(&file, plan, stack);
+        Self {
+            path,
+            text,
+            target,
+            file,
+            rewrites,
+            pip_tools,
+        }
+    }
+
+    /// pip-tools' two steps in the project directory: `pip-compile` with every moved
+    /// package and every instrumentation let move (`--upgrade-package`), then `pip-sync`
+    /// into the environment. `Err` names the program that is missing.
+    fn pip_tools_commands(
+        &self,
+        interpreter: &Path,
+        prefix: Option<&Path>,
+        upgrade: &[String],
+    ) -> Result<Vec<InstallCommand>, Failure> {
+        let root = self.path.parent().unwrap_or(Path::new(".")).to_path_buf();
+        let path_variable = std::env::var_os("PATH");
+        let find = |name: &str| {
+            installer::find_executable(name, path_variable.as_deref())
+                .or_else(|| {
+                    let candidate = prefix?.join("bin").join(name);
+                    crate::environment::is_executable_file(&candidate).then_some(candidate)
+                })
+                .ok_or_else(|| Failure {
+                    error: anyhow!(
+                        "the pip-tools project `{}` is recorded with `{name}`, which is neither on PATH nor in the environment",
+                        root.display()
+                    ),
+                    hint: Some(
+                        "install pip-tools (`pip install pip-tools`), or install without recording: `--no-project`"
+                            .to_owned(),
+                    ),
+                })
+        };
+        let mut compile: Vec<std::ffi::OsString> = vec!["--quiet".into()];
+        compile.extend(
+            upgrade
+                .iter()
+                .map(|name| format!("--upgrade-package={name}").into()),
+        );
+        compile.extend([
+            "--output-file=requirements.txt".into(),
+            "requirements.in".into(),
+        ]);
+        let mut python_executable = std::ffi::OsString::from("--python-executable=");
+        python_executable.push(interpreter.as_os_str());
+        Ok(vec![
+            InstallCommand {
+                program: find("pip-compile")?,
+                args: compile,
+                envs: Vec::new(),
+                current_dir: Some(root.clone()),
+            },
+            InstallCommand {
+                program: find("pip-sync")?,
+                args: vec![python_executable, "requirements.txt".into()],
+                envs: Vec::new(),
+                current_dir: Some(root),
+            },
+        ])
+    }
+}
+
 /// The normalized name an entry of [`ProjectFile::entries`] starts with.
 fn entry_name(requirement: &str) -> String {
     normalize(crate::requirement::leading_name(requirement))
@@ -1184,6 +1410,7 @@ fn same_directory(left: Option<&Path>, right: &Path) -> bool {
 /// The installer exited non-zero: say what failed and why, in one line.
 fn failed(
     installer: &Installer,
+    label: &str,
     outcome: &process::Outcome,
     stack: &StackMoves,
     rewrites: &[ProjectRewrite],
@@ -1195,7 +1422,6 @@ fn failed(
         .map(|code| format!("exit status {code}"))
         .unwrap_or_else(|| "killed by a signal".to_owned());
     let reason = reason.unwrap_or_else(|| format!("it ended with {code}"));
-    let label = installer.label();
     match kind {
         FailureKind::ExternallyManaged => Err(Failure {
             error: anyhow!("{label} refused: the interpreter is externally managed (PEP 668): {reason}"),

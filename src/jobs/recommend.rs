@@ -74,7 +74,12 @@ pub fn run(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatus, Fai
                 warnings.push(warning);
             }
         }
-        let installer = crate::check::FixTool::detect(&discovery.current_dir);
+        // The environment's own project (found the way its tool finds it) speaks first;
+        // else the project around the directory.
+        let installer = match environment.project.as_ref() {
+            Some(project) => crate::check::FixTool::for_project(Some(project)),
+            None => crate::check::FixTool::detect(&discovery.current_dir),
+        };
         let notes = if args.format == Format::Text && verbosity >= Verbosity::Normal {
             crate::explain::advice::check_notes(
                 &registry,

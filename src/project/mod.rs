@@ -10,6 +10,7 @@
 //! the way up and remembered as the member. Where each tool keeps its environment is
 //! [`location`].
 
+pub mod edit;
 pub mod location;
 
 use std::path::{Path, PathBuf};

@@ -81,6 +81,13 @@ fn poetry_project_records_with_poetry_add_and_survives_poetry_sync() {
     assert_eq!(document["environment"]["project"]["tool"], "poetry");
     assert_eq!(document["environment"]["source"], "project");
 
+    // `--check` on the project's environment prints the fix in Poetry's words.
+    let check = managers.ours(&stack, &root, &["--check"]);
+    let text = python::stderr(&check);
+    assert_eq!(check.status.code(), Some(1), "{text}");
+    assert!(text.contains("poetry add "), "{text}");
+    assert!(!text.contains("pip install"), "{text}");
+
     let installed_before = managers.ours(&stack, &root, &["-a", "install"]);
     insta::assert_snapshot!("poetry_install", outcome(&stack, &installed_before));
     assert_eq!(installed_before.status.code(), Some(0));
@@ -303,7 +310,7 @@ fn pipenv_project_records_with_pipenv_install_then_lock() {
 }
 
 #[test]
-fn hatch_environment_is_found_in_its_data_directory_and_installed_into() {
+fn hatch_project_is_recorded_in_pyproject_and_survives_prune_and_recreate() {
     let Some(stack) = Stack::new() else { return };
     let Some(managers) = Managers::new(&stack, &[Manager::Hatch]) else {
         return;
@@ -312,13 +319,16 @@ fn hatch_environment_is_found_in_its_data_directory_and_installed_into() {
     fs::create_dir_all(&root).unwrap();
     let dependencies: Vec<String> = FLASK_FLOW
         .iter()
-        .map(|name| format!("\"{name}\""))
+        .map(|name| format!("    \"{name}\","))
         .collect();
+    // The environment skips installing the project (no build backend on the loopback
+    // index), so it installs from its own `dependencies`: the instrumentations go there,
+    // where the project keeps `opentelemetry-distro`.
     fs::write(
         root.join("pyproject.toml"),
         pyproject(&format!(
-            "[tool.hatch.envs.default]\nskip-install = true\ndependencies = [{}]\n",
-            dependencies.join(", ")
+            "[tool.hatch.envs.default]\nskip-install = true\n# what the app runs with\ndependencies = [\n{}\n]  # kept\n",
+            dependencies.join("\n")
         )),
     )
     .unwrap();
@@ -338,11 +348,130 @@ fn hatch_environment_is_found_in_its_data_directory_and_installed_into() {
         python::stderr(&verbose)
     );
     let output = managers.ours(&stack, &root, &["-a", "install"]);
-    assert_eq!(output.status.code(), Some(0), "{}", python::stderr(&output));
+    let text = python::stderr(&output);
+    assert_eq!(output.status.code(), Some(0), "{text}");
     assert!(
-        python::stderr(&output).contains("is not recorded by `-a install` yet"),
-        "{}",
-        python::stderr(&output)
+        text.contains("requirements in `tool.hatch.envs.default.dependencies` of "),
+        "{text}"
+    );
+    let manifest = fs::read_to_string(root.join("pyproject.toml")).unwrap();
+    assert!(
+        manifest.contains("    \"opentelemetry-instrumentation-flask=="),
+        "{manifest}"
+    );
+    assert!(
+        manifest.contains("# what the app runs with\n"),
+        "{manifest}"
+    );
+    assert!(manifest.contains("]  # kept\n"), "{manifest}");
+    spans_and_pip_check(&stack, &venv);
+
+    // Hatch has no lock: a pruned environment is made again from the manifest.
+    managers.run(&stack, "hatch", &root, &["env", "prune"]);
+    assert!(!venv.root.exists(), "{}", venv.root.display());
+    managers.run(&stack, "hatch", &root, &["run", "python", "-c", "pass"]);
+    let recreated = installed(&venv);
+    assert!(
+        recreated.contains_key("opentelemetry-instrumentation-flask"),
+        "{recreated:?}"
     );
     spans_and_pip_check(&stack, &venv);
+    let again = managers.ours(&stack, &root, &["-a", "install"]);
+    assert_eq!(again.status.code(), Some(0), "{}", python::stderr(&again));
+    assert!(python::stderr(&again).contains("Nothing to install"));
+}
+
+#[test]
+fn pip_tools_project_records_in_requirements_in_and_survives_pip_sync() {
+    let Some(stack) = Stack::new() else { return };
+    let Some(managers) = Managers::new(&stack, &[Manager::PipTools]) else {
+        return;
+    };
+    let root = stack.path("app");
+    fs::create_dir_all(&root).unwrap();
+    let mut input = String::from("# what the app runs with\n");
+    for name in FLASK_FLOW {
+        input.push_str(name);
+        input.push('\n');
+    }
+    fs::write(root.join("requirements.in"), &input).unwrap();
+    managers.run(
+        &stack,
+        "pip-compile",
+        &root,
+        &[
+            "--quiet",
+            "--output-file=requirements.txt",
+            "requirements.in",
+        ],
+    );
+    let Some(pip_wheel) = crate::support::tools_pm::pip_wheel_directory() else {
+        return;
+    };
+    let venv = stack.pip_venv("app/.venv", &[]);
+    venv.pip_install_from(&[&pip_wheel], &["pip==26.3"]);
+    let python = venv.python.display().to_string();
+    let executable = format!("--python-executable={python}");
+    managers.run(
+        &stack,
+        "pip-sync",
+        &root,
+        &[&executable, "requirements.txt"],
+    );
+
+    let output = managers.ours(&stack, &root, &["-a", "install"]);
+    let text = python::stderr(&output);
+    assert_eq!(output.status.code(), Some(0), "{text}");
+    let recorded = fs::read_to_string(root.join("requirements.in")).unwrap();
+    assert!(
+        recorded.starts_with("# what the app runs with\n"),
+        "{recorded}"
+    );
+    assert!(
+        recorded.contains("\nopentelemetry-instrumentation-flask=="),
+        "{recorded}"
+    );
+    let compiled = fs::read_to_string(root.join("requirements.txt")).unwrap();
+    assert!(
+        compiled.contains("opentelemetry-instrumentation-flask=="),
+        "{compiled}"
+    );
+    // The tool's own sync keeps them.
+    let before_sync = installed(&venv);
+    managers.run(
+        &stack,
+        "pip-sync",
+        &root,
+        &[&executable, "requirements.txt"],
+    );
+    assert_eq!(installed(&venv), before_sync, "pip-sync changed nothing");
+    spans_and_pip_check(&stack, &venv);
+}
+
+#[test]
+fn a_failed_pip_tools_recording_puts_both_files_back_byte_for_byte() {
+    let Some(stack) = Stack::new() else { return };
+    let Some(managers) = Managers::new(&stack, &[Manager::PipTools]) else {
+        return;
+    };
+    let root = stack.path("app");
+    fs::create_dir_all(&root).unwrap();
+    // `pip-compile` fails on the missing constraints file, after the input was edited.
+    let input = "# keep me\n-c missing-constraints.txt\nflask  # web\n";
+    let compiled = "flask==3.1.0\n# compiled by hand\n";
+    fs::write(root.join("requirements.in"), input).unwrap();
+    fs::write(root.join("requirements.txt"), compiled).unwrap();
+    stack.pip_venv("app/.venv", &["flask"]);
+    let output = managers.ours(&stack, &root, &["-a", "install"]);
+    let text = python::stderr(&output);
+    assert_ne!(output.status.code(), Some(0), "{text}");
+    assert!(text.contains("pip-compile"), "{text}");
+    assert_eq!(
+        fs::read_to_string(root.join("requirements.in")).unwrap(),
+        input
+    );
+    assert_eq!(
+        fs::read_to_string(root.join("requirements.txt")).unwrap(),
+        compiled
+    );
 }

@@ -1,4 +1,4 @@
-//! Real project managers for the end-to-end tests: Poetry, PDM, pipenv and Hatch, each
+//! Real project managers for the end-to-end tests: Poetry, PDM, pipenv, Hatch and pip-tools, each
 //! provisioned once with pip from the package index into its own venv
 //! `<tools_dir>/<tool>-<version>` (built in a temporary directory and renamed into place
 //! under a lock, as [`python::provision`] does), and run through small shims
@@ -20,6 +20,7 @@ pub enum Manager {
     Pdm,
     Pipenv,
     Hatch,
+    PipTools,
 }
 
 impl Manager {
@@ -30,6 +31,7 @@ impl Manager {
             Self::Pdm => ("pdm", "2.29.4"),
             Self::Pipenv => ("pipenv", "2026.10.3"),
             Self::Hatch => ("hatch", "1.18.2"),
+            Self::PipTools => ("pip-tools", "7.7.0"),
         }
     }
 
@@ -40,6 +42,10 @@ impl Manager {
             Self::Pdm => &[("pdm", &["-m", "pdm"])],
             Self::Pipenv => &[("pipenv", &["-m", "pipenv"])],
             Self::Hatch => &[("hatch", &["-m", "hatch"])],
+            Self::PipTools => &[
+                ("pip-compile", &["-m", "piptools", "compile"]),
+                ("pip-sync", &["-m", "piptools", "sync"]),
+            ],
         }
     }
 }
@@ -222,4 +228,34 @@ fn quiet_and_local(command: &mut Command, stack: &Stack) {
         .env("PIPENV_VERBOSITY", "-1")
         .env("PDM_CHECK_UPDATE", "false")
         .env("PDM_PYPI_URL", stack.index.url());
+}
+
+/// pip-tools 7.7.0's `pip-sync --python-executable` needs pip >= 26.2.2 in the target
+/// environment, newer than the one `python3 -m venv` bundles: its wheel, downloaded once
+/// into `<tools_dir>/pip-26.3-wheel` (the loopback mirror has no pip). `None` (a failure
+/// under `CI=true`) when it cannot be.
+#[track_caller]
+pub fn pip_wheel_directory() -> Option<PathBuf> {
+    let python3 = python::python3()?;
+    let built = python::provision("pip-26.3-wheel", |directory| {
+        let download = Command::new(&python3)
+            .args(["-m", "pip", "download", "--quiet", "--no-deps"])
+            .args(["--disable-pip-version-check", "--timeout", "60", "--dest"])
+            .arg(directory)
+            .arg("pip==26.3")
+            .output()
+            .map_err(|error| error.to_string())?;
+        if download.status.success() {
+            Ok(())
+        } else {
+            Err(String::from_utf8_lossy(&download.stderr).into_owned())
+        }
+    });
+    match built {
+        Ok(directory) => Some(directory),
+        Err(error) => {
+            python::skip_or_fail(&format!("cannot download the pip 26.3 wheel: {error}"));
+            None
+        }
+    }
 }
