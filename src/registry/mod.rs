@@ -87,9 +87,13 @@ impl Instrumentation {
     /// Whether `name`, as `--exclude` / `--include` take it (`flask`, or the project name
     /// in any spelling), names this instrumentation.
     pub fn is_named(&self, name: &str) -> bool {
-        let normalized = crate::requirement::normalize(name);
-        normalized == self.name.as_ref()
-            || normalized == crate::requirement::normalize(self.short_name())
+        self.is_named_normalized(&crate::requirement::normalize(name))
+    }
+
+    /// [`Self::is_named`] for a name already normalized. The project name is normalized
+    /// (a `PackageName`), and so is its short name: nothing is allocated.
+    fn is_named_normalized(&self, normalized: &str) -> bool {
+        normalized == self.name.as_ref() || normalized == self.short_name()
     }
 }
 
@@ -203,9 +207,10 @@ impl Release {
 
     /// The instrumentation named `name`: a project name or the short name (`flask`).
     pub fn find(&self, name: &str) -> Option<&Instrumentation> {
+        let normalized = crate::requirement::normalize(name);
         self.instrumentations
             .iter()
-            .find(|instrumentation| instrumentation.is_named(name))
+            .find(|instrumentation| instrumentation.is_named_normalized(&normalized))
     }
 
     /// Every library name the release looks at.
