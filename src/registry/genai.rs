@@ -115,16 +115,12 @@ pub struct Package {
 impl Package {
     /// `genai-openai` for `opentelemetry-instrumentation-genai-openai`.
     pub fn short_name(&self) -> &str {
-        self.name
-            .as_ref()
-            .strip_prefix("opentelemetry-instrumentation-")
-            .unwrap_or(self.name.as_ref())
+        super::short_name(&self.name)
     }
 
     /// Whether `name` (as `--exclude` / `--include` take it) names this package.
     pub fn is_named(&self, name: &str) -> bool {
-        let normalized = normalize(name);
-        normalized == self.name.as_ref() || normalized == normalize(self.short_name())
+        super::is_named_normalized(&self.name, &normalize(name))
     }
 }
 

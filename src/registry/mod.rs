@@ -78,23 +78,29 @@ pub struct Instrumentation {
 impl Instrumentation {
     /// The short name users type (`flask` for `opentelemetry-instrumentation-flask`).
     pub fn short_name(&self) -> &str {
-        self.name
-            .as_ref()
-            .strip_prefix("opentelemetry-instrumentation-")
-            .unwrap_or(self.name.as_ref())
+        short_name(&self.name)
     }
 
     /// Whether `name`, as `--exclude` / `--include` take it (`flask`, or the project name
     /// in any spelling), names this instrumentation.
     pub fn is_named(&self, name: &str) -> bool {
-        self.is_named_normalized(&crate::requirement::normalize(name))
+        is_named_normalized(&self.name, &crate::requirement::normalize(name))
     }
+}
 
-    /// [`Self::is_named`] for a name already normalized. The project name is normalized
-    /// (a `PackageName`), and so is its short name: nothing is allocated.
-    fn is_named_normalized(&self, normalized: &str) -> bool {
-        normalized == self.name.as_ref() || normalized == self.short_name()
-    }
+/// The short name users type: `flask` for `opentelemetry-instrumentation-flask`,
+/// `genai-openai` for `opentelemetry-instrumentation-genai-openai`.
+pub(crate) fn short_name(project: &PackageName) -> &str {
+    project
+        .as_ref()
+        .strip_prefix("opentelemetry-instrumentation-")
+        .unwrap_or(project.as_ref())
+}
+
+/// Whether an already normalized name is `project` or its short name. A `PackageName` is
+/// normalized, and so is its short name: nothing is allocated.
+pub(crate) fn is_named_normalized(project: &PackageName, normalized: &str) -> bool {
+    normalized == project.as_ref() || normalized == short_name(project)
 }
 
 /// A `Requires-Python` range, as written and parsed (`>=3.9`).
@@ -210,7 +216,7 @@ impl Release {
         let normalized = crate::requirement::normalize(name);
         self.instrumentations
             .iter()
-            .find(|instrumentation| instrumentation.is_named_normalized(&normalized))
+            .find(|instrumentation| is_named_normalized(&instrumentation.name, &normalized))
     }
 
     /// Every library name the release looks at.
