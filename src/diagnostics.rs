@@ -30,6 +30,9 @@ pub enum WarningKind {
     /// The environment is not the one of the project around it (Poetry, PDM, pipenv,
     /// Hatch): the project's tool would not see what is installed there.
     NotTheProjectEnvironment,
+    /// A requirements file that may list only the application's direct dependencies:
+    /// libraries those bring in are not seen.
+    MaybeIncomplete,
 }
 
 /// One warning.

@@ -179,6 +179,15 @@ pub fn prepare(
         .iter()
         .map(|note| Warning::new(WarningKind::Unreadable, note.to_string()))
         .collect();
+    for path in &loaded.maybe_partial {
+        warnings.push(Warning::new(
+            WarningKind::MaybeIncomplete,
+            format!(
+                "`{0}` may list only the application's direct dependencies (it has no `# via` comments or hashes and is not `pip freeze` output), and the libraries they bring in are not seen; for every instrumentation, read a complete pin list: `uv pip compile {0} -o requirements.lock`, then `--from requirements.lock`",
+                path.display()
+            ),
+        ));
+    }
     warnings.extend(lockfile_warnings(&plan, &installed, &installer));
     warnings.extend(plan::unused_excludes(release, &plan_options.exclude));
     Ok(LockfileInputs {

@@ -475,6 +475,9 @@ pub struct Loaded {
     pub notes: Vec<Note>,
     /// The first lock's `requires-python` (uv.lock, pylock.toml), as written.
     pub requires_python: Option<String>,
+    /// Requirements files given on the command line that may list only direct
+    /// dependencies (see [`requirements::looks_complete`]).
+    pub maybe_partial: Vec<PathBuf>,
 }
 
 impl Loaded {
@@ -633,6 +636,9 @@ pub fn load(
         let format = FileFormat::detect(path, &text)?;
         let packages = match format {
             FileFormat::Requirements => {
+                if !requirements::looks_complete(&text) {
+                    loaded.maybe_partial.push(path.clone());
+                }
                 requirements::load(path, &text, target, &mut loaded.files, &mut loaded.notes)?
             }
             FileFormat::UvLock => {
