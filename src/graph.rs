@@ -313,8 +313,10 @@ impl Graph {
 pub enum Target {
     /// To a version known now: the requirement asked of the installer.
     Known { requirement: String },
-    /// Asked of the installer by name: its resolver picks the version that fits.
-    Resolver,
+    /// Asked of the installer by name: its resolver picks the version that fits, newer
+    /// (`upwards`) or older than the installed one. Which version is not known before
+    /// the installer runs (the index is not consulted here); the result list names it.
+    Resolver { upwards: bool },
 }
 
 /// A distribution that moves in the same transaction, and why.
@@ -333,11 +335,12 @@ impl StackMove {
     pub fn requirement(&self) -> String {
         match &self.target {
             Target::Known { requirement } => requirement.clone(),
-            Target::Resolver => self.name.clone(),
+            Target::Resolver { .. } => self.name.clone(),
         }
     }
 
-    /// `opentelemetry-sdk 1.45.2 -> 1.45.1` or `opentelemetry-sdk 1.45.2 -> (to match)`.
+    /// `opentelemetry-sdk 1.45.2 -> 1.45.1`, or `opentelemetry-foo 0.5 -> newer (…)` when
+    /// the installer's resolver picks the version.
     pub fn describe(&self) -> String {
         match &self.target {
             Target::Known { requirement } => {
@@ -347,7 +350,12 @@ impl StackMove {
                 let range = range.strip_prefix("==").unwrap_or(&range).to_owned();
                 format!("{} {} -> {range}", self.name, self.installed)
             }
-            Target::Resolver => format!("{} {} -> a version that fits", self.name, self.installed),
+            Target::Resolver { upwards } => format!(
+                "{} {} -> {} (the installer's resolver picks the version)",
+                self.name,
+                self.installed,
+                if *upwards { "newer" } else { "older" }
+            ),
         }
     }
 }
@@ -528,7 +536,7 @@ impl<'a> StackWalk<'a> {
             Some(version) => Target::Known {
                 requirement: format!("{}=={version}", node.name),
             },
-            None => Target::Resolver,
+            None => Target::Resolver { upwards },
         };
         self.result.moves.push(StackMove {
             name: node.name.to_string(),
