@@ -30,6 +30,22 @@ use crate::redact::redact;
 /// Runs `-a install`.
 pub fn run(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatus, Failure> {
     refuse_other_modes(args)?;
+    install_pass(args, verbosity, &[], 0)
+}
+
+/// At most this many follow-up transactions for libraries an install brought.
+const FOLLOW_UPS: usize = 2;
+
+/// One planning and installer transaction. `earlier` holds what the passes before this
+/// one (`pass` of them) installed: a follow-up pass installs only what is not yet in
+/// place, says nothing the first pass said, and answers for the loading of all of it.
+fn install_pass(
+    args: &BootstrapArgs,
+    verbosity: Verbosity,
+    earlier: &[PlainRequirement],
+    pass: usize,
+) -> Result<ExitStatus, Failure> {
+    let follow_up = pass > 0;
     let say = |message: &str| {
         if verbosity >= Verbosity::Normal {
             crate::eprint_line!("{}", redact(message));
@@ -47,8 +63,10 @@ pub fn run(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatus, Fai
     };
 
     let prepared = prepare(args)?;
-    for warning in &prepared.warnings {
-        warn(&warning.to_string());
+    if !follow_up {
+        for warning in &prepared.warnings {
+            warn(&warning.to_string());
+        }
     }
     let InstallInputs {
         environment,
@@ -106,6 +124,15 @@ pub fn run(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatus, Fai
         }
     };
     let before = verify::graph_of(&listing, markers.as_ref());
+    // A follow-up installs only what the earlier passes did not.
+    let targets: Vec<PlainRequirement> = if follow_up {
+        targets
+            .into_iter()
+            .filter(|target| !verify::unmet(std::slice::from_ref(target), &before).is_empty())
+            .collect()
+    } else {
+        targets
+    };
     let pre_existing = before.conflicts();
     let unmet = verify::unmet(&targets, &before);
     let stack = before.stack_moves(&targets);
@@ -457,7 +484,9 @@ pub fn run(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatus, Fai
             hatch.pip_tools_commands(&interpreter, environment.prefix.as_deref(), &upgrade)?;
     }
 
-    report_pre_existing(&pre_existing, &warn);
+    if !follow_up {
+        report_pre_existing(&pre_existing, &warn);
+    }
     let (rewrites_said, recorder) = match &hatch {
         Some(hatch) if hatch.pip_tools => (&hatch.rewrites, "the `requirements.in` edit"),
         Some(hatch) => (&hatch.rewrites, "the Hatch project's `pyproject.toml` edit"),
@@ -715,8 +744,52 @@ pub fn run(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatus, Fai
             say(&format!(" {change}"));
         }
     }
+    // What was installed can bring libraries that have instrumentations of their own
+    // (the exporter brings grpcio and requests): plan again on the environment as it is
+    // now, as `--check` will, and install what that adds in one more transaction.
+    let installed: Vec<PlainRequirement> = earlier.iter().chain(&targets).cloned().collect();
+    if pass < FOLLOW_UPS {
+        let again = prepare(args)?;
+        let more: Vec<&crate::plan::Recommendation> = again
+            .plan
+            .recommendations
+            .iter()
+            .filter(|recommendation| {
+                !verify::unmet(std::slice::from_ref(&recommendation.parsed), &after).is_empty()
+            })
+            .collect();
+        if !more.is_empty() {
+            let mut brought: Vec<String> = more
+                .iter()
+                .flat_map(|recommendation| match &recommendation.reason {
+                    crate::plan::Reason::Libraries { satisfied_by }
+                    | crate::plan::Reason::Included { satisfied_by } => satisfied_by.as_slice(),
+                    crate::plan::Reason::Default => &[],
+                })
+                .filter(|library| before.get_str(&library.name).is_none())
+                .map(|library| format!("{} {}", library.name, library.version))
+                .collect();
+            brought.sort();
+            brought.dedup();
+            let what = if more.len() == 1 {
+                "1 more instrumentation".to_owned()
+            } else {
+                format!("{} more instrumentations", more.len())
+            };
+            say(&if brought.is_empty() {
+                format!("The environment as installed needs {what}: installing in a second step")
+            } else {
+                format!(
+                    "The install brought {}, which {what} cover{}: installing in a second step",
+                    brought.join(", "),
+                    if more.len() == 1 { "s" } else { "" },
+                )
+            });
+            return install_pass(args, verbosity, &installed, pass + 1);
+        }
+    }
     if !args.no_load_check {
-        return Ok(check_loads(&interpreter, &targets, &warn));
+        return Ok(check_loads(&interpreter, &installed, &warn));
     }
     Ok(ExitStatus::Success)
 }
@@ -906,7 +979,7 @@ pub struct ProjectRewrite {
 fn moved_to(plan: &Plan, stack: &StackMoves, name: &str) -> Option<(String, String)> {
     let pinned = stack.moves.iter().filter_map(|moved| match &moved.target {
         Target::Known { requirement } => Some(requirement.as_str()),
-        Target::Resolver => None,
+        Target::Resolver { .. } => None,
     });
     plan.core_move_requirements()
         .chain(pinned)

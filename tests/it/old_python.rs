@@ -95,9 +95,10 @@ fn end_to_end(old: &OldPython) -> Option<()> {
         run.describe()
     );
 
-    // The exporter brought grpcio, whose instrumentation a second run adds (as on any
-    // Python); then --check on the current environment for this Python passes, with no
-    // "older than" note and no suggestion of another release.
+    // The exporter brought grpcio, whose instrumentation the same run added in a second
+    // step (as on any Python); a second run has nothing to do, and --check on the current
+    // environment for this Python passes, with no "older than" note and no suggestion of
+    // another release.
     install_then_check_clean(&stack, &venv);
     Some(())
 }

@@ -189,6 +189,20 @@ fn with_distro_takes_a_bare_app_to_working_telemetry() {
     let output = stack.install_into(&venv, false, &["--with-distro"]);
     assert_exit(&output, 0);
     stack.pip_check(&venv).assert_ok();
+    // The exporter brought grpcio: its instrumentation came in a second step, so the
+    // tool agrees with itself right away (#22 item 3).
+    let stderr = python::stderr(&output);
+    assert!(
+        stderr.contains("The install brought grpcio ")
+            && stderr.contains("installing in a second step"),
+        "{stderr}"
+    );
+    assert_eq!(
+        versions(&venv, &["opentelemetry-instrumentation-grpc"]),
+        [Some("0.66b1".into())]
+    );
+    let check = stack.check_venv(&venv, &[]);
+    assert_exit(&check, 0);
     assert_eq!(
         versions(
             &venv,
