@@ -165,6 +165,44 @@ pub struct TargetArgs {
     pub include: Vec<String>,
 }
 
+impl TargetArgs {
+    /// The flags that chose the environment and shaped the plan, as a suggested
+    /// `otel-bootstrap …` command repeats them (` --python '/x/venv' --exclude flask`,
+    /// each with a leading space, shell-quoted), so that the command looks at the same
+    /// environment and plans the same way. `--otel-version` is left to the suggestion.
+    pub fn repeated(&self) -> String {
+        let mut flags: Vec<(&str, String)> = Vec::new();
+        for directory in &self.site_packages {
+            flags.push(("--site-packages", directory.display().to_string()));
+        }
+        if let Some(python) = &self.python {
+            flags.push(("--python", python.display().to_string()));
+        }
+        if let Some(project) = &self.project {
+            flags.push(("--project", project.display().to_string()));
+        }
+        if let Some(registry) = &self.registry {
+            flags.push(("--registry", registry.display().to_string()));
+        }
+        flags.extend(self.exclude.iter().map(|name| ("--exclude", name.clone())));
+        flags.extend(self.include.iter().map(|name| ("--include", name.clone())));
+        flags
+            .iter()
+            .map(|(flag, value)| format!(" {flag} {}", crate::redact::quote(value)))
+            .collect()
+    }
+
+    /// `otel-bootstrap <leading> <the target flags>`: a command to suggest.
+    pub fn command(&self, leading: &str) -> String {
+        let leading = if leading.is_empty() {
+            String::new()
+        } else {
+            format!(" {leading}")
+        };
+        format!("otel-bootstrap{leading}{}", self.repeated())
+    }
+}
+
 /// The flags of the main job.
 #[derive(Debug, Args)]
 pub struct BootstrapArgs {

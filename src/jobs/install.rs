@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use anyhow::anyhow;
 
 use crate::cli::BootstrapArgs;
-use crate::diagnostics::Warning;
+use crate::diagnostics::{Warning, WarningKind};
 use crate::environment::Environment;
 use crate::error::{ExitStatus, Failure};
 use crate::graph::{self, Graph, StackMove, StackMoves, Target};
@@ -63,36 +63,43 @@ fn install_pass(
     };
 
     let prepared = prepare(args)?;
-    if !follow_up {
-        for warning in &prepared.warnings {
-            warn(&warning.to_string());
-        }
-    }
     let InstallInputs {
         environment,
         listing,
         plan,
         current_dir,
-        ..
+        warnings,
     } = prepared;
     if let Some(link) = dead_interpreter_link(&environment) {
-        let prefix = environment.prefix.as_deref().unwrap_or(&link);
         return Err(Failure {
             error: anyhow!(
                 "the environment's interpreter `{}` is a link to `{}`, which does not exist (the Python it was made with was removed or moved)",
                 link.display(),
                 std::fs::read_link(&link).unwrap_or_default().display()
             ),
-            hint: Some(format!(
-                "recreate the environment: `python3 -m venv --clear {0}` or `uv venv {0}`, then install the application into it again",
-                prefix.display()
-            )),
+            hint: Some(match environment.prefix.as_deref() {
+                Some(prefix) => format!(
+                    "recreate the environment: `python3 -m venv --clear {0}` or `uv venv --clear {0}`, then install the application into it again",
+                    crate::redact::quote(&prefix.display().to_string())
+                ),
+                None => "reinstall that Python, or name another environment with `--python`".to_owned(),
+            }),
         });
     }
     let interpreter = environment.interpreter.clone().ok_or_else(|| Failure {
         error: anyhow!("`-a install` needs the environment's interpreter, and `--site-packages` names only directories"),
         hint: Some("name the environment with `--python <venv or interpreter>` instead".to_owned()),
     })?;
+    // Said once, and only once the environment is usable; "there is no SDK" is not said
+    // to the run that adds it.
+    if !follow_up {
+        for warning in &warnings {
+            if args.install.with_distro && warning.kind == WarningKind::NoTelemetry {
+                continue;
+            }
+            warn(&warning.to_string());
+        }
+    }
     let where_text = environment
         .prefix
         .as_deref()
@@ -274,9 +281,34 @@ fn install_pass(
         } else {
             format!(" (to {})", fixes.join(", "))
         };
+        let mut owners: Vec<String> = blockers
+            .iter()
+            .map(|blocker| format!("`{}`", blocker.package))
+            .collect();
+        owners.dedup();
+        let keep = match before.get_str("opentelemetry-instrumentation") {
+            Some(installed) => format!(
+                ", or keep the installed release: `{}`",
+                args.target
+                    .command(&format!("-a install --otel-version {}", installed.raw_version))
+            ),
+            None => String::new(),
+        };
+        let no_project = if project.is_some() && args.install.no_project {
+            "; in a uv project, run without `--no-project` so that `uv add` updates the project's requirements"
+        } else {
+            ""
+        };
         eprint_labelled(
             Label::Hint,
-            format!("nothing was changed: release `{}` needs those packages to move, and what requires them was installed from a path and cannot move by name; relax its requirement{fix} and reinstall it, or keep the installed release with `--otel-version`{}", plan.release, if project.is_some() { "; in a uv project, run without `--no-project` so that `uv add` updates the project's requirements" } else { "" }),
+            format!(
+                "nothing was changed: release `{}` needs those packages to move, and {} {} installed from a path and cannot move by name; relax {} requirement{fix} and reinstall {}{keep}{no_project}",
+                plan.release,
+                owners.join(", "),
+                if owners.len() == 1 { "was" } else { "were" },
+                if owners.len() == 1 { "its" } else { "their" },
+                if owners.len() == 1 { "it" } else { "them" },
+            ),
         );
         return Ok(ExitStatus::ProblemFound);
     }
@@ -344,8 +376,19 @@ fn install_pass(
     let variable = |name: &str| std::env::var(name).ok();
     let index = IndexSettings::resolve(flags, &selection.installer, variable);
     for (pip, uv_variable) in IndexSettings::ignored_by_uv(&selection.installer, variable) {
+        let flag = match pip {
+            "PIP_INDEX_URL" => "`--index-url URL`",
+            "PIP_EXTRA_INDEX_URL" => "`--extra-index-url URL`",
+            "PIP_FIND_LINKS" => "`--find-links PATH`",
+            _ => "`-- --no-index`",
+        };
+        let pip_instead = if selection.installer == Installer::Uv {
+            ", or use `--installer pip`"
+        } else {
+            ""
+        };
         warn(&format!(
-            "`{pip}` is set, but uv does not read it and it is not passed on (set `{uv_variable}`, give the flag, or use `--installer pip`)"
+            "`{pip}` is set, but uv does not read it and it is not passed on (set `{uv_variable}` or give {flag}{pip_instead})"
         ));
     }
     // A recording installer runs once per place: first the places where only the
@@ -487,10 +530,13 @@ fn install_pass(
     if !follow_up {
         report_pre_existing(&pre_existing, &warn);
     }
-    let (rewrites_said, recorder) = match &hatch {
-        Some(hatch) if hatch.pip_tools => (&hatch.rewrites, "the `requirements.in` edit"),
-        Some(hatch) => (&hatch.rewrites, "the Hatch project's `pyproject.toml` edit"),
-        None => (&project_rewrites, selection.installer.label()),
+    let edited = hatch.as_ref().map(|hatch| hatch.path.display().to_string());
+    let (rewrites_said, recorder) = match (&hatch, &edited) {
+        (Some(hatch), Some(path)) => (&hatch.rewrites, Recorder::Edit(path)),
+        _ => (
+            &project_rewrites,
+            Recorder::Tool(selection.installer.label()),
+        ),
     };
     announce_moves(
         &plan,
@@ -789,7 +835,13 @@ fn install_pass(
         }
     }
     if !args.no_load_check {
-        return Ok(check_loads(&interpreter, &installed, &warn));
+        let project = environment.project.as_ref().filter(|_| !args.install.no_project);
+        let fixer = crate::check::FixTool::for_environment(
+            project,
+            Some(&interpreter),
+            after.get_str("pip").is_some(),
+        );
+        return Ok(check_loads(&interpreter, &installed, &fixer, args, &warn));
     }
     Ok(ExitStatus::Success)
 }
@@ -801,6 +853,8 @@ fn install_pass(
 fn check_loads(
     interpreter: &Path,
     targets: &[PlainRequirement],
+    fixer: &crate::check::FixTool,
+    args: &BootstrapArgs,
     warn: &impl Fn(&str),
 ) -> ExitStatus {
     let loads = match crate::install::load_check::load_instrumentors(interpreter) {
@@ -823,16 +877,27 @@ fn check_loads(
         if installed_now {
             ours += 1;
             eprint_labelled(Label::Error, redact(&message));
+            let remove = fixer
+                .remove_command(&[name.as_str()])
+                .map(|command| {
+                    if fixer.is_command() {
+                        format!("remove it (`{command}`) and ")
+                    } else {
+                        format!("{command}, and ")
+                    }
+                })
+                .unwrap_or_default();
             eprint_labelled(
                 Label::Hint,
                 format!(
-                    "leave it out with `--exclude {}` (and remove it), or install a version of it that loads with this environment; `opentelemetry-instrument` would skip it",
+                    "{remove}leave it out from now on with `--exclude {}`, or install a version of it that loads with this environment; `opentelemetry-instrument` skips it",
                     crate::explain::short(&name)
                 ),
             );
         } else {
             warn(&format!(
-                "{message}; remove it, or run `otel-bootstrap --check` for a fix"
+                "{message}; remove it, or run `{}` for a fix",
+                args.target.command("--check")
             ));
         }
     }
@@ -887,11 +952,20 @@ fn report_pre_existing(conflicts: &[graph::Conflict], warn: &impl Fn(&str)) {
 const PRE_EXISTING_SHOWN: usize = 10;
 
 /// Names, before anything changes, every installed package whose version will change.
+/// How a project's requirement that forbids the move is relaxed.
+#[derive(Clone, Copy)]
+enum Recorder<'a> {
+    /// Re-added by the project's tool (`uv add`, `poetry add`, …) with the new lower bound.
+    Tool(&'a str),
+    /// Edited in place in this file (Hatch's `pyproject.toml`, pip-tools' `requirements.in`).
+    Edit(&'a str),
+}
+
 fn announce_moves(
     plan: &Plan,
     stack: &StackMoves,
     rewrites: &[ProjectRewrite],
-    recorder: &str,
+    recorder: Recorder<'_>,
     say: &impl Fn(&str),
     detail: &impl Fn(&str),
     verbose: bool,
@@ -923,10 +997,16 @@ fn announce_moves(
             Place::Main => String::new(),
             other => format!(" in {other}"),
         };
-        say(&format!(
-            "The project requires `{}`{place}, which forbids release `{}`: recording `{}` instead (as `{}` records a re-added package)",
-            rewrite.was, plan.release, rewrite.requirement, recorder
-        ));
+        say(&match recorder {
+            Recorder::Tool(tool) => format!(
+                "The project requires `{}`{place}, which forbids release `{}`: `{tool}` re-adds it as `{}`",
+                rewrite.was, plan.release, rewrite.requirement
+            ),
+            Recorder::Edit(path) => format!(
+                "The project requires `{}`{place}, which forbids release `{}`: relaxing it to `{}` in `{path}`",
+                rewrite.was, plan.release, rewrite.requirement
+            ),
+        });
     }
 }
 
@@ -1170,10 +1250,10 @@ impl HatchRecord {
                         "the pip-tools project `{}` is recorded with `{name}`, which is neither on PATH nor in the environment",
                         root.display()
                     ),
-                    hint: Some(
-                        "install pip-tools (`pip install pip-tools`), or install without recording: `--no-project`"
-                            .to_owned(),
-                    ),
+                    hint: Some(format!(
+                        "install pip-tools into the environment (`{} -m pip install pip-tools`), or install without recording: `--no-project`",
+                        crate::redact::quote(&interpreter.display().to_string())
+                    )),
                 })
         };
         let mut compile: Vec<std::ffi::OsString> = vec!["--quiet".into()];
@@ -1385,25 +1465,35 @@ fn project_rewrites(project: &ProjectFile, plan: &Plan, stack: &StackMoves) -> V
 
 /// `-a install` works on an environment and prints no data.
 fn refuse_other_modes(args: &BootstrapArgs) -> Result<(), Failure> {
-    let refuse = |what: &str, hint: &str| {
+    let refuse = |what: &str, hint: String| {
         Err(Failure {
             error: anyhow!("`-a install` cannot be combined with {what}"),
-            hint: Some(hint.to_owned()),
+            hint: Some(hint),
         })
     };
-    if !args.from.is_empty() {
+    if let Some(file) = args.from.first() {
         return refuse(
             "`--from`: it installs into an environment, not a lock file",
-            "to install what a lock file needs, print the requirements (`otel-bootstrap --from <file>`) and add them with your project tool (`| uv add -r -`)",
+            format!(
+                "to install into the project's environment (and record the packages with its tool), run `{}` in the project; to see what the lock needs, `otel-bootstrap --from {}`",
+                args.target.command("-a install"),
+                crate::redact::quote(&file.display().to_string())
+            ),
         );
     }
     if args.check {
-        return refuse("`--check`", "run `otel-bootstrap --check` after installing");
+        return refuse(
+            "`--check`",
+            format!("run `{}` after installing", args.target.command("--check")),
+        );
     }
     if args.format == Format::Json {
         return refuse(
             "`--format json`: installing prints no data",
-            "use `--dry-run` to see the command, or `-a requirements --format json` for the plan",
+            format!(
+                "leave out `--format json` (with `--dry-run` it prints the commands), or see the plan as JSON: `{}`",
+                args.target.command("--format json")
+            ),
         );
     }
     Ok(())
@@ -1498,7 +1588,7 @@ fn failed(
     match kind {
         FailureKind::ExternallyManaged => Err(Failure {
             error: anyhow!("{label} refused: the interpreter is externally managed (PEP 668): {reason}"),
-            hint: Some("install into a virtual environment (`python3 -m venv .venv`, or `uv venv`) and pass it with `--python`, or, if you mean it, pass `-- --break-system-packages` to the installer".to_owned()),
+            hint: Some("make a virtual environment (`python3 -m venv .venv` or `uv venv`), install the application into it, then run `otel-bootstrap -a install --python .venv`; or, if you mean it, pass `-- --break-system-packages` to the installer".to_owned()),
         }),
         FailureKind::DiskFull => Err(Failure {
             error: anyhow!("{label} failed: the disk is full ({reason})"),
@@ -1506,7 +1596,14 @@ fn failed(
         }),
         FailureKind::Network => Err(Failure {
             error: anyhow!("{label} could not reach the package index: {reason}"),
-            hint: Some("check the network and the index settings (`--index-url`, `PIP_INDEX_URL`, `UV_INDEX_URL`)".to_owned()),
+            hint: Some(format!(
+                "check the network and the index settings (`--index-url`, or {})",
+                if installer.is_uv() {
+                    "`UV_DEFAULT_INDEX` / `UV_INDEX_URL`: uv does not read `PIP_*` variables"
+                } else {
+                    "`PIP_INDEX_URL`"
+                }
+            )),
         }),
         FailureKind::Unsatisfiable => {
             eprint_labelled(
