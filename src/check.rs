@@ -416,8 +416,25 @@ pub enum FixTool {
     PipTools { input: String },
     /// A requirements file of its own: edit it.
     Requirements { file: String },
-    /// `pip install` / `pip uninstall`.
+    /// `pip install` / `pip uninstall`, for site-packages named without their
+    /// interpreter (whichever pip installs into them).
     Pip,
+    /// `'<python>' -m pip install` / `uninstall -y`: the checked environment's own pip,
+    /// whatever `pip` on `PATH` is.
+    PythonPip { python: String },
+    /// `uv pip install --python '<python>'`: an environment without pip (as uv makes them).
+    UvPip { python: String },
+    /// A `pylock.toml`: the requirements go into the project, then the lock is exported
+    /// again (the fix cannot edit the lock itself).
+    Pylock { file: String },
+    /// A uv workspace member's lock selection (`--package`): `uv add --package`.
+    UvMember { into: Destination, package: String },
+    /// The fix of `tool`, run in `directory` (the project of a lock that is not in the
+    /// current directory): `cd 'DIR' && uv add …`.
+    In {
+        directory: String,
+        tool: Box<FixTool>,
+    },
 }
 
 /// Where in the project the fix records the packages.
@@ -462,6 +479,30 @@ impl FixTool {
         }
     }
 
+    /// The fix for an environment: its project's tool when it belongs to one, else its own
+    /// interpreter's pip (or `uv pip` when it has no pip); `Pip` when only its
+    /// site-packages are known.
+    pub fn for_environment(
+        project: Option<&crate::project::Project>,
+        interpreter: Option<&Path>,
+        has_pip: bool,
+    ) -> Self {
+        if project.is_some() {
+            return Self::for_project(project);
+        }
+        match interpreter {
+            Some(interpreter) => {
+                let python = interpreter.display().to_string();
+                if has_pip {
+                    Self::PythonPip { python }
+                } else {
+                    Self::UvPip { python }
+                }
+            }
+            None => Self::Pip,
+        }
+    }
+
     /// The tool of the project a `--from` file belongs to, from its format and name,
     /// recording where the selection read (the first `--extra`, else the first
     /// `--group`/`--with`, else `--dev` for a Pipfile.lock). `None` for a file whose
@@ -483,8 +524,14 @@ impl FixTool {
             }
             (None, None) => Destination::Main,
         };
-        match format {
-            FileFormat::UvLock => Some(Self::Uv { into }),
+        let tool = match format {
+            FileFormat::UvLock => match &selection.package {
+                Some(package) => Some(Self::UvMember {
+                    into,
+                    package: package.clone(),
+                }),
+                None => Some(Self::Uv { into }),
+            },
             FileFormat::PoetryLock => Some(Self::Poetry { into }),
             FileFormat::PdmLock => Some(Self::Pdm { into }),
             FileFormat::PipfileLock => Some(Self::Pipenv { into }),
@@ -500,7 +547,35 @@ impl FixTool {
                     }
                 })
             }
-            FileFormat::Pylock => None,
+            FileFormat::Pylock => Some(Self::Pylock {
+                file: path.display().to_string(),
+            }),
+        }?;
+        // A command runs where the lock's project is; an edit names its file already.
+        let directory = path.parent().filter(|parent| !parent.as_os_str().is_empty());
+        let elsewhere = directory.is_some_and(|directory| {
+            let current = std::env::current_dir().ok();
+            let same = current.as_deref().zip(std::fs::canonicalize(directory).ok());
+            !same.is_some_and(|(current, directory)| current == directory)
+        });
+        Some(match directory {
+            Some(directory) if elsewhere && tool.is_command() => Self::In {
+                directory: directory.display().to_string(),
+                tool: Box::new(tool),
+            },
+            _ => tool,
+        })
+    }
+
+    /// Whether the fix is a command to run (else it is an edit, said in words).
+    pub fn is_command(&self) -> bool {
+        match self {
+            Self::Hatch { .. }
+            | Self::PipTools { .. }
+            | Self::Requirements { .. }
+            | Self::Pylock { .. } => false,
+            Self::In { tool, .. } => tool.is_command(),
+            _ => true,
         }
     }
 
@@ -532,7 +607,9 @@ impl FixTool {
             }
             Self::Requirements { file } => {
                 let lines = command("", requirements)?;
-                return Some(format!("add{lines} to `{file}` (replacing their lines)"));
+                return Some(format!(
+                    "add{lines} to `{file}`, one per line (replacing any line of the same name)"
+                ));
             }
             Self::Hatch { file } => {
                 let lines = command("", requirements)?;
@@ -541,6 +618,23 @@ impl FixTool {
                 ));
             }
             Self::Pip => "pip install".to_owned(),
+            Self::PythonPip { python } => format!("{} -m pip install", quote(python)),
+            Self::UvPip { python } => format!("uv pip install --python {}", quote(python)),
+            Self::UvMember { into, package } => {
+                let inner = Self::Uv { into: into.clone() }.install_command(requirements)?;
+                return Some(inner.replacen("uv add", &format!("uv add --package {}", quote(package)), 1));
+            }
+            Self::Pylock { file } => {
+                let lines = command("", requirements)?;
+                return Some(format!(
+                    "add{lines} to the project's requirements, then export `{file}` again (`uv export --format pylock.toml -o {}`, or `pip lock`)",
+                    quote(file)
+                ));
+            }
+            Self::In { directory, tool } => {
+                let inner = tool.install_command(requirements)?;
+                return Some(format!("cd {} && {inner}", quote(directory)));
+            }
         };
         command(&program, requirements)
     }
@@ -580,7 +674,28 @@ impl FixTool {
                     "remove{lines} from the dependencies in `{file}`, then `hatch env prune`"
                 ));
             }
-            Self::Pip => "pip uninstall".to_owned(),
+            Self::Pip => "pip uninstall -y".to_owned(),
+            Self::PythonPip { python } => format!("{} -m pip uninstall -y", quote(python)),
+            Self::UvPip { python } => format!("uv pip uninstall --python {}", quote(python)),
+            Self::UvMember { into, package } => {
+                let inner = Self::Uv { into: into.clone() }.remove_command(names)?;
+                return Some(inner.replacen(
+                    "uv remove",
+                    &format!("uv remove --package {}", quote(package)),
+                    1,
+                ));
+            }
+            Self::Pylock { file } => {
+                let lines = command("", names)?;
+                return Some(format!(
+                    "remove{lines} from the project's requirements, then export `{file}` again (`uv export --format pylock.toml -o {}`, or `pip lock`)",
+                    quote(file)
+                ));
+            }
+            Self::In { directory, tool } => {
+                let inner = tool.remove_command(names)?;
+                return Some(format!("cd {} && {inner}", quote(directory)));
+            }
         };
         command(&program, names)
     }
@@ -653,8 +768,12 @@ pub fn summary(report: &CheckReport, installer: &FixTool, subject: Subject) -> S
 
 fn verdict(report: &CheckReport, installer: &FixTool, subject: Subject) -> String {
     if report.passed() {
+        let (noun, be, versions) = match report.checked {
+            1 => ("instrumentation", "is", "version"),
+            _ => ("instrumentations", "are", "versions"),
+        };
         return format!(
-            "check passed: the {} recommended instrumentation(s) of release {} are {} at the recommended versions\n",
+            "check passed: the {} recommended {noun} of release {} {be} {} at the recommended {versions}\n",
             report.checked,
             report.release,
             subject.verb()
@@ -669,7 +788,8 @@ fn verdict(report: &CheckReport, installer: &FixTool, subject: Subject) -> Strin
     };
     let mut inconsistent = match count(ProblemKind::Inconsistent) {
         0 => String::new(),
-        count => format!(", {count} unmet requirement(s) of the OpenTelemetry stack"),
+        1 => ", 1 unmet requirement of the OpenTelemetry stack".to_owned(),
+        count => format!(", {count} unmet requirements of the OpenTelemetry stack"),
     };
     match count(ProblemKind::DoesNotLoad) {
         0 => {}

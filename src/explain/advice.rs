@@ -103,6 +103,7 @@ pub fn out_of_range(
     instrumentation: &str,
     library: &str,
     installed: &str,
+    rerun: &str,
 ) -> Advice {
     let none = |message: String| Advice {
         supported_by: None,
@@ -143,7 +144,7 @@ pub fn out_of_range(
         Err(_) => (Vec::new(), Vec::new()),
     };
     let command = format!(
-        "otel-bootstrap --otel-version {} -a install",
+        "otel-bootstrap --otel-version {} -a install{rerun}",
         release.raw_version
     );
     let verb = match direction {
@@ -278,7 +279,7 @@ pub fn outdated(
 /// The `note:` for `--check` (text mode, on stderr): one line counting the outdated
 /// packages, naming the newest complete release and the command that moves the stack; with
 /// `verbose`, one line per package first. Empty when nothing is outdated.
-pub fn outdated_notes(outdated: &[Outdated], verbose: bool) -> String {
+pub fn outdated_notes(outdated: &[Outdated], verbose: bool, rerun: &str) -> String {
     let Some(first) = outdated.first() else {
         return String::new();
     };
@@ -290,7 +291,7 @@ pub fn outdated_notes(outdated: &[Outdated], verbose: bool) -> String {
     }
     let count = outdated.len();
     text.push_str(&format!(
-        "note: {count} installed package{} older than release {}, the newest complete release for this environment; not a failure: `otel-bootstrap --otel-version {} -a install` moves the stack to it{}\n",
+        "note: {count} installed package{} older than release {}, the newest complete release for this environment; not a failure: `otel-bootstrap --otel-version {} -a install{rerun}` moves the stack to it{}\n",
         if count == 1 { " is" } else { "s are" },
         first.release,
         first.release,
@@ -308,6 +309,7 @@ pub fn check_notes(
     report: &crate::check::CheckReport,
     python: Option<&crate::requirement::Version>,
     verbose: bool,
+    rerun: &str,
 ) -> String {
     let outdated: Vec<Outdated> = outdated(registry, installed, python)
         .unwrap_or_default()
@@ -319,7 +321,7 @@ pub fn check_notes(
                 .any(|problem| problem.name == entry.name)
         })
         .collect();
-    outdated_notes(&outdated, verbose)
+    outdated_notes(&outdated, verbose, rerun)
 }
 
 #[cfg(test)]
@@ -377,10 +379,10 @@ mod tests {
             ]
         );
         assert_eq!(
-            outdated_notes(&found, false),
+            outdated_notes(&found, false, ""),
             "note: 3 installed packages are older than release 1.1b0, the newest complete release for this environment; not a failure: `otel-bootstrap --otel-version 1.1b0 -a install` moves the stack to it (`-v` lists them)\n"
         );
-        assert!(outdated_notes(&found, true).starts_with(&format!("note: {}\n", names[0])));
+        assert!(outdated_notes(&found, true, "").starts_with(&format!("note: {}\n", names[0])));
         // Newer than the newest complete release (the partial one) is not outdated.
         let newer = outdated(
             &registry,
@@ -389,7 +391,7 @@ mod tests {
         )
         .unwrap();
         assert!(newer.is_empty(), "{newer:?}");
-        assert_eq!(outdated_notes(&[], true), "");
+        assert_eq!(outdated_notes(&[], true, ""), "");
     }
 
     #[test]

@@ -190,6 +190,9 @@ pub struct Inputs<'a> {
     pub covers: &'a Covers,
     pub installer: FixTool,
     pub only_needed: bool,
+    /// The flags a suggested command repeats so that it plans the same environment the
+    /// same way (` --python '/x/venv' --exclude flask`).
+    pub rerun: &'a str,
 }
 
 /// Builds the report.
@@ -345,6 +348,7 @@ pub fn explain(inputs: &Inputs<'_>) -> Explanation {
                         &skipped.name,
                         library,
                         version,
+                        inputs.rerun,
                     );
                     let range = PlainRequirement::parse(requirement)
                         .map(|parsed| parsed.range_text())

@@ -2,7 +2,6 @@
 
 use std::io::{self, Write as _};
 
-use crate::check::FixTool;
 use crate::explain::*;
 use crate::registry::Registry;
 
@@ -33,7 +32,12 @@ pub fn run(
     let release = registry.load(planned.plan.release_version())?;
     let graph = crate::install::verify::environment_graph(&planned.environment, &planned.listing);
     let covers = Covers::bundled();
-    let installer = FixTool::detect(&planned.discovery.current_dir);
+    let installer = super::recommend::fix_tool(
+        &args.target,
+        &planned.environment,
+        &planned.discovery.current_dir,
+        &graph,
+    );
     let explanation = explain(&Inputs {
         registry: &registry,
         release,
@@ -44,10 +48,19 @@ pub fn run(
         covers: &covers,
         installer,
         only_needed: args.only_needed,
+        rerun: &args.target.repeated(),
     });
     if verbosity >= Verbosity::Normal && args.format == crate::output::Format::Text {
         for warning in &planned.warnings {
             eprint_labelled(Label::Warning, warning);
+        }
+        // What the one-line partial-release warning leaves to `-v`.
+        if verbosity == Verbosity::Verbose {
+            if let Some(alignment) = &planned.plan.alignment {
+                for line in alignment.details() {
+                    crate::eprint_line!("{line}");
+                }
+            }
         }
     }
     let written = match args.format {

@@ -131,14 +131,8 @@ pub fn prepare(
 
     let mut paths = Vec::with_capacity(args.from.len());
     for from in &args.from {
-        let (path, found) = crate::lockfile::resolve_from(from)?;
-        if found && show_warnings {
-            crate::eprint_line!(
-                "note: --from {}: reading {}",
-                from.display(),
-                path.display()
-            );
-        }
+        // Which file `--from DIR` read is a detail: `-v` names every file read.
+        let (path, _found) = crate::lockfile::resolve_from(from)?;
         paths.push(path);
     }
     let selection = GroupSelection {
@@ -183,8 +177,9 @@ pub fn prepare(
         warnings.push(Warning::new(
             WarningKind::MaybeIncomplete,
             format!(
-                "`{0}` may list only the application's direct dependencies (it has no `# via` comments or hashes and is not `pip freeze` output), and the libraries they bring in are not seen; for every instrumentation, read a complete pin list: `uv pip compile {0} -o requirements.lock`, then `--from requirements.lock`",
-                path.display()
+                "`{0}` may list only the application's direct dependencies (it has no `# via` comments or hashes and is not `pip freeze` output), and the libraries they bring in are not seen; for every instrumentation, read a complete pin list: `uv pip compile {1} -o requirements.lock`, then `--from requirements.lock`",
+                path.display(),
+                crate::redact::quote(&path.display().to_string())
             ),
         ));
     }
@@ -348,8 +343,9 @@ fn explain(loaded: &Loaded, target: &MarkerTarget, plan: &Plan) {
     }
     crate::eprint_line!("  markers: {}", target.describe());
     crate::eprint_line!(
-        "  {} package(s) installed per the files",
-        loaded.packages.len()
+        "  {} package{} installed per the files",
+        loaded.packages.len(),
+        if loaded.packages.len() == 1 { "" } else { "s" }
     );
     match &plan.release_choice {
         // Why not the newest release: the target's Python (issue #24).
@@ -359,6 +355,12 @@ fn explain(loaded: &Loaded, target: &MarkerTarget, plan: &Plan) {
             plan.release_choice.describe()
         ),
         _ => crate::eprint_line!("registry: release `{}`", plan.release),
+    }
+    // What the one-line partial-release warning leaves to `-v`.
+    if let Some(alignment) = &plan.alignment {
+        for line in alignment.details() {
+            crate::eprint_line!("{line}");
+        }
     }
     for recommendation in &plan.recommendations {
         crate::eprint_line!(

@@ -19,7 +19,11 @@ pub fn run(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatus, Fai
         if args.only_needed {
             return Err(Failure::with_hint(
                 anyhow::anyhow!("`--only-needed` works with `-a requirements`, not `-a install`"),
-                "pipe the needed ones to the installer: `otel-bootstrap --only-needed | uv add -r -` (or `pip install -r /dev/stdin`)",
+                format!(
+                    "pipe the needed ones to the installer: `{} | uv add -r -` in a uv project, else `{} | pip install -r /dev/stdin` with the environment's pip",
+                    args.target.command("--only-needed"),
+                    args.target.command("--only-needed"),
+                ),
             ));
         }
         return super::install::run(args, verbosity);
@@ -74,12 +78,7 @@ pub fn run(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatus, Fai
                 warnings.push(warning);
             }
         }
-        // The environment's own project (found the way its tool finds it) speaks first;
-        // else the project around the directory.
-        let installer = match environment.project.as_ref() {
-            Some(project) => crate::check::FixTool::for_project(Some(project)),
-            None => crate::check::FixTool::detect(&discovery.current_dir),
-        };
+        let installer = fix_tool(&args.target, &environment, &discovery.current_dir, &graph);
         let notes = if args.format == Format::Text && verbosity >= Verbosity::Normal {
             crate::explain::advice::check_notes(
                 &registry,
@@ -87,6 +86,7 @@ pub fn run(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatus, Fai
                 &report,
                 plan.python.as_ref(),
                 verbosity == Verbosity::Verbose,
+                &args.target.repeated(),
             )
         } else {
             String::new()
@@ -185,7 +185,10 @@ fn explain(environment: &Environment, registry: &Registry, plan: &Plan, found: u
     for directory in &environment.site_packages {
         crate::eprint_line!("  site-packages: {}", directory.display());
     }
-    crate::eprint_line!("  {found} distribution(s) of interest found");
+    crate::eprint_line!(
+        "  {found} distribution{} of interest found",
+        if found == 1 { "" } else { "s" }
+    );
     crate::eprint_line!(
         "registry: {} release `{}` ({})",
         registry_source_text(registry, plan),
@@ -215,4 +218,38 @@ fn explain(environment: &Environment, registry: &Registry, plan: &Plan, found: u
             .collect();
         crate::eprint_line!("  - {}: {}", skipped.requirement, reasons.join("; "));
     }
+}
+
+/// Which tool a fix for `environment` is written for. The environment's own project
+/// (found the way its tool finds it) speaks first. An environment named with `--python`
+/// or `--site-packages` is fixed with its own interpreter's pip (`uv pip` without pip),
+/// never with the project around the current directory, which is another one; a
+/// discovered environment outside any project defers to the directory's project.
+pub(super) fn fix_tool(
+    target: &crate::cli::TargetArgs,
+    environment: &crate::environment::Environment,
+    current_dir: &std::path::Path,
+    graph: &crate::graph::Graph,
+) -> crate::check::FixTool {
+    use crate::check::FixTool;
+    let named = target.python.is_some() || !target.site_packages.is_empty();
+    if environment.project.is_none() && !named {
+        if let Some(project) = crate::project::detect(current_dir) {
+            return FixTool::for_project(Some(&project));
+        }
+    }
+    // Site-packages named alone: the interpreter of the venv they belong to, if any.
+    let interpreter = environment.interpreter.clone().or_else(|| {
+        let [directory] = target.site_packages.as_slice() else {
+            return None;
+        };
+        let prefix = directory.parent()?.parent()?.parent()?;
+        let python = prefix.join("bin").join("python");
+        python.is_file().then_some(python)
+    });
+    FixTool::for_environment(
+        environment.project.as_ref(),
+        interpreter.as_deref(),
+        graph.get_str("pip").is_some(),
+    )
 }
