@@ -567,6 +567,18 @@ impl FixTool {
         })
     }
 
+    /// The same tool, recording into `into` (uv, Poetry, PDM, pipenv; the others have
+    /// one place).
+    pub fn into(self, into: Destination) -> Self {
+        match self {
+            Self::Uv { .. } => Self::Uv { into },
+            Self::Poetry { .. } => Self::Poetry { into },
+            Self::Pdm { .. } => Self::Pdm { into },
+            Self::Pipenv { .. } => Self::Pipenv { into },
+            other => other,
+        }
+    }
+
     /// Whether the fix is a command to run (else it is an edit, said in words).
     pub fn is_command(&self) -> bool {
         match self {

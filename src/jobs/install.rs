@@ -24,6 +24,7 @@ use crate::install::installer::{
 };
 use crate::install::process::{self, Display, FailureKind};
 use crate::install::verify;
+use crate::project::manifest::{entry_name, Manifest, POETRY_BOUND};
 use crate::project::Tool;
 use crate::redact::redact;
 
@@ -215,7 +216,7 @@ fn install_pass(
                         ..
                     }
                 );
-                ProjectFile::read(root, pipfile)
+                Manifest::read(root, pipfile)
             })
         }
         _ => None,
@@ -1068,109 +1069,6 @@ fn moved_to(plan: &Plan, stack: &StackMoves, name: &str) -> Option<(String, Stri
         .map(|(moving, version)| (moving.to_owned(), version.to_owned()))
 }
 
-/// What a recording installer is measured against: the project's `pyproject.toml` (or
-/// pipenv's `Pipfile`), read once.
-struct ProjectFile {
-    /// The normalized `[project].name`.
-    name: Option<String>,
-    /// Every requirement the project lists, as written (PEP 508), with where it is kept.
-    entries: Vec<(Place, String)>,
-}
-
-/// Marks a Poetry `^` / `~` constraint (not PEP 440) in [`ProjectFile::entries`].
-const POETRY_BOUND: &str = " @ poetry:";
-
-impl ProjectFile {
-    /// Reads `<root>/pyproject.toml` (`<root>/Pipfile` for pipenv); an unreadable file has
-    /// no name and no requirements.
-    fn read(root: &Path, pipfile: bool) -> Self {
-        let file = if pipfile { "Pipfile" } else { "pyproject.toml" };
-        let document =
-            crate::untrusted::read_text(&root.join(file), crate::untrusted::FileKind::Pyproject)
-                .ok()
-                .and_then(|text| text.parse::<toml::Table>().ok())
-                .unwrap_or_default();
-        if pipfile {
-            return Self {
-                name: None,
-                entries: pipfile_entries(&document),
-            };
-        }
-        let project = document.get("project");
-        let mut entries: Vec<(Place, String)> =
-            strings(project.and_then(|project| project.get("dependencies")))
-                .into_iter()
-                .map(|requirement| (Place::Main, requirement))
-                .collect();
-        for (extra, list) in
-            tables(project.and_then(|project| project.get("optional-dependencies")))
-        {
-            entries.extend(
-                strings(Some(list))
-                    .into_iter()
-                    .map(|requirement| (Place::Extra(extra.clone()), requirement)),
-            );
-        }
-        let pdm_groups = document
-            .get("tool")
-            .and_then(|tool| tool.get("pdm"))
-            .and_then(|pdm| pdm.get("dev-dependencies"));
-        for (group, list) in tables(document.get("dependency-groups"))
-            .into_iter()
-            .chain(tables(pdm_groups))
-        {
-            entries.extend(
-                strings(Some(list))
-                    .into_iter()
-                    .map(|requirement| (Place::Group(group.clone()), requirement)),
-            );
-        }
-        let poetry = document.get("tool").and_then(|tool| tool.get("poetry"));
-        for (group, table) in tables(poetry.and_then(|poetry| poetry.get("group"))) {
-            entries.extend(
-                poetry_entries(table.get("dependencies"))
-                    .into_iter()
-                    .map(|requirement| (Place::Group(group.clone()), requirement)),
-            );
-        }
-        entries.extend(
-            poetry_entries(poetry.and_then(|poetry| poetry.get("dependencies")))
-                .into_iter()
-                .filter(|requirement| {
-                    requirement != "python" && !requirement.starts_with("python ")
-                })
-                .map(|requirement| (Place::Main, requirement)),
-        );
-        Self {
-            name: project
-                .and_then(|project| project.get("name"))
-                .and_then(|name| name.as_str())
-                .map(normalize),
-            entries,
-        }
-    }
-
-    /// Where the project keeps `name` (its first listing).
-    fn place_of(&self, name: &str) -> Option<Place> {
-        self.entries
-            .iter()
-            .find(|(_, requirement)| entry_name(requirement) == name)
-            .map(|(place, _)| place.clone())
-    }
-
-    /// Whether the project lists every target, anywhere.
-    fn lists<'a>(&self, targets: impl IntoIterator<Item = &'a PlainRequirement>) -> bool {
-        let listed: HashSet<String> = self
-            .entries
-            .iter()
-            .map(|(_, requirement)| entry_name(requirement))
-            .collect();
-        targets
-            .into_iter()
-            .all(|target| listed.contains(target.name.as_ref()))
-    }
-}
-
 /// A Hatch project's `pyproject.toml`, read once: every dependency array it installs
 /// from, the one the instrumentations go to, and its requirements that forbid the move.
 struct HatchRecord {
@@ -1178,7 +1076,7 @@ struct HatchRecord {
     text: String,
     /// The key path of the array that receives the instrumentations.
     target: Vec<String>,
-    file: ProjectFile,
+    file: Manifest,
     rewrites: Vec<ProjectRewrite>,
     /// A pip-tools project: `path` is its `requirements.in`, edited line by line, then
     /// compiled and synced.
@@ -1209,7 +1107,7 @@ impl HatchRecord {
             })
             .map(|(path, _)| path.clone())
             .unwrap_or_else(|| crate::project::edit::hatch_default_array(&text, "default"));
-        let file = ProjectFile {
+        let file = Manifest {
             name: None,
             entries: arrays
                 .into_iter()
@@ -1285,92 +1183,6 @@ impl HatchRecord {
     }
 }
 
-/// The normalized name an entry of [`ProjectFile::entries`] starts with.
-fn entry_name(requirement: &str) -> String {
-    normalize(crate::requirement::leading_name(requirement))
-}
-
-/// The strings of a TOML array (other items skipped).
-fn strings(value: Option<&toml::Value>) -> Vec<String> {
-    value
-        .and_then(|value| value.as_array())
-        .into_iter()
-        .flatten()
-        .filter_map(|item| item.as_str())
-        .map(str::to_owned)
-        .collect()
-}
-
-/// The entries of a TOML table.
-fn tables(value: Option<&toml::Value>) -> Vec<(&String, &toml::Value)> {
-    value
-        .and_then(|value| value.as_table())
-        .map(|table| table.iter().collect())
-        .unwrap_or_default()
-}
-
-/// Poetry's `name = "<constraint>"` tables as PEP 508 text, or `name @ poetry:<constraint>`
-/// when the constraint is not PEP 440 (Poetry's `^` and `~`), so that a bound Poetry wrote
-/// is always found and re-added when its package moves.
-fn poetry_entries(table: Option<&toml::Value>) -> Vec<String> {
-    tables(table)
-        .into_iter()
-        .map(|(name, constraint)| {
-            let version = constraint_text(constraint);
-            if version == "*" || version.is_empty() {
-                name.clone()
-            } else if version.starts_with(['^', '~']) && !version.starts_with("~=") {
-                format!("{name}{POETRY_BOUND}{version}")
-            } else {
-                format!("{name}{version}")
-            }
-        })
-        .collect()
-}
-
-/// The version constraint of a Poetry or Pipfile entry: `"<constraint>"` or
-/// `{ version = "<constraint>", ... }`; `*` when there is none.
-fn constraint_text(constraint: &toml::Value) -> &str {
-    constraint
-        .as_str()
-        .or_else(|| {
-            constraint
-                .get("version")
-                .and_then(|version| version.as_str())
-        })
-        .unwrap_or("*")
-        .trim()
-}
-
-/// A Pipfile's categories as PEP 508 requirements: `[packages]` is the main place,
-/// `[dev-packages]` and any other category a group.
-fn pipfile_entries(document: &toml::Table) -> Vec<(Place, String)> {
-    let mut entries = Vec::new();
-    for (category, table) in document {
-        if matches!(
-            category.as_str(),
-            "source" | "requires" | "pipenv" | "scripts"
-        ) {
-            continue;
-        }
-        let place = if category == "packages" {
-            Place::Main
-        } else {
-            Place::Group(category.clone())
-        };
-        for (name, constraint) in tables(Some(table)) {
-            let version = constraint_text(constraint);
-            let requirement = if version == "*" || version.is_empty() {
-                name.clone()
-            } else {
-                format!("{name}{version}")
-            };
-            entries.push((place.clone(), requirement));
-        }
-    }
-    entries
-}
-
 /// The recording tool of the project the environment belongs to (Poetry, PDM, pipenv),
 /// when `-a install` should record with it: `--installer auto`, no `--no-project`. `None`
 /// for uv projects (chosen by [`installer::select`]) and environments of no project.
@@ -1412,7 +1224,7 @@ fn recording_tool(
 
 /// The project's own requirements (`[project].dependencies`) that exclude the version a
 /// moving package goes to: they would make `uv add` fail.
-fn project_rewrites(project: &ProjectFile, plan: &Plan, stack: &StackMoves) -> Vec<ProjectRewrite> {
+fn project_rewrites(project: &Manifest, plan: &Plan, stack: &StackMoves) -> Vec<ProjectRewrite> {
     let mut rewrites = Vec::new();
     for (place, dependency) in &project.entries {
         // Poetry's `^` / `~` bounds are not PEP 440: re-added whenever their package moves.

@@ -247,9 +247,25 @@ pub(super) fn fix_tool(
         let python = prefix.join("bin").join("python");
         python.is_file().then_some(python)
     });
-    FixTool::for_environment(
+    let tool = FixTool::for_environment(
         environment.project.as_ref(),
         interpreter.as_deref(),
         graph.get_str("pip").is_some(),
-    )
+    );
+    // The instrumentations are where `-a install` records them: where the project keeps
+    // `opentelemetry-distro`.
+    let Some(project) = environment.project.as_ref() else {
+        return tool;
+    };
+    let manifest = crate::project::manifest::Manifest::read(
+        &project.root,
+        project.tool == crate::project::Tool::Pipenv,
+    );
+    use crate::check::Destination;
+    use crate::install::installer::Place;
+    match manifest.place_of("opentelemetry-distro") {
+        Some(Place::Group(group)) => tool.into(Destination::Group(group)),
+        Some(Place::Extra(extra)) => tool.into(Destination::Extra(extra)),
+        _ => tool,
+    }
 }

@@ -12,6 +12,7 @@
 
 pub mod edit;
 pub mod location;
+pub mod manifest;
 
 use std::path::{Path, PathBuf};
 
