@@ -170,10 +170,25 @@ impl TargetArgs {
     /// `otel-bootstrap …` command repeats them (` --python '/x/venv' --exclude flask`,
     /// each with a leading space, shell-quoted), so that the command looks at the same
     /// environment and plans the same way. `--otel-version` is left to the suggestion.
-    pub fn repeated(&self) -> String {
+    ///
+    /// For an `-a install` command (`install`), which needs an interpreter, the venv that
+    /// `--site-packages DIR` belongs to (`DIR` is `<venv>/lib/pythonX.Y/site-packages`) is
+    /// named with `--python` instead, when it has one.
+    pub fn repeated(&self, install: bool) -> String {
         let mut flags: Vec<(&str, String)> = Vec::new();
+        let venv = |directory: &std::path::Path| {
+            let prefix = directory.parent()?.parent()?.parent()?;
+            prefix
+                .join("bin")
+                .join("python")
+                .is_file()
+                .then(|| prefix.to_path_buf())
+        };
         for directory in &self.site_packages {
-            flags.push(("--site-packages", directory.display().to_string()));
+            match venv(directory).filter(|_| install && self.site_packages.len() == 1) {
+                Some(prefix) => flags.push(("--python", prefix.display().to_string())),
+                None => flags.push(("--site-packages", directory.display().to_string())),
+            }
         }
         if let Some(python) = &self.python {
             flags.push(("--python", python.display().to_string()));
@@ -199,7 +214,8 @@ impl TargetArgs {
         } else {
             format!(" {leading}")
         };
-        format!("otel-bootstrap{leading}{}", self.repeated())
+        let install = leading.contains("-a install");
+        format!("otel-bootstrap{leading}{}", self.repeated(install))
     }
 }
 

@@ -48,7 +48,7 @@ pub fn run(
         covers: &covers,
         installer,
         only_needed: args.only_needed,
-        rerun: &args.target.repeated(),
+        rerun: &args.target.repeated(true),
     });
     if verbosity >= Verbosity::Normal && args.format == crate::output::Format::Text {
         for warning in &planned.warnings {

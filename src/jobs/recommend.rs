@@ -86,7 +86,7 @@ pub fn run(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatus, Fai
                 &report,
                 plan.python.as_ref(),
                 verbosity == Verbosity::Verbose,
-                &args.target.repeated(),
+                &args.target.repeated(true),
             )
         } else {
             String::new()

@@ -132,7 +132,7 @@ fn lists_missing_wrong_version_and_stale_with_fixes() {
     assert!(text.contains("fix: pip install "), "{text}");
     assert!(text.contains(&format!("opentelemetry-instrumentation-flask=={release}")));
     assert!(
-        text.contains("fix: pip uninstall opentelemetry-instrumentation-redis"),
+        text.contains("fix: pip uninstall -y opentelemetry-instrumentation-redis"),
         "{text}"
     );
 }

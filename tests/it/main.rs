@@ -33,4 +33,5 @@ mod registry_sources;
 mod registry_update;
 mod releases;
 mod stack;
+mod suggested_commands;
 mod whole_environment;

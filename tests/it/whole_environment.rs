@@ -242,9 +242,15 @@ fn check_fails_on_a_broken_stack_and_its_fix_repairs_it() {
         "{stdout}"
     );
     let stderr = python::stderr(&check);
+    // The fix uses the checked environment's own pip, whatever `pip` on PATH is.
     let fix = stderr
         .lines()
-        .find_map(|line| line.strip_prefix("fix: pip install "))
+        .find_map(|line| line.strip_prefix("fix: "))
+        .and_then(|fix| fix.split_once(" -m pip install "))
+        .map(|(python, requirements)| {
+            assert!(python.contains("/bin/python"), "{python}");
+            requirements
+        })
         .unwrap_or_else(|| panic!("no fix:\n{stderr}"));
     assert!(fix.contains("opentelemetry-sdk==1.45.1"), "{fix}");
     let requirements: Vec<&str> = fix
@@ -284,9 +290,10 @@ fn check_keeps_the_instrumentations_a_vendor_distro_requires() {
         assert!(stderr.contains(&note), "`{note}` missing:\n{stderr}");
     }
     // The fix it prints leaves the vendor distro working.
-    if let Some(fix) = stderr
+    if let Some((_, fix)) = stderr
         .lines()
-        .find_map(|line| line.strip_prefix("fix: pip install "))
+        .find_map(|line| line.strip_prefix("fix: "))
+        .and_then(|fix| fix.split_once(" -m pip install "))
     {
         let requirements: Vec<&str> = fix
             .split_whitespace()
