@@ -655,7 +655,15 @@ fn install_pass(
             let program = command.program.display().to_string();
             Failure {
                 error: anyhow!(error).context(format!("cannot run `{program}`")),
-                hint: None,
+                hint: Some(format!(
+                    "{}; check that `{program}` exists and is executable (a script's `#!` line naming a Python that was removed is a common cause), or choose another installer with `--installer`",
+                    match (ran.is_some(), snapshot.is_some()) {
+                        (false, false) => "nothing was installed",
+                        (false, true) => "nothing was installed, and the project's files are as they were",
+                        (true, false) => "the steps before it ran",
+                        (true, true) => "the steps before it ran; the project's files were put back as they were",
+                    }
+                )),
             }
         })?;
         let stop = !outcome.status.success() || process::interrupted().is_some();
