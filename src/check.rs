@@ -552,10 +552,14 @@ impl FixTool {
             }),
         }?;
         // A command runs where the lock's project is; an edit names its file already.
-        let directory = path.parent().filter(|parent| !parent.as_os_str().is_empty());
+        let directory = path
+            .parent()
+            .filter(|parent| !parent.as_os_str().is_empty());
         let elsewhere = directory.is_some_and(|directory| {
             let current = std::env::current_dir().ok();
-            let same = current.as_deref().zip(std::fs::canonicalize(directory).ok());
+            let same = current
+                .as_deref()
+                .zip(std::fs::canonicalize(directory).ok());
             !same.is_some_and(|(current, directory)| current == directory)
         });
         Some(match directory {
@@ -634,7 +638,11 @@ impl FixTool {
             Self::UvPip { python } => format!("uv pip install --python {}", quote(python)),
             Self::UvMember { into, package } => {
                 let inner = Self::Uv { into: into.clone() }.install_command(requirements)?;
-                return Some(inner.replacen("uv add", &format!("uv add --package {}", quote(package)), 1));
+                return Some(inner.replacen(
+                    "uv add",
+                    &format!("uv add --package {}", quote(package)),
+                    1,
+                ));
             }
             Self::Pylock { file } => {
                 let lines = command("", requirements)?;

@@ -31,6 +31,7 @@ pub fn run(
     let planned = super::pipeline::plan_environment(&bootstrap, &registry, &options)?;
     let release = registry.load(planned.plan.release_version())?;
     let graph = crate::install::verify::environment_graph(&planned.environment, &planned.listing);
+    let warnings = super::recommend::environment_warnings(planned.warnings.clone(), &args.target);
     let covers = Covers::bundled();
     let installer = super::recommend::fix_tool(
         &args.target,
@@ -51,7 +52,7 @@ pub fn run(
         rerun: &args.target.repeated(true),
     });
     if verbosity >= Verbosity::Normal && args.format == crate::output::Format::Text {
-        for warning in &planned.warnings {
+        for warning in &warnings {
             eprint_labelled(Label::Warning, warning);
         }
         // What the one-line partial-release warning leaves to `-v`.
@@ -76,7 +77,7 @@ pub fn run(
                     alignment: &planned.plan.alignment,
                 },
                 explanation: &explanation,
-                warnings: &planned.warnings,
+                warnings: &warnings,
             };
             write_json(&document, &mut io::stdout().lock())
         }

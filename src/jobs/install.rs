@@ -94,7 +94,7 @@ fn install_pass(
     // Said once, and only once the environment is usable; "there is no SDK" is not said
     // to the run that adds it.
     if !follow_up {
-        for warning in &warnings {
+        for warning in &super::recommend::environment_warnings(warnings, &args.target) {
             if args.install.with_distro && warning.kind == WarningKind::NoTelemetry {
                 continue;
             }
@@ -290,8 +290,10 @@ fn install_pass(
         let keep = match before.get_str("opentelemetry-instrumentation") {
             Some(installed) => format!(
                 ", or keep the installed release: `{}`",
-                args.target
-                    .command(&format!("-a install --otel-version {}", installed.raw_version))
+                args.target.command(&format!(
+                    "-a install --otel-version {}",
+                    installed.raw_version
+                ))
             ),
             None => String::new(),
         };
@@ -844,7 +846,10 @@ fn install_pass(
         }
     }
     if !args.no_load_check {
-        let project = environment.project.as_ref().filter(|_| !args.install.no_project);
+        let project = environment
+            .project
+            .as_ref()
+            .filter(|_| !args.install.no_project);
         let fixer = crate::check::FixTool::for_environment(
             project,
             Some(&interpreter),

@@ -48,6 +48,7 @@ pub fn run(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatus, Fai
         warnings,
         listing,
     } = plan_environment(args, &registry, &plan_options)?;
+    let warnings = environment_warnings(warnings, &args.target);
     let used = registry.load(plan.release_version())?;
 
     if verbosity == Verbosity::Verbose {
@@ -268,4 +269,28 @@ pub(super) fn fix_tool(
         Some(Place::Extra(extra)) => tool.into(Destination::Extra(extra)),
         _ => tool,
     }
+}
+
+/// The plan's warnings for an environment, with the "no SDK" one's fix made for this
+/// environment: `-a install --with-distro` with the flags that named it, or, for
+/// site-packages without an interpreter (which `-a install` cannot take), what to install.
+pub(super) fn environment_warnings(
+    mut warnings: Vec<crate::diagnostics::Warning>,
+    target: &crate::cli::TargetArgs,
+) -> Vec<crate::diagnostics::Warning> {
+    for warning in &mut warnings {
+        if warning.kind != crate::diagnostics::WarningKind::NoTelemetry {
+            continue;
+        }
+        let command = target.command("-a install --with-distro");
+        let fix = if command.contains("--site-packages") {
+            "install `opentelemetry-distro` and an exporter (`opentelemetry-exporter-otlp`) into the environment those site-packages belong to".to_owned()
+        } else {
+            format!("add `opentelemetry-distro` and an exporter: `{command}`")
+        };
+        warning.message = format!(
+            "there is no `opentelemetry-sdk` here (nor `opentelemetry-distro`, which brings it): `opentelemetry-instrument` will load the instrumentations but export nothing; {fix}"
+        );
+    }
+    warnings
 }

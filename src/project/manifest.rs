@@ -197,4 +197,3 @@ fn pipfile_entries(document: &toml::Table) -> Vec<(Place, String)> {
     }
     entries
 }
-

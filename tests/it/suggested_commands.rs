@@ -87,15 +87,27 @@ fn suggested(output: &Output) -> Vec<String> {
     commands
 }
 
-/// Runs `suggestion` as `sh` would, with our binary first on `PATH`, in `cwd`; `-a install`
-/// gets `--dry-run`.
-fn run(cwd: &Path, suggestion: &str) -> Output {
+/// `PATH` as a user's: our binary and uv (the venvs have no pip) first.
+fn user_path() -> std::ffi::OsString {
     let bin = PathBuf::from(env!("CARGO_BIN_EXE_otel-bootstrap"));
-    let path = std::env::join_paths(
-        std::iter::once(bin.parent().unwrap().to_path_buf())
-            .chain(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())),
+    let uv = python::uv().expect("uv (provisioned into target/test-tools)");
+    std::env::join_paths(
+        [
+            bin.parent().unwrap().to_path_buf(),
+            uv.parent().unwrap().to_path_buf(),
+        ]
+        .into_iter()
+        .chain(std::env::split_paths(
+            &std::env::var_os("PATH").unwrap_or_default(),
+        )),
     )
-    .unwrap();
+    .unwrap()
+}
+
+/// Runs `suggestion` as `sh` would, with the user's `PATH`, in `cwd`; `-a install` gets
+/// `--dry-run`.
+fn run(cwd: &Path, suggestion: &str) -> Output {
+    let path = user_path();
     let mut line = suggestion.to_owned();
     if line.contains("-a install") && !line.contains("--dry-run") {
         line.push_str(" --dry-run");
@@ -117,7 +129,7 @@ fn run(cwd: &Path, suggestion: &str) -> Output {
 /// Returns the suggestions, so a test can say which it expects.
 #[track_caller]
 fn suggestions_run(cwd: &Path, args: &[&str]) -> Vec<String> {
-    let printed = output(command(cwd).args(args));
+    let printed = output(command(cwd).env("PATH", user_path()).args(args));
     let commands = suggested(&printed);
     for suggestion in &commands {
         let ran = run(cwd, suggestion);
@@ -147,7 +159,9 @@ fn the_install_refusals_suggest_commands_that_run() {
 
     let check = suggestions_run(root, &["-a", "install", "--check", "--python", python]);
     assert!(
-        check.iter().any(|c| c.contains("--check") && c.contains(python)),
+        check
+            .iter()
+            .any(|c| c.contains("--check") && c.contains(python)),
         "{check:?}"
     );
     let json = suggestions_run(
@@ -155,22 +169,34 @@ fn the_install_refusals_suggest_commands_that_run() {
         &["-a", "install", "--format", "json", "--python", python],
     );
     assert!(
-        json.iter().any(|c| c.contains("--format json") && !c.contains("-a install")),
+        json.iter()
+            .any(|c| c.contains("--format json") && !c.contains("-a install")),
         "{json:?}"
     );
     let from = suggestions_run(
         root,
-        &["-a", "install", "--from", "requirements.txt", "--python", python],
+        &[
+            "-a",
+            "install",
+            "--from",
+            "requirements.txt",
+            "--python",
+            python,
+        ],
     );
     assert!(
         from.iter().any(|c| c.contains("--from requirements.txt")),
         "{from:?}"
     );
     assert!(
-        from.iter().any(|c| c.contains("-a install") && c.contains(python)),
+        from.iter()
+            .any(|c| c.contains("-a install") && c.contains(python)),
         "{from:?}"
     );
-    let needed = suggestions_run(root, &["-a", "install", "--only-needed", "--python", python]);
+    let needed = suggestions_run(
+        root,
+        &["-a", "install", "--only-needed", "--python", python],
+    );
     assert!(!needed.is_empty());
 }
 
@@ -196,7 +222,11 @@ fn the_newer_release_note_of_a_passing_check_suggests_a_command_that_runs() {
         .unwrap();
     let by_directory = suggestions_run(
         root,
-        &["--check", "--site-packages", site_packages.to_str().unwrap()],
+        &[
+            "--check",
+            "--site-packages",
+            site_packages.to_str().unwrap(),
+        ],
     );
     assert!(
         by_directory
