@@ -17,13 +17,15 @@ use crate::requirement::MarkerEnvironment;
 use crate::graph::{Conflict as GraphConflict, Graph};
 use crate::requirement::PlainRequirement;
 
-/// One problem found, always naming the package.
+/// One problem found, always naming the package (normalized) apart from the requirement
+/// text, so nothing has to be parsed back out of it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Conflict {
     /// A planned package is not installed.
-    Missing { requirement: String },
+    Missing { package: String, requirement: String },
     /// A planned package is installed at a version outside its requirement.
     WrongVersion {
+        package: String,
         requirement: String,
         installed: String,
     },
@@ -35,35 +37,29 @@ impl Conflict {
     /// The project the conflict is about (the planned package).
     pub fn package(&self) -> &str {
         match self {
-            Self::Missing { requirement } | Self::WrongVersion { requirement, .. } => {
-                requirement_name(requirement)
-            }
-            Self::Unreadable { package, .. } => package,
+            Self::Missing { package, .. }
+            | Self::WrongVersion { package, .. }
+            | Self::Unreadable { package, .. } => package,
         }
     }
-}
-
-fn requirement_name(requirement: &str) -> &str {
-    crate::requirement::leading_name(requirement)
 }
 
 impl fmt::Display for Conflict {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Missing { requirement } => {
-                write!(
-                    formatter,
-                    "{}: `{requirement}` is not installed",
-                    requirement_name(requirement)
-                )
+            Self::Missing {
+                package,
+                requirement,
+            } => {
+                write!(formatter, "{package}: `{requirement}` is not installed")
             }
             Self::WrongVersion {
+                package,
                 requirement,
                 installed,
             } => write!(
                 formatter,
-                "{}: {installed} is installed, but the plan needs `{requirement}`",
-                requirement_name(requirement)
+                "{package}: {installed} is installed, but the plan needs `{requirement}`"
             ),
             Self::Unreadable { package, reason } => {
                 write!(formatter, "{package}: cannot read its metadata: {reason}")
@@ -80,6 +76,7 @@ pub fn unmet(targets: &[PlainRequirement], graph: &Graph) -> Vec<Conflict> {
     for target in targets {
         let Some(node) = graph.get(&target.name) else {
             conflicts.push(Conflict::Missing {
+                package: target.name.to_string(),
                 requirement: target.raw.clone(),
             });
             continue;
@@ -90,6 +87,7 @@ pub fn unmet(targets: &[PlainRequirement], graph: &Graph) -> Vec<Conflict> {
             .is_some_and(|version| target.contains(version));
         if !satisfied {
             conflicts.push(Conflict::WrongVersion {
+                package: target.name.to_string(),
                 requirement: target.raw.clone(),
                 installed: node.raw_version.clone(),
             });
