@@ -829,17 +829,20 @@ fn install_pass(
             brought.sort();
             brought.dedup();
             let what = if more.len() == 1 {
-                "1 more instrumentation".to_owned()
+                "its instrumentation".to_owned()
             } else {
-                format!("{} more instrumentations", more.len())
+                format!("their {} instrumentations", more.len())
             };
             say(&if brought.is_empty() {
-                format!("The environment as installed needs {what}: installing in a second step")
+                format!(
+                    "The environment as installed needs {} more instrumentation{}: installing in a second step",
+                    more.len(),
+                    plural(more.len())
+                )
             } else {
                 format!(
-                    "The install brought {}, which {what} cover{}: installing in a second step",
+                    "The install brought {}: installing {what} in a second step",
                     brought.join(", "),
-                    if more.len() == 1 { "s" } else { "" },
                 )
             });
             return install_pass(args, verbosity, &installed, pass + 1);

@@ -194,7 +194,7 @@ fn with_distro_takes_a_bare_app_to_working_telemetry() {
     let stderr = python::stderr(&output);
     assert!(
         stderr.contains("The install brought grpcio ")
-            && stderr.contains("installing in a second step"),
+            && stderr.contains("instrumentation in a second step"),
         "{stderr}"
     );
     assert_eq!(
