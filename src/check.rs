@@ -1106,7 +1106,7 @@ fix: uv remove opentelemetry-instrumentation-redis opentelemetry-instrumentation
                 &requirements,
                 GroupSelection::default(),
                 &*format!(
-                    "add a==1 to `{}` (replacing their lines)",
+                    "add a==1 to `{}`, one per line (replacing any line of the same name)",
                     requirements.display()
                 ),
             ),
