@@ -1128,9 +1128,11 @@ fix: uv remove opentelemetry-instrumentation-redis opentelemetry-instrumentation
             .unwrap(),
             format!("add a==1 to `{input}`, then `pip-compile {input}`")
         );
+        // pylock.toml cannot be edited by a fix: the requirements go into the project and
+        // the lock is exported again.
         assert_eq!(
-            fix(FileFormat::Pylock, lock, GroupSelection::default()),
-            None
+            fix(FileFormat::Pylock, lock, GroupSelection::default()).unwrap(),
+            format!("add a==1 to the project's requirements, then export `{}` again (`uv export --format pylock.toml -o {}`, or `pip lock`)", lock.display(), lock.display())
         );
     }
 

@@ -22,7 +22,10 @@ use crate::requirement::PlainRequirement;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Conflict {
     /// A planned package is not installed.
-    Missing { package: String, requirement: String },
+    Missing {
+        package: String,
+        requirement: String,
+    },
     /// A planned package is installed at a version outside its requirement.
     WrongVersion {
         package: String,
