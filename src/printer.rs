@@ -33,6 +33,68 @@ pub enum Verbosity {
     Verbose,
 }
 
+/// What a job says, and when: the verbosity and the output format decide (uv's `Printer`).
+/// Steps and results (`say`) and warnings go to stderr unless `-q`; warnings are left to
+/// the document under `--format json`, which carries them; details only with `-v`. Every
+/// message is redacted ([`crate::redact`]) on its way out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Printer {
+    verbosity: Verbosity,
+    json: bool,
+}
+
+impl Printer {
+    pub fn new(verbosity: Verbosity, format: crate::output::Format) -> Self {
+        Self {
+            verbosity,
+            json: format == crate::output::Format::Json,
+        }
+    }
+
+    pub fn verbosity(self) -> Verbosity {
+        self.verbosity
+    }
+
+    pub fn is_verbose(self) -> bool {
+        self.verbosity == Verbosity::Verbose
+    }
+
+    /// Whether warnings and notes are printed (not `-q`, not JSON).
+    pub fn shows_warnings(self) -> bool {
+        self.verbosity >= Verbosity::Normal && !self.json
+    }
+
+    /// A step or a result: `Installing …`, `Done in …`.
+    pub fn say(self, message: &str) {
+        if self.verbosity >= Verbosity::Normal {
+            crate::eprint_line!("{}", crate::redact::redact(message));
+        }
+    }
+
+    /// `warning: …`.
+    pub fn warn(self, message: impl fmt::Display) {
+        if self.shows_warnings() {
+            eprint_labelled(Label::Warning, crate::redact::redact(&message.to_string()));
+        }
+    }
+
+    /// A detail, shown with `-v` only.
+    pub fn detail(self, message: &str) {
+        if self.is_verbose() {
+            crate::eprint_line!("{}", crate::redact::redact(message));
+        }
+    }
+
+    /// A problem the run reports before it exits 1 (`error: …` then `hint: …`): shown
+    /// whatever the verbosity, as errors are.
+    pub fn problem(self, error: &str, hint: Option<&str>) {
+        eprint_labelled(Label::Error, crate::redact::redact(error));
+        if let Some(hint) = hint {
+            eprint_labelled(Label::Hint, crate::redact::redact(hint));
+        }
+    }
+}
+
 /// The prefix of a message on stderr.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Label {

@@ -22,9 +22,8 @@ fn bootstrap_args(
 /// Runs `otel-bootstrap explain`.
 pub fn run(
     args: &crate::cli::ExplainArgs,
-    verbosity: crate::printer::Verbosity,
+    printer: crate::printer::Printer,
 ) -> Result<crate::error::ExitStatus, crate::error::Failure> {
-    use crate::printer::{eprint_labelled, Label, Verbosity};
     let bootstrap = bootstrap_args(args)
         .map_err(|error| anyhow::anyhow!("internal: cannot build the plan's flags: {error}"))?;
     let (registry, options) = super::pipeline::plan_inputs(&bootstrap)?;
@@ -51,16 +50,14 @@ pub fn run(
         only_needed: args.only_needed,
         rerun: &args.target.repeated(true),
     });
-    if verbosity >= Verbosity::Normal && args.format == crate::output::Format::Text {
-        for warning in &warnings {
-            eprint_labelled(Label::Warning, warning);
-        }
-        // What the one-line partial-release warning leaves to `-v`.
-        if verbosity == Verbosity::Verbose {
-            if let Some(alignment) = &planned.plan.alignment {
-                for line in alignment.details() {
-                    crate::eprint_line!("{line}");
-                }
+    for warning in &warnings {
+        printer.warn(warning);
+    }
+    // What the one-line partial-release warning leaves to `-v`.
+    if printer.shows_warnings() {
+        if let Some(alignment) = &planned.plan.alignment {
+            for line in alignment.details() {
+                printer.detail(&line);
             }
         }
     }

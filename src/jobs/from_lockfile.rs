@@ -255,9 +255,9 @@ pub fn run(
     args: &BootstrapArgs,
     registry: &Registry,
     plan_options: &PlanOptions,
-    show_warnings: bool,
-    verbose: bool,
+    printer: crate::printer::Printer,
 ) -> anyhow::Result<ExitStatus> {
+    let show_warnings = printer.verbosity() >= crate::printer::Verbosity::Normal;
     let LockfileInputs {
         environment,
         target,
@@ -267,13 +267,11 @@ pub fn run(
         warnings,
         installer,
     } = prepare(args, registry, plan_options, show_warnings)?;
-    if verbose {
+    if printer.is_verbose() {
         explain(&loaded, &target, &plan);
     }
-    if show_warnings && args.format == Format::Text {
-        for warning in &warnings {
-            crate::printer::eprint_labelled(crate::printer::Label::Warning, warning);
-        }
+    for warning in &warnings {
+        printer.warn(warning);
     }
 
     if args.check {

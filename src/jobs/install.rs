@@ -14,7 +14,7 @@ use crate::error::{ExitStatus, Failure};
 use crate::graph::{self, Graph, StackMove, StackMoves, Target};
 use crate::output::Format;
 use crate::plan::Plan;
-use crate::printer::{eprint_labelled, Label, Verbosity};
+use crate::printer::{eprint_labelled, Label, Printer, Verbosity};
 use crate::requirement::{normalize, Dependency, PlainRequirement};
 
 use crate::install;
@@ -29,9 +29,9 @@ use crate::project::Tool;
 use crate::redact::redact;
 
 /// Runs `-a install`.
-pub fn run(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatus, Failure> {
+pub fn run(args: &BootstrapArgs, printer: Printer) -> Result<ExitStatus, Failure> {
     refuse_other_modes(args)?;
-    install_pass(args, verbosity, &[], 0)
+    install_pass(args, printer, &[], 0)
 }
 
 /// At most this many follow-up transactions for libraries an install brought.
@@ -42,27 +42,11 @@ const FOLLOW_UPS: usize = 2;
 /// place, says nothing the first pass said, and answers for the loading of all of it.
 fn install_pass(
     args: &BootstrapArgs,
-    verbosity: Verbosity,
+    printer: Printer,
     earlier: &[PlainRequirement],
     pass: usize,
 ) -> Result<ExitStatus, Failure> {
     let follow_up = pass > 0;
-    let say = |message: &str| {
-        if verbosity >= Verbosity::Normal {
-            crate::eprint_line!("{}", redact(message));
-        }
-    };
-    let warn = |message: &str| {
-        if verbosity >= Verbosity::Normal {
-            eprint_labelled(Label::Warning, redact(message));
-        }
-    };
-    let detail = |message: &str| {
-        if verbosity == Verbosity::Verbose {
-            crate::eprint_line!("{}", redact(message));
-        }
-    };
-
     let prepared = prepare(args)?;
     let InstallInputs {
         environment,
@@ -98,7 +82,7 @@ fn install_pass(
             if args.install.with_distro && warning.kind == WarningKind::NoTelemetry {
                 continue;
             }
-            warn(&warning.to_string());
+            printer.warn(&warning.to_string());
         }
     }
     let where_text = environment
@@ -107,7 +91,7 @@ fn install_pass(
         .unwrap_or(&interpreter)
         .display()
         .to_string();
-    detail(&format!(
+    printer.detail(&format!(
         "environment: {where_text} (interpreter {}, from {})",
         interpreter.display(),
         environment.source
@@ -115,7 +99,7 @@ fn install_pass(
 
     let targets = targets(&plan, args)?;
     if targets.is_empty() {
-        say(&format!(
+        printer.say(&format!(
             "Nothing to install: release `{}` recommends no instrumentation for this environment",
             plan.release
         ));
@@ -127,7 +111,7 @@ fn install_pass(
     let markers = match verify::marker_environment(&interpreter) {
         Ok(markers) => Some(markers),
         Err(reason) => {
-            detail(&format!("cannot read the marker environment ({reason}); requirements with environment markers are assumed to apply"));
+            printer.detail(&format!("cannot read the marker environment ({reason}); requirements with environment markers are assumed to apply"));
             None
         }
     };
@@ -332,7 +316,7 @@ fn install_pass(
             )
     });
     if unmet.is_empty() && stack.moves.is_empty() && recorded {
-        say(&format!(
+        printer.say(&format!(
             "Nothing to install: the {} package{} planned for release `{}` {} installed and {} requirements are met",
             targets.len(),
             plural(targets.len()),
@@ -340,18 +324,18 @@ fn install_pass(
             if targets.len() == 1 { "is" } else { "are" },
             if targets.len() == 1 { "its" } else { "their" },
         ));
-        report_pre_existing(&pre_existing, &warn);
+        report_pre_existing(&pre_existing, printer);
         return Ok(ExitStatus::Success);
     }
     for conflict in &unmet {
-        detail(&format!("to do: {conflict}"));
+        printer.detail(&format!("to do: {conflict}"));
     }
 
     let selection = selection.map_err(|error| Failure {
         hint: Some(error.hint()),
         error: error.into(),
     })?;
-    detail(&format!(
+    printer.detail(&format!(
         "installer: {} ({})",
         selection.installer.label(),
         selection.reason
@@ -361,7 +345,7 @@ fn install_pass(
             if args.install.installer == InstallerChoice::Pip
                 && same_directory(environment.prefix.as_deref(), &project.environment)
             {
-                warn(&format!(
+                printer.warn(&format!(
                     "`{}` is the environment of the uv project `{}`: `uv sync` removes what pip installs there; `--installer uv` records the packages with `uv add`",
                     where_text,
                     project.root.display()
@@ -390,7 +374,7 @@ fn install_pass(
         } else {
             ""
         };
-        warn(&format!(
+        printer.warn(&format!(
             "`{pip}` is set, but uv does not read it and it is not passed on (set `{uv_variable}` or give {flag}{pip_instead})"
         ));
     }
@@ -531,7 +515,7 @@ fn install_pass(
     }
 
     if !follow_up {
-        report_pre_existing(&pre_existing, &warn);
+        report_pre_existing(&pre_existing, printer);
     }
     let edited = hatch.as_ref().map(|hatch| hatch.path.display().to_string());
     let (rewrites_said, recorder) = match (&hatch, &edited) {
@@ -541,25 +525,17 @@ fn install_pass(
             Recorder::Tool(selection.installer.label()),
         ),
     };
-    announce_moves(
-        &plan,
-        &stack,
-        rewrites_said,
-        recorder,
-        &say,
-        &detail,
-        verbosity == Verbosity::Verbose,
-    );
+    announce_moves(&plan, &stack, rewrites_said, recorder, printer);
     if let (Some(hatch), Some((_, count))) = (&hatch, &hatch_edit) {
         if hatch.pip_tools {
-            say(&format!(
+            printer.say(&format!(
                 "{} {count} requirement{} in `{}`, then `pip-compile` and `pip-sync` (so that `pip-sync` keeps them)",
                 if args.install.dry_run { "Would record" } else { "Recording" },
                 plural(*count),
                 hatch.path.display()
             ));
         } else {
-            say(&format!(
+            printer.say(&format!(
             "{} {count} requirement{} in `{}` of `{}` (Hatch has no lock: its next environment install reads them)",
             if args.install.dry_run { "Would record" } else { "Recording" },
             plural(*count),
@@ -594,7 +570,7 @@ fn install_pass(
         }
         _ => format!("into {where_text}"),
     };
-    say(&format!(
+    printer.say(&format!(
         "{verb} {} requirement{} (release `{}`) with {} {into}",
         request.len(),
         plural(request.len()),
@@ -602,7 +578,7 @@ fn install_pass(
         label,
     ));
     for command in &commands {
-        detail(&format!("running: {command}"));
+        printer.detail(&format!("running: {command}"));
     }
 
     if args.install.dry_run {
@@ -615,8 +591,8 @@ fn install_pass(
     }
 
     let display = Display::choose(
-        verbosity == Verbosity::Quiet,
-        verbosity == Verbosity::Verbose,
+        printer.verbosity() == Verbosity::Quiet,
+        printer.is_verbose(),
     );
     // The project's files as they are: a failed or interrupted recording puts them back.
     let hatch_root = hatch
@@ -735,7 +711,7 @@ fn install_pass(
     }
     if display != Display::Stream {
         for line in process::resolver_warnings(&outcome.lines) {
-            say(&line);
+            printer.say(&line);
         }
     }
 
@@ -773,7 +749,7 @@ fn install_pass(
     let changes = version_changes(&before, &after);
     let seconds = outcome.elapsed.as_secs_f64();
     if changes.is_empty() {
-        say(&format!(
+        printer.say(&format!(
             "Done in {seconds:.2}s: {} changed nothing; every planned package is installed",
             label
         ));
@@ -791,14 +767,14 @@ fn install_pass(
             .filter(|(sign, _)| count(*sign) > 0)
             .map(|(sign, word)| format!("{} {word}", count(sign)))
             .collect();
-        say(&format!(
+        printer.say(&format!(
             "Done in {seconds:.2}s: {} distribution{} ({})",
             changes.len(),
             plural(changes.len()),
             parts.join(", "),
         ));
         for change in &changes {
-            say(&format!(" {change}"));
+            printer.say(&format!(" {change}"));
         }
     }
     // What was installed can bring libraries that have instrumentations of their own
@@ -833,7 +809,7 @@ fn install_pass(
             } else {
                 format!("their {} instrumentations", more.len())
             };
-            say(&if brought.is_empty() {
+            printer.say(&if brought.is_empty() {
                 format!(
                     "The environment as installed needs {} more instrumentation{}: installing in a second step",
                     more.len(),
@@ -845,7 +821,7 @@ fn install_pass(
                     brought.join(", "),
                 )
             });
-            return install_pass(args, verbosity, &installed, pass + 1);
+            return install_pass(args, printer, &installed, pass + 1);
         }
     }
     if !args.no_load_check {
@@ -858,7 +834,7 @@ fn install_pass(
             Some(&interpreter),
             after.get_str("pip").is_some(),
         );
-        return Ok(check_loads(&interpreter, &installed, &fixer, args, &warn));
+        return Ok(check_loads(&interpreter, &installed, &fixer, args, printer));
     }
     Ok(ExitStatus::Success)
 }
@@ -872,12 +848,12 @@ fn check_loads(
     targets: &[PlainRequirement],
     fixer: &crate::check::FixTool,
     args: &BootstrapArgs,
-    warn: &impl Fn(&str),
+    printer: Printer,
 ) -> ExitStatus {
     let loads = match crate::install::load_check::load_instrumentors(interpreter) {
         Ok(loads) => loads,
         Err(reason) => {
-            warn(&format!(
+            printer.warn(&format!(
                 "the installed instrumentors were not loaded to check them: {reason}"
             ));
             return ExitStatus::Success;
@@ -912,7 +888,7 @@ fn check_loads(
                 ),
             );
         } else {
-            warn(&format!(
+            printer.warn(&format!(
                 "{message}; remove it, or run `{}` for a fix",
                 args.target.command("--check")
             ));
@@ -942,23 +918,23 @@ fn dead_interpreter_link(environment: &Environment) -> Option<PathBuf> {
 }
 
 /// Says, once, which requirements were already broken before anything ran.
-fn report_pre_existing(conflicts: &[graph::Conflict], warn: &impl Fn(&str)) {
+fn report_pre_existing(conflicts: &[graph::Conflict], printer: Printer) {
     if conflicts.is_empty() {
         return;
     }
-    warn(&format!(
+    printer.warn(&format!(
         "the environment already had {} broken requirement{} before this run (not caused by it):",
         conflicts.len(),
         plural(conflicts.len())
     ));
     for conflict in conflicts.iter().take(PRE_EXISTING_SHOWN) {
-        warn(&format!(
+        printer.warn(&format!(
             "  {}",
             crate::sanitize::sanitize(&conflict.to_string())
         ));
     }
     if conflicts.len() > PRE_EXISTING_SHOWN {
-        warn(&format!(
+        printer.warn(&format!(
             "  … and {} more",
             conflicts.len() - PRE_EXISTING_SHOWN
         ));
@@ -983,26 +959,24 @@ fn announce_moves(
     stack: &StackMoves,
     rewrites: &[ProjectRewrite],
     recorder: Recorder<'_>,
-    say: &impl Fn(&str),
-    detail: &impl Fn(&str),
-    verbose: bool,
+    printer: Printer,
 ) {
     // One line each; the reasons are one `-v` away (the result list names every change).
     if let Some(alignment) = &plan.alignment {
         for line in alignment.details() {
-            detail(&line);
+            printer.detail(&line);
         }
     }
     if !stack.moves.is_empty() {
-        say(&format!(
+        printer.say(&format!(
             "{} more installed package{} move{} with the stack to keep the environment consistent{}",
             stack.moves.len(),
             plural(stack.moves.len()),
             if stack.moves.len() == 1 { "s" } else { "" },
-            if verbose { ":" } else { " (`-v` says why)" },
+            if printer.is_verbose() { ":" } else { " (`-v` says why)" },
         ));
         for moved in &stack.moves {
-            detail(&format!(
+            printer.detail(&format!(
                 "  {} (because {})",
                 moved.describe(),
                 moved.because
@@ -1014,7 +988,7 @@ fn announce_moves(
             Place::Main => String::new(),
             other => format!(" in {other}"),
         };
-        say(&match recorder {
+        printer.say(&match recorder {
             Recorder::Tool(tool) => format!(
                 "The project requires `{}`{place}, which forbids release `{}`: `{tool}` re-adds it as `{}`",
                 rewrite.was, plan.release, rewrite.requirement

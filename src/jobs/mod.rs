@@ -20,7 +20,7 @@ use anyhow::Context as _;
 
 use crate::cli::{Cli, Command};
 use crate::error::{ExitStatus, Failure};
-use crate::printer::{write_stdout, Verbosity};
+use crate::printer::{write_stdout, Printer, Verbosity};
 use crate::registry::Registry;
 
 /// Runs the parsed command line.
@@ -55,7 +55,13 @@ pub fn run(cli: Cli) -> Result<ExitStatus, Failure> {
             write_stdout(&page)?;
             Ok(ExitStatus::Success)
         }
-        Some(Command::Explain(args)) => explain::run(&args, verbosity),
-        None => recommend::run(&cli.bootstrap, verbosity),
+        Some(Command::Explain(args)) => {
+            let printer = Printer::new(verbosity, args.format);
+            explain::run(&args, printer)
+        }
+        None => recommend::run(
+            &cli.bootstrap,
+            Printer::new(verbosity, cli.bootstrap.format),
+        ),
     }
 }

@@ -9,12 +9,12 @@ use crate::environment::Environment;
 use crate::error::{ExitStatus, Failure};
 use crate::output::{self, Format, RegistryReport, Report};
 use crate::plan::Plan;
-use crate::printer::{eprint_labelled, Label, Verbosity};
+use crate::printer::{Printer, Verbosity};
 use crate::registry::Registry;
 
 use super::pipeline::{plan_environment, plan_inputs, registry_source_text, EnvironmentPlan};
 
-pub fn run(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatus, Failure> {
+pub fn run(args: &BootstrapArgs, printer: Printer) -> Result<ExitStatus, Failure> {
     if args.action == Action::Install {
         if args.only_needed {
             return Err(Failure::with_hint(
@@ -26,18 +26,15 @@ pub fn run(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatus, Fai
                 ),
             ));
         }
-        return super::install::run(args, verbosity);
+        return super::install::run(args, printer);
     }
     let (registry, plan_options) = plan_inputs(args)?;
     if !args.from.is_empty() {
-        let show_warnings = verbosity >= Verbosity::Normal;
-        let verbose = verbosity == Verbosity::Verbose;
         return Ok(super::from_lockfile::run(
             args,
             &registry,
             &plan_options,
-            show_warnings,
-            verbose,
+            printer,
         )?);
     }
     let EnvironmentPlan {
@@ -51,13 +48,11 @@ pub fn run(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatus, Fai
     let warnings = environment_warnings(warnings, &args.target);
     let used = registry.load(plan.release_version())?;
 
-    if verbosity == Verbosity::Verbose {
+    if printer.is_verbose() {
         explain(&environment, &registry, &plan, installed.len());
     }
-    if verbosity >= Verbosity::Normal && args.format == Format::Text {
-        for warning in &warnings {
-            eprint_labelled(Label::Warning, warning);
-        }
+    for warning in &warnings {
+        printer.warn(warning);
     }
 
     if args.check {
@@ -73,20 +68,18 @@ pub fn run(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatus, Fai
         let mut warnings = warnings;
         if !args.no_load_check {
             if let Some(warning) = load_check(&environment, &plan, &mut report) {
-                if verbosity >= Verbosity::Normal && args.format == Format::Text {
-                    eprint_labelled(Label::Warning, &warning);
-                }
+                printer.warn(&warning);
                 warnings.push(warning);
             }
         }
         let installer = fix_tool(&args.target, &environment, &discovery.current_dir, &graph);
-        let notes = if args.format == Format::Text && verbosity >= Verbosity::Normal {
+        let notes = if printer.shows_warnings() {
             crate::explain::advice::check_notes(
                 &registry,
                 &installed,
                 &report,
                 plan.python.as_ref(),
-                verbosity == Verbosity::Verbose,
+                printer.is_verbose(),
                 &args.target.repeated(true),
             )
         } else {
@@ -98,7 +91,7 @@ pub fn run(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatus, Fai
             crate::check::Subject::Environment,
             args.format,
             &warnings,
-            verbosity >= Verbosity::Normal,
+            printer.verbosity() >= Verbosity::Normal,
         )?;
         // Information only: never changes the exit status.
         crate::eprint_text!("{notes}");
@@ -117,11 +110,7 @@ pub fn run(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatus, Fai
         Vec::new()
     };
     if args.only_needed {
-        crate::explain::leave_out_unneeded(
-            &mut plan,
-            &mut relevance,
-            verbosity == Verbosity::Verbose,
-        );
+        crate::explain::leave_out_unneeded(&mut plan, &mut relevance, printer.is_verbose());
     }
 
     let mut stdout = io::stdout().lock();
