@@ -44,11 +44,9 @@ pub struct Printer {
 }
 
 impl Printer {
-    pub fn new(verbosity: Verbosity, format: crate::output::Format) -> Self {
-        Self {
-            verbosity,
-            json: format == crate::output::Format::Json,
-        }
+    /// `json`: the run writes a JSON document (which carries the warnings itself).
+    pub fn new(verbosity: Verbosity, json: bool) -> Self {
+        Self { verbosity, json }
     }
 
     pub fn verbosity(self) -> Verbosity {

@@ -45,27 +45,7 @@ pub enum Installer {
     },
 }
 
-/// Where in a project a requirement is recorded.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Place {
-    /// The main dependencies (`[project].dependencies`, Pipfile `[packages]`).
-    Main,
-    /// A dependency group (`[dependency-groups]`, `[tool.poetry.group.<name>]`, a Pipfile
-    /// category such as `dev-packages`).
-    Group(String),
-    /// An extra (`[project.optional-dependencies]`).
-    Extra(String),
-}
-
-impl fmt::Display for Place {
-    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Main => formatter.write_str("the main dependencies"),
-            Self::Group(name) => write!(formatter, "the group `{name}`"),
-            Self::Extra(name) => write!(formatter, "the extra `{name}`"),
-        }
-    }
-}
+pub use crate::project::manifest::Place;
 
 impl Installer {
     /// How the installer is named in messages (`uv pip install`).

@@ -56,12 +56,15 @@ pub fn run(cli: Cli) -> Result<ExitStatus, Failure> {
             Ok(ExitStatus::Success)
         }
         Some(Command::Explain(args)) => {
-            let printer = Printer::new(verbosity, args.format);
+            let printer = Printer::new(verbosity, args.format == crate::output::Format::Json);
             explain::run(&args, printer)
         }
         None => recommend::run(
             &cli.bootstrap,
-            Printer::new(verbosity, cli.bootstrap.format),
+            Printer::new(
+                verbosity,
+                cli.bootstrap.format == crate::output::Format::Json,
+            ),
         ),
     }
 }

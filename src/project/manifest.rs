@@ -6,8 +6,31 @@
 use std::collections::HashSet;
 use std::path::Path;
 
-use crate::install::installer::Place;
+use std::fmt;
+
 use crate::requirement::{normalize, PlainRequirement};
+
+/// Where in a project a requirement is recorded.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Place {
+    /// The main dependencies (`[project].dependencies`, Pipfile `[packages]`).
+    Main,
+    /// A dependency group (`[dependency-groups]`, `[tool.poetry.group.<name>]`, a Pipfile
+    /// category such as `dev-packages`).
+    Group(String),
+    /// An extra (`[project.optional-dependencies]`).
+    Extra(String),
+}
+
+impl fmt::Display for Place {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Main => formatter.write_str("the main dependencies"),
+            Self::Group(name) => write!(formatter, "the group `{name}`"),
+            Self::Extra(name) => write!(formatter, "the extra `{name}`"),
+        }
+    }
+}
 
 /// What a recording installer is measured against: the project's `pyproject.toml` (or
 /// pipenv's `Pipfile`), read once.
