@@ -239,6 +239,7 @@ fn no_sdk_in_the_lock(installer: &FixTool) -> Warning {
             format!("add {named} to `{input}`, then `pip-compile {input}`")
         }
         FixTool::Requirements { file } => format!("add {named} to `{file}`"),
+        _ if !installer.is_command() => installer.install_command(&PACKAGES).unwrap_or_default(),
         _ => format!(
             "add {named}: `{}`",
             installer.install_command(&PACKAGES).unwrap_or_default()

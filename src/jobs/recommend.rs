@@ -211,10 +211,10 @@ fn explain(environment: &Environment, registry: &Registry, plan: &Plan, found: u
 }
 
 /// Which tool a fix for `environment` is written for. The environment's own project
-/// (found the way its tool finds it) speaks first. An environment named with `--python`
-/// or `--site-packages` is fixed with its own interpreter's pip (`uv pip` without pip),
-/// never with the project around the current directory, which is another one; a
-/// discovered environment outside any project defers to the directory's project.
+/// (found the way its tool finds it) speaks first; then the project around the current
+/// directory, for an environment found from there or one named (`--python`,
+/// `--site-packages`) that lives inside that project. Any other named environment is
+/// fixed with its own interpreter's pip (`uv pip` without pip).
 pub(super) fn fix_tool(
     target: &crate::cli::TargetArgs,
     environment: &crate::environment::Environment,
@@ -223,9 +223,20 @@ pub(super) fn fix_tool(
 ) -> crate::check::FixTool {
     use crate::check::FixTool;
     let named = target.python.is_some() || !target.site_packages.is_empty();
-    if environment.project.is_none() && !named {
+    if environment.project.is_none() {
         if let Some(project) = crate::project::detect(current_dir) {
-            return FixTool::for_project(Some(&project));
+            // A named environment is the project's only when it lives in the project.
+            let root = std::fs::canonicalize(&project.root).unwrap_or(project.root.clone());
+            let inside = |path: &std::path::Path| {
+                std::fs::canonicalize(path).is_ok_and(|path| path.starts_with(&root))
+            };
+            let belongs = !named
+                || environment.prefix.as_deref().is_some_and(inside)
+                || (!environment.site_packages.is_empty()
+                    && environment.site_packages.iter().all(|path| inside(path)));
+            if belongs {
+                return FixTool::for_project(Some(&project));
+            }
         }
     }
     // Site-packages named alone: the interpreter of the venv they belong to, if any.

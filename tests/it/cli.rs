@@ -255,8 +255,10 @@ fn without_the_sdk_the_run_says_nothing_is_exported() {
             stderr(&output),
             String::from_utf8_lossy(&output.stdout)
         );
+        // Bare site-packages cannot take `-a install`: the fix says what to install.
         assert!(
-            text.contains("there is no `opentelemetry-sdk` here") && text.contains("--with-distro"),
+            text.contains("there is no `opentelemetry-sdk` here")
+                && text.contains("install `opentelemetry-distro` and an exporter"),
             "{extra:?}: {text}"
         );
     }

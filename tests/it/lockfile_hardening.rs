@@ -385,7 +385,7 @@ fn a_100000_package_uv_lock_and_a_20000_package_pylock_are_read() {
         let output = measured.output;
         assert!(output.status.success(), "{file}: {}", stderr(&output));
         assert!(
-            stderr(&output).contains(&format!("{count} package(s) installed per the files")),
+            stderr(&output).contains(&format!("{count} packages installed per the files")),
             "{file}: {}",
             stderr(&output)
         );

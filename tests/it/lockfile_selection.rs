@@ -82,11 +82,12 @@ fn a_project_directory_or_pyproject_finds_its_lock_file() {
     ] {
         fs::copy(fixtures.join(copy).join(wins), root.join(wins)).unwrap();
         for from in [".", "pyproject.toml"] {
-            let output = run(root, &["--from", from]);
+            // Which file was read is a detail: `-v` names it.
+            let output = run(root, &["--from", from, "-v"]);
             assert!(output.status.success(), "{}", stderr(&output));
             assert!(
-                stderr(&output).contains(&format!("reading {wins}"))
-                    || stderr(&output).contains(&format!("reading ./{wins}")),
+                stderr(&output).contains(&format!("from: {wins} "))
+                    || stderr(&output).contains(&format!("from: ./{wins} ")),
                 "{}",
                 stderr(&output)
             );

@@ -115,8 +115,8 @@ fn the_documented_flow_in_a_uv_project_rewrites_the_blocking_requirements() {
     assert_exit(&output, 0);
     let stderr = python::stderr(&output);
     for line in [
-        "The project requires `opentelemetry-distro>=0.66b2`, which forbids release `0.66b1`: recording `opentelemetry-distro>=0.66b1`",
-        "The project requires `opentelemetry-exporter-otlp>=1.45.2`, which forbids release `0.66b1`: recording `opentelemetry-exporter-otlp>=1.45.1`",
+        "The project requires `opentelemetry-distro>=0.66b2`, which forbids release `0.66b1`: `uv add` re-adds it as `opentelemetry-distro>=0.66b1`",
+        "The project requires `opentelemetry-exporter-otlp>=1.45.2`, which forbids release `0.66b1`: `uv add` re-adds it as `opentelemetry-exporter-otlp>=1.45.1`",
     ] {
         assert!(stderr.contains(line), "`{line}` not said:\n{stderr}");
     }
