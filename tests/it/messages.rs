@@ -144,6 +144,86 @@ fn error_uv_project_without_its_environment() {
     insta::assert_snapshot!(transcript(dir.path(), dir.path(), &[]));
 }
 
+/// The commands in backticks on the `hint:` line of `transcript`.
+fn hinted_commands(transcript: &str) -> Vec<String> {
+    let hint = transcript
+        .lines()
+        .find_map(|line| line.strip_prefix("hint: "))
+        .unwrap_or_else(|| panic!("no hint in:\n{transcript}"));
+    hint.split('`')
+        .skip(1)
+        .step_by(2)
+        .map(str::to_owned)
+        .collect()
+}
+
+/// `command` run by `sh` in `cwd` as a person would paste it, in the clean environment of
+/// our binary's runs, with our binary as `otel-bootstrap` on `PATH` (and nothing else there).
+#[cfg(unix)]
+fn run_as_printed(cwd: &Path, command: &str) -> std::process::Output {
+    let directory = temp();
+    std::os::unix::fs::symlink(
+        support::python::bin(),
+        directory.path().join("otel-bootstrap"),
+    )
+    .unwrap();
+    support::python::output(
+        Command::new("/bin/sh")
+            .args(["-c", command])
+            .current_dir(cwd)
+            .env_clear()
+            .env("PATH", directory.path())
+            .env("HOME", support::python::empty_home())
+            .env("LANG", "C.UTF-8"),
+    )
+}
+
+/// From a subdirectory of an unsynced uv project, the hint's commands name the project:
+/// `cd` to its root for `uv sync`, and the lock by its path from here, which our binary
+/// then reads as printed.
+#[cfg(unix)]
+#[test]
+fn error_uv_project_without_its_environment_from_a_subdirectory() {
+    let dir = temp();
+    let root = dir.path().join("my app");
+    let below = root.join("src");
+    fs::create_dir_all(&below).unwrap();
+    fs::write(
+        root.join("pyproject.toml"),
+        "[project]\nname = \"app\"\nversion = \"0.1.0\"\n",
+    )
+    .unwrap();
+    fs::write(
+        root.join("uv.lock"),
+        "version = 1\nrevision = 2\nrequires-python = \">=3.9\"\n\n[[package]]\nname = \"app\"\nversion = \"0.1.0\"\nsource = { virtual = \".\" }\ndependencies = [\n    { name = \"flask\" },\n]\n\n[[package]]\nname = \"flask\"\nversion = \"3.0.0\"\nsource = { registry = \"https://pypi.org/simple\" }\n",
+    )
+    .unwrap();
+    let text = transcript(dir.path(), &below, &[]);
+    insta::assert_snapshot!(text);
+    let commands = hinted_commands(&text);
+    let sync = commands
+        .iter()
+        .find(|command| command.ends_with("uv sync"))
+        .unwrap();
+    let cd = sync
+        .strip_suffix(" && uv sync")
+        .unwrap()
+        .replace("[TEMP]", dir.path().to_str().unwrap());
+    let there = run_as_printed(&below, &format!("{cd} && test -f uv.lock"));
+    assert!(there.status.success(), "{cd}");
+    let from = commands
+        .iter()
+        .find(|command| command.starts_with("otel-bootstrap --from"))
+        .unwrap();
+    let out = run_as_printed(&below, from);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("opentelemetry-instrumentation-flask=="),
+        "{from}: {stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 // ---------------------------------------------------------------------------------------
 // Usage
 // ---------------------------------------------------------------------------------------
