@@ -237,7 +237,8 @@ pub enum EnvironmentError {
     NoEnvironment { current_dir: PathBuf },
     /// `--python REQUEST` (`3.12`, `>=3.11`): no interpreter satisfies it.
     #[error(
-        "no Python interpreter satisfies `--python {request}` (tried: {})",
+        "no Python interpreter satisfies `--python {}` (tried: {})",
+        crate::redact::quote(request),
         .tried.join("; ")
     )]
     NoInterpreterForRequest { request: String, tried: Vec<String> },

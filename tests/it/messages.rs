@@ -224,6 +224,28 @@ fn error_uv_project_without_its_environment_from_a_subdirectory() {
     );
 }
 
+/// A request no interpreter satisfies: the suggested `uv python install` quotes it, so a
+/// shell passes it as one word (`>` and `<` would be redirections).
+#[cfg(unix)]
+#[test]
+fn error_python_request_nothing_satisfies() {
+    let dir = temp();
+    let text = transcript(dir.path(), dir.path(), &["--python", ">=3.98,<3.99"]);
+    insta::assert_snapshot!(text);
+    let install = hinted_commands(&text)
+        .into_iter()
+        .find(|command| command.starts_with("uv python install "))
+        .unwrap();
+    let words = install.replacen("uv python install", "printf '%s|'", 1);
+    let out = run_as_printed(dir.path(), &words);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), ">=3.98,<3.99|");
+    assert_eq!(
+        fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "no file written"
+    );
+}
+
 // ---------------------------------------------------------------------------------------
 // Usage
 // ---------------------------------------------------------------------------------------
