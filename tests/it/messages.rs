@@ -313,6 +313,21 @@ fn warning_dist_info_without_metadata() {
     insta::assert_snapshot!(on(dir.path(), &site_packages, &[]));
 }
 
+/// In a virtual environment's layout, the repair names that environment's interpreter.
+#[test]
+fn warning_dist_info_without_metadata_in_a_venv() {
+    let dir = temp();
+    let prefix = dir.path().join("my venv");
+    let lib = prefix.join("lib/python3.12");
+    fs::create_dir_all(&lib).unwrap();
+    fs::create_dir_all(prefix.join("bin")).unwrap();
+    fs::write(prefix.join("pyvenv.cfg"), "version = 3.12.1\n").unwrap();
+    fs::write(prefix.join("bin/python"), "").unwrap();
+    let site_packages = site_packages(&lib, &[]);
+    fs::create_dir_all(site_packages.join("flask-3.0.0.dist-info")).unwrap();
+    insta::assert_snapshot!(on(dir.path(), &site_packages, &[]));
+}
+
 #[test]
 fn warning_version_not_pep440() {
     let dir = temp();
