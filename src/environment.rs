@@ -909,7 +909,7 @@ fn conda_python_version(prefix: &Path) -> Option<String> {
 }
 
 /// The venv's own interpreter, if present.
-fn venv_interpreter(prefix: &Path) -> Option<PathBuf> {
+pub(crate) fn venv_interpreter(prefix: &Path) -> Option<PathBuf> {
     [
         prefix.join("bin").join("python"),
         prefix.join("bin").join("python3"),

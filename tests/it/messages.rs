@@ -246,6 +246,66 @@ fn error_python_request_nothing_satisfies() {
     );
 }
 
+/// A venv (`my venv`, a space in its name) with the stack and flask, and an interpreter
+/// that only fails: enough for `-a install` to reach the choice of installer.
+#[cfg(unix)]
+fn venv_without_pip(root: &Path) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let prefix = root.join("my venv");
+    site_packages(&prefix.join("lib/python3.12"), &[("flask", "3.0.0")]);
+    fs::write(
+        prefix.join("pyvenv.cfg"),
+        "home = /usr/bin\nversion = 3.12.1\n",
+    )
+    .unwrap();
+    fs::create_dir_all(prefix.join("bin")).unwrap();
+    fs::write(prefix.join("bin/python"), "#!/bin/sh\nexit 1\n").unwrap();
+    fs::set_permissions(prefix.join("bin/python"), fs::Permissions::from_mode(0o755)).unwrap();
+    prefix
+}
+
+/// `--installer pip` in a venv without pip: `ensurepip` with that venv's interpreter.
+#[cfg(unix)]
+#[test]
+fn error_pip_missing() {
+    let dir = temp();
+    venv_without_pip(dir.path());
+    insta::assert_snapshot!(transcript(
+        dir.path(),
+        dir.path(),
+        &[
+            "-a",
+            "install",
+            "--dry-run",
+            "--installer",
+            "pip",
+            "--python",
+            "my venv"
+        ]
+    ));
+}
+
+/// `--installer uv` without uv: ways to install it that work in a venv and under PEP 668.
+#[cfg(unix)]
+#[test]
+fn error_uv_missing() {
+    let dir = temp();
+    venv_without_pip(dir.path());
+    insta::assert_snapshot!(transcript(
+        dir.path(),
+        dir.path(),
+        &[
+            "-a",
+            "install",
+            "--dry-run",
+            "--installer",
+            "uv",
+            "--python",
+            "my venv"
+        ]
+    ));
+}
+
 // ---------------------------------------------------------------------------------------
 // Usage
 // ---------------------------------------------------------------------------------------
