@@ -519,6 +519,52 @@ fn from_missing_file() {
     ));
 }
 
+/// `--from DIR` without a lock: the project's own lock command, run in that directory, and
+/// a `--from` path that works from here.
+#[cfg(unix)]
+#[test]
+fn from_directory_without_a_lock() {
+    let dir = temp();
+    let app = dir.path().join("my app");
+    fs::create_dir_all(&app).unwrap();
+    fs::write(
+        app.join("pyproject.toml"),
+        "[tool.poetry]\nname = \"app\"\npackage-mode = false\n",
+    )
+    .unwrap();
+    insta::assert_snapshot!(
+        "from_directory_without_a_lock_poetry",
+        transcript(dir.path(), dir.path(), &["--from", "my app"])
+    );
+    // No tool shows in the files: the usual lock commands, and the requirements file there.
+    fs::write(
+        app.join("pyproject.toml"),
+        "[project]\nname = \"app\"\nversion = \"0.1.0\"\n",
+    )
+    .unwrap();
+    fs::write(
+        app.join("requirements.txt"),
+        "flask==3.0.0 # via app\nopentelemetry-sdk==1.45.1 # via app\n",
+    )
+    .unwrap();
+    let text = transcript(dir.path(), dir.path(), &["--from", "my app/pyproject.toml"]);
+    insta::assert_snapshot!("from_directory_without_a_lock_requirements", text);
+    let from = hinted_commands(&text)
+        .into_iter()
+        .find(|command| command.starts_with("--from "))
+        .unwrap();
+    let out = run_as_printed(
+        dir.path(),
+        &format!("otel-bootstrap {from} --python-version 3.12 --platform linux"),
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("opentelemetry-instrumentation-flask=="),
+        "{from}: {stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 #[test]
 fn from_requirements_without_the_sdk() {
     let dir = temp();
