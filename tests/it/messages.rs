@@ -696,6 +696,33 @@ fn registry_show_unknown_release() {
 // explain
 // ---------------------------------------------------------------------------------------
 
+/// A fix that is a sentence (pip-tools: edit `requirements.in`, then compile it) is
+/// word-wrapped; only a command is continued with ` \`, which a shell would read.
+#[test]
+fn explain_wraps_a_sentence_fix_without_backslashes() {
+    let dir = temp();
+    let site_packages = site_packages(dir.path(), &[("flask", "3.0.0")]);
+    fs::write(dir.path().join("requirements.in"), "flask\n").unwrap();
+    let text = transcript(
+        dir.path(),
+        dir.path(),
+        &[
+            "explain",
+            "--site-packages",
+            site_packages.to_str().unwrap(),
+        ],
+    );
+    let fix: Vec<&str> = text
+        .lines()
+        .skip_while(|line| !line.starts_with("To install what is missing:"))
+        .skip(1)
+        .take_while(|line| line.starts_with("  "))
+        .collect();
+    assert!(fix.len() > 1, "{text}");
+    assert!(fix[0].starts_with("  add "), "{text}");
+    assert!(fix.iter().all(|line| !line.ends_with('\\')), "{text}");
+}
+
 /// The installed release is partial: the heading names it as the installed one and the
 /// complete release used instead.
 #[test]
