@@ -118,9 +118,7 @@ fn relative_path(path: &Path, base: &Path) -> Option<PathBuf> {
     }
     for (ups, ancestor) in base.ancestors().enumerate() {
         // Up to the file system's root is no longer "near": the absolute path reads better.
-        if ancestor.parent().is_none() {
-            return None;
-        }
+        ancestor.parent()?;
         if let Ok(rest) = path.strip_prefix(ancestor) {
             let mut relative: PathBuf = std::iter::repeat_n(Component::ParentDir, ups).collect();
             relative.push(rest);
