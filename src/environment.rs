@@ -98,6 +98,9 @@ pub struct DiscoveryOptions {
     /// The project around the current directory (or `--project`) and where its tool keeps
     /// its environment.
     pub project: Option<(Project, Location)>,
+    /// Whether the run needs the environment's interpreter (`-a install`): its errors then
+    /// offer no `--site-packages`, which such a run refuses.
+    pub needs_interpreter: bool,
 }
 
 impl DiscoveryOptions {
@@ -131,7 +134,15 @@ impl DiscoveryOptions {
             current_exe: std::env::current_exe().ok(),
             uv_project_environment: non_empty("UV_PROJECT_ENVIRONMENT").map(PathBuf::from),
             project: None,
+            needs_interpreter: false,
         })
+    }
+
+    /// Marks a run that needs the environment's interpreter (`-a install`), so that no
+    /// hint offers `--site-packages`.
+    pub fn needing_interpreter(mut self, needed: bool) -> Self {
+        self.needs_interpreter = needed;
+        self
     }
 
     /// Detects the project from `directory` (the current directory unless `--project`)
@@ -196,7 +207,11 @@ pub enum EnvironmentError {
         "`{}` is a uv project without its environment (no `.venv` yet)",
         root.display()
     )]
-    UnsyncedUvProject { root: PathBuf },
+    UnsyncedUvProject {
+        root: PathBuf,
+        /// Where the run started, for commands that work from there.
+        current_dir: PathBuf,
+    },
     /// The current directory is in a project whose tool has not created its environment.
     #[error(
         "`{}` is a {tool} project ({found_by}) without its environment{}",
@@ -208,6 +223,10 @@ pub enum EnvironmentError {
         root: PathBuf,
         found_by: String,
         expected: Option<PathBuf>,
+        /// The project's lock file, when it has one.
+        lock: Option<PathBuf>,
+        /// Where the run started, for commands that work from there.
+        current_dir: PathBuf,
     },
     /// No source applied.
     #[error(
@@ -218,7 +237,8 @@ pub enum EnvironmentError {
     NoEnvironment { current_dir: PathBuf },
     /// `--python REQUEST` (`3.12`, `>=3.11`): no interpreter satisfies it.
     #[error(
-        "no Python interpreter satisfies `--python {request}` (tried: {})",
+        "no Python interpreter satisfies `--python {}` (tried: {})",
+        crate::redact::quote(request),
         .tried.join("; ")
     )]
     NoInterpreterForRequest { request: String, tried: Vec<String> },
@@ -259,33 +279,67 @@ pub enum EnvironmentError {
         prefix.display()
     )]
     BaseInterpreterNotFound { prefix: PathBuf },
+    /// Any of the above in a run that needs the interpreter (`-a install`): the same
+    /// message, and hints without `--site-packages`.
+    #[error(transparent)]
+    NeedsInterpreter(Box<EnvironmentError>),
 }
 
 impl EnvironmentError {
-    /// A suggestion for the user, shown after the error message.
+    /// A suggestion for the user, shown after the error message. Every command in it runs
+    /// as printed from the directory the run started in.
     pub fn hint(&self) -> Option<String> {
-        const SITE_PACKAGES_HINT: &str =
-            "pass `--site-packages DIR` to point at site-packages directly";
-        let hint = match self {
-            Self::UnsyncedUvProject { .. } => {
-                "run `uv sync` first (it creates `.venv`), or plan from the lock without an environment: `otel-bootstrap --from uv.lock`; `--python PATH` names another environment on purpose".to_owned()
+        Some(self.hint_where(true))
+    }
+
+    /// The hint; `site_packages` says whether the run accepts `--site-packages` instead.
+    fn hint_where(&self, site_packages: bool) -> String {
+        // What else the user can name: `--site-packages` only where the run accepts it.
+        let or_site_packages = |alternative: &str| {
+            if site_packages {
+                format!("{alternative}, or pass `--site-packages DIR` to point at site-packages directly")
+            } else {
+                format!("{alternative}, or name another environment with `--python`")
             }
-            Self::NoInterpreterForRequest { request, .. } => format!(
-                "install one (`uv python install {request}`, or your system's package), or pass the interpreter's path: `--python /path/to/python`"
+        };
+        match self {
+            Self::NeedsInterpreter(error) => error.hint_where(false),
+            Self::UnsyncedUvProject { root, current_dir } => format!(
+                "run `{}` first (it creates `.venv`), or see the plan without an environment: `otel-bootstrap --from {}`; `--python PATH` names another environment on purpose",
+                crate::project::in_directory("uv sync", root, current_dir),
+                crate::project::path_from(&root.join("uv.lock"), current_dir)
             ),
-            Self::ProjectWithoutEnvironment { tool, .. } => {
-                let lock = tool
-                    .lock_file()
-                    .map(|lock| format!(", or plan from the lock without an environment: `otel-bootstrap --from {lock}`"))
+            Self::NoInterpreterForRequest { request, .. } => format!(
+                "install one with `uv python install {}` if uv offers it (`uv python list` shows what it offers) or with your system's package manager, or pass the interpreter's path: `--python /path/to/python`",
+                crate::redact::quote(request)
+            ),
+            Self::ProjectWithoutEnvironment {
+                tool,
+                root,
+                lock,
+                current_dir,
+                ..
+            } => {
+                let lock = lock
+                    .as_ref()
+                    .map(|lock| {
+                        format!(
+                            ", or see the plan without an environment: `otel-bootstrap --from {}`",
+                            crate::project::path_from(lock, current_dir)
+                        )
+                    })
                     .unwrap_or_default();
                 format!(
                     "run `{}` first (it creates the environment){lock}; `--python PATH` names another environment on purpose",
-                    tool.create_command()
+                    crate::project::in_directory(tool.create_command(), root, current_dir)
                 )
             }
-            Self::NoEnvironment { .. } => {
+            Self::NoEnvironment { .. } if site_packages => {
                 "pass `--python PATH` or `--site-packages DIR`, or activate a virtual environment"
                     .to_owned()
+            }
+            Self::NoEnvironment { .. } => {
+                "pass `--python PATH`, or activate a virtual environment".to_owned()
             }
             Self::DoesNotExist {
                 given_by: Source::VirtualEnv,
@@ -310,18 +364,28 @@ impl EnvironmentError {
                     .to_owned()
             }
             Self::InterpreterFailed { interpreter, .. }
-            | Self::InterpreterOutput { interpreter, .. } => format!(
-                "check that `{}` is a working Python 3 interpreter, or {SITE_PACKAGES_HINT}",
+            | Self::InterpreterOutput { interpreter, .. } => or_site_packages(&format!(
+                "check that `{}` is a working Python 3 interpreter",
                 interpreter.display()
-            ),
-            Self::BaseInterpreterNotFound { .. } => {
-                format!("recreate the virtual environment, or {SITE_PACKAGES_HINT} (repeatable)")
+            )),
+            Self::BaseInterpreterNotFound { prefix } => {
+                let recreate = format!(
+                    "recreate the virtual environment (`python3 -m venv --clear {}`, then install the application into it again)",
+                    crate::redact::quote(&prefix.display().to_string())
+                );
+                if site_packages {
+                    format!("{recreate}, or pass `--site-packages DIR` (repeatable) to point at site-packages directly")
+                } else {
+                    or_site_packages(&recreate)
+                }
             }
-            Self::Unreadable { .. } | Self::SitePackagesNotFound { .. } => {
-                SITE_PACKAGES_HINT.to_owned()
+            Self::Unreadable { path, .. } => {
+                or_site_packages(&format!("check that `{}` can be read", path.display()))
             }
-        };
-        Some(hint)
+            Self::SitePackagesNotFound { .. } => {
+                or_site_packages("check that the environment is complete (recreate it if not)")
+            }
+        }
     }
 
     fn interpreter_failed(interpreter: &Path, reason: impl Into<String>) -> Self {
@@ -342,7 +406,13 @@ impl EnvironmentError {
 /// Finds the environment to scan, trying the sources in order, and says which project it
 /// belongs to.
 pub fn find(options: &DiscoveryOptions) -> Result<Environment, EnvironmentError> {
-    let mut environment = find_source(options)?;
+    let mut environment = find_source(options).map_err(|error| {
+        if options.needs_interpreter {
+            EnvironmentError::NeedsInterpreter(Box::new(error))
+        } else {
+            error
+        }
+    })?;
     if let Some((project, location)) = &options.project {
         let is_the_projects = match (location, &environment.prefix) {
             (Location::Found { prefix, .. }, Some(found)) => same_path(prefix, found),
@@ -391,6 +461,12 @@ fn find_source(options: &DiscoveryOptions) -> Result<Environment, EnvironmentErr
                     root: project.root.clone(),
                     found_by: project.found_by.clone(),
                     expected: expected.clone(),
+                    lock: project
+                        .tool
+                        .lock_file()
+                        .map(|lock| project.root.join(lock))
+                        .filter(|lock| lock.is_file()),
+                    current_dir: options.current_dir.clone(),
                 });
             }
             _ => {}
@@ -403,7 +479,10 @@ fn find_source(options: &DiscoveryOptions) -> Result<Environment, EnvironmentErr
     // from (or installing into) another interpreter would be about something else.
     if options.uv_project_environment.is_none() {
         if let Some(project) = find_uv_project(&options.current_dir, None) {
-            return Err(EnvironmentError::UnsyncedUvProject { root: project.root });
+            return Err(EnvironmentError::UnsyncedUvProject {
+                root: project.root,
+                current_dir: options.current_dir.clone(),
+            });
         }
     }
     if let Some(prefix) = options
@@ -830,7 +909,7 @@ fn conda_python_version(prefix: &Path) -> Option<String> {
 }
 
 /// The venv's own interpreter, if present.
-fn venv_interpreter(prefix: &Path) -> Option<PathBuf> {
+pub(crate) fn venv_interpreter(prefix: &Path) -> Option<PathBuf> {
     [
         prefix.join("bin").join("python"),
         prefix.join("bin").join("python3"),
@@ -1085,8 +1164,23 @@ mod tests {
         .unwrap();
         fs::write(project.join("uv.lock"), "version = 1\n").unwrap();
         let error = find(&options(&project.join("src"))).unwrap_err();
-        assert!(matches!(&error, EnvironmentError::UnsyncedUvProject { root } if *root == project));
-        assert!(error.hint().unwrap().contains("uv sync"));
+        assert!(
+            matches!(&error, EnvironmentError::UnsyncedUvProject { root, .. } if *root == project)
+        );
+        // From `app/src`, both commands name the project: `cd` to its root, the lock by
+        // its path from here.
+        assert_eq!(
+            error.hint().unwrap(),
+            format!(
+                "run `cd {} && uv sync` first (it creates `.venv`), or see the plan without an environment: `otel-bootstrap --from ../uv.lock`; `--python PATH` names another environment on purpose",
+                project.display()
+            )
+        );
+        let error = find(&options(&project)).unwrap_err();
+        assert!(error
+            .hint()
+            .unwrap()
+            .starts_with("run `uv sync` first (it creates `.venv`), or see the plan without an environment: `otel-bootstrap --from uv.lock`;"));
         // `UV_PROJECT_ENVIRONMENT` puts the environment elsewhere: the rule stands aside.
         let elsewhere = DiscoveryOptions {
             uv_project_environment: Some(temp.path().join("env")),
@@ -1120,7 +1214,18 @@ mod tests {
         assert!(error
             .hint()
             .unwrap()
-            .starts_with("run `poetry install` first"));
+            .starts_with("run `poetry install` first (it creates the environment), or see the plan without an environment: `otel-bootstrap --from poetry.lock`;"));
+        // From a subdirectory: `cd` to the root, and the lock's path from there.
+        let below = root.join("src");
+        fs::create_dir_all(&below).unwrap();
+        let error = error_of(&self::options(&below).with_project(None));
+        assert_eq!(
+            error.hint().unwrap(),
+            format!(
+                "run `cd {} && poetry install` first (it creates the environment), or see the plan without an environment: `otel-bootstrap --from ../poetry.lock`; `--python PATH` names another environment on purpose",
+                root.display()
+            )
+        );
         make_venv(
             &root.join(".venv"),
             "version = 3.11.7\n",
@@ -1454,6 +1559,7 @@ mod tests {
             current_exe: Some(installed_venv.join("bin/otel-bootstrap")),
             uv_project_environment: None,
             project: None,
+            needs_interpreter: false,
         };
         let environment = find(&options).unwrap();
         assert_eq!(environment.source, Source::SitePackagesFlag);
@@ -1970,6 +2076,70 @@ mod tests {
                 "pass `--python PATH` or `--site-packages DIR`, or activate a virtual environment"
             )
         );
+        // `-a install` refuses `--site-packages`: its hints do not offer it.
+        let error = error_of(
+            &DiscoveryOptions {
+                path: Some(std::env::join_paths([temp.path()]).unwrap()),
+                ..options(temp.path())
+            }
+            .needing_interpreter(true),
+        );
+        assert!(
+            matches!(&error, EnvironmentError::NeedsInterpreter(inner) if matches!(**inner, EnvironmentError::NoEnvironment { .. }))
+        );
+        assert!(error.to_string().starts_with("no Python environment found"));
+        assert_eq!(
+            error.hint().as_deref(),
+            Some("pass `--python PATH`, or activate a virtual environment")
+        );
+    }
+
+    #[test]
+    fn no_hint_offers_site_packages_to_a_run_that_needs_the_interpreter() {
+        let prefix = PathBuf::from("/envs/my venv");
+        let errors = [
+            EnvironmentError::interpreter_failed(&prefix.join("bin/python"), "exit status 1"),
+            EnvironmentError::interpreter_output(&prefix.join("bin/python"), "not JSON"),
+            EnvironmentError::BaseInterpreterNotFound {
+                prefix: prefix.clone(),
+            },
+            EnvironmentError::SitePackagesNotFound {
+                prefix: prefix.clone(),
+            },
+            EnvironmentError::Unreadable {
+                path: prefix.join("pyvenv.cfg"),
+                error: io::Error::from(io::ErrorKind::PermissionDenied),
+            },
+            EnvironmentError::NoEnvironment {
+                current_dir: prefix.clone(),
+            },
+        ];
+        for error in errors {
+            let plain = error.hint().unwrap();
+            assert!(plain.contains("--site-packages DIR"), "{plain}");
+            let message = error.to_string();
+            let install = EnvironmentError::NeedsInterpreter(Box::new(error));
+            assert_eq!(install.to_string(), message);
+            let hint = install.hint().unwrap();
+            assert!(!hint.contains("--site-packages"), "{hint}");
+            assert!(hint.contains("--python"), "{hint}");
+        }
+        assert_eq!(
+            EnvironmentError::BaseInterpreterNotFound { prefix }.hint().unwrap(),
+            "recreate the virtual environment (`python3 -m venv --clear '/envs/my venv'`, then install the application into it again), or pass `--site-packages DIR` (repeatable) to point at site-packages directly"
+        );
+    }
+
+    #[test]
+    fn an_interpreter_request_is_quoted_for_the_shell() {
+        let error = EnvironmentError::NoInterpreterForRequest {
+            request: ">=3.11,<3.13".to_owned(),
+            tried: Vec::new(),
+        };
+        assert!(error
+            .hint()
+            .unwrap()
+            .starts_with("install one with `uv python install '>=3.11,<3.13'` if uv offers it"));
     }
 
     #[test]

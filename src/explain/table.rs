@@ -108,7 +108,8 @@ pub fn render(explanation: &Explanation, heading: &str, width: usize) -> String 
         .count();
     if left_out > 0 && !explanation.only_needed {
         notes.push(format!(
-            "note: {left_out} row(s) are covered or serve only the telemetry stack; `--only-needed` leaves them out"
+            "note: {left_out} {} covered or serve only the telemetry stack; `--only-needed` leaves them out",
+            if left_out == 1 { "row is" } else { "rows are" }
         ));
     }
     if !notes.is_empty() {
@@ -124,13 +125,13 @@ pub fn render(explanation: &Explanation, heading: &str, width: usize) -> String 
     match &explanation.install {
         Some(command) => {
             text.push_str("To install what is missing:\n");
-            text.push_str(&command_lines(command, width));
+            text.push_str(&fix_lines(command, width));
         }
         None => text.push_str("Nothing is missing.\n"),
     }
     if let Some(command) = &explanation.remove {
         text.push_str("To remove the stale instrumentations:\n");
-        text.push_str(&command_lines(command, width));
+        text.push_str(&fix_lines(command, width));
     }
     text
 }
@@ -303,6 +304,40 @@ pub fn wrap(text: &str, width: usize) -> Vec<String> {
     lines
 }
 
+/// A fix, indented, each line within `width`: a shell command continued with ` \`, a
+/// sentence (edit a file, then run its tool) word-wrapped, as a backslash would be part of
+/// what is pasted.
+fn fix_lines(fix: &str, width: usize) -> String {
+    if is_command(fix) {
+        return command_lines(fix, width);
+    }
+    let mut text = String::new();
+    for line in wrap(fix, width.saturating_sub(2)) {
+        text.push_str("  ");
+        text.push_str(&line);
+        text.push('\n');
+    }
+    text
+}
+
+/// Whether `fix` is a shell command rather than a sentence: the sentences of
+/// [`crate::check::FixTool`] name their file and command in backticks, and a command
+/// holds a backtick only inside single quotes ([`crate::redact::quote`]).
+fn is_command(fix: &str) -> bool {
+    let mut quoted = false;
+    let mut escaped = false;
+    for character in fix.chars() {
+        match character {
+            _ if escaped => escaped = false,
+            '\\' if !quoted => escaped = true,
+            '\'' => quoted = !quoted,
+            '`' if !quoted => return false,
+            _ => {}
+        }
+    }
+    true
+}
+
 /// A shell command over several lines (` \` continuations), each within `width`.
 fn command_lines(command: &str, width: usize) -> String {
     let indent = "  ";
@@ -340,6 +375,26 @@ mod tests {
         );
         assert_eq!(wrap("abcdefghij", 4), ["abcd", "efgh", "ij"]);
         assert_eq!(wrap("", 4), [""]);
+    }
+
+    #[test]
+    fn only_commands_continue_with_a_backslash() {
+        assert!(is_command("uv add 'a==1' 'b`c==2'"));
+        assert!(is_command(r"pip install 'it'\''s' x"));
+        let prose =
+            "add 'aaaa==1' 'bbbb==2' to `requirements.in`, then `pip-compile 'requirements.in'`";
+        assert!(!is_command(prose));
+        let text = fix_lines(prose, 30);
+        assert!(!text.contains('\\'), "{text}");
+        assert!(
+            text.lines()
+                .all(|line| line.starts_with("  ") && line.len() <= 30),
+            "{text}"
+        );
+        assert_eq!(
+            fix_lines("pip install aaaa bbbb cccc", 20),
+            "  pip install aaaa \\\n      bbbb cccc\n"
+        );
     }
 
     #[test]

@@ -139,11 +139,39 @@ impl SelectionError {
     /// What to do about it.
     pub fn hint(&self) -> String {
         match self {
-            Self::UvMissing { .. } => "install uv (`pipx install uv`, `python3 -m pip install --user uv`, or see https://docs.astral.sh/uv/getting-started/installation/), or use `--installer pip` in an environment that has pip".to_owned(),
-            Self::PipMissing { .. } => "use `--installer uv` (or leave `--installer auto`), or add pip to the environment with `python -m ensurepip`".to_owned(),
+            Self::UvMissing { .. } => {
+                let standalone = if cfg!(windows) {
+                    "its standalone installer"
+                } else {
+                    "`curl -LsSf https://astral.sh/uv/install.sh | sh`"
+                };
+                format!("install uv (`pipx install uv`, or {standalone}; see https://docs.astral.sh/uv/getting-started/installation/), or use `--installer pip` in an environment that has pip")
+            }
+            Self::PipMissing { prefix } => {
+                let ensurepip = match prefix {
+                    Some(prefix) => format!(
+                        "add pip to the environment with `{} -m ensurepip`",
+                        crate::redact::quote(&interpreter_of(prefix).display().to_string())
+                    ),
+                    None => "add pip to that Python with its `-m ensurepip`".to_owned(),
+                };
+                format!("use `--installer uv` (or leave `--installer auto`), or {ensurepip}")
+            }
             Self::ToolMissing { program, .. } => format!("put `{program}` on PATH and run again, or install without recording: `--no-project` (the tool's next sync removes what is installed that way)"),
         }
     }
+}
+
+/// The interpreter of the environment at `prefix`: the one there, else where a venv keeps
+/// it on this platform.
+fn interpreter_of(prefix: &Path) -> PathBuf {
+    crate::environment::venv_interpreter(prefix).unwrap_or_else(|| {
+        if cfg!(windows) {
+            prefix.join("Scripts").join("python.exe")
+        } else {
+            prefix.join("bin").join("python")
+        }
+    })
 }
 
 /// Chooses the installer (see the module documentation of [`super`] for the rules).
@@ -621,6 +649,37 @@ mod tests {
         assert_eq!(
             select(&inputs(InstallerChoice::Auto)).unwrap().installer,
             Installer::Pip
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_hints_name_commands_that_work_where_they_are_needed() {
+        let uv = SelectionError::UvMissing { why: String::new() }.hint();
+        assert!(uv.contains("`pipx install uv`"), "{uv}");
+        assert!(!uv.contains("--user"), "{uv}");
+        let directory = tempfile::tempdir().unwrap();
+        let prefix = directory.path().join("my venv");
+        let pip = SelectionError::PipMissing {
+            prefix: Some(prefix.clone()),
+        }
+        .hint();
+        assert_eq!(
+            pip,
+            format!(
+                "use `--installer uv` (or leave `--installer auto`), or add pip to the environment with `'{}/bin/python' -m ensurepip`",
+                prefix.display()
+            )
+        );
+        std::fs::create_dir_all(prefix.join("bin")).unwrap();
+        std::fs::write(prefix.join("bin/python3"), "").unwrap();
+        let pip = SelectionError::PipMissing {
+            prefix: Some(prefix.clone()),
+        }
+        .hint();
+        assert!(
+            pip.ends_with("/my venv/bin/python3' -m ensurepip`"),
+            "{pip}"
         );
     }
 

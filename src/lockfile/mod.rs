@@ -111,6 +111,12 @@ pub enum LockfileError {
     NoLockfile {
         path: PathBuf,
         looked_for: Vec<PathBuf>,
+        /// The directory looked in, as given (relative to the current directory).
+        directory: PathBuf,
+        /// The tool of the project in that directory, when its files show it.
+        tool: Option<crate::project::Tool>,
+        /// A `requirements.txt` in that directory, when there is one.
+        requirements: Option<PathBuf>,
     },
     /// The lock cannot serve the target the flags ask for.
     #[error("`{}`: {message}", path.display())]
@@ -166,7 +172,10 @@ impl LockfileError {
                 crate::untrusted::ReadError::NotUtf8 { .. } => {
                     "save the file as UTF-8".to_owned()
                 }
-                _ => "name a regular file inside the project (see SECURITY.md, \"Reading untrusted files\")".to_owned(),
+                crate::untrusted::ReadError::Io(_) => {
+                    "check that the file can be read".to_owned()
+                }
+                _ => "name a regular file inside the project: devices, FIFOs, directories and files under /proc, /sys or /dev are never read".to_owned(),
             }),
             Self::Malformed {
                 hint: Some(hint), ..
@@ -175,11 +184,59 @@ impl LockfileError {
                 "fix the line, or regenerate the file with the tool that wrote it".to_owned(),
             ),
             Self::Unusable { .. } => None,
-            Self::NoLockfile { .. } => Some(
-                "create one (`uv lock`, `poetry lock`, `pip lock`), or name the file: `--from requirements.txt`".to_owned(),
-            ),
+            Self::NoLockfile {
+                directory,
+                tool,
+                requirements,
+                ..
+            } => Some(no_lockfile_hint(directory, *tool, requirements.as_deref())),
             Self::Unsupported { hint, .. } => Some(hint.clone()),
         }
+    }
+}
+
+/// What to do when `--from DIR` finds no lock: the project's own lock command, run in
+/// `directory` (`cd 'DIR' && …` unless it is the current one), and the file to name.
+/// Every path is as given, so relative to the current directory.
+fn no_lockfile_hint(
+    directory: &Path,
+    tool: Option<crate::project::Tool>,
+    requirements: Option<&Path>,
+) -> String {
+    use crate::project::{in_directory, Tool};
+    let quoted = |path: &Path| crate::redact::quote(&path.display().to_string()).into_owned();
+    let here = Path::new(".");
+    let directory_text = if directory.as_os_str().is_empty() {
+        here
+    } else {
+        directory
+    };
+    let requirements_text = match requirements {
+        Some(file) => format!("name the requirements file: `--from {}`", quoted(file)),
+        None => "name a requirements file with `--from FILE`".to_owned(),
+    };
+    match (tool, tool.and_then(Tool::lock_command)) {
+        (Some(Tool::PipTools), Some(compile)) => format!(
+            "compile the requirements with `{}`, then name them: `--from {}`",
+            in_directory(compile, directory, here),
+            quoted(&directory.join("requirements.txt"))
+        ),
+        (Some(_), Some(lock)) => format!(
+            "create the lock with `{}`, then run this command again; or {requirements_text}",
+            in_directory(lock, directory, here),
+        ),
+        (Some(tool), None) => format!(
+            "a {tool} project keeps no lock file: plan from its environment (`otel-bootstrap --project {}`), or {requirements_text}",
+            quoted(directory_text),
+        ),
+        (None, _) => format!(
+            "create a lock with the project's tool{} (`uv lock`, `poetry lock`, `pdm lock`, `pipenv lock`, or `pip lock` for `pylock.toml`), or {requirements_text}",
+            if directory_text == here {
+                String::new()
+            } else {
+                format!(", run in `{}`", directory.display())
+            },
+        ),
     }
 }
 
@@ -393,6 +450,11 @@ pub fn resolve_from(path: &Path) -> Result<(PathBuf, bool), LockfileError> {
         None => Err(LockfileError::NoLockfile {
             path: path.to_owned(),
             looked_for,
+            directory: directory.to_owned(),
+            tool: crate::project::detect(directory)
+                .filter(|project| project.root == directory)
+                .map(|project| project.tool),
+            requirements: Some(directory.join("requirements.txt")).filter(|file| file.is_file()),
         }),
     }
 }

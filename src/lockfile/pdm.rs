@@ -180,13 +180,24 @@ impl PdmLock {
         let only = normalize(&selection.only);
         for group in requested.iter().chain(&without).chain(&only) {
             if !known.contains(group) {
-                return Err(LockfileError::unusable(
-                    &self.path,
-                    format!(
-                        "group `{group}` is not in the lock (groups: {}); add it with `pdm lock -G {group}`",
+                // `pdm lock` locks every group the project defines; `pdm lock -G NAME`
+                // would lock that one and the default only, and ignores a name the
+                // project does not define (PDM 2.29).
+                return Err(LockfileError::Unsupported {
+                    path: self.path.clone(),
+                    message: format!(
+                        "group `{group}` is not in the lock (groups: {})",
                         known.iter().cloned().collect::<Vec<_>>().join(", ")
                     ),
-                ));
+                    hint: format!(
+                        "check the group's name; if the project defines `{group}`, re-lock every group with `{}`",
+                        crate::project::in_directory(
+                            "pdm lock",
+                            self.path.parent().unwrap_or(Path::new("")),
+                            Path::new(".")
+                        )
+                    ),
+                });
             }
         }
         if !only.is_empty() {
@@ -508,7 +519,11 @@ docs = ["sphinx"]
             .unwrap_err();
         assert_eq!(
             error.to_string(),
-            "`pdm.lock`: group `lint` is not in the lock (groups: default, dev, docs, postgres); add it with `pdm lock -G lint`"
+            "`pdm.lock`: group `lint` is not in the lock (groups: default, dev, docs, postgres)"
+        );
+        assert_eq!(
+            error.hint().unwrap(),
+            "check the group's name; if the project defines `lint`, re-lock every group with `pdm lock`"
         );
     }
 

@@ -207,13 +207,22 @@ impl PipfileLock {
             .chain(&selection.only);
         for category in named {
             if !known.contains(&lock_name(category)) {
-                return Err(LockfileError::unusable(
-                    &self.path,
-                    format!(
+                // `pipenv lock` locks every category of the Pipfile.
+                return Err(LockfileError::Unsupported {
+                    path: self.path.clone(),
+                    message: format!(
                         "category `{category}` is not in the lock (categories: {})",
                         known.join(", ")
                     ),
-                ));
+                    hint: format!(
+                        "check the category's name; if the Pipfile defines `[{category}]`, re-lock with `{}`",
+                        crate::project::in_directory(
+                            "pipenv lock",
+                            self.path.parent().unwrap_or(Path::new("")),
+                            Path::new(".")
+                        )
+                    ),
+                });
             }
         }
         if !selection.only.is_empty() {
@@ -354,6 +363,10 @@ mod tests {
         assert_eq!(
             error.to_string(),
             "`Pipfile.lock`: category `lint` is not in the lock (categories: default, develop, docs)"
+        );
+        assert_eq!(
+            error.hint().unwrap(),
+            "check the category's name; if the Pipfile defines `[lint]`, re-lock with `pipenv lock`"
         );
     }
 

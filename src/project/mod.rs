@@ -53,7 +53,8 @@ impl Tool {
         }
     }
 
-    /// The command that creates (or completes) the project's environment.
+    /// The command that creates (or completes) the project's environment, run in the
+    /// project's root ([`Project::create_command_from`] says it from elsewhere).
     pub fn create_command(self) -> &'static str {
         match self {
             Self::Uv => "uv sync",
@@ -66,6 +67,69 @@ impl Tool {
             }
         }
     }
+
+    /// The command that writes the project's lock from its manifest, run in the project's
+    /// root: `uv lock`, `poetry lock`, ..., `pip-compile requirements.in` (which writes
+    /// `requirements.txt`). Hatch has none.
+    pub fn lock_command(self) -> Option<&'static str> {
+        match self {
+            Self::Uv => Some("uv lock"),
+            Self::Poetry => Some("poetry lock"),
+            Self::Pdm => Some("pdm lock"),
+            Self::Pipenv => Some("pipenv lock"),
+            Self::Hatch => None,
+            Self::PipTools => Some("pip-compile requirements.in"),
+        }
+    }
+}
+
+/// `command` as it runs from `current_dir`: as it is when `root` is the current
+/// directory, else after `cd '<root>' && ` (the tools find their project from the
+/// directory they run in, and pip-tools' paths are relative to it).
+pub fn in_directory(command: &str, root: &Path, current_dir: &Path) -> String {
+    if root == current_dir || root.as_os_str().is_empty() || root == Path::new(".") {
+        return command.to_owned();
+    }
+    format!(
+        "cd {} && {command}",
+        crate::redact::quote(&root.display().to_string())
+    )
+}
+
+/// `path` as a shell argument that names it from `current_dir`: relative when the two
+/// share a directory other than the file system's root (`uv.lock`, `../uv.lock`,
+/// `../app/uv.lock`), else as it is; quoted when needed.
+pub fn path_from(path: &Path, current_dir: &Path) -> String {
+    let shown = relative_path(path, current_dir).unwrap_or_else(|| path.to_path_buf());
+    crate::redact::quote(&shown.display().to_string()).into_owned()
+}
+
+/// `path` relative to `base` through their nearest common directory, when that is not the
+/// file system's root (both absolute, without `.` or `..` components). `None` otherwise.
+fn relative_path(path: &Path, base: &Path) -> Option<PathBuf> {
+    use std::path::Component;
+    let plain = |path: &Path| {
+        path.is_absolute()
+            && path
+                .components()
+                .all(|component| !matches!(component, Component::CurDir | Component::ParentDir))
+    };
+    if !plain(path) || !plain(base) {
+        return None;
+    }
+    for (ups, ancestor) in base.ancestors().enumerate() {
+        // Up to the file system's root is no longer "near": the absolute path reads better.
+        ancestor.parent()?;
+        if let Ok(rest) = path.strip_prefix(ancestor) {
+            let mut relative: PathBuf = std::iter::repeat_n(Component::ParentDir, ups).collect();
+            relative.push(rest);
+            if relative.as_os_str().is_empty() {
+                relative.push(".");
+            }
+            return Some(relative);
+        }
+    }
+    None
 }
 
 impl std::fmt::Display for Tool {
@@ -100,6 +164,12 @@ impl Project {
             self.found_by,
             self.root.display()
         )
+    }
+
+    /// The command that creates the project's environment, as it runs from `current_dir`
+    /// (prefixed with `cd '<root>' && ` unless that is the root).
+    pub fn create_command_from(&self, current_dir: &Path) -> String {
+        in_directory(self.tool.create_command(), &self.root, current_dir)
     }
 
     /// `<root>/pyproject.toml`.
@@ -253,6 +323,52 @@ mod tests {
 
     fn tool_of(directory: &Path) -> Option<(Tool, String)> {
         detect(directory).map(|project| (project.tool, project.found_by))
+    }
+
+    #[test]
+    fn paths_and_commands_are_said_from_the_current_directory() {
+        let root = Path::new("/work/app");
+        assert_eq!(path_from(&root.join("uv.lock"), root), "uv.lock");
+        assert_eq!(
+            path_from(&root.join("uv.lock"), &root.join("src/pkg")),
+            "../../uv.lock"
+        );
+        assert_eq!(
+            path_from(&root.join("uv.lock"), Path::new("/work/other")),
+            "../app/uv.lock"
+        );
+        assert_eq!(
+            path_from(&root.join("uv.lock"), Path::new("/elsewhere")),
+            "/work/app/uv.lock"
+        );
+        assert_eq!(
+            path_from(
+                Path::new("/work/my app/uv.lock"),
+                Path::new("/work/my app/src")
+            ),
+            "../uv.lock"
+        );
+        assert_eq!(
+            path_from(Path::new("/work/my app/uv.lock"), Path::new("/work")),
+            "'my app/uv.lock'"
+        );
+        assert_eq!(in_directory("uv sync", root, root), "uv sync");
+        assert_eq!(
+            in_directory("poetry install", Path::new("/work/my app"), root),
+            "cd '/work/my app' && poetry install"
+        );
+        assert_eq!(in_directory("pdm lock", Path::new(""), root), "pdm lock");
+        let project = Project {
+            tool: Tool::PipTools,
+            root: root.to_owned(),
+            found_by: "requirements.in".to_owned(),
+            name: None,
+            member: None,
+        };
+        assert_eq!(
+            project.create_command_from(&root.join("src")),
+            "cd /work/app && python3 -m venv .venv && .venv/bin/pip install pip-tools && .venv/bin/pip-sync"
+        );
     }
 
     #[test]

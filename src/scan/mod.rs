@@ -115,23 +115,56 @@ pub fn read_requires_dist(reader: impl Read) -> std::io::Result<Vec<String>> {
     Ok(values)
 }
 
-/// `; repair it: pip install --force-reinstall --no-deps 'name==version'` for a
-/// `name-version.dist-info` folder (removing the folder first, as pip cannot uninstall a
-/// distribution without metadata), or nothing when the folder name says too little.
-fn repair_hint(file_name: &str, kind: FolderKind) -> String {
+/// `; repair it: …` for a `name-version.dist-info` folder: remove the folder (pip cannot
+/// uninstall a distribution without metadata), then reinstall `name==version` into the
+/// environment that holds it, with that environment's interpreter when the layout names
+/// it; nothing when the folder name says too little.
+fn repair_hint(path: &Path, file_name: &str, kind: FolderKind) -> String {
     let Some((_, stem)) = classify(file_name) else {
         return String::new();
     };
-    match (kind, stem.split_once('-')) {
-        (FolderKind::DistInfo, Some((name, version)))
-            if !name.is_empty() && !version.is_empty() =>
-        {
+    let (FolderKind::DistInfo, Some((name, version))) = (kind, stem.split_once('-')) else {
+        return String::new();
+    };
+    if name.is_empty() || version.is_empty() {
+        return String::new();
+    }
+    let requirement = format!("{name}=={version}");
+    let requirement = crate::redact::quote(&requirement);
+    match path.parent().and_then(environment_interpreter) {
+        Some(interpreter) => {
+            let interpreter = interpreter.display().to_string();
+            let interpreter = crate::redact::quote(&interpreter);
             format!(
-                "; repair it: remove the folder, then `pip install --force-reinstall --no-deps '{name}=={version}'` (or `uv pip install --reinstall --no-deps`)"
+                "; repair it: remove the folder, then `{interpreter} -m pip install --force-reinstall --no-deps {requirement}` (without pip there: `uv pip install --python {interpreter} --reinstall --no-deps {requirement}`)"
             )
         }
-        _ => String::new(),
+        None => format!(
+            "; repair it: remove the folder, then reinstall `{requirement}` into the environment it belongs to, with that environment's Python: `python -m pip install --force-reinstall --no-deps {requirement}`"
+        ),
     }
+}
+
+/// The interpreter of the virtual or conda environment whose site-packages `directory`
+/// is, from the layout alone (`<prefix>/lib/pythonX.Y/site-packages` with `bin/python`,
+/// `<prefix>\Lib\site-packages` with `Scripts\python.exe`), or `None`.
+fn environment_interpreter(directory: &Path) -> Option<PathBuf> {
+    let is_environment =
+        |prefix: &Path| prefix.join("pyvenv.cfg").is_file() || prefix.join("conda-meta").is_dir();
+    let posix = directory
+        .ancestors()
+        .nth(3)
+        .filter(|prefix| is_environment(prefix))
+        .map(|prefix| prefix.join("bin").join("python"));
+    let windows = directory
+        .ancestors()
+        .nth(2)
+        .filter(|prefix| is_environment(prefix))
+        .map(|prefix| prefix.join("Scripts").join("python.exe"));
+    posix
+        .into_iter()
+        .chain(windows)
+        .find(|interpreter| interpreter.is_file())
 }
 
 /// Whether the distribution was installed from a URL or a local path (PEP 610's
@@ -437,7 +470,7 @@ fn read_distribution(
                         .strip_prefix(path)
                         .unwrap_or(&metadata_path)
                         .display(),
-                    repair_hint(file_name, kind)
+                    repair_hint(path, file_name, kind)
                 ),
                 Ok(_) => format!("cannot read `{}`: {error}", metadata_path.display()),
             };

@@ -857,7 +857,7 @@ fn a_dist_info_without_metadata_names_its_repair() {
     let message = stderr(&scan(&site_packages, &[]));
     assert!(
         message.contains("has no `METADATA`")
-            && message.contains("pip install --force-reinstall --no-deps 'flask==3.0.0'"),
+            && message.contains("pip install --force-reinstall --no-deps flask==3.0.0"),
         "{message}"
     );
 }

@@ -225,6 +225,10 @@ fn lock_fixtures_read_with_their_selections() {
         "pipfile_unknown_category",
         run("pipfile/Pipfile.lock", &["--group", "lint"])
     );
+    insta::assert_snapshot!(
+        "pdm_unknown_group",
+        run("pdm/pdm.lock", &["--group", "lint"])
+    );
     insta::assert_snapshot!("pdm_default", run("pdm/pdm.lock", &[]));
     insta::assert_snapshot!(
         "pdm_prod_postgres",

@@ -144,6 +144,168 @@ fn error_uv_project_without_its_environment() {
     insta::assert_snapshot!(transcript(dir.path(), dir.path(), &[]));
 }
 
+/// The commands in backticks on the `hint:` line of `transcript`.
+fn hinted_commands(transcript: &str) -> Vec<String> {
+    let hint = transcript
+        .lines()
+        .find_map(|line| line.strip_prefix("hint: "))
+        .unwrap_or_else(|| panic!("no hint in:\n{transcript}"));
+    hint.split('`')
+        .skip(1)
+        .step_by(2)
+        .map(str::to_owned)
+        .collect()
+}
+
+/// `command` run by `sh` in `cwd` as a person would paste it, in the clean environment of
+/// our binary's runs, with our binary as `otel-bootstrap` on `PATH` (and nothing else there).
+#[cfg(unix)]
+fn run_as_printed(cwd: &Path, command: &str) -> std::process::Output {
+    let directory = temp();
+    std::os::unix::fs::symlink(
+        support::python::bin(),
+        directory.path().join("otel-bootstrap"),
+    )
+    .unwrap();
+    support::python::output(
+        Command::new("/bin/sh")
+            .args(["-c", command])
+            .current_dir(cwd)
+            .env_clear()
+            .env("PATH", directory.path())
+            .env("HOME", support::python::empty_home())
+            .env("LANG", "C.UTF-8"),
+    )
+}
+
+/// From a subdirectory of an unsynced uv project, the hint's commands name the project:
+/// `cd` to its root for `uv sync`, and the lock by its path from here, which our binary
+/// then reads as printed.
+#[cfg(unix)]
+#[test]
+fn error_uv_project_without_its_environment_from_a_subdirectory() {
+    let dir = temp();
+    let root = dir.path().join("my app");
+    let below = root.join("src");
+    fs::create_dir_all(&below).unwrap();
+    fs::write(
+        root.join("pyproject.toml"),
+        "[project]\nname = \"app\"\nversion = \"0.1.0\"\n",
+    )
+    .unwrap();
+    fs::write(
+        root.join("uv.lock"),
+        "version = 1\nrevision = 2\nrequires-python = \">=3.9\"\n\n[[package]]\nname = \"app\"\nversion = \"0.1.0\"\nsource = { virtual = \".\" }\ndependencies = [\n    { name = \"flask\" },\n]\n\n[[package]]\nname = \"flask\"\nversion = \"3.0.0\"\nsource = { registry = \"https://pypi.org/simple\" }\n",
+    )
+    .unwrap();
+    let text = transcript(dir.path(), &below, &[]);
+    insta::assert_snapshot!(text);
+    let commands = hinted_commands(&text);
+    let sync = commands
+        .iter()
+        .find(|command| command.ends_with("uv sync"))
+        .unwrap();
+    let cd = sync
+        .strip_suffix(" && uv sync")
+        .unwrap()
+        .replace("[TEMP]", dir.path().to_str().unwrap());
+    let there = run_as_printed(&below, &format!("{cd} && test -f uv.lock"));
+    assert!(there.status.success(), "{cd}");
+    let from = commands
+        .iter()
+        .find(|command| command.starts_with("otel-bootstrap --from"))
+        .unwrap();
+    let out = run_as_printed(&below, from);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("opentelemetry-instrumentation-flask=="),
+        "{from}: {stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A request no interpreter satisfies: the suggested `uv python install` quotes it, so a
+/// shell passes it as one word (`>` and `<` would be redirections).
+#[cfg(unix)]
+#[test]
+fn error_python_request_nothing_satisfies() {
+    let dir = temp();
+    let text = transcript(dir.path(), dir.path(), &["--python", ">=3.98,<3.99"]);
+    insta::assert_snapshot!(text);
+    let install = hinted_commands(&text)
+        .into_iter()
+        .find(|command| command.starts_with("uv python install "))
+        .unwrap();
+    let words = install.replacen("uv python install", "printf '%s|'", 1);
+    let out = run_as_printed(dir.path(), &words);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), ">=3.98,<3.99|");
+    assert_eq!(
+        fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "no file written"
+    );
+}
+
+/// A venv (`my venv`, a space in its name) with the stack and flask, and an interpreter
+/// that only fails: enough for `-a install` to reach the choice of installer.
+#[cfg(unix)]
+fn venv_without_pip(root: &Path) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let prefix = root.join("my venv");
+    site_packages(&prefix.join("lib/python3.12"), &[("flask", "3.0.0")]);
+    fs::write(
+        prefix.join("pyvenv.cfg"),
+        "home = /usr/bin\nversion = 3.12.1\n",
+    )
+    .unwrap();
+    fs::create_dir_all(prefix.join("bin")).unwrap();
+    fs::write(prefix.join("bin/python"), "#!/bin/sh\nexit 1\n").unwrap();
+    fs::set_permissions(prefix.join("bin/python"), fs::Permissions::from_mode(0o755)).unwrap();
+    prefix
+}
+
+/// `--installer pip` in a venv without pip: `ensurepip` with that venv's interpreter.
+#[cfg(unix)]
+#[test]
+fn error_pip_missing() {
+    let dir = temp();
+    venv_without_pip(dir.path());
+    insta::assert_snapshot!(transcript(
+        dir.path(),
+        dir.path(),
+        &[
+            "-a",
+            "install",
+            "--dry-run",
+            "--installer",
+            "pip",
+            "--python",
+            "my venv"
+        ]
+    ));
+}
+
+/// `--installer uv` without uv: ways to install it that work in a venv and under PEP 668.
+#[cfg(unix)]
+#[test]
+fn error_uv_missing() {
+    let dir = temp();
+    venv_without_pip(dir.path());
+    insta::assert_snapshot!(transcript(
+        dir.path(),
+        dir.path(),
+        &[
+            "-a",
+            "install",
+            "--dry-run",
+            "--installer",
+            "uv",
+            "--python",
+            "my venv"
+        ]
+    ));
+}
+
 // ---------------------------------------------------------------------------------------
 // Usage
 // ---------------------------------------------------------------------------------------
@@ -207,6 +369,21 @@ fn error_python_version_without_from() {
 fn warning_dist_info_without_metadata() {
     let dir = temp();
     let site_packages = site_packages(dir.path(), &[]);
+    fs::create_dir_all(site_packages.join("flask-3.0.0.dist-info")).unwrap();
+    insta::assert_snapshot!(on(dir.path(), &site_packages, &[]));
+}
+
+/// In a virtual environment's layout, the repair names that environment's interpreter.
+#[test]
+fn warning_dist_info_without_metadata_in_a_venv() {
+    let dir = temp();
+    let prefix = dir.path().join("my venv");
+    let lib = prefix.join("lib/python3.12");
+    fs::create_dir_all(&lib).unwrap();
+    fs::create_dir_all(prefix.join("bin")).unwrap();
+    fs::write(prefix.join("pyvenv.cfg"), "version = 3.12.1\n").unwrap();
+    fs::write(prefix.join("bin/python"), "").unwrap();
+    let site_packages = site_packages(&lib, &[]);
     fs::create_dir_all(site_packages.join("flask-3.0.0.dist-info")).unwrap();
     insta::assert_snapshot!(on(dir.path(), &site_packages, &[]));
 }
@@ -340,6 +517,52 @@ fn from_missing_file() {
         dir.path(),
         &["--from", "requirements.txt"]
     ));
+}
+
+/// `--from DIR` without a lock: the project's own lock command, run in that directory, and
+/// a `--from` path that works from here.
+#[cfg(unix)]
+#[test]
+fn from_directory_without_a_lock() {
+    let dir = temp();
+    let app = dir.path().join("my app");
+    fs::create_dir_all(&app).unwrap();
+    fs::write(
+        app.join("pyproject.toml"),
+        "[tool.poetry]\nname = \"app\"\npackage-mode = false\n",
+    )
+    .unwrap();
+    insta::assert_snapshot!(
+        "from_directory_without_a_lock_poetry",
+        transcript(dir.path(), dir.path(), &["--from", "my app"])
+    );
+    // No tool shows in the files: the usual lock commands, and the requirements file there.
+    fs::write(
+        app.join("pyproject.toml"),
+        "[project]\nname = \"app\"\nversion = \"0.1.0\"\n",
+    )
+    .unwrap();
+    fs::write(
+        app.join("requirements.txt"),
+        "flask==3.0.0 # via app\nopentelemetry-sdk==1.45.1 # via app\n",
+    )
+    .unwrap();
+    let text = transcript(dir.path(), dir.path(), &["--from", "my app/pyproject.toml"]);
+    insta::assert_snapshot!("from_directory_without_a_lock_requirements", text);
+    let from = hinted_commands(&text)
+        .into_iter()
+        .find(|command| command.starts_with("--from "))
+        .unwrap();
+    let out = run_as_printed(
+        dir.path(),
+        &format!("otel-bootstrap {from} --python-version 3.12 --platform linux"),
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("opentelemetry-instrumentation-flask=="),
+        "{from}: {stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]
@@ -497,6 +720,33 @@ fn registry_show_unknown_release() {
 // ---------------------------------------------------------------------------------------
 // explain
 // ---------------------------------------------------------------------------------------
+
+/// A fix that is a sentence (pip-tools: edit `requirements.in`, then compile it) is
+/// word-wrapped; only a command is continued with ` \`, which a shell would read.
+#[test]
+fn explain_wraps_a_sentence_fix_without_backslashes() {
+    let dir = temp();
+    let site_packages = site_packages(dir.path(), &[("flask", "3.0.0")]);
+    fs::write(dir.path().join("requirements.in"), "flask\n").unwrap();
+    let text = transcript(
+        dir.path(),
+        dir.path(),
+        &[
+            "explain",
+            "--site-packages",
+            site_packages.to_str().unwrap(),
+        ],
+    );
+    let fix: Vec<&str> = text
+        .lines()
+        .skip_while(|line| !line.starts_with("To install what is missing:"))
+        .skip(1)
+        .take_while(|line| line.starts_with("  "))
+        .collect();
+    assert!(fix.len() > 1, "{text}");
+    assert!(fix[0].starts_with("  add "), "{text}");
+    assert!(fix.iter().all(|line| !line.ends_with('\\')), "{text}");
+}
 
 /// The installed release is partial: the heading names it as the installed one and the
 /// complete release used instead.
