@@ -560,7 +560,7 @@ impl FixTool {
             let same = current
                 .as_deref()
                 .zip(std::fs::canonicalize(directory).ok());
-            !same.is_some_and(|(current, directory)| current == directory)
+            same.is_none_or(|(current, directory)| current != directory)
         });
         Some(match directory {
             Some(directory) if elsewhere && tool.is_command() => Self::In {

@@ -92,6 +92,14 @@ fn supporting_release<'r>(
     Ok(unbounded)
 }
 
+/// An installed library that an instrumentation of the plan's release does not support.
+#[derive(Debug, Clone, Copy)]
+pub struct OutOfRange<'a> {
+    pub instrumentation: &'a str,
+    pub library: &'a str,
+    pub installed: &'a str,
+}
+
 /// The advice for `library` (installed at `installed`), which `instrumentation` of
 /// `plan`'s release does not support. The plan at the supporting release is made with the
 /// same options, so the adds and drops are what `--otel-version` there would print.
@@ -100,11 +108,14 @@ pub fn out_of_range(
     plan: &Plan,
     installed_set: &Installed,
     options: &PlanOptions,
-    instrumentation: &str,
-    library: &str,
-    installed: &str,
+    subject: &OutOfRange<'_>,
     rerun: &str,
 ) -> Advice {
+    let OutOfRange {
+        instrumentation,
+        library,
+        installed,
+    } = *subject;
     let none = |message: String| Advice {
         supported_by: None,
         message,

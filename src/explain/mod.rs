@@ -345,9 +345,11 @@ pub fn explain(inputs: &Inputs<'_>) -> Explanation {
                         plan,
                         inputs.installed,
                         inputs.options,
-                        &skipped.name,
-                        library,
-                        version,
+                        &advice::OutOfRange {
+                            instrumentation: &skipped.name,
+                            library,
+                            installed: version,
+                        },
                         inputs.rerun,
                     );
                     let range = PlainRequirement::parse(requirement)

@@ -82,7 +82,7 @@ fn install_pass(
             if args.install.with_distro && warning.kind == WarningKind::NoTelemetry {
                 continue;
             }
-            printer.warn(&warning.to_string());
+            printer.warn(warning);
         }
     }
     let where_text = environment
@@ -345,7 +345,7 @@ fn install_pass(
             if args.install.installer == InstallerChoice::Pip
                 && same_directory(environment.prefix.as_deref(), &project.environment)
             {
-                printer.warn(&format!(
+                printer.warn(format!(
                     "`{}` is the environment of the uv project `{}`: `uv sync` removes what pip installs there; `--installer uv` records the packages with `uv add`",
                     where_text,
                     project.root.display()
@@ -374,7 +374,7 @@ fn install_pass(
         } else {
             ""
         };
-        printer.warn(&format!(
+        printer.warn(format!(
             "`{pip}` is set, but uv does not read it and it is not passed on (set `{uv_variable}` or give {flag}{pip_instead})"
         ));
     }
@@ -853,7 +853,7 @@ fn check_loads(
     let loads = match crate::install::load_check::load_instrumentors(interpreter) {
         Ok(loads) => loads,
         Err(reason) => {
-            printer.warn(&format!(
+            printer.warn(format!(
                 "the installed instrumentors were not loaded to check them: {reason}"
             ));
             return ExitStatus::Success;
@@ -888,7 +888,7 @@ fn check_loads(
                 ),
             );
         } else {
-            printer.warn(&format!(
+            printer.warn(format!(
                 "{message}; remove it, or run `{}` for a fix",
                 args.target.command("--check")
             ));
@@ -922,19 +922,19 @@ fn report_pre_existing(conflicts: &[graph::Conflict], printer: Printer) {
     if conflicts.is_empty() {
         return;
     }
-    printer.warn(&format!(
+    printer.warn(format!(
         "the environment already had {} broken requirement{} before this run (not caused by it):",
         conflicts.len(),
         plural(conflicts.len())
     ));
     for conflict in conflicts.iter().take(PRE_EXISTING_SHOWN) {
-        printer.warn(&format!(
+        printer.warn(format!(
             "  {}",
             crate::sanitize::sanitize(&conflict.to_string())
         ));
     }
     if conflicts.len() > PRE_EXISTING_SHOWN {
-        printer.warn(&format!(
+        printer.warn(format!(
             "  … and {} more",
             conflicts.len() - PRE_EXISTING_SHOWN
         ));
