@@ -1,6 +1,8 @@
 //! The plan: a pure function of (registry, installed distributions, options) to the
 //! recommended instrumentations, each with its reason, and the instrumentations left out,
-//! each with why. No I/O happens here.
+//! each with why. No I/O happens here: the registry it is given was resolved first
+//! (`registry::resolve`: a release newer than every source learned, derived or re-pinned;
+//! the GenAI family learned), and nothing it calls reads a file or the network.
 //!
 //! Semantics, from each instrumentation wheel's metadata (what the instrumentors check at
 //! run time): every `instruments` requirement must be installed within range, and when
@@ -512,10 +514,9 @@ pub fn plan(
 
 /// The release a plan starts from (before any partial-release alignment), and why.
 ///
-/// The one place planning may cause I/O: an installed release newer than every source (or
-/// an unknown `--otel-version` with `--refresh`) is made by the registry, which reads the
-/// target's `bootstrap_gen.py` or, when allowed, the index (once per run; see
-/// `Registry::release_for_newer`).
+/// Pure, like the rest of the plan: an installed release newer than every source (or an
+/// unknown `--otel-version` learned with `--refresh`) was made by the resolve step
+/// (`registry::resolve`) before planning, and is in `registry` already.
 pub fn choose_release(
     registry: &Registry,
     installed: &Installed,
@@ -525,7 +526,6 @@ pub fn choose_release(
         let found = registry
             .versions()
             .find(|version| *version == requested)
-            .or_else(|| registry.learn_requested(requested))
             .ok_or_else(|| registry.unknown_release(&requested.to_string()))?;
         let release = registry.load(found)?;
         if let (Some(python), Some(range)) = (&options.python, &release.requires_python) {
@@ -555,13 +555,12 @@ pub fn choose_release(
         if version > *newest {
             // Never backwards because the registry is stale: a release for exactly the
             // installed version (learned, derived from the target, or the newest one
-            // re-pinned; see `Registry::release_for_newer`).
-            let distribution = installed.get_str(INSTRUMENTATION_PROJECT);
-            let made = distribution.and_then(|distribution| {
-                registry.release_for_newer(&version, &distribution.raw_version, &distribution.path)
-            });
+            // re-pinned by the resolve step; see `registry::resolve`).
             return Ok((
-                made.cloned().unwrap_or_else(|| newest.clone()),
+                registry
+                    .made_for(&version)
+                    .unwrap_or(newest)
+                    .clone(),
                 ReleaseChoice::NewerThanRegistry { installed: text },
             ));
         }

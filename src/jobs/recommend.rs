@@ -24,14 +24,14 @@ pub fn run(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatus, Fai
         }
         return super::install::run(args, verbosity);
     }
-    let (registry, plan_options) = plan_inputs(args)?;
+    let (mut registry, mut plan_options) = plan_inputs(args)?;
     if !args.from.is_empty() {
         let show_warnings = verbosity >= Verbosity::Normal;
         let verbose = verbosity == Verbosity::Verbose;
         return Ok(super::from_lockfile::run(
             args,
-            &registry,
-            &plan_options,
+            &mut registry,
+            &mut plan_options,
             show_warnings,
             verbose,
         )?);
@@ -43,7 +43,7 @@ pub fn run(args: &BootstrapArgs, verbosity: Verbosity) -> Result<ExitStatus, Fai
         mut plan,
         warnings,
         listing,
-    } = plan_environment(args, &registry, &plan_options)?;
+    } = plan_environment(args, &mut registry, &mut plan_options)?;
     let used = registry.load(plan.release_version())?;
 
     if verbosity == Verbosity::Verbose {

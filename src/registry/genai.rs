@@ -13,8 +13,8 @@
 //!   why.
 //!
 //! A refreshed `packages.json` in the user registry (`<user registry>/genai/packages.json`,
-//! written by `registry update`) replaces the bundled one when it parses; a bad one is a
-//! warning. [`GenAi::newest_admitted`] is the version choice the plan makes: the newest
+//! written by `registry update-genai` and by the resolve step's learning, see
+//! [`super::resolve`]) replaces the bundled one when it parses; a bad one is a warning. [`GenAi::newest_admitted`] is the version choice the plan makes: the newest
 //! version whose core requirements admit the environment's release, API and Python.
 
 use std::collections::BTreeMap;
@@ -55,7 +55,7 @@ pub(crate) struct PackagesFile {
     pub(crate) packages: Vec<PackageFile>,
 }
 
-#[derive(Debug, Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct PackageFile {
     pub(crate) name: String,
@@ -63,7 +63,7 @@ pub(crate) struct PackageFile {
     pub(crate) versions: Vec<VersionFile>,
 }
 
-#[derive(Debug, Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct VersionFile {
     pub(crate) version: String,
@@ -113,6 +113,28 @@ pub struct Package {
 }
 
 impl Package {
+    /// The package as `packages.json` holds it.
+    pub(crate) fn to_file(&self) -> PackageFile {
+        let raw = |list: &[PlainRequirement]| {
+            list.iter()
+                .map(|requirement| requirement.raw.clone())
+                .collect()
+        };
+        PackageFile {
+            name: self.name.to_string(),
+            versions: self
+                .versions
+                .iter()
+                .map(|version| VersionFile {
+                    version: version.raw_version.clone(),
+                    requires_python: version.requires_python_raw.clone(),
+                    requires: raw(&version.requires),
+                    instruments: raw(&version.instruments),
+                })
+                .collect(),
+        }
+    }
+
     /// `genai-openai` for `opentelemetry-instrumentation-genai-openai`.
     pub fn short_name(&self) -> &str {
         super::short_name(&self.name)
@@ -228,6 +250,49 @@ impl GenAi {
     /// The package `name` (a project name or `genai-openai`).
     pub fn find(&self, name: &str) -> Option<&Package> {
         self.packages.iter().find(|package| package.is_named(name))
+    }
+
+    /// Whether the data knows `version` of `name` (a family package or the util library).
+    pub fn knows(&self, name: &str, version: &Version) -> bool {
+        let package = if normalize(name) == UTIL_PROJECT {
+            Some(&self.util)
+        } else {
+            self.find(name)
+        };
+        package.is_some_and(|package| {
+            package
+                .versions
+                .iter()
+                .any(|known| &known.version == version)
+        })
+    }
+
+    /// The names of the family packages and of the util library: what an environment may
+    /// hold of the family.
+    pub fn package_names(&self) -> impl Iterator<Item = &PackageName> {
+        self.packages
+            .iter()
+            .map(|package| &package.name)
+            .chain(std::iter::once(&self.util.name))
+    }
+
+    /// The contrib releases whose `opentelemetry-api` is known, oldest first.
+    pub fn api_releases(&self) -> impl Iterator<Item = &Version> {
+        self.api_versions.iter().map(|(release, _)| release)
+    }
+
+    /// The data as `packages.json` holds it (raw strings kept), for a refresh to build on.
+    pub(crate) fn to_file(&self) -> (BTreeMap<String, String>, PackageFile, Vec<PackageFile>) {
+        let api_versions = self
+            .api_versions
+            .iter()
+            .map(|(release, api)| (release.to_string(), api.to_string()))
+            .collect();
+        (
+            api_versions,
+            self.util.to_file(),
+            self.packages.iter().map(Package::to_file).collect(),
+        )
     }
 
     /// The `opentelemetry-api` version `release` goes with.
