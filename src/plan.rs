@@ -557,10 +557,7 @@ pub fn choose_release(
             // installed version (learned, derived from the target, or the newest one
             // re-pinned by the resolve step; see `registry::resolve`).
             return Ok((
-                registry
-                    .made_for(&version)
-                    .unwrap_or(newest)
-                    .clone(),
+                registry.made_for(&version).unwrap_or(newest).clone(),
                 ReleaseChoice::NewerThanRegistry { installed: text },
             ));
         }
@@ -1732,5 +1729,97 @@ mod tests {
             chosen.push(format!("{text}: {}", planned.release));
         }
         insta::assert_debug_snapshot!(chosen);
+    }
+
+    /// The plan works from the resolved input alone: the resolve step reads the target's
+    /// `bootstrap_gen.py` once; with the target gone, planning (twice, as the pipeline
+    /// may) gives the derived release; an unresolved registry never makes one.
+    #[test]
+    fn the_plan_works_from_the_resolved_input_alone() {
+        use crate::registry::resolve::{resolve, Request};
+        let site = tempfile::tempdir().unwrap();
+        let info = site
+            .path()
+            .join("opentelemetry_instrumentation-2.0b0.dist-info");
+        std::fs::create_dir_all(&info).unwrap();
+        std::fs::write(
+            info.join("METADATA"),
+            "Metadata-Version: 2.1\nName: opentelemetry-instrumentation\nVersion: 2.0b0\n\n",
+        )
+        .unwrap();
+        let package = site.path().join("opentelemetry/instrumentation");
+        std::fs::create_dir_all(&package).unwrap();
+        std::fs::write(
+            package.join("bootstrap_gen.py"),
+            r#"libraries = [
+    {"library": "flask >= 1.0", "instrumentation": "opentelemetry-instrumentation-flask==2.0b0"},
+    {"library": "newdb >= 1.0", "instrumentation": "opentelemetry-instrumentation-newdb==2.0b0"},
+]
+default_instrumentations = ["opentelemetry-instrumentation-asyncio==2.0b0"]
+"#,
+        )
+        .unwrap();
+        let installed = Installed::from_distributions(
+            [
+                (INSTRUMENTATION_PROJECT, "2.0b0", info.clone()),
+                ("flask", "3.0.0", site.path().join("flask-3.0.0.dist-info")),
+                ("newdb", "1.2", site.path().join("newdb-1.2.dist-info")),
+                (SDK_PROJECT, "1.45.1", site.path().join("sdk.dist-info")),
+            ]
+            .into_iter()
+            .map(|(name, version, path)| InstalledDistribution {
+                name: crate::requirement::PackageName::new(name.to_owned()).unwrap(),
+                raw_version: version.to_owned(),
+                version: crate::requirement::parse_version(version),
+                path,
+            }),
+        );
+
+        let unresolved = plan(&registry(), &installed, &PlanOptions::default()).unwrap();
+        assert_eq!(
+            unresolved.release_choice,
+            ReleaseChoice::NewerThanRegistry {
+                installed: "2.0b0".to_owned()
+            }
+        );
+        assert_ne!(unresolved.release, "2.0b0");
+        assert!(unresolved
+            .warnings
+            .iter()
+            .all(|warning| !warning.message.contains("derived")));
+
+        let mut resolved = registry();
+        let mut genai = None;
+        resolve(
+            &mut resolved,
+            &mut genai,
+            &Request::new(&installed, None, None, None),
+        );
+        drop(site);
+        let planned = plan(&resolved, &installed, &PlanOptions::default()).unwrap();
+        assert_eq!(planned.release, "2.0b0");
+        assert_eq!(
+            requirements(&planned),
+            [
+                "opentelemetry-instrumentation-asyncio==2.0b0",
+                "opentelemetry-instrumentation-flask==2.0b0",
+                "opentelemetry-instrumentation-newdb==2.0b0",
+            ]
+        );
+        assert!(resolved
+            .source_text(&planned.version)
+            .starts_with("derived:"));
+        assert!(
+            planned
+                .warnings
+                .iter()
+                .any(|warning| warning.message.contains("derived its instrumentation list")),
+            "{:?}",
+            planned.warnings
+        );
+        assert_eq!(
+            plan(&resolved, &installed, &PlanOptions::default()).unwrap(),
+            planned
+        );
     }
 }

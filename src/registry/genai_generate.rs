@@ -106,7 +106,12 @@ pub fn learn_genai(
             .clone()
             .or_else(crate::index::default_cache_dir),
     );
-    let text = generate_genai(&client, &super::genai::family_names(), releases, Some(known))?;
+    let text = generate_genai(
+        &client,
+        &super::genai::family_names(),
+        releases,
+        Some(known),
+    )?;
     let (api_versions, util, packages) = known.to_file();
     if text == render(&api_versions, &util, &packages)? {
         return Ok(None);

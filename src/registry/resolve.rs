@@ -193,9 +193,14 @@ pub fn resolve(registry: &mut Registry, genai: &mut Option<Arc<GenAi>>, request:
         ) {
             let mut releases: Vec<String> = registry.versions().map(ToString::to_string).collect();
             releases.extend(made.version().map(ToString::to_string));
-            if let Some(learned) =
-                learn_genai(settings, current, &releases, registry, &trigger, &mut warnings)
-            {
+            if let Some(learned) = learn_genai(
+                settings,
+                current,
+                &releases,
+                registry,
+                &trigger,
+                &mut warnings,
+            ) {
                 *genai = Some(Arc::new(learned));
             }
         }
@@ -385,5 +390,163 @@ fn learn(
             ));
             None
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::requirement::parse_version;
+
+    fn version(text: &str) -> Version {
+        parse_version(text).unwrap()
+    }
+
+    fn registry() -> Registry {
+        let release = |version: &str| {
+            format!(
+                r#"{{"schema": 1, "release": "{version}", "instrumentations": [{{"name": "opentelemetry-instrumentation-asyncio", "requirement": "opentelemetry-instrumentation-asyncio=={version}", "kind": "default"}}]}}"#
+            )
+        };
+        let (old, new) = (release("1.0b0"), release("1.1b0"));
+        Registry::from_texts(&[("1.0b0.json", &old), ("1.1b0.json", &new)]).unwrap()
+    }
+
+    fn settings() -> RefreshSettings {
+        RefreshSettings {
+            index_url: "http://127.0.0.1:9/simple/".to_owned(),
+            cache_dir: None,
+        }
+    }
+
+    fn core<'a>(version: &'a Version) -> InstalledCore<'a> {
+        InstalledCore {
+            version,
+            raw_version: "2.0b0",
+            path: Path::new("/nowhere/opentelemetry_instrumentation.dist-info"),
+        }
+    }
+
+    #[test]
+    fn a_release_is_made_only_when_no_source_holds_it() {
+        let registry = registry();
+        let settings = settings();
+        let step = |requested: Option<&Version>,
+                    installed: Option<&Version>,
+                    refresh: Option<&RefreshSettings>| {
+            release_step(
+                &registry,
+                &Request {
+                    requested,
+                    core: installed.map(core),
+                    refresh,
+                    ..Request::default()
+                },
+            )
+        };
+        let (known, unknown, newer, between) = (
+            version("1.0b0"),
+            version("1.2b0"),
+            version("2.0b0"),
+            version("1.0b1"),
+        );
+        // `--otel-version`: only an unknown one, and only when refreshing is allowed; the
+        // installed version is not looked at then.
+        assert_eq!(
+            step(Some(&known), None, Some(&settings)),
+            ReleaseStep::Nothing
+        );
+        assert_eq!(
+            step(Some(&unknown), Some(&newer), None),
+            ReleaseStep::Nothing
+        );
+        assert_eq!(
+            step(Some(&unknown), None, Some(&settings)),
+            ReleaseStep::LearnRequested(unknown.clone())
+        );
+        // Installed: only newer than every release, with or without the network (then it
+        // is derived or re-pinned).
+        assert_eq!(step(None, Some(&newer), None), ReleaseStep::ForNewer);
+        assert_eq!(
+            step(None, Some(&known), Some(&settings)),
+            ReleaseStep::Nothing
+        );
+        assert_eq!(
+            step(None, Some(&between), Some(&settings)),
+            ReleaseStep::Nothing
+        );
+        assert_eq!(step(None, None, Some(&settings)), ReleaseStep::Nothing);
+    }
+
+    #[test]
+    fn the_genai_family_is_learned_when_its_data_cannot_be_trusted() {
+        let genai = GenAi::bundled();
+        let installed = |pairs: &[(&str, &str)]| -> Vec<(String, Version)> {
+            pairs
+                .iter()
+                .map(|(name, text)| ((*name).to_owned(), version(text)))
+                .collect()
+        };
+        let openai = "opentelemetry-instrumentation-genai-openai";
+        // Versions the bundled data knows: nothing to learn.
+        let known = installed(&[(openai, "1.3b0"), ("opentelemetry-util-genai", "1.3b0")]);
+        assert_eq!(genai_trigger(&genai, None, &known), None);
+        assert_eq!(genai_trigger(&genai, None, &[]), None);
+        // A release just learned: always.
+        assert_eq!(
+            genai_trigger(&genai, Some("0.67b0"), &known),
+            Some(GenAiTrigger::ReleaseLearned("0.67b0".to_owned()))
+        );
+        // A family package, or the util library, at a version the data does not know.
+        assert_eq!(
+            genai_trigger(&genai, None, &installed(&[(openai, "1.4b0")])),
+            Some(GenAiTrigger::UnknownVersion {
+                name: openai.to_owned(),
+                version: "1.4b0".to_owned()
+            })
+        );
+        assert_eq!(
+            genai_trigger(
+                &genai,
+                None,
+                &installed(&[(openai, "1.3b0"), ("opentelemetry-util-genai", "9.0b0")])
+            ),
+            Some(GenAiTrigger::UnknownVersion {
+                name: "opentelemetry-util-genai".to_owned(),
+                version: "9.0b0".to_owned()
+            })
+        );
+    }
+
+    #[test]
+    fn without_refresh_nothing_is_learned() {
+        // An installed family version the data does not know, and a release newer than
+        // every one: without refresh settings the GenAI data stays and the release is
+        // re-pinned (no `bootstrap_gen.py` at the path), without the network.
+        let mut registry = registry();
+        let bundled = Arc::new(GenAi::bundled());
+        let mut genai = Some(Arc::clone(&bundled));
+        let newer = version("2.0b0");
+        let request = Request {
+            core: Some(core(&newer)),
+            genai_installed: vec![(
+                "opentelemetry-instrumentation-genai-openai".to_owned(),
+                version("1.4b0"),
+            )],
+            ..Request::default()
+        };
+        resolve(&mut registry, &mut genai, &request);
+        assert!(genai.is_some_and(|genai| Arc::ptr_eq(&genai, &bundled)));
+        assert_eq!(registry.made_for(&newer), Some(&newer));
+        assert_eq!(
+            registry.source_text(&newer),
+            ReleaseSource::Projected("1.1b0".to_owned()).to_string()
+        );
+        let warnings = registry.warnings();
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(
+            warnings[0].message.contains("pinned to 2.0b0"),
+            "{warnings:?}"
+        );
     }
 }
