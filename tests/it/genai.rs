@@ -297,6 +297,26 @@ fn install_learns_the_genai_family_when_an_installed_version_is_unknown() {
     assert_eq!(stack.index.requests(), Vec::<String>::new());
     assert!(!learned.exists());
 
+    // An index that refuses: a warning naming it, the bundled data, nothing written.
+    let broken = support::index::IndexServer::start_with(
+        served.path(),
+        support::index::Faults {
+            status_for_path: vec![(format!("/simple/{openai}/"), 403)],
+            ..support::index::Faults::default()
+        },
+    );
+    let refused = ours(&["-a", "install", "--dry-run", "--index-url", &broken.url()]);
+    let text = transcript(&stack, &venv, &refused);
+    assert_eq!(refused.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("warning: could not learn the GenAI family from http://127.0.0.1:")
+            && text.contains("403")
+            && text.contains("using the bundled GenAI data"),
+        "{text}"
+    );
+    assert!(!learned.exists());
+    drop(broken);
+
     // `-a install`: learned from the index it installs from, cached, said in one line.
     let install = ours(&["-a", "install", "--dry-run"]);
     let text = transcript(&stack, &venv, &install);
