@@ -400,15 +400,6 @@ pub struct Made {
 }
 
 impl Made {
-    /// Only warnings (nothing could be made, or nothing needed making but something
-    /// is worth saying).
-    pub fn warnings(warnings: Vec<Warning>) -> Self {
-        Self {
-            release: None,
-            warnings,
-        }
-    }
-
     /// The version of the release made, if one was.
     pub fn version(&self) -> Option<&Version> {
         self.release.as_ref().map(|release| &release.version)
