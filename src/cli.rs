@@ -267,14 +267,16 @@ pub struct BootstrapArgs {
     #[arg(long, value_name = "NAME")]
     pub group: Vec<String>,
 
-    /// Never use the network to learn a release the registry does not know (`-a install`
-    /// otherwise learns it from the index it installs from).
+    /// Never use the network to learn a release the registry does not know, or the GenAI
+    /// family (`-a install` otherwise learns them from the index it installs from).
     #[arg(long, conflicts_with = "refresh")]
     pub offline: bool,
 
     /// Learn the installed release from the index (--index-url, $UV_INDEX_URL,
     /// $PIP_INDEX_URL, else PyPI) when the registry does not know it, and cache it in the
-    /// user registry; without it only `-a install` uses the network.
+    /// user registry; the GenAI family too when a release was just learned or a family
+    /// package is at a version its data does not know. Without it only `-a install` uses
+    /// the network.
     #[arg(long)]
     pub refresh: bool,
 

@@ -1,6 +1,8 @@
 //! The plan: a pure function of (registry, installed distributions, options) to the
 //! recommended instrumentations, each with its reason, and the instrumentations left out,
-//! each with why. No I/O happens here.
+//! each with why. No I/O happens here: the registry it is given was resolved first
+//! (`registry::resolve`: a release newer than every source learned, derived or re-pinned;
+//! the GenAI family learned), and nothing it calls reads a file or the network.
 //!
 //! Semantics, from each instrumentation wheel's metadata (what the instrumentors check at
 //! run time): every `instruments` requirement must be installed within range, and when
@@ -512,10 +514,9 @@ pub fn plan(
 
 /// The release a plan starts from (before any partial-release alignment), and why.
 ///
-/// The one place planning may cause I/O: an installed release newer than every source (or
-/// an unknown `--otel-version` with `--refresh`) is made by the registry, which reads the
-/// target's `bootstrap_gen.py` or, when allowed, the index (once per run; see
-/// `Registry::release_for_newer`).
+/// Pure, like the rest of the plan: an installed release newer than every source (or an
+/// unknown `--otel-version` learned with `--refresh`) was made by the resolve step
+/// (`registry::resolve`) before planning, and is in `registry` already.
 pub fn choose_release(
     registry: &Registry,
     installed: &Installed,
@@ -525,7 +526,6 @@ pub fn choose_release(
         let found = registry
             .versions()
             .find(|version| *version == requested)
-            .or_else(|| registry.learn_requested(requested))
             .ok_or_else(|| registry.unknown_release(&requested.to_string()))?;
         let release = registry.load(found)?;
         if let (Some(python), Some(range)) = (&options.python, &release.requires_python) {
@@ -555,13 +555,9 @@ pub fn choose_release(
         if version > *newest {
             // Never backwards because the registry is stale: a release for exactly the
             // installed version (learned, derived from the target, or the newest one
-            // re-pinned; see `Registry::release_for_newer`).
-            let distribution = installed.get_str(INSTRUMENTATION_PROJECT);
-            let made = distribution.and_then(|distribution| {
-                registry.release_for_newer(&version, &distribution.raw_version, &distribution.path)
-            });
+            // re-pinned by the resolve step; see `registry::resolve`).
             return Ok((
-                made.cloned().unwrap_or_else(|| newest.clone()),
+                registry.made_for(&version).unwrap_or(newest).clone(),
                 ReleaseChoice::NewerThanRegistry { installed: text },
             ));
         }
@@ -1733,5 +1729,97 @@ mod tests {
             chosen.push(format!("{text}: {}", planned.release));
         }
         insta::assert_debug_snapshot!(chosen);
+    }
+
+    /// The plan works from the resolved input alone: the resolve step reads the target's
+    /// `bootstrap_gen.py` once; with the target gone, planning (twice, as the pipeline
+    /// may) gives the derived release; an unresolved registry never makes one.
+    #[test]
+    fn the_plan_works_from_the_resolved_input_alone() {
+        use crate::registry::resolve::{resolve, Request};
+        let site = tempfile::tempdir().unwrap();
+        let info = site
+            .path()
+            .join("opentelemetry_instrumentation-2.0b0.dist-info");
+        std::fs::create_dir_all(&info).unwrap();
+        std::fs::write(
+            info.join("METADATA"),
+            "Metadata-Version: 2.1\nName: opentelemetry-instrumentation\nVersion: 2.0b0\n\n",
+        )
+        .unwrap();
+        let package = site.path().join("opentelemetry/instrumentation");
+        std::fs::create_dir_all(&package).unwrap();
+        std::fs::write(
+            package.join("bootstrap_gen.py"),
+            r#"libraries = [
+    {"library": "flask >= 1.0", "instrumentation": "opentelemetry-instrumentation-flask==2.0b0"},
+    {"library": "newdb >= 1.0", "instrumentation": "opentelemetry-instrumentation-newdb==2.0b0"},
+]
+default_instrumentations = ["opentelemetry-instrumentation-asyncio==2.0b0"]
+"#,
+        )
+        .unwrap();
+        let installed = Installed::from_distributions(
+            [
+                (INSTRUMENTATION_PROJECT, "2.0b0", info.clone()),
+                ("flask", "3.0.0", site.path().join("flask-3.0.0.dist-info")),
+                ("newdb", "1.2", site.path().join("newdb-1.2.dist-info")),
+                (SDK_PROJECT, "1.45.1", site.path().join("sdk.dist-info")),
+            ]
+            .into_iter()
+            .map(|(name, version, path)| InstalledDistribution {
+                name: crate::requirement::PackageName::new(name.to_owned()).unwrap(),
+                raw_version: version.to_owned(),
+                version: crate::requirement::parse_version(version),
+                path,
+            }),
+        );
+
+        let unresolved = plan(&registry(), &installed, &PlanOptions::default()).unwrap();
+        assert_eq!(
+            unresolved.release_choice,
+            ReleaseChoice::NewerThanRegistry {
+                installed: "2.0b0".to_owned()
+            }
+        );
+        assert_ne!(unresolved.release, "2.0b0");
+        assert!(unresolved
+            .warnings
+            .iter()
+            .all(|warning| !warning.message.contains("derived")));
+
+        let mut resolved = registry();
+        let mut genai = None;
+        resolve(
+            &mut resolved,
+            &mut genai,
+            &Request::new(&installed, None, None, None),
+        );
+        drop(site);
+        let planned = plan(&resolved, &installed, &PlanOptions::default()).unwrap();
+        assert_eq!(planned.release, "2.0b0");
+        assert_eq!(
+            requirements(&planned),
+            [
+                "opentelemetry-instrumentation-asyncio==2.0b0",
+                "opentelemetry-instrumentation-flask==2.0b0",
+                "opentelemetry-instrumentation-newdb==2.0b0",
+            ]
+        );
+        assert!(resolved
+            .source_text(&planned.version)
+            .starts_with("derived:"));
+        assert!(
+            planned
+                .warnings
+                .iter()
+                .any(|warning| warning.message.contains("derived its instrumentation list")),
+            "{:?}",
+            planned.warnings
+        );
+        assert_eq!(
+            plan(&resolved, &installed, &PlanOptions::default()).unwrap(),
+            planned
+        );
     }
 }

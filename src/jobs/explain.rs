@@ -26,8 +26,8 @@ pub fn run(
 ) -> Result<crate::error::ExitStatus, crate::error::Failure> {
     let bootstrap = bootstrap_args(args)
         .map_err(|error| anyhow::anyhow!("internal: cannot build the plan's flags: {error}"))?;
-    let (registry, options) = super::pipeline::plan_inputs(&bootstrap)?;
-    let planned = super::pipeline::plan_environment(&bootstrap, &registry, &options)?;
+    let (mut registry, mut options) = super::pipeline::plan_inputs(&bootstrap)?;
+    let planned = super::pipeline::plan_environment(&bootstrap, &mut registry, &mut options)?;
     let release = registry.load(planned.plan.release_version())?;
     let graph = crate::install::verify::environment_graph(&planned.environment, &planned.listing);
     let warnings = super::recommend::environment_warnings(planned.warnings.clone(), &args.target);

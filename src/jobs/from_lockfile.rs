@@ -71,8 +71,8 @@ pub struct LockfileInputs {
 /// Notes about the target go to stderr when `show_warnings`.
 pub fn prepare(
     args: &BootstrapArgs,
-    registry: &Registry,
-    plan_options: &PlanOptions,
+    registry: &mut Registry,
+    plan_options: &mut PlanOptions,
     show_warnings: bool,
 ) -> anyhow::Result<LockfileInputs> {
     let named_by_flag = args.target.python.is_some() || !args.target.site_packages.is_empty();
@@ -149,6 +149,9 @@ pub fn prepare(
     };
     let loaded = crate::lockfile::load(&paths, &selection, &target)?;
     let installed = loaded.installed();
+    // The registry's I/O for what the lock holds, once; the plan is pure.
+    super::pipeline::resolve(args, registry, plan_options, &installed);
+    let registry = &*registry;
     let plan_options = PlanOptions {
         python: marker::plan_python(&target, loaded.requires_python.as_deref())
             .and_then(|text| crate::registry::python_version(&text)),
@@ -254,8 +257,8 @@ fn no_sdk_in_the_lock(installer: &FixTool) -> Warning {
 /// Runs the main job from `args.from`: requirements, JSON or `--check`.
 pub fn run(
     args: &BootstrapArgs,
-    registry: &Registry,
-    plan_options: &PlanOptions,
+    registry: &mut Registry,
+    plan_options: &mut PlanOptions,
     printer: crate::printer::Printer,
 ) -> anyhow::Result<ExitStatus> {
     let show_warnings = printer.verbosity() >= crate::printer::Verbosity::Normal;
@@ -268,6 +271,7 @@ pub fn run(
         warnings,
         installer,
     } = prepare(args, registry, plan_options, show_warnings)?;
+    let (registry, plan_options) = (&*registry, &*plan_options);
     if printer.is_verbose() {
         explain(&loaded, &target, &plan);
     }

@@ -1313,8 +1313,8 @@ struct InstallInputs {
 
 /// Builds the plan exactly as `-a requirements` does: the same pipeline.
 fn prepare(args: &BootstrapArgs) -> Result<InstallInputs, Failure> {
-    let (registry, plan_options) = super::pipeline::plan_inputs(args)?;
-    let planned = super::pipeline::plan_environment(args, &registry, &plan_options)?;
+    let (mut registry, mut plan_options) = super::pipeline::plan_inputs(args)?;
+    let planned = super::pipeline::plan_environment(args, &mut registry, &mut plan_options)?;
     Ok(InstallInputs {
         environment: planned.environment,
         listing: planned.listing,

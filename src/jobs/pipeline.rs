@@ -1,5 +1,8 @@
 //! The pipeline every environment job shares: the registry and plan options from the
-//! flags, then discovery → scan → plan.
+//! flags, then discovery → scan → resolve → plan. The resolve step
+//! ([`crate::registry::resolve`]) does the registry's I/O the scan calls for (a release
+//! newer than every source learned, derived or re-pinned; the GenAI family learned), once;
+//! the plan after it is pure.
 
 use std::collections::HashSet;
 
@@ -33,25 +36,10 @@ pub(crate) fn load_registry(path: Option<&std::path::Path>) -> Result<Registry, 
     }
 }
 
-/// The registry and the options every job plans with. A release newer than every source
-/// may be learned from the index with `-a install` (unless `--offline`) or `--refresh`.
+/// The registry and the options every job plans with, before the resolve step
+/// ([`resolve`]) has seen the environment.
 pub(crate) fn plan_inputs(args: &BootstrapArgs) -> Result<(Registry, PlanOptions), Failure> {
     let mut registry = load_registry(args.target.registry.as_deref())?;
-    let refresh = if args.refresh {
-        Some(crate::registry::refresh::RefreshSettings::from_flag(
-            args.install.index_url.as_deref(),
-        ))
-    } else if args.action == crate::cli::Action::Install && !args.offline {
-        crate::registry::refresh::RefreshSettings::for_install(
-            args.install.index_url.as_deref(),
-            &args.install.installer_args,
-        )
-    } else {
-        None
-    };
-    if let Some(settings) = refresh {
-        registry.allow_refresh(settings);
-    }
     let release = match &args.target.otel_version {
         Some(text) => Some(parse_version(text).ok_or_else(|| {
             Failure::with_hint(
@@ -73,6 +61,46 @@ pub(crate) fn plan_inputs(args: &BootstrapArgs) -> Result<(Registry, PlanOptions
     Ok((registry, plan_options))
 }
 
+/// Where the resolve step may learn from: the index, with `-a install` (unless `--offline`
+/// or the installer is told to use no index) or with `--refresh`; else `None` (no network).
+pub(crate) fn refresh_settings(
+    args: &BootstrapArgs,
+) -> Option<crate::registry::refresh::RefreshSettings> {
+    if args.refresh {
+        Some(crate::registry::refresh::RefreshSettings::from_flag(
+            args.install.index_url.as_deref(),
+        ))
+    } else if args.action == crate::cli::Action::Install && !args.offline {
+        crate::registry::refresh::RefreshSettings::for_install(
+            args.install.index_url.as_deref(),
+            &args.install.installer_args,
+        )
+    } else {
+        None
+    }
+}
+
+/// The resolve step for what `installed` holds (the installed or locked
+/// `opentelemetry-instrumentation` and GenAI family): the registry gets the release made
+/// for it, if one must be, and `plan_options` the GenAI family learned, if it must be.
+/// Once per run, before planning.
+pub(crate) fn resolve(
+    args: &BootstrapArgs,
+    registry: &mut Registry,
+    plan_options: &mut PlanOptions,
+    installed: &scan::Installed,
+) {
+    let refresh = refresh_settings(args);
+    let requested = plan_options.release.clone();
+    let request = crate::registry::resolve::Request::new(
+        installed,
+        requested.as_ref(),
+        plan_options.genai.as_deref(),
+        refresh.as_ref(),
+    );
+    crate::registry::resolve::resolve(registry, &mut plan_options.genai, &request);
+}
+
 /// What a job decides about a discovered environment.
 pub(crate) struct EnvironmentPlan {
     pub discovery: DiscoveryOptions,
@@ -85,19 +113,38 @@ pub(crate) struct EnvironmentPlan {
     pub listing: scan::Listing,
 }
 
-/// Finds the environment, scans it and plans: the one pipeline behind
-/// `-a requirements`, `-a install` and `--check`.
+/// Finds the environment, scans it, resolves and plans: the one pipeline behind
+/// `-a requirements`, `-a install` and `--check`. `registry` and `plan_options` come back
+/// resolved (what the resolve step made or learned is in them), for the job to report from.
 pub(crate) fn plan_environment(
     args: &BootstrapArgs,
-    registry: &Registry,
-    plan_options: &PlanOptions,
+    registry: &mut Registry,
+    plan_options: &mut PlanOptions,
 ) -> Result<EnvironmentPlan, Failure> {
     let discovery = DiscoveryOptions::from_process(
         args.target.site_packages.clone(),
         args.target.python.clone(),
     )?
-    .with_project(args.target.project.as_deref());
+    .with_project(args.target.project.as_deref())
+    .needing_interpreter(args.action == crate::cli::Action::Install);
     let environment = environment::find(&discovery)?;
+
+    // One listing of each directory. The installed `opentelemetry-instrumentation` picks
+    // the release, so it is read first (with the GenAI family), then what that release
+    // looks at; if the plan lands on another release (a partial one aligned down), what
+    // that one adds is read too. Only the folders those names point at are ever opened.
+    let listing = scan::list(&environment.site_packages);
+    let mut wanted = HashSet::from([plan::INSTRUMENTATION_PROJECT.to_owned()]);
+    if let Some(genai) = &plan_options.genai {
+        wanted.extend(genai.wanted_names());
+    }
+    let first = listing.read(&wanted);
+    // All the I/O the registry needs, once; the plan below is pure.
+    resolve(args, registry, plan_options, &first);
+    let registry = &*registry;
+    if let Some(genai) = &plan_options.genai {
+        wanted.extend(genai.wanted_names());
+    }
     // Where the release is free, it is one the environment's Python can install.
     let plan_options = &PlanOptions {
         python: environment
@@ -106,17 +153,7 @@ pub(crate) fn plan_environment(
             .and_then(crate::registry::python_version),
         ..plan_options.clone()
     };
-
-    // One listing of each directory. The installed `opentelemetry-instrumentation` picks
-    // the release, so it is read alone first, then what that release looks at; if the plan
-    // lands on another release (a partial one aligned down), what that one adds is read
-    // too. Only the folders those names point at are ever opened.
-    let listing = scan::list(&environment.site_packages);
-    let mut wanted = HashSet::from([plan::INSTRUMENTATION_PROJECT.to_owned()]);
-    if let Some(genai) = &plan_options.genai {
-        wanted.extend(genai.wanted_names());
-    }
-    let (target, _) = plan::choose_release(registry, &listing.read(&wanted), plan_options)?;
+    let (target, _) = plan::choose_release(registry, &first, plan_options)?;
     plan::extend_wanted(&mut wanted, registry.load(&target)?);
     let mut installed = listing.read(&wanted);
     let mut plan = plan::plan(registry, &installed, plan_options)?;

@@ -28,12 +28,12 @@ pub fn run(args: &BootstrapArgs, printer: Printer) -> Result<ExitStatus, Failure
         }
         return super::install::run(args, printer);
     }
-    let (registry, plan_options) = plan_inputs(args)?;
+    let (mut registry, mut plan_options) = plan_inputs(args)?;
     if !args.from.is_empty() {
         return Ok(super::from_lockfile::run(
             args,
-            &registry,
-            &plan_options,
+            &mut registry,
+            &mut plan_options,
             printer,
         )?);
     }
@@ -44,7 +44,7 @@ pub fn run(args: &BootstrapArgs, printer: Printer) -> Result<ExitStatus, Failure
         mut plan,
         warnings,
         listing,
-    } = plan_environment(args, &registry, &plan_options)?;
+    } = plan_environment(args, &mut registry, &mut plan_options)?;
     let warnings = environment_warnings(warnings, &args.target);
     let used = registry.load(plan.release_version())?;
 

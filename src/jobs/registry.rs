@@ -179,7 +179,7 @@ fn update_genai(
     let registry = crate::registry::Registry::bundled();
     let releases: Vec<String> = registry.versions().map(ToString::to_string).collect();
     let family = crate::registry::genai::family_names();
-    let text = crate::registry::genai_generate::generate_genai(&client, &family, &releases)
+    let text = crate::registry::genai_generate::generate_genai(&client, &family, &releases, None)
         .map_err(|error| {
             Failure::with_hint(
                 error,

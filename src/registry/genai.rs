@@ -13,8 +13,8 @@
 //!   why.
 //!
 //! A refreshed `packages.json` in the user registry (`<user registry>/genai/packages.json`,
-//! written by `registry update`) replaces the bundled one when it parses; a bad one is a
-//! warning. [`GenAi::newest_admitted`] is the version choice the plan makes: the newest
+//! written by `registry update-genai` and by the resolve step's learning, see
+//! [`super::resolve`]) replaces the bundled one when it parses; a bad one is a warning. [`GenAi::newest_admitted`] is the version choice the plan makes: the newest
 //! version whose core requirements admit the environment's release, API and Python.
 
 use std::collections::BTreeMap;
@@ -55,7 +55,7 @@ pub(crate) struct PackagesFile {
     pub(crate) packages: Vec<PackageFile>,
 }
 
-#[derive(Debug, Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct PackageFile {
     pub(crate) name: String,
@@ -63,7 +63,7 @@ pub(crate) struct PackageFile {
     pub(crate) versions: Vec<VersionFile>,
 }
 
-#[derive(Debug, Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct VersionFile {
     pub(crate) version: String,
@@ -113,6 +113,28 @@ pub struct Package {
 }
 
 impl Package {
+    /// The package as `packages.json` holds it.
+    pub(crate) fn to_file(&self) -> PackageFile {
+        let raw = |list: &[PlainRequirement]| {
+            list.iter()
+                .map(|requirement| requirement.raw.clone())
+                .collect()
+        };
+        PackageFile {
+            name: self.name.to_string(),
+            versions: self
+                .versions
+                .iter()
+                .map(|version| VersionFile {
+                    version: version.raw_version.clone(),
+                    requires_python: version.requires_python_raw.clone(),
+                    requires: raw(&version.requires),
+                    instruments: raw(&version.instruments),
+                })
+                .collect(),
+        }
+    }
+
     /// `genai-openai` for `opentelemetry-instrumentation-genai-openai`.
     pub fn short_name(&self) -> &str {
         super::short_name(&self.name)
@@ -171,8 +193,8 @@ impl GenAi {
         })
     }
 
-    /// The user registry's `genai/packages.json` when there is a valid one, else the
-    /// bundled one; a bad user file is a warning.
+    /// The user registry's `genai/packages.json` over the bundled data when there is a
+    /// valid one (see [`Self::over`]), else the bundled data; a bad user file is a warning.
     pub fn standard(user_dir: Option<&Path>) -> (Self, Vec<Warning>) {
         let Some(path) = user_dir.map(user_packages_path) else {
             return (Self::bundled(), Vec::new());
@@ -183,9 +205,49 @@ impl GenAi {
             Err(reason) => return (Self::bundled(), vec![user_warning(&path, &reason)]),
         };
         match Self::parse(&text, BUNDLED_CHOICES, &path.display().to_string()) {
-            Ok(genai) => (genai, Vec::new()),
+            Ok(genai) => (genai.over(Self::bundled()), Vec::new()),
             Err(reason) => (Self::bundled(), vec![user_warning(&path, &reason)]),
         }
+    }
+
+    /// This data (a user file, written by an older or a newer run) with what `under` (the
+    /// bundled data) knows and it does not: versions of a package, a package, the API of
+    /// a release. A user file written before this binary was built never hides the newer
+    /// versions bundled with it; where both know a version, this data's entry is used.
+    pub fn over(mut self, under: GenAi) -> Self {
+        fn add(package: &mut Package, under: Package) {
+            for version in under.versions {
+                if !package
+                    .versions
+                    .iter()
+                    .any(|known| known.version == version.version)
+                {
+                    package.versions.push(version);
+                }
+            }
+            package
+                .versions
+                .sort_by(|left, right| right.version.cmp(&left.version));
+        }
+        add(&mut self.util, under.util);
+        for package in under.packages {
+            match self
+                .packages
+                .iter_mut()
+                .find(|known| known.name == package.name)
+            {
+                Some(known) => add(known, package),
+                None => self.packages.push(package),
+            }
+        }
+        for (release, api) in under.api_versions {
+            if !self.api_versions.iter().any(|(known, _)| *known == release) {
+                self.api_versions.push((release, api));
+            }
+        }
+        self.api_versions
+            .sort_by(|left, right| left.0.cmp(&right.0));
+        self
     }
 
     /// Parses and validates the two documents.
@@ -228,6 +290,49 @@ impl GenAi {
     /// The package `name` (a project name or `genai-openai`).
     pub fn find(&self, name: &str) -> Option<&Package> {
         self.packages.iter().find(|package| package.is_named(name))
+    }
+
+    /// Whether the data knows `version` of `name` (a family package or the util library).
+    pub fn knows(&self, name: &str, version: &Version) -> bool {
+        let package = if normalize(name) == UTIL_PROJECT {
+            Some(&self.util)
+        } else {
+            self.find(name)
+        };
+        package.is_some_and(|package| {
+            package
+                .versions
+                .iter()
+                .any(|known| &known.version == version)
+        })
+    }
+
+    /// The names of the family packages and of the util library: what an environment may
+    /// hold of the family.
+    pub fn package_names(&self) -> impl Iterator<Item = &PackageName> {
+        self.packages
+            .iter()
+            .map(|package| &package.name)
+            .chain(std::iter::once(&self.util.name))
+    }
+
+    /// The contrib releases whose `opentelemetry-api` is known, oldest first.
+    pub fn api_releases(&self) -> impl Iterator<Item = &Version> {
+        self.api_versions.iter().map(|(release, _)| release)
+    }
+
+    /// The data as `packages.json` holds it (raw strings kept), for a refresh to build on.
+    pub(crate) fn to_file(&self) -> (BTreeMap<String, String>, PackageFile, Vec<PackageFile>) {
+        let api_versions = self
+            .api_versions
+            .iter()
+            .map(|(release, api)| (release.to_string(), api.to_string()))
+            .collect();
+        (
+            api_versions,
+            self.util.to_file(),
+            self.packages.iter().map(Package::to_file).collect(),
+        )
     }
 
     /// The `opentelemetry-api` version `release` goes with.
@@ -519,5 +624,38 @@ mod tests {
         let wanted: Vec<String> = genai.wanted_names().collect();
         assert!(wanted.contains(&"x".to_owned()), "{wanted:?}");
         assert!(wanted.contains(&API_PROJECT.to_owned()));
+    }
+
+    #[test]
+    fn a_user_file_adds_to_the_bundled_data() {
+        // An older user file (it knows 1.0b0 only, and 3.0b0 which the bundled data does
+        // not) over the bundled data (1.0b0 and 2.0b0): every version, newest first.
+        let user = r#"{
+          "schema": 1,
+          "api_versions": {"0.60b0": "1.39.0"},
+          "util": {"name": "opentelemetry-util-genai", "versions": []},
+          "packages": [{"name": "opentelemetry-instrumentation-genai-x", "versions": [
+            {"version": "3.0b0", "requires": [], "instruments": ["x>=2"]},
+            {"version": "1.0b0", "requires": [], "instruments": ["x>=0"]}
+          ]}]
+        }"#;
+        let choices =
+            r#"{"schema": 1, "family": ["opentelemetry-instrumentation-genai-x"], "replaces": []}"#;
+        let merged = GenAi::parse(user, choices, "user").unwrap().over(small());
+        let package = merged.find("genai-x").unwrap();
+        let versions: Vec<&str> = package
+            .versions
+            .iter()
+            .map(|version| version.raw_version.as_str())
+            .collect();
+        assert_eq!(versions, ["3.0b0", "2.0b0", "1.0b0"]);
+        // Where both know a version, the user file's entry wins.
+        assert_eq!(package.versions[2].instruments[0].raw, "x>=0");
+        assert_eq!(merged.util.versions.len(), 2);
+        assert_eq!(
+            merged.api_for_release(&version("0.66b1")),
+            Some(&version("1.45.1"))
+        );
+        assert_eq!(merged.source, "user");
     }
 }

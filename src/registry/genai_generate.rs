@@ -4,32 +4,83 @@
 //! `Requires-Python`, its `opentelemetry-*` requirements and its `instruments` extra; and
 //! for each given contrib release, `opentelemetry-semantic-conventions`' pin on
 //! `opentelemetry-api` gives the API it goes with.
+//!
+//! One fetch, two callers: `registry update-genai` (everything, from scratch) and the
+//! resolve step's learning on `-a install` / `--refresh` ([`learn_genai`]: what the index
+//! adds to the data the run has; see [`super::resolve`]).
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::Context as _;
 
-use super::genai::{PackageFile, VersionFile, GENAI_SCHEMA, UTIL_PROJECT};
+use super::genai::{GenAi, PackageFile, VersionFile, GENAI_SCHEMA, UTIL_PROJECT};
+use super::refresh::RefreshSettings;
 use crate::index::{IndexClient, IndexFile};
-use crate::requirement::{parse_version, PlainRequirement, Version};
+use crate::requirement::{normalize, parse_version, PlainRequirement, Version};
 
 /// The project whose `opentelemetry-api==X` pin names a release's API.
 const SEMANTIC_CONVENTIONS: &str = "opentelemetry-semantic-conventions";
 
 /// The document, rendered. `family` are the package names (from `choices.json`),
 /// `releases` the contrib releases whose API version to record.
+///
+/// Without `known`, everything is read from the index (`registry update-genai`), and a
+/// family package the index does not have is an error. With `known` (the data a run
+/// has, when the resolve step learns the family), the index adds to it: only versions
+/// `known` lacks have their `METADATA` read (a published version's never changes), only
+/// releases newer than every release whose API `known` has are looked up, and a package
+/// the index does not have keeps its known versions (a company index may mirror only
+/// some of the family).
 pub fn generate_genai(
     client: &IndexClient,
     family: &[String],
     releases: &[String],
+    known: Option<&GenAi>,
 ) -> anyhow::Result<String> {
-    let util = package(client, UTIL_PROJECT)?;
+    let (known_api, known_util, known_packages) = match known {
+        Some(known) => {
+            let (api, util, packages) = known.to_file();
+            (api, Some(util), packages)
+        }
+        None => Default::default(),
+    };
+    let known_package = |name: &str| {
+        known_packages
+            .iter()
+            .find(|package| normalize(&package.name) == normalize(name))
+    };
+    let util = package(client, UTIL_PROJECT, known_util.as_ref())?;
     let packages = family
         .iter()
-        .map(|name| package(client, name))
+        .map(|name| package(client, name, known_package(name)))
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let api_versions = api_versions(client, releases)?;
+    let releases: Vec<String> = match known {
+        Some(known) => {
+            let newest = known.api_releases().max();
+            releases
+                .iter()
+                .filter(|release| {
+                    parse_version(release).is_some_and(|release| Some(&release) > newest)
+                })
+                .cloned()
+                .collect()
+        }
+        None => releases.to_vec(),
+    };
+    let mut api_versions = known_api;
+    if !releases.is_empty() {
+        api_versions.extend(api_versions_of(client, &releases)?);
+    }
+    render(&api_versions, &util, &packages)
+}
+
+/// The `packages.json` text of these parts (the one rendering: equal data, equal text).
+fn render(
+    api_versions: &BTreeMap<String, String>,
+    util: &PackageFile,
+    packages: &[PackageFile],
+) -> anyhow::Result<String> {
     let document = serde_json::json!({
         "schema": GENAI_SCHEMA,
         "api_versions": api_versions,
@@ -39,16 +90,48 @@ pub fn generate_genai(
     Ok(serde_json::to_string_pretty(&document)? + "\n")
 }
 
-/// Writes `text` to `path` through a temporary file beside it (never half a file).
+/// The family learned from the index over `known` ([`generate_genai`] with a baseline),
+/// validated, and written to `path` when one is given (atomically, through
+/// [`write_document`]); `None` when the index adds nothing to `known` (then nothing is
+/// written). `releases` are the registry's (the one just learned included).
+pub fn learn_genai(
+    settings: &RefreshSettings,
+    known: &GenAi,
+    releases: &[String],
+    path: Option<&Path>,
+) -> anyhow::Result<Option<GenAi>> {
+    let client = IndexClient::new(&settings.index_url)?.with_cache_dir(
+        settings
+            .cache_dir
+            .clone()
+            .or_else(crate::index::default_cache_dir),
+    );
+    let text = generate_genai(
+        &client,
+        &super::genai::family_names(),
+        releases,
+        Some(known),
+    )?;
+    let (api_versions, util, packages) = known.to_file();
+    if text == render(&api_versions, &util, &packages)? {
+        return Ok(None);
+    }
+    let origin = match path {
+        Some(path) => path.display().to_string(),
+        None => settings.index_url_redacted(),
+    };
+    let genai = GenAi::parse(&text, super::genai::bundled_choices(), &origin)
+        .map_err(|reason| anyhow::anyhow!("the learned GenAI data is not valid: {reason}"))?;
+    if let Some(path) = path {
+        write_document(path, &text)?;
+    }
+    Ok(Some(genai))
+}
+
+/// Writes `text` to `path` atomically (a new file with a random name beside it, then a
+/// rename: never half a file, never through a planted link).
 pub fn write_document(path: &Path, text: &str) -> anyhow::Result<()> {
-    let directory = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(directory)
-        .with_context(|| format!("could not create `{}`", directory.display()))?;
-    let temporary = directory.join(".packages.json.tmp");
-    std::fs::write(&temporary, text)
-        .with_context(|| format!("could not write `{}`", temporary.display()))?;
-    std::fs::rename(&temporary, path)
-        .with_context(|| format!("could not write `{}`", path.display()))
+    super::refresh::write_atomically(path, text)
 }
 
 /// Each non-yanked version's best wheel (a `py3-none-any` one when there is one), newest
@@ -76,15 +159,32 @@ fn wheels(client: &IndexClient, project: &str) -> anyhow::Result<Vec<(Version, I
     Ok(by_version.into_iter().rev().collect())
 }
 
-fn package(client: &IndexClient, project: &str) -> anyhow::Result<PackageFile> {
+fn package(
+    client: &IndexClient,
+    project: &str,
+    known: Option<&PackageFile>,
+) -> anyhow::Result<PackageFile> {
     let mut versions = Vec::new();
     for (version, file) in wheels(client, project)? {
+        let already = known.and_then(|known| {
+            known
+                .versions
+                .iter()
+                .find(|entry| parse_version(&entry.version).as_ref() == Some(&version))
+        });
+        if let Some(entry) = already {
+            versions.push(entry.clone());
+            continue;
+        }
         let metadata = client
             .wheel_metadata(&file)
             .with_context(|| format!("could not read the METADATA of `{}`", file.filename))?;
         versions.push(version_entry(&version.to_string(), &metadata));
     }
     if versions.is_empty() {
+        if let Some(known) = known {
+            return Ok(known.clone());
+        }
         anyhow::bail!("the index has no wheel of `{project}`");
     }
     Ok(PackageFile {
@@ -127,7 +227,7 @@ pub(crate) fn version_entry(version: &str, metadata: &str) -> VersionFile {
     }
 }
 
-fn api_versions(
+fn api_versions_of(
     client: &IndexClient,
     releases: &[String],
 ) -> anyhow::Result<BTreeMap<String, String>> {

@@ -11,12 +11,16 @@
 //! 3. The bundled registry, `data/releases/*.json`, embedded at build time (see `build.rs`
 //!    and `data/README.md` for the schema).
 //! 4. For an installed release newer than all of these: the release learned from the index
-//!    (only when allowed, see [`Registry::allow_refresh`]), else derived from the target's
-//!    own `bootstrap_gen.py` ([`derive`]), else the newest known release re-pinned to it.
+//!    (only when allowed), else derived from the target's own `bootstrap_gen.py`
+//!    ([`derive`]), else the newest known release re-pinned to it. That is the resolve
+//!    step ([`resolve`]), which a job runs once before planning: it does the network and
+//!    file I/O and hands the plan a registry that holds the made release
+//!    ([`Registry::set_made`]).
 //!
-//! A release's text is parsed only when a run needs it. Everything loaded is validated;
-//! errors name the file, the entry and the field. A bad user registry file is a warning
-//! and is skipped, never an error.
+//! Every file is read when the registry is built or resolved; after that a registry does
+//! no I/O, so the plan over it stays pure. A release's text is parsed only when a run
+//! needs it. Everything loaded is validated; errors name the file, the entry and the
+//! field. A bad user registry file is a warning and is skipped, never an error.
 
 pub mod bootstrap_gen;
 pub mod derive;
@@ -25,6 +29,7 @@ pub mod genai_generate;
 pub mod generate;
 pub mod names;
 pub mod refresh;
+pub mod resolve;
 pub mod user;
 
 use std::borrow::Cow;
@@ -37,7 +42,7 @@ use crate::requirement::Version;
 use crate::requirement::VersionSpecifiers;
 use serde::Deserialize;
 
-use crate::diagnostics::{Warning, WarningKind};
+use crate::diagnostics::Warning;
 use crate::requirement::{parse_name, parse_version, PlainRequirement};
 
 include!(concat!(env!("OUT_DIR"), "/bundled_releases.rs"));
@@ -302,9 +307,10 @@ struct ReleaseText {
     /// The parsed release, once a run has needed it.
     parsed: OnceLock<Release>,
     source: ReleaseSource,
-    /// A user registry file over a bundled release is read only when the release is
-    /// needed: its path, and the bundled release to use when it turns out to be bad.
-    lazy_path: Option<PathBuf>,
+    /// A user registry file over a bundled release, read when the registry was built and
+    /// parsed only when the release is needed: its text (or why it could not be read),
+    /// and the bundled release to use when it turns out to be bad.
+    pending: Option<Result<String, String>>,
     fallback: Option<Box<ReleaseText>>,
 }
 
@@ -322,19 +328,21 @@ impl ReleaseText {
             text,
             parsed: OnceLock::from(release),
             source,
-            lazy_path: None,
+            pending: None,
             fallback: None,
         }
     }
 
-    /// The parsed release: parsed (and for a lazy user file, read) on first use; a bad
-    /// user file is a warning and its bundled release is used instead.
+    /// The parsed release, parsed on first use (no I/O: a user file's text was read with
+    /// the registry); a bad user file is a warning and its bundled release is used
+    /// instead.
     fn release(&self, warnings: &Mutex<Vec<Warning>>) -> Result<&Release, RegistryError> {
         if let Some(release) = self.parsed.get() {
             return Ok(release);
         }
-        let parsed = match &self.lazy_path {
-            Some(path) => user::read_bounded(path)
+        let parsed = match &self.pending {
+            Some(text) => text
+                .clone()
                 .map_err(|message| RegistryError::Invalid {
                     origin: self.origin.clone(),
                     message,
@@ -382,11 +390,20 @@ impl ReleaseText {
     }
 }
 
-/// The release made for an installed version newer than every release (once per run).
+/// A release no source holds, made by the resolve step ([`resolve`]): learned from the
+/// index, derived from the target or re-pinned; and the warnings of making it (or of
+/// failing to).
 #[derive(Debug, Clone, Default)]
-struct Synthesized {
+pub struct Made {
     release: Option<ReleaseText>,
     warnings: Vec<Warning>,
+}
+
+impl Made {
+    /// The version of the release made, if one was.
+    pub fn version(&self) -> Option<&Version> {
+        self.release.as_ref().map(|release| &release.version)
+    }
 }
 
 /// All releases of a registry, sorted by version, parsed on demand.
@@ -398,10 +415,10 @@ pub struct Registry {
     warnings: Vec<Warning>,
     /// Where learned releases are cached (the user registry directory).
     user_dir: Option<PathBuf>,
-    /// The index a release newer than every source may be learned from.
-    refresh: Option<refresh::RefreshSettings>,
-    synthesized: OnceLock<Synthesized>,
-    /// Problems met while reading user files on demand.
+    /// What the resolve step made: a release for an installed (or requested) version no
+    /// source holds, and the warnings of the resolve step.
+    made: Made,
+    /// Problems met while parsing user files on demand (a memo of pure parsing: no I/O).
     lazy_warnings: Arc<Mutex<Vec<Warning>>>,
 }
 
@@ -417,7 +434,7 @@ impl Registry {
                     text: Cow::Borrowed(*text),
                     parsed: OnceLock::new(),
                     source: ReleaseSource::Bundled,
-                    lazy_path: None,
+                    pending: None,
                     fallback: None,
                 })
             })
@@ -432,8 +449,7 @@ impl Registry {
             releases,
             warnings: Vec::new(),
             user_dir: None,
-            refresh: None,
-            synthesized: OnceLock::new(),
+            made: Made::default(),
             lazy_warnings: Arc::default(),
         }
     }
@@ -469,7 +485,7 @@ impl Registry {
                         text: Cow::Borrowed(""),
                         parsed: OnceLock::new(),
                         source: ReleaseSource::User(path.clone()),
-                        lazy_path: Some(path),
+                        pending: Some(user::read_bounded(&path)),
                         fallback: None,
                     },
                 );
@@ -480,12 +496,6 @@ impl Registry {
             .releases
             .sort_by(|left, right| left.version.cmp(&right.version));
         registry
-    }
-
-    /// Lets a release newer than every source be learned from the index (and cached in
-    /// the user registry) before it is derived from the target.
-    pub fn allow_refresh(&mut self, settings: refresh::RefreshSettings) {
-        self.refresh = Some(settings);
     }
 
     /// Where learned releases are cached, if anywhere.
@@ -503,15 +513,14 @@ impl Registry {
         self.warnings.extend(warnings);
     }
 
-    /// Problems met while loading, and while making a release for a newer installed one.
+    /// Problems met while loading, and those of the resolve step (making a release for a
+    /// newer installed one, learning the GenAI family).
     pub fn warnings(&self) -> Vec<Warning> {
         let mut warnings = self.warnings.clone();
         if let Ok(lazy) = self.lazy_warnings.lock() {
             warnings.extend(lazy.iter().cloned());
         }
-        if let Some(synthesized) = self.synthesized.get() {
-            warnings.extend(synthesized.warnings.iter().cloned());
-        }
+        warnings.extend(self.made.warnings.iter().cloned());
         // They quote registry files, `bootstrap_gen.py` strings and paths: escaped.
         for warning in &mut warnings {
             if let std::borrow::Cow::Owned(clean) =
@@ -555,151 +564,16 @@ impl Registry {
         self.releases.last().map(|release| &release.version)
     }
 
-    /// For an installed `opentelemetry-instrumentation` newer than every release here,
-    /// a release for exactly that version, made once per run: learned from the index when
-    /// allowed, else derived from the installed `bootstrap_gen.py` next to
-    /// `distribution_path` (its `*.dist-info`), else the newest known release re-pinned to
-    /// it. Each step that fails is a warning, and the next is tried. `None` only for an
-    /// empty registry.
-    pub fn release_for_newer(
-        &self,
-        installed: &Version,
-        raw_installed: &str,
-        distribution_path: &Path,
-    ) -> Option<&Version> {
-        let synthesized = self.synthesized.get_or_init(|| {
-            let mut warnings = Vec::new();
-            let release =
-                self.synthesize(installed, raw_installed, distribution_path, &mut warnings);
-            Synthesized { release, warnings }
-        });
-        synthesized
-            .release
-            .as_ref()
-            .filter(|release| &release.version == installed)
-            .map(|release| &release.version)
+    /// Records what the resolve step made ([`resolve`]): its release (if any) joins the
+    /// others, after every source's, and its warnings follow the loading ones.
+    pub fn set_made(&mut self, made: Made) {
+        self.made = made;
     }
 
-    fn synthesize(
-        &self,
-        installed: &Version,
-        raw_installed: &str,
-        distribution_path: &Path,
-        warnings: &mut Vec<Warning>,
-    ) -> Option<ReleaseText> {
-        let newest = self.newest_known()?.clone();
-        let base = self.load(&newest).ok()?;
-        if let Some(learned) = self.learn(installed, raw_installed, warnings) {
-            return Some(learned);
-        }
-        let refresh_hint = format!(
-            "run `otel-bootstrap registry update --release {raw_installed}` (or `-a install`, which learns it from the index) to know it exactly"
-        );
-        match derive::derive_from_target(base, installed, raw_installed, distribution_path) {
-            Ok((json, path)) => {
-                let origin = path.display().to_string();
-                match parse_release(&json, &origin) {
-                    Ok(release) => {
-                        let (release, refused) = names::screen(release, &origin, false);
-                        warnings.extend(refused);
-                        warnings.push(Warning::new(
-                            WarningKind::Release,
-                            format!(
-                                "`opentelemetry-instrumentation` {raw_installed} is newer than every release in the registry (the newest is `{}`); derived its instrumentation list from `{origin}` and the installed instrumentations; {refresh_hint}",
-                                base.raw_version
-                            ),
-                        ));
-                        return Some(ReleaseText::ready(release, origin, Cow::Owned(json), ReleaseSource::Derived(path)));
-                    }
-                    Err(error) => warnings.push(Warning::new(
-                        WarningKind::Release,
-                        format!("cannot use `{origin}`: {error}"),
-                    )),
-                }
-            }
-            Err(derive::DeriveError::NotFound) => {}
-            Err(derive::DeriveError::Invalid { path, reason }) => warnings.push(Warning::new(
-                WarningKind::Release,
-                format!(
-                    "cannot read the installed release's list `{}`: {reason}; falling back to the newest known release",
-                    path.display()
-                ),
-            )),
-        }
-        let json = derive::project(base, installed, raw_installed);
-        let origin = format!("{} re-pinned to {raw_installed}", base.raw_version);
-        match parse_release(&json, &origin) {
-            Ok(release) => {
-                warnings.push(Warning::new(
-                    WarningKind::Release,
-                    format!(
-                        "`opentelemetry-instrumentation` {raw_installed} is newer than every release in the registry; using the instrumentation list of `{}` pinned to {raw_installed} (instrumentations new in {raw_installed} are missing); {refresh_hint}",
-                        base.raw_version
-                    ),
-                ));
-                Some(ReleaseText::ready(
-                    release,
-                    origin,
-                    Cow::Owned(json),
-                    ReleaseSource::Projected(base.raw_version.clone()),
-                ))
-            }
-            Err(_) => None,
-        }
-    }
-
-    /// `release` learned from the index, when refreshing is allowed; a failure is a
-    /// warning naming the index.
-    fn learn(
-        &self,
-        installed: &Version,
-        raw_installed: &str,
-        warnings: &mut Vec<Warning>,
-    ) -> Option<ReleaseText> {
-        if let Some(settings) = &self.refresh {
-            match refresh::learn_release(settings, installed, self.user_dir.as_deref()) {
-                Ok(learned) => match parse_release(&learned.json, &learned.origin) {
-                    Ok(release) => {
-                        let (release, refused) = names::screen(release, &learned.origin, false);
-                        warnings.extend(refused);
-                        return Some(ReleaseText::ready(
-                            release,
-                            learned.origin.clone(),
-                            Cow::Owned(learned.json),
-                            learned.source,
-                        ));
-                    }
-                    Err(error) => warnings.push(Warning::new(
-                        WarningKind::Release,
-                        format!("the release learned from the index is not valid: {error}"),
-                    )),
-                },
-                Err(error) => warnings.push(Warning::new(
-                    WarningKind::Release,
-                    format!(
-                        "could not learn release `{raw_installed}` from {}: {error:#}",
-                        settings.index_url_redacted()
-                    ),
-                )),
-            }
-        }
-        None
-    }
-
-    /// `--otel-version V` for a release no source knows: learned from the index when
-    /// refreshing is allowed (`--refresh`), once per run.
-    pub fn learn_requested(&self, version: &Version) -> Option<&Version> {
-        self.refresh.as_ref()?;
-        let synthesized = self.synthesized.get_or_init(|| {
-            let mut warnings = Vec::new();
-            let release = self.learn(version, &version.to_string(), &mut warnings);
-            Synthesized { release, warnings }
-        });
-        synthesized
-            .release
-            .as_ref()
-            .filter(|release| &release.version == version)
-            .map(|release| &release.version)
+    /// The release the resolve step made for `version` (an installed or requested one no
+    /// source holds), if it made one.
+    pub fn made_for(&self, version: &Version) -> Option<&Version> {
+        self.made.version().filter(|made| *made == version)
     }
 
     fn entry(&self, version: &Version) -> Option<&ReleaseText> {
@@ -707,9 +581,9 @@ impl Registry {
             .iter()
             .find(|release| &release.version == version)
             .or_else(|| {
-                self.synthesized
-                    .get()
-                    .and_then(|synthesized| synthesized.release.as_ref())
+                self.made
+                    .release
+                    .as_ref()
                     .filter(|release| &release.version == version)
             })
     }
@@ -820,16 +694,12 @@ impl Registry {
         self
     }
 
-    /// The versions of every release, oldest first (with the release made for a newer
-    /// installed one last, once [`Self::release_for_newer`] made it).
+    /// The versions of every release, oldest first (with the release the resolve step
+    /// made last, when it made one).
     pub fn versions(&self) -> impl DoubleEndedIterator<Item = &Version> + ExactSizeIterator {
-        let synthesized = self
-            .synthesized
-            .get()
-            .and_then(|synthesized| synthesized.release.as_ref());
         self.releases
             .iter()
-            .chain(synthesized)
+            .chain(self.made.release.as_ref())
             .map(|release| &release.version)
             .collect::<Vec<_>>()
             .into_iter()

@@ -57,7 +57,8 @@ pub fn user_registry_dir_from(
 pub(super) struct UserReleases {
     /// Releases the bundled registry does not know, read and validated.
     pub(super) newer: Vec<ReleaseText>,
-    /// Files of releases the bundled registry knows too, read only when needed.
+    /// Files of releases the bundled registry knows too: read by
+    /// [`super::Registry::standard`], parsed only when a run needs the release.
     pub(super) overlapping: Vec<(Version, PathBuf)>,
     /// A warning for each file skipped.
     pub(super) warnings: Vec<Warning>,
@@ -75,7 +76,8 @@ pub(super) fn ignored(file: &str, reason: &str) -> Warning {
 
 /// The user registry in `directory`, when it knows a release `bundled` does not (`None`
 /// otherwise: then it is not read at all). A missing directory holds nothing. Only the
-/// files of new releases are read here; the others are read when a run needs them.
+/// files of new releases are read and parsed here; the others are read by the caller and
+/// parsed when a run needs them.
 pub(super) fn load(directory: &Path, bundled: &[Version]) -> Option<UserReleases> {
     let entries = match std::fs::read_dir(directory) {
         Ok(entries) => entries,

@@ -224,3 +224,150 @@ fn explain_shows_the_genai_rows() {
         .collect();
     insta::assert_snapshot!("explain_genai_table", lines.join("\n"));
 }
+
+/// GenAI learning on `-a install` (issue #19): an environment holding
+/// `opentelemetry-instrumentation-genai-openai` 1.4b0, a version the bundled data does not
+/// know (built here, served beside the mirror's real wheels). Requirements mode and
+/// `--offline` never ask the index; `-a install` learns the family from it, caches it in
+/// the user registry, says so, and the next run uses it without the network.
+#[test]
+fn install_learns_the_genai_family_when_an_installed_version_is_unknown() {
+    use support::wheel::{build_wheel, WheelSpec};
+    let Some(mirror) = genai_stack().map(|stack| stack.mirror.clone()) else {
+        return;
+    };
+    let served = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(&mirror).unwrap() {
+        let entry = entry.unwrap();
+        std::os::unix::fs::symlink(entry.path(), served.path().join(entry.file_name())).unwrap();
+    }
+    let openai = "opentelemetry-instrumentation-genai-openai";
+    build_wheel(
+        &WheelSpec::new(openai, "1.4b0")
+            .requires("opentelemetry-api~=1.43")
+            .requires("opentelemetry-instrumentation<1,>=0.64b0")
+            .requires("opentelemetry-util-genai<2,>=1.3b0")
+            .requires("openai>=1.26.0; extra == \"instruments\""),
+        served.path(),
+    );
+    let stack = Stack::serving(served.path().to_path_buf());
+    let venv = stack.pip_venv(
+        "app",
+        &[
+            "openai",
+            "opentelemetry-distro",
+            "opentelemetry-exporter-otlp",
+            &format!("{openai}==1.4b0"),
+        ],
+    );
+    let user_registry = stack.path("user-registry");
+    let learned = user_registry.join("genai").join("packages.json");
+    let ours = |args: &[&str]| {
+        let mut command = stack.ours(stack.dir.path(), &support::mirror::path_without_uv());
+        command
+            .env("OTEL_BOOTSTRAP_REGISTRY_DIR", &user_registry)
+            .args(args)
+            .arg("--python")
+            .arg(&venv.root);
+        python::output(&mut command)
+    };
+    stack.index.clear_requests();
+
+    // No permission to refresh: nothing is fetched, nothing written, the bundled data's
+    // newest version is recommended.
+    let requirements = ours(&[]);
+    assert_eq!(
+        requirements.status.code(),
+        Some(0),
+        "{}",
+        transcript(&stack, &venv, &requirements)
+    );
+    assert!(
+        python::stdout(&requirements).contains(&format!("{openai}==1.3b0")),
+        "{}",
+        transcript(&stack, &venv, &requirements)
+    );
+    let offline = ours(&["-a", "install", "--dry-run", "--offline"]);
+    assert_eq!(
+        offline.status.code(),
+        Some(0),
+        "{}",
+        transcript(&stack, &venv, &offline)
+    );
+    assert_eq!(stack.index.requests(), Vec::<String>::new());
+    assert!(!learned.exists());
+
+    // An index that refuses: a warning naming it, the bundled data, nothing written.
+    let broken = support::index::IndexServer::start_with(
+        served.path(),
+        support::index::Faults {
+            status_for_path: vec![(format!("/simple/{openai}/"), 403)],
+            ..support::index::Faults::default()
+        },
+    );
+    let refused = ours(&["-a", "install", "--dry-run", "--index-url", &broken.url()]);
+    let text = transcript(&stack, &venv, &refused);
+    assert_eq!(refused.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("warning: could not learn the GenAI family from http://127.0.0.1:")
+            && text.contains("403")
+            && text.contains("using the bundled GenAI data"),
+        "{text}"
+    );
+    assert!(!learned.exists());
+    drop(broken);
+
+    // `-a install`: learned from the index it installs from, cached, said in one line.
+    let install = ours(&["-a", "install", "--dry-run"]);
+    let text = transcript(&stack, &venv, &install);
+    assert_eq!(install.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains(&format!(
+            "warning: the GenAI data does not know `{openai}` 1.4b0: learned the GenAI family from http://127.0.0.1:"
+        )),
+        "{text}"
+    );
+    assert!(
+        stack
+            .index
+            .requests()
+            .iter()
+            .any(|request| request.contains(&format!("/simple/{openai}/"))),
+        "{:?}",
+        stack.index.requests()
+    );
+    let document: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&learned).expect("cached")).unwrap();
+    let versions = |name: &str| -> Vec<String> {
+        document["packages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|package| package["name"] == name)
+            .map(|package| {
+                package["versions"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|version| version["version"].as_str().unwrap().to_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    assert_eq!(versions(openai)[0], "1.4b0", "{document:#}");
+    // A family package this index does not carry keeps what the bundled data knows.
+    assert!(
+        versions("opentelemetry-instrumentation-genai-bedrock").contains(&"1.3b0".to_owned()),
+        "{document:#}"
+    );
+
+    // The next run reads the user registry: 1.4b0, and no network.
+    stack.index.clear_requests();
+    let again = ours(&[]);
+    assert!(
+        python::stdout(&again).contains(&format!("{openai}==1.4b0")),
+        "{}",
+        transcript(&stack, &venv, &again)
+    );
+    assert_eq!(stack.index.requests(), Vec::<String>::new());
+}
