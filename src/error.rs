@@ -45,6 +45,17 @@ impl<E: Into<anyhow::Error>> From<E> for Failure {
             .or_else(|| {
                 let lockfile = error.downcast_ref::<crate::lockfile::LockfileError>();
                 lockfile.and_then(crate::lockfile::LockfileError::hint)
+            })
+            .or_else(|| {
+                let registry = error.chain().find_map(|cause| {
+                    cause
+                        .downcast_ref::<crate::registry::RegistryError>()
+                        .or_else(|| match cause.downcast_ref::<crate::plan::PlanError>() {
+                            Some(crate::plan::PlanError::Registry(inner)) => Some(inner),
+                            _ => None,
+                        })
+                });
+                registry.and_then(crate::registry::RegistryError::hint)
             });
         Self { error, hint }
     }

@@ -455,7 +455,7 @@ pub fn plan(
             warnings.push(Warning::new(
             WarningKind::Release,
             format!(
-                "`{INSTRUMENTATION_PROJECT}` {installed} is newer than every release in the registry; using `{target}` (run `otel-bootstrap registry update` or update otel-bootstrap)"
+                "`{INSTRUMENTATION_PROJECT}` {installed} is newer than every release in the registry; using `{target}` (run `otel-bootstrap registry update --release {installed}`, or update otel-bootstrap)"
             ),
         ))
         }

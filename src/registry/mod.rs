@@ -298,6 +298,18 @@ pub enum RegistryError {
     },
 }
 
+impl RegistryError {
+    /// What to do about it, when there is something to do.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            Self::UnknownRelease { requested, .. } => Some(format!(
+                "`otel-bootstrap registry list` shows the known releases; a release published since this binary was built: `otel-bootstrap registry update --release {requested}`"
+            )),
+            _ => None,
+        }
+    }
+}
+
 /// One unparsed release: its version (from the file name or its `release` field) and text.
 #[derive(Debug, Clone)]
 struct ReleaseText {
@@ -371,7 +383,15 @@ impl ReleaseText {
             (Ok(release), _) => Ok(self.parsed.get_or_init(|| release)),
             (Err(error), Some(fallback)) => {
                 if let Ok(mut warnings) = warnings.lock() {
-                    warnings.push(user::ignored(&self.origin, &error.to_string()));
+                    let stem = Path::new(&self.origin)
+                        .file_stem()
+                        .and_then(|stem| stem.to_str())
+                        .unwrap_or("");
+                    warnings.push(user::ignored(
+                        &self.origin,
+                        &error.to_string(),
+                        &user::rewrite(stem),
+                    ));
                 }
                 fallback.release(warnings)
             }

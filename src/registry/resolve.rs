@@ -285,7 +285,7 @@ fn for_newer(
         }
     }
     let refresh_hint = format!(
-        "run `otel-bootstrap registry update --release {raw_installed}` (or `-a install`, which learns it from the index) to know it exactly"
+        "run `otel-bootstrap registry update --release {raw_installed}` to know it exactly"
     );
     match derive::derive_from_target(base, installed, raw_installed, distribution_path) {
         Ok((json, path)) => {

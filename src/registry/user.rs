@@ -64,14 +64,19 @@ pub(super) struct UserReleases {
     pub(super) warnings: Vec<Warning>,
 }
 
-/// The warning for a user registry file that is skipped.
-pub(super) fn ignored(file: &str, reason: &str) -> Warning {
+/// The warning for a user registry file that is skipped, with what makes it go away
+/// (`fix`, a sentence that holds for this reason).
+pub(super) fn ignored(file: &str, reason: &str, fix: &str) -> Warning {
     Warning::new(
         WarningKind::Unreadable,
-        format!(
-            "ignoring the user registry file `{file}`: {reason} (`otel-bootstrap registry update` rewrites it)"
-        ),
+        format!("ignoring the user registry file `{file}`: {reason}; {fix}"),
     )
+}
+
+/// The fix for a file of release `stem` that cannot be used: written again by the command
+/// that writes it.
+pub(super) fn rewrite(stem: &str) -> String {
+    format!("`otel-bootstrap registry update --release {stem}` writes it again (or remove it)")
 }
 
 /// The user registry in `directory`, when it knows a release `bundled` does not (`None`
@@ -89,6 +94,7 @@ pub(super) fn load(directory: &Path, bundled: &[Version]) -> Option<UserReleases
                 warnings: vec![ignored(
                     &directory.display().to_string(),
                     &format!("cannot list it: {error}"),
+                    "fix its permissions, or point OTEL_BOOTSTRAP_REGISTRY_DIR elsewhere",
                 )],
             })
         }
@@ -119,12 +125,14 @@ pub(super) fn load(directory: &Path, bundled: &[Version]) -> Option<UserReleases
                 warnings.push(ignored(
                     &path.display().to_string(),
                     "its release is in another file too",
+                    "remove one of the two",
                 ))
             }
             Some(version) => files.push((version, path)),
             None => warnings.push(ignored(
                 &path.display().to_string(),
                 "its name is not `<release>.json`",
+                "rename it to `<release>.json`, or remove it",
             )),
         }
     }
@@ -137,10 +145,15 @@ pub(super) fn load(directory: &Path, bundled: &[Version]) -> Option<UserReleases
     let mut newer = Vec::new();
     for (version, path) in new {
         let origin = path.display().to_string();
+        let stem = path
+            .file_stem()
+            .and_then(|stem| stem.to_str())
+            .unwrap_or("")
+            .to_owned();
         let text = match read_bounded(&path) {
             Ok(text) => text,
             Err(reason) => {
-                warnings.push(ignored(&origin, &reason));
+                warnings.push(ignored(&origin, &reason, &rewrite(&stem)));
                 continue;
             }
         };
@@ -151,24 +164,24 @@ pub(super) fn load(directory: &Path, bundled: &[Version]) -> Option<UserReleases
                     .ok()
                     .and_then(|value| value.get("schema").and_then(serde_json::Value::as_u64))
                     .filter(|schema| *schema > SCHEMA_VERSION);
-                let reason = match newer_schema {
-                    Some(schema) => format!(
-                        "it has schema {schema}, from a newer otel-bootstrap (this one reads {SCHEMA_VERSION})"
+                let (reason, fix) = match newer_schema {
+                    Some(schema) => (
+                        format!(
+                            "it has schema {schema}, from a newer otel-bootstrap (this one reads {SCHEMA_VERSION})"
+                        ),
+                        "update otel-bootstrap (or remove the file)".to_owned(),
                     ),
-                    None => error.to_string(),
+                    None => (error.to_string(), rewrite(&stem)),
                 };
-                warnings.push(ignored(&origin, &reason));
+                warnings.push(ignored(&origin, &reason, &fix));
                 continue;
             }
         };
         if release.version != version {
-            let stem = path
-                .file_stem()
-                .and_then(|stem| stem.to_str())
-                .unwrap_or("");
             warnings.push(ignored(
                 &origin,
                 &format!("it holds release `{}`, not `{stem}`", release.raw_version),
+                &rewrite(&stem),
             ));
             continue;
         }
