@@ -1,5 +1,5 @@
-//! The command line: raw flags as clap parses them. The jobs (`crate::jobs`) turn them into
-//! work.
+//! The command line: raw flags as clap parses them. [`crate::settings`] resolves them into
+//! what the jobs (`crate::jobs`) take.
 
 use std::path::PathBuf;
 
@@ -163,60 +163,6 @@ pub struct TargetArgs {
     /// Recommend this opt-in instrumentation, e.g. `aws-lambda` (repeatable).
     #[arg(long, value_name = "NAME")]
     pub include: Vec<String>,
-}
-
-impl TargetArgs {
-    /// The flags that chose the environment and shaped the plan, as a suggested
-    /// `otel-bootstrap …` command repeats them (` --python '/x/venv' --exclude flask`,
-    /// each with a leading space, shell-quoted), so that the command looks at the same
-    /// environment and plans the same way. `--otel-version` is left to the suggestion.
-    ///
-    /// For an `-a install` command (`install`), which needs an interpreter, the venv that
-    /// `--site-packages DIR` belongs to (`DIR` is `<venv>/lib/pythonX.Y/site-packages`) is
-    /// named with `--python` instead, when it has one.
-    pub fn repeated(&self, install: bool) -> String {
-        let mut flags: Vec<(&str, String)> = Vec::new();
-        let venv = |directory: &std::path::Path| {
-            let prefix = directory.parent()?.parent()?.parent()?;
-            prefix
-                .join("bin")
-                .join("python")
-                .is_file()
-                .then(|| prefix.to_path_buf())
-        };
-        for directory in &self.site_packages {
-            match venv(directory).filter(|_| install && self.site_packages.len() == 1) {
-                Some(prefix) => flags.push(("--python", prefix.display().to_string())),
-                None => flags.push(("--site-packages", directory.display().to_string())),
-            }
-        }
-        if let Some(python) = &self.python {
-            flags.push(("--python", python.display().to_string()));
-        }
-        if let Some(project) = &self.project {
-            flags.push(("--project", project.display().to_string()));
-        }
-        if let Some(registry) = &self.registry {
-            flags.push(("--registry", registry.display().to_string()));
-        }
-        flags.extend(self.exclude.iter().map(|name| ("--exclude", name.clone())));
-        flags.extend(self.include.iter().map(|name| ("--include", name.clone())));
-        flags
-            .iter()
-            .map(|(flag, value)| format!(" {flag} {}", crate::redact::quote(value)))
-            .collect()
-    }
-
-    /// `otel-bootstrap <leading> <the target flags>`: a command to suggest.
-    pub fn command(&self, leading: &str) -> String {
-        let leading = if leading.is_empty() {
-            String::new()
-        } else {
-            format!(" {leading}")
-        };
-        let install = leading.contains("-a install");
-        format!("otel-bootstrap{leading}{}", self.repeated(install))
-    }
 }
 
 /// The flags of the main job.
@@ -421,7 +367,7 @@ pub struct InstallArgs {
     #[arg(
         long,
         value_name = "PACKAGE",
-        default_value = "opentelemetry-exporter-otlp",
+        default_value = crate::settings::DEFAULT_EXPORTER,
         requires = "with_distro",
         help_heading = INSTALL_HEADING,
     )]

@@ -31,4 +31,5 @@ pub mod registry;
 pub mod requirement;
 pub mod sanitize;
 pub mod scan;
+pub mod settings;
 pub mod untrusted;

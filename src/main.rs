@@ -27,7 +27,8 @@ fn main() -> ExitCode {
             return ExitCode::from(if error.use_stderr() { 2 } else { 0 });
         }
     };
-    match run(cli) {
+    let result = otel_bootstrap::settings::resolve(cli).and_then(run);
+    match result {
         Ok(ExitStatus::Success) => ExitCode::SUCCESS,
         Ok(ExitStatus::ProblemFound) => ExitCode::from(1),
         Ok(ExitStatus::Interrupted(code)) => ExitCode::from(u8::try_from(code).unwrap_or(130)),

@@ -5,27 +5,12 @@ use std::io::{self, Write as _};
 use crate::explain::*;
 use crate::registry::Registry;
 
-/// The `BootstrapArgs` that plan what `explain` was asked about (every other flag at its
-/// default), so `explain` runs the one pipeline every job uses.
-fn bootstrap_args(
-    args: &crate::cli::ExplainArgs,
-) -> Result<crate::cli::BootstrapArgs, clap::Error> {
-    use clap::{Args as _, FromArgMatches as _};
-    let command = crate::cli::BootstrapArgs::augment_args(clap::Command::new("explain"));
-    let matches = command.try_get_matches_from(["explain"])?;
-    let mut bootstrap = crate::cli::BootstrapArgs::from_arg_matches(&matches)?;
-    bootstrap.target = args.target.clone();
-    bootstrap.format = args.format;
-    Ok(bootstrap)
-}
-
 /// Runs `otel-bootstrap explain`.
 pub fn run(
-    args: &crate::cli::ExplainArgs,
+    args: &crate::settings::Explain,
     printer: crate::printer::Printer,
 ) -> Result<crate::error::ExitStatus, crate::error::Failure> {
-    let bootstrap = bootstrap_args(args)
-        .map_err(|error| anyhow::anyhow!("internal: cannot build the plan's flags: {error}"))?;
+    let bootstrap = crate::settings::Settings::for_explain(args);
     let (mut registry, mut options) = super::pipeline::plan_inputs(&bootstrap)?;
     let planned = super::pipeline::plan_environment(&bootstrap, &mut registry, &mut options)?;
     let release = registry.load(planned.plan.release_version())?;

@@ -11,15 +11,15 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use crate::check::{self, FixTool, Subject};
-use crate::cli::BootstrapArgs;
 use crate::diagnostics::{Warning, WarningKind};
 use crate::environment::{self, DiscoveryOptions, Environment};
 use crate::error::ExitStatus;
 use crate::lockfile::marker::{self, MarkerTarget, MarkerValues, TargetSource};
-use crate::lockfile::{FileFormat, GroupSelection, Loaded};
+use crate::lockfile::{FileFormat, Loaded};
 use crate::output::{self, Format, RegistryReport};
 use crate::plan::{self, Plan, PlanOptions};
 use crate::registry::Registry;
+use crate::settings::Settings;
 
 /// The `--format json` document of a `--from` run: the environment's document with
 /// `sources` (the files and the marker target) and an optional `environment`.
@@ -70,7 +70,7 @@ pub struct LockfileInputs {
 /// Finds the optional environment and the marker target, reads the files and plans.
 /// Notes about the target go to stderr when `show_warnings`.
 pub fn prepare(
-    args: &BootstrapArgs,
+    args: &Settings,
     registry: &mut Registry,
     plan_options: &mut PlanOptions,
     show_warnings: bool,
@@ -135,18 +135,7 @@ pub fn prepare(
         let (path, _found) = crate::lockfile::resolve_from(from)?;
         paths.push(path);
     }
-    let selection = GroupSelection {
-        no_dev: args.no_dev,
-        dev: args.dev,
-        groups: args.group.clone(),
-        with: args.with_groups.clone(),
-        without: args.without_groups.clone(),
-        only: args.only_groups.clone(),
-        extras: args.extra.clone(),
-        all_extras: args.all_extras,
-        package: args.package.clone(),
-        all_packages: args.all_packages,
-    };
+    let selection = args.selection.clone();
     let loaded = crate::lockfile::load(&paths, &selection, &target)?;
     let installed = loaded.installed();
     // The registry's I/O for what the lock holds, once; the plan is pure.
@@ -256,7 +245,7 @@ fn no_sdk_in_the_lock(installer: &FixTool) -> Warning {
 
 /// Runs the main job from `args.from`: requirements, JSON or `--check`.
 pub fn run(
-    args: &BootstrapArgs,
+    args: &Settings,
     registry: &mut Registry,
     plan_options: &mut PlanOptions,
     printer: crate::printer::Printer,

@@ -7,15 +7,14 @@ use std::path::{Path, PathBuf};
 
 use anyhow::anyhow;
 
-use crate::cli::BootstrapArgs;
 use crate::diagnostics::{Warning, WarningKind};
 use crate::environment::Environment;
 use crate::error::{ExitStatus, Failure};
 use crate::graph::{self, Graph, StackMove, StackMoves, Target};
-use crate::output::Format;
 use crate::plan::Plan;
 use crate::printer::{eprint_labelled, Label, Printer, Verbosity};
 use crate::requirement::{normalize, Dependency, PlainRequirement};
+use crate::settings::Settings;
 
 use crate::install;
 use crate::install::installer::{
@@ -28,9 +27,9 @@ use crate::project::manifest::{entry_name, Manifest, POETRY_BOUND};
 use crate::project::Tool;
 use crate::redact::redact;
 
-/// Runs `-a install`.
-pub fn run(args: &BootstrapArgs, printer: Printer) -> Result<ExitStatus, Failure> {
-    refuse_other_modes(args)?;
+/// Runs `-a install` (its conflicts with other flags were refused by
+/// [`crate::settings`]).
+pub fn run(args: &Settings, printer: Printer) -> Result<ExitStatus, Failure> {
     install_pass(args, printer, &[], 0)
 }
 
@@ -41,7 +40,7 @@ const FOLLOW_UPS: usize = 2;
 /// one (`pass` of them) installed: a follow-up pass installs only what is not yet in
 /// place, says nothing the first pass said, and answers for the loading of all of it.
 fn install_pass(
-    args: &BootstrapArgs,
+    args: &Settings,
     printer: Printer,
     earlier: &[PlainRequirement],
     pass: usize,
@@ -211,7 +210,7 @@ fn install_pass(
         .unwrap_or_default();
     // The instrumentations go where the project keeps `opentelemetry-distro`, unless
     // `--group` says where.
-    let place = match args.group.first() {
+    let place = match args.selection.groups.first() {
         Some(group) => Place::Group(group.clone()),
         None => project_file
             .as_ref()
@@ -847,7 +846,7 @@ fn check_loads(
     interpreter: &Path,
     targets: &[PlainRequirement],
     fixer: &crate::check::FixTool,
-    args: &BootstrapArgs,
+    args: &Settings,
     printer: Printer,
 ) -> ExitStatus {
     let loads = match crate::install::load_check::load_instrumentors(interpreter) {
@@ -1178,7 +1177,7 @@ impl HatchRecord {
 /// for uv projects (chosen by [`installer::select`]) and environments of no project.
 fn recording_tool(
     environment: &Environment,
-    args: &BootstrapArgs,
+    args: &Settings,
     path: Option<&std::ffi::OsStr>,
 ) -> Option<Result<Selection, installer::SelectionError>> {
     let project = environment.project.as_ref()?;
@@ -1265,42 +1264,6 @@ fn project_rewrites(project: &Manifest, plan: &Plan, stack: &StackMoves) -> Vec<
     rewrites
 }
 
-/// `-a install` works on an environment and prints no data.
-fn refuse_other_modes(args: &BootstrapArgs) -> Result<(), Failure> {
-    let refuse = |what: &str, hint: String| {
-        Err(Failure {
-            error: anyhow!("`-a install` cannot be combined with {what}"),
-            hint: Some(hint),
-        })
-    };
-    if let Some(file) = args.from.first() {
-        return refuse(
-            "`--from`: it installs into an environment, not a lock file",
-            format!(
-                "to install into the project's environment (and record the packages with its tool), run `{}` in the project; to see what the lock needs, `otel-bootstrap --from {}`",
-                args.target.command("-a install"),
-                crate::redact::quote(&file.display().to_string())
-            ),
-        );
-    }
-    if args.check {
-        return refuse(
-            "`--check`",
-            format!("run `{}` after installing", args.target.command("--check")),
-        );
-    }
-    if args.format == Format::Json {
-        return refuse(
-            "`--format json`: installing prints no data",
-            format!(
-                "leave out `--format json` (with `--dry-run` it prints the commands), or see the plan as JSON: `{}`",
-                args.target.command("--format json")
-            ),
-        );
-    }
-    Ok(())
-}
-
 /// What the planning needs and yields.
 struct InstallInputs {
     environment: Environment,
@@ -1312,7 +1275,7 @@ struct InstallInputs {
 }
 
 /// Builds the plan exactly as `-a requirements` does: the same pipeline.
-fn prepare(args: &BootstrapArgs) -> Result<InstallInputs, Failure> {
+fn prepare(args: &Settings) -> Result<InstallInputs, Failure> {
     let (mut registry, mut plan_options) = super::pipeline::plan_inputs(args)?;
     let planned = super::pipeline::plan_environment(args, &mut registry, &mut plan_options)?;
     Ok(InstallInputs {
@@ -1326,7 +1289,7 @@ fn prepare(args: &BootstrapArgs) -> Result<InstallInputs, Failure> {
 
 /// The requirements to install: the recommendations, then the core packages that move,
 /// then, with `--with-distro`, the distro at the release and the exporter.
-fn targets(plan: &Plan, args: &BootstrapArgs) -> Result<Vec<PlainRequirement>, Failure> {
+fn targets(plan: &Plan, args: &Settings) -> Result<Vec<PlainRequirement>, Failure> {
     let distro = args.install.with_distro.then(|| {
         [
             format!("{DISTRO_PROJECT}=={}", plan.release),

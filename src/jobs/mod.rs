@@ -18,53 +18,44 @@ pub mod registry;
 
 use anyhow::Context as _;
 
-use crate::cli::{Cli, Command};
 use crate::error::{ExitStatus, Failure};
-use crate::printer::{write_stdout, Printer, Verbosity};
+use crate::printer::{write_stdout, Printer};
 use crate::registry::Registry;
+use crate::settings::{Job, Run};
 
-/// Runs the parsed command line.
-pub fn run(cli: Cli) -> Result<ExitStatus, Failure> {
-    let verbosity = if cli.quiet {
-        Verbosity::Quiet
-    } else if cli.verbose {
-        Verbosity::Verbose
-    } else {
-        Verbosity::Normal
-    };
-    if cli.version {
-        let registry = Registry::bundled();
-        write_stdout(
-            format!(
-                "otel-bootstrap {} (registry: {})\n",
-                env!("CARGO_PKG_VERSION"),
-                registry.describe_range().replace('`', "")
-            )
-            .as_bytes(),
-        )?;
-        return Ok(ExitStatus::Success);
-    }
-    match cli.command {
-        Some(Command::Registry(command)) => registry::run(command, verbosity),
-        Some(Command::Completions { shell }) => {
+/// Runs the resolved command line.
+pub fn run(run: Run) -> Result<ExitStatus, Failure> {
+    let Run { verbosity, job } = run;
+    match job {
+        Job::Version => {
+            let registry = Registry::bundled();
+            write_stdout(
+                format!(
+                    "otel-bootstrap {} (registry: {})\n",
+                    env!("CARGO_PKG_VERSION"),
+                    registry.describe_range().replace('`', "")
+                )
+                .as_bytes(),
+            )?;
+            Ok(ExitStatus::Success)
+        }
+        Job::Registry(command) => registry::run(command, verbosity),
+        Job::Completions(shell) => {
             write_stdout(&crate::completions::completion_script(shell))?;
             Ok(ExitStatus::Success)
         }
-        Some(Command::Man) => {
+        Job::Man => {
             let page = crate::completions::man_page().context("cannot render the man page")?;
             write_stdout(&page)?;
             Ok(ExitStatus::Success)
         }
-        Some(Command::Explain(args)) => {
-            let printer = Printer::new(verbosity, args.format == crate::output::Format::Json);
-            explain::run(&args, printer)
+        Job::Explain(explain) => {
+            let printer = Printer::new(verbosity, explain.format == crate::output::Format::Json);
+            explain::run(&explain, printer)
         }
-        None => recommend::run(
-            &cli.bootstrap,
-            Printer::new(
-                verbosity,
-                cli.bootstrap.format == crate::output::Format::Json,
-            ),
-        ),
+        Job::Main(settings) => {
+            let printer = Printer::new(verbosity, settings.format == crate::output::Format::Json);
+            recommend::run(&settings, printer)
+        }
     }
 }

@@ -6,7 +6,6 @@
 
 use std::collections::HashSet;
 
-use crate::cli::BootstrapArgs;
 use crate::diagnostics::Warning;
 use crate::environment::{self, DiscoveryOptions, Environment};
 use crate::error::Failure;
@@ -14,6 +13,7 @@ use crate::plan::{self, Plan, PlanOptions};
 use crate::registry::{Registry, RegistrySource, ReleaseSource};
 use crate::requirement::parse_version;
 use crate::scan;
+use crate::settings::Settings;
 
 pub(crate) fn load_registry(path: Option<&std::path::Path>) -> Result<Registry, Failure> {
     if let Some(overlay) = path {
@@ -38,7 +38,7 @@ pub(crate) fn load_registry(path: Option<&std::path::Path>) -> Result<Registry, 
 
 /// The registry and the options every job plans with, before the resolve step
 /// ([`resolve`]) has seen the environment.
-pub(crate) fn plan_inputs(args: &BootstrapArgs) -> Result<(Registry, PlanOptions), Failure> {
+pub(crate) fn plan_inputs(args: &Settings) -> Result<(Registry, PlanOptions), Failure> {
     let mut registry = load_registry(args.target.registry.as_deref())?;
     let release = match &args.target.otel_version {
         Some(text) => Some(parse_version(text).ok_or_else(|| {
@@ -64,13 +64,13 @@ pub(crate) fn plan_inputs(args: &BootstrapArgs) -> Result<(Registry, PlanOptions
 /// Where the resolve step may learn from: the index, with `-a install` (unless `--offline`
 /// or the installer is told to use no index) or with `--refresh`; else `None` (no network).
 pub(crate) fn refresh_settings(
-    args: &BootstrapArgs,
+    args: &Settings,
 ) -> Option<crate::registry::refresh::RefreshSettings> {
     if args.refresh {
         Some(crate::registry::refresh::RefreshSettings::from_flag(
             args.install.index_url.as_deref(),
         ))
-    } else if args.action == crate::cli::Action::Install && !args.offline {
+    } else if args.action == crate::settings::Action::Install && !args.offline {
         crate::registry::refresh::RefreshSettings::for_install(
             args.install.index_url.as_deref(),
             &args.install.installer_args,
@@ -85,7 +85,7 @@ pub(crate) fn refresh_settings(
 /// for it, if one must be, and `plan_options` the GenAI family learned, if it must be.
 /// Once per run, before planning.
 pub(crate) fn resolve(
-    args: &BootstrapArgs,
+    args: &Settings,
     registry: &mut Registry,
     plan_options: &mut PlanOptions,
     installed: &scan::Installed,
@@ -117,7 +117,7 @@ pub(crate) struct EnvironmentPlan {
 /// `-a requirements`, `-a install` and `--check`. `registry` and `plan_options` come back
 /// resolved (what the resolve step made or learned is in them), for the job to report from.
 pub(crate) fn plan_environment(
-    args: &BootstrapArgs,
+    args: &Settings,
     registry: &mut Registry,
     plan_options: &mut PlanOptions,
 ) -> Result<EnvironmentPlan, Failure> {
@@ -126,7 +126,7 @@ pub(crate) fn plan_environment(
         args.target.python.clone(),
     )?
     .with_project(args.target.project.as_deref())
-    .needing_interpreter(args.action == crate::cli::Action::Install);
+    .needing_interpreter(args.action == crate::settings::Action::Install);
     let environment = environment::find(&discovery)?;
 
     // One listing of each directory. The installed `opentelemetry-instrumentation` picks

@@ -4,28 +4,18 @@
 
 use std::io;
 
-use crate::cli::{Action, BootstrapArgs};
 use crate::environment::Environment;
 use crate::error::{ExitStatus, Failure};
 use crate::output::{self, Format, RegistryReport, Report};
 use crate::plan::Plan;
 use crate::printer::{Printer, Verbosity};
 use crate::registry::Registry;
+use crate::settings::{Action, Settings};
 
 use super::pipeline::{plan_environment, plan_inputs, registry_source_text, EnvironmentPlan};
 
-pub fn run(args: &BootstrapArgs, printer: Printer) -> Result<ExitStatus, Failure> {
+pub fn run(args: &Settings, printer: Printer) -> Result<ExitStatus, Failure> {
     if args.action == Action::Install {
-        if args.only_needed {
-            return Err(Failure::with_hint(
-                anyhow::anyhow!("`--only-needed` works with `-a requirements`, not `-a install`"),
-                format!(
-                    "pipe the needed ones to the installer: `{} | uv add -r -` in a uv project, else `{} | pip install -r /dev/stdin` with the environment's pip",
-                    args.target.command("--only-needed"),
-                    args.target.command("--only-needed"),
-                ),
-            ));
-        }
         return super::install::run(args, printer);
     }
     let (mut registry, mut plan_options) = plan_inputs(args)?;
@@ -216,7 +206,7 @@ fn explain(environment: &Environment, registry: &Registry, plan: &Plan, found: u
 /// `--site-packages`) that lives inside that project. Any other named environment is
 /// fixed with its own interpreter's pip (`uv pip` without pip).
 pub(super) fn fix_tool(
-    target: &crate::cli::TargetArgs,
+    target: &crate::settings::Target,
     environment: &crate::environment::Environment,
     current_dir: &std::path::Path,
     graph: &crate::graph::Graph,
@@ -276,7 +266,7 @@ pub(super) fn fix_tool(
 /// site-packages without an interpreter (which `-a install` cannot take), what to install.
 pub(super) fn environment_warnings(
     mut warnings: Vec<crate::diagnostics::Warning>,
-    target: &crate::cli::TargetArgs,
+    target: &crate::settings::Target,
 ) -> Vec<crate::diagnostics::Warning> {
     for warning in &mut warnings {
         if warning.kind != crate::diagnostics::WarningKind::NoTelemetry {

@@ -1,11 +1,11 @@
 //! `otel-bootstrap registry list|show|update`.
 
-use crate::cli::RegistryCommand;
 use crate::error::{ExitStatus, Failure};
 use crate::output::Format;
 use crate::printer::{eprint_labelled, write_stdout, Label, Verbosity};
 use crate::registry::Kind;
 use crate::requirement::parse_version;
+use crate::settings::Registry as RegistryCommand;
 
 use super::pipeline::load_registry;
 

@@ -11,7 +11,10 @@ use std::path::Path;
 const LAYERS: &[(&str, &[&str])] = &[
     ("entry", &["main"]),
     ("jobs", &["jobs"]),
-    ("command line and errors", &["cli", "completions", "error"]),
+    (
+        "command line and errors",
+        &["cli", "settings", "completions", "error"],
+    ),
     ("reports", &["explain", "output", "check"]),
     ("decisions", &["plan", "graph", "install", "overlay"]),
     (
@@ -190,4 +193,24 @@ fn only_requirement_rs_parses_with_the_pep_crates() {
         found.is_empty(),
         "parse through src/requirement.rs: {found:#?}"
     );
+}
+
+/// The jobs take resolved settings (`src/settings.rs`), never the command line's clap
+/// types: no file under `src/jobs/` names `crate::cli` or `clap`.
+#[test]
+fn jobs_take_settings_not_clap_types() {
+    let mut files = Vec::new();
+    visit(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("src/jobs"),
+        &mut files,
+    );
+    let found: Vec<String> = files
+        .iter()
+        .filter(|file| {
+            let text = code(&fs::read_to_string(file).unwrap());
+            text.contains("crate::cli") || text.contains("clap::")
+        })
+        .map(|file| file.display().to_string())
+        .collect();
+    assert!(found.is_empty(), "jobs naming clap types: {found:#?}");
 }
