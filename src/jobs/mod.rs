@@ -39,7 +39,7 @@ pub fn run(run: Run) -> Result<ExitStatus, Failure> {
             )?;
             Ok(ExitStatus::Success)
         }
-        Job::Registry(command) => registry::run(command, verbosity),
+        Job::Registry(command) => registry::run(command, Printer::new(verbosity, false)),
         Job::Completions(shell) => {
             write_stdout(&crate::completions::completion_script(shell))?;
             Ok(ExitStatus::Success)

@@ -2,21 +2,20 @@
 
 use crate::error::{ExitStatus, Failure};
 use crate::output::Format;
-use crate::printer::{eprint_labelled, write_stdout, Label, Verbosity};
+use crate::printer::{write_stdout, Printer, Verbosity};
 use crate::registry::Kind;
 use crate::requirement::parse_version;
 use crate::settings::Registry as RegistryCommand;
 
 use super::pipeline::load_registry;
 
-pub fn run(command: RegistryCommand, verbosity: Verbosity) -> Result<ExitStatus, Failure> {
+pub fn run(command: RegistryCommand, printer: Printer) -> Result<ExitStatus, Failure> {
+    let verbosity = printer.verbosity();
     match command {
         RegistryCommand::List { registry } => {
             let registry = load_registry(registry.as_deref())?;
-            if verbosity >= Verbosity::Normal {
-                for warning in registry.warnings() {
-                    eprint_labelled(Label::Warning, warning);
-                }
+            for warning in registry.warnings() {
+                printer.warn(warning);
             }
             let mut text = String::new();
             for version in registry.versions().rev() {
@@ -56,10 +55,8 @@ pub fn run(command: RegistryCommand, verbosity: Verbosity) -> Result<ExitStatus,
             format,
         } => {
             let registry = load_registry(registry.as_deref())?;
-            if verbosity >= Verbosity::Normal {
-                for warning in registry.warnings() {
-                    eprint_labelled(Label::Warning, warning);
-                }
+            for warning in registry.warnings() {
+                printer.warn(warning);
             }
             let version = match release {
                 Some(text) => {
@@ -83,7 +80,7 @@ pub fn run(command: RegistryCommand, verbosity: Verbosity) -> Result<ExitStatus,
             index_url,
             output,
             cache_dir,
-        } => update_genai(index_url, output, cache_dir, verbosity),
+        } => update_genai(index_url, output, cache_dir, printer),
         RegistryCommand::Update {
             index_url,
             output,
@@ -119,14 +116,12 @@ pub fn run(command: RegistryCommand, verbosity: Verbosity) -> Result<ExitStatus,
                     "nothing was written and the previous release files are intact; check the index URL (a proxy or captive portal may be answering in its place)",
                 )
             })?;
-            if verbosity >= Verbosity::Normal {
-                crate::eprint_line!("{report}");
-                if to_user_registry {
-                    crate::eprint_line!(
-                        "in the user registry `{}`, read by every run",
-                        output_dir.display()
-                    );
-                }
+            printer.say(&report.to_string());
+            if to_user_registry {
+                printer.say(&format!(
+                    "in the user registry `{}`, read by every run",
+                    output_dir.display()
+                ));
             }
             Ok(ExitStatus::Success)
         }
@@ -155,7 +150,7 @@ fn update_genai(
     index_url: Option<String>,
     output: Option<std::path::PathBuf>,
     cache_dir: Option<std::path::PathBuf>,
-    verbosity: Verbosity,
+    printer: Printer,
 ) -> Result<ExitStatus, Failure> {
     let index_url = update_index_url(index_url);
     let path = match output.or_else(|| {
@@ -195,13 +190,11 @@ fn update_genai(
         anyhow::anyhow!("internal: the generated document does not parse: {reason}")
     })?;
     crate::registry::genai_generate::write_document(&path, &text)?;
-    if verbosity >= Verbosity::Normal {
-        crate::eprint_line!(
-            "wrote the GenAI family ({} packages) to `{}`",
-            family.len(),
-            path.display()
-        );
-    }
+    printer.say(&format!(
+        "wrote the GenAI family ({} packages) to `{}`",
+        family.len(),
+        path.display()
+    ));
     Ok(ExitStatus::Success)
 }
 
