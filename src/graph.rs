@@ -592,6 +592,30 @@ fn stable_pair(release: &Version) -> Option<Version> {
 mod tests {
     use super::*;
 
+    #[test]
+    fn a_move_left_to_the_resolver_says_its_direction_and_why_no_version() {
+        let moved = |upwards| StackMove {
+            name: "opentelemetry-resource-detector-azure".to_owned(),
+            installed: "0.1.5".to_owned(),
+            target: Target::Resolver { upwards },
+            because: String::new(),
+        };
+        assert_eq!(
+            moved(true).describe(),
+            "opentelemetry-resource-detector-azure 0.1.5 -> newer (the installer's resolver picks the version)"
+        );
+        assert!(moved(false).describe().contains("-> older ("));
+        let pinned = StackMove {
+            name: "opentelemetry-sdk".to_owned(),
+            installed: "1.45.2".to_owned(),
+            target: Target::Known {
+                requirement: "opentelemetry-sdk==1.45.1".to_owned(),
+            },
+            because: String::new(),
+        };
+        assert_eq!(pinned.describe(), "opentelemetry-sdk 1.45.2 -> 1.45.1");
+    }
+
     fn node(name: &str, version: &str, requires: &[&str]) -> NodeInput {
         NodeInput::example(name, version, requires).unwrap()
     }

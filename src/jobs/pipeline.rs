@@ -18,7 +18,10 @@ use crate::settings::Settings;
 pub(crate) fn load_registry(path: Option<&std::path::Path>) -> Result<Registry, Failure> {
     if let Some(overlay) = path {
         if let Some(registry) = crate::overlay::load_if_overlay(overlay).map_err(|error| {
-            Failure::with_hint(error, "see data/README.md for the overlay format")
+            Failure::with_hint(
+                error,
+                "an overlay is a JSON document with `\"overlay\": 1`, a `name`, an optional `releases` range and `add` / `replace` / `remove` lists of instrumentations (the README's \"Vendor overlays\" section shows one)",
+            )
         })? {
             return Ok(registry);
         }
@@ -27,7 +30,10 @@ pub(crate) fn load_registry(path: Option<&std::path::Path>) -> Result<Registry, 
     match path {
         Some(path) => {
             let mut registry = Registry::from_path(path).map_err(|error| {
-                Failure::with_hint(error, "see data/README.md for the registry schema")
+                Failure::with_hint(
+                    error,
+                    "`--registry` takes a release file or a directory of them, as `otel-bootstrap registry show --format json` prints one",
+                )
             })?;
             registry.set_user_dir(user);
             Ok(registry)
@@ -195,7 +201,7 @@ fn not_the_project_environment(
         Location::Found { prefix, .. } => format!("its environment is `{}`", prefix.display()),
         Location::Missing { .. } => format!(
             "its environment does not exist yet (`{}` creates it)",
-            project.tool.create_command()
+            project.create_command_from(&discovery.current_dir)
         ),
         Location::NotOwned => return None,
     };
@@ -208,10 +214,10 @@ fn not_the_project_environment(
     Some(Warning::new(
         WarningKind::NotTheProjectEnvironment,
         format!(
-            "{here} is not the environment of the {} project `{}`: {theirs}, and `{}` would not see what is installed here",
+            "{here} is not the environment of the {} project `{}`: {theirs}; {} installs into and runs from its own environment, so what is installed here is not what the project runs with",
             project.tool,
             project.root.display(),
-            project.tool.create_command()
+            project.tool,
         ),
     ))
 }

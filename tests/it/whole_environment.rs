@@ -70,7 +70,11 @@ fn the_documented_flow_in_a_pip_venv_ends_consistent_and_traced() {
     let stderr = python::stderr(&output);
     assert_moves_announced(&stderr);
     assert!(stderr.contains("with pip install"), "{stderr}");
+    // The documented flow's output fits one screen, the result list included (#22).
+    assert!(stderr.lines().count() <= 40, "{stderr}");
     stack.pip_check(&venv).assert_ok();
+    // The tool agrees with itself: the check right after the install passes.
+    assert_exit(&stack.check_venv(&venv, &[]), 0);
     assert_moved(&venv);
     assert_eq!(
         version(&venv, "opentelemetry-instrumentation-flask").as_deref(),
@@ -99,6 +103,7 @@ fn the_documented_flow_in_a_uv_venv_ends_consistent_and_traced() {
     assert_exit(&output, 0);
     assert_moves_announced(&python::stderr(&output));
     stack.uv_pip_check(&venv).expect("uv").assert_ok();
+    assert_exit(&stack.check_venv(&venv, &[]), 0);
     assert_moved(&venv);
     stack
         .run_app(&venv, App::FastApi)
