@@ -533,7 +533,9 @@ impl FixTool {
                 None => Some(Self::Uv { into }),
             },
             FileFormat::PoetryLock => Some(Self::Poetry { into }),
-            FileFormat::PdmLock => Some(Self::Pdm { into }),
+            FileFormat::PdmLock => Some(Self::Pdm {
+                into: pdm_destination(path, into),
+            }),
             FileFormat::PipfileLock => Some(Self::Pipenv { into }),
             FileFormat::Requirements => {
                 let input = path.with_extension("in");
@@ -718,6 +720,27 @@ impl FixTool {
             }
         };
         command(&program, names)
+    }
+}
+
+/// PDM's `--group G` names an optional group (an extra, `pdm add -G`) as well as a
+/// development group (`pdm add -dG`): the project's `pyproject.toml` beside the lock says
+/// which.
+fn pdm_destination(lock: &Path, into: Destination) -> Destination {
+    let Destination::Group(group) = into else {
+        return into;
+    };
+    let root = lock.parent().unwrap_or(Path::new("."));
+    let manifest = crate::project::manifest::Manifest::read(root, false);
+    let normalized = crate::requirement::normalize(&group);
+    let is_extra = manifest.entries.iter().any(|(place, _)| {
+        matches!(place, crate::project::manifest::Place::Extra(extra)
+            if crate::requirement::normalize(extra) == normalized)
+    });
+    if is_extra {
+        Destination::Extra(group)
+    } else {
+        Destination::Group(group)
     }
 }
 
@@ -1023,6 +1046,32 @@ fix: uv remove opentelemetry-instrumentation-redis opentelemetry-instrumentation
             &["flask"],
         );
         assert!(report.passed(), "{report:?}");
+    }
+
+    #[test]
+    fn a_pdm_group_that_is_an_extra_gets_pdm_add_g() {
+        use crate::lockfile::{FileFormat, GroupSelection};
+        let directory = tempfile::tempdir().unwrap();
+        std::fs::write(
+            directory.path().join("pyproject.toml"),
+            "[project]\nname = \"app\"\n[project.optional-dependencies]\nweb = [\"flask\"]\n[tool.pdm.dev-dependencies]\nlint = [\"ruff\"]\n",
+        )
+        .unwrap();
+        let lock = directory.path().join("pdm.lock");
+        let fix = |group: &str| {
+            let selection = GroupSelection {
+                groups: vec![group.to_owned()],
+                ..GroupSelection::default()
+            };
+            let tool = FixTool::for_lockfile(FileFormat::PdmLock, &lock, &selection).unwrap();
+            let tool = match tool {
+                FixTool::In { tool, .. } => *tool,
+                other => other,
+            };
+            tool.install_command(&["a==1"]).unwrap()
+        };
+        assert_eq!(fix("web"), "pdm add -G web a==1");
+        assert_eq!(fix("lint"), "pdm add -dG lint a==1");
     }
 
     #[test]
