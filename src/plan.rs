@@ -275,6 +275,9 @@ impl ReleaseChoice {
 pub struct CoreMove {
     pub name: String,
     pub installed: String,
+    /// The version it moves to (the release's pin).
+    pub version: String,
+    /// `name==version`, as the installer is asked.
     pub requirement: String,
 }
 
@@ -324,6 +327,18 @@ impl Plan {
     /// The requirements of the core packages the plan moves
     /// (`opentelemetry-instrumentation==0.66b1`, …), none unless a partial release was
     /// aligned.
+    /// The core packages that move to the release used.
+    pub fn core_moves(&self) -> impl Iterator<Item = &CoreMove> {
+        self.alignment
+            .iter()
+            .flat_map(|alignment| alignment.core_moves.iter())
+    }
+
+    /// Whether `name` (normalized) is a core package that moves.
+    pub fn is_core_move(&self, name: &str) -> bool {
+        self.core_moves().any(|core| core.name == name)
+    }
+
     pub fn core_move_requirements(&self) -> impl Iterator<Item = &str> {
         self.alignment
             .iter()
@@ -876,6 +891,7 @@ fn core_moves(release: &Release, installed: &Installed) -> Vec<CoreMove> {
             Some(CoreMove {
                 name: package.name.to_string(),
                 installed: distribution.raw_version.clone(),
+                version: package.raw_version.clone(),
                 requirement: format!("{}=={}", package.name, package.raw_version),
             })
         })

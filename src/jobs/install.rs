@@ -218,11 +218,10 @@ fn install_pass(
             .unwrap_or(Place::Main),
     };
     let request: Vec<String> = if project_file.is_some() {
-        let core: HashSet<&str> = plan.core_move_requirements().collect();
         targets
             .iter()
             .filter(|target| {
-                !core.contains(target.raw.as_str())
+                !plan.is_core_move(target.name.as_ref())
                     && !project_rewrites
                         .iter()
                         .any(|rewrite| rewrite.name == target.name.as_ref())
@@ -304,14 +303,14 @@ fn install_pass(
             && hatch.file.lists(
                 targets
                     .iter()
-                    .filter(|target| !plan.core_move_requirements().any(|core| core == target.raw)),
+                    .filter(|target| !plan.is_core_move(target.name.as_ref())),
             )
     }) && project_file.as_ref().is_none_or(|file| {
         project_rewrites.is_empty()
             && file.lists(
                 targets
                     .iter()
-                    .filter(|target| !plan.core_move_requirements().any(|core| core == target.raw)),
+                    .filter(|target| !plan.is_core_move(target.name.as_ref())),
             )
     });
     if unmet.is_empty() && stack.moves.is_empty() && recorded {
@@ -469,7 +468,7 @@ fn install_pass(
             let recorded: Vec<String> = targets
                 .iter()
                 .filter(|target| {
-                    !plan.core_move_requirements().any(|core| core == target.raw)
+                    !plan.is_core_move(target.name.as_ref())
                         && !hatch
                             .rewrites
                             .iter()
@@ -1051,8 +1050,11 @@ fn moved_to(plan: &Plan, stack: &StackMoves, name: &str) -> Option<(String, Stri
         Target::Known { requirement } => Some(requirement.as_str()),
         Target::Resolver { .. } => None,
     });
-    plan.core_move_requirements()
-        .chain(pinned)
+    if let Some(core) = plan.core_moves().find(|core| core.name == name) {
+        return Some((core.name.clone(), core.version.clone()));
+    }
+    // A stack move's known target is a pin this walk wrote: `name==version`.
+    pinned
         .filter_map(|requirement| requirement.split_once("=="))
         .find(|(moving, _)| *moving == name)
         .map(|(moving, version)| (moving.to_owned(), version.to_owned()))
