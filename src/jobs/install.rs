@@ -51,7 +51,7 @@ fn install_pass(
         environment,
         listing,
         plan,
-        current_dir,
+        discovery,
         warnings,
     } = prepared;
     if let Some(link) = dead_interpreter_link(&environment) {
@@ -127,11 +127,14 @@ fn install_pass(
     let pre_existing = before.conflicts();
     let unmet = verify::unmet(&targets, &before);
     let stack = before.stack_moves(&targets);
-    let path_variable = std::env::var_os("PATH");
+    let path_variable = discovery.path.clone();
     let uv = find_uv(path_variable.as_deref(), environment.prefix.as_deref());
     let project = find_uv_project(
-        &current_dir,
-        std::env::var_os("UV_PROJECT_ENVIRONMENT").as_deref(),
+        &discovery.current_dir,
+        discovery
+            .uv_project_environment
+            .as_deref()
+            .map(Path::as_os_str),
     );
     let has_pip = before.get_str("pip").is_some();
     let inputs = SelectionInputs {
@@ -1273,7 +1276,9 @@ struct InstallInputs {
     listing: crate::scan::Listing,
     plan: Plan,
     warnings: Vec<Warning>,
-    current_dir: PathBuf,
+    /// What discovery read from the process once: the current directory, `PATH` and
+    /// `UV_PROJECT_ENVIRONMENT`.
+    discovery: crate::environment::DiscoveryOptions,
 }
 
 /// Builds the plan exactly as `-a requirements` does: the same pipeline.
@@ -1285,7 +1290,7 @@ fn prepare(args: &Settings) -> Result<InstallInputs, Failure> {
         listing: planned.listing,
         plan: planned.plan,
         warnings: planned.warnings,
-        current_dir: planned.discovery.current_dir,
+        discovery: planned.discovery,
     })
 }
 
