@@ -25,7 +25,7 @@ use crate::scan::Installed;
 /// What was compared with the plan, for wording.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum Subject {
+pub(crate) enum Subject {
     /// A scanned environment: packages are "installed".
     Environment,
     /// Lock or requirements files: packages are "locked".
@@ -44,7 +44,7 @@ impl Subject {
 /// The kind of problem.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum ProblemKind {
+pub(crate) enum ProblemKind {
     Missing,
     WrongVersion,
     Stale,
@@ -70,53 +70,53 @@ impl ProblemKind {
 
 /// One problem.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Problem {
-    pub kind: ProblemKind,
+pub(crate) struct Problem {
+    pub(crate) kind: ProblemKind,
     /// The instrumentation's project name.
-    pub name: String,
+    pub(crate) name: String,
     /// The requirement the plan wants (absent for stale ones).
-    pub requirement: Option<String>,
+    pub(crate) requirement: Option<String>,
     /// The version installed or locked (absent for missing ones).
-    pub installed: Option<String>,
+    pub(crate) installed: Option<String>,
     /// Where it is installed or locked.
-    pub location: Option<String>,
+    pub(crate) location: Option<String>,
     /// Why, in words.
-    pub reason: String,
+    pub(crate) reason: String,
 }
 
 /// The outcome of a check.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct CheckReport {
-    pub release: String,
+pub(crate) struct CheckReport {
+    pub(crate) release: String,
     /// How many recommendations were checked.
-    pub checked: usize,
+    pub(crate) checked: usize,
     /// Missing first, then wrong versions, then stale ones; each in plan (upstream) order.
-    pub problems: Vec<Problem>,
+    pub(crate) problems: Vec<Problem>,
     /// Instrumentations that would be stale but that another installed distribution
     /// requires (a vendor distro): kept, with who requires them.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub kept: Vec<Kept>,
+    pub(crate) kept: Vec<Kept>,
     /// What else the fix installs so that the environment ends consistent: the packages
     /// `-a install` would move with the plan, and the repairs of inconsistent ones.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub moves: Vec<String>,
+    pub(crate) moves: Vec<String>,
 }
 
 /// An instrumentation kept because another distribution requires it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Kept {
-    pub name: String,
-    pub required_by: Vec<String>,
+pub(crate) struct Kept {
+    pub(crate) name: String,
+    pub(crate) required_by: Vec<String>,
 }
 
 impl CheckReport {
-    pub fn passed(&self) -> bool {
+    pub(crate) fn passed(&self) -> bool {
         self.problems.is_empty()
     }
 
     /// The requirements to install: the missing and wrong-version ones, then what moves
     /// with them and what repairs an inconsistency.
-    pub fn to_install(&self) -> Vec<&str> {
+    pub(crate) fn to_install(&self) -> Vec<&str> {
         let mut seen = std::collections::HashSet::new();
         self.problems
             .iter()
@@ -129,7 +129,7 @@ impl CheckReport {
 
     /// The project names to remove: the stale ones, and those that do not load and that
     /// the plan does not recommend.
-    pub fn to_remove(&self) -> Vec<&str> {
+    pub(crate) fn to_remove(&self) -> Vec<&str> {
         let mut seen = std::collections::HashSet::new();
         self.problems
             .iter()
@@ -145,7 +145,7 @@ impl CheckReport {
 
 /// Compares `plan` (made from `release`) with `installed`. Instrumentations named in
 /// `exclude` (as `--exclude` takes them) are never stale.
-pub fn check(
+pub(crate) fn check(
     plan: &Plan,
     release: &Release,
     installed: &Installed,
@@ -258,7 +258,7 @@ pub fn check(
 /// problem naming its error, with a fix: when the plan recommends another package for
 /// its library (or nothing), removing it; when the plan recommends it at another version,
 /// that version; else `--exclude` (or a version that loads).
-pub fn check_loads(
+pub(crate) fn check_loads(
     report: &mut CheckReport,
     plan: &Plan,
     loads: &crate::install::load_check::LoadReport,
@@ -318,7 +318,7 @@ pub fn check_loads(
 /// another distribution requires is kept, not stale; every unmet requirement that involves
 /// an OpenTelemetry package is a problem; and the fix moves what `-a install` would move,
 /// plus, for each inconsistency, the required package at the release's version.
-pub fn check_graph(report: &mut CheckReport, plan: &Plan, graph: &Graph) {
+pub(crate) fn check_graph(report: &mut CheckReport, plan: &Plan, graph: &Graph) {
     let mut kept = Vec::new();
     report.problems.retain(|problem| {
         if problem.kind != ProblemKind::Stale {
@@ -397,7 +397,7 @@ fn skip_reason(reason: &SkipReason, verb: &str) -> Option<String> {
 /// fix lands in the project's manifest and lock rather than only in an environment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum FixTool {
+pub(crate) enum FixTool {
     /// A uv project (`pyproject.toml` and `uv.lock`): `uv add` / `uv remove`, into the
     /// selected extra (`--optional`) or dependency group (`--group`) when one was read.
     Uv { into: Destination },
@@ -440,7 +440,7 @@ pub enum FixTool {
 /// Where in the project the fix records the packages.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum Destination {
+pub(crate) enum Destination {
     /// The main dependencies.
     Main,
     /// An extra (`[project.optional-dependencies]`).
@@ -452,14 +452,14 @@ pub enum Destination {
 impl FixTool {
     /// The tool of the project around `directory` ([`crate::project::detect`]: uv, Poetry,
     /// PDM, pipenv, Hatch, pip-tools), else `pip install`.
-    pub fn detect(directory: &Path) -> Self {
+    pub(crate) fn detect(directory: &Path) -> Self {
         Self::for_project(crate::project::detect(directory).as_ref())
     }
 
     /// The fix in the words of `project`'s tool, into its main dependencies (Hatch: the
     /// `[project].dependencies` of its `pyproject.toml`; pip-tools: its `requirements.in`,
     /// then `pip-compile`); `pip install` for no project.
-    pub fn for_project(project: Option<&crate::project::Project>) -> Self {
+    pub(crate) fn for_project(project: Option<&crate::project::Project>) -> Self {
         use crate::project::Tool;
         let Some(project) = project else {
             return Self::Pip;
@@ -482,7 +482,7 @@ impl FixTool {
     /// The fix for an environment: its project's tool when it belongs to one, else its own
     /// interpreter's pip (or `uv pip` when it has no pip); `Pip` when only its
     /// site-packages are known.
-    pub fn for_environment(
+    pub(crate) fn for_environment(
         project: Option<&crate::project::Project>,
         interpreter: Option<&Path>,
         has_pip: bool,
@@ -507,7 +507,7 @@ impl FixTool {
     /// recording where the selection read (the first `--extra`, else the first
     /// `--group`/`--with`, else `--dev` for a Pipfile.lock). `None` for a file whose
     /// project tool is not known from the file alone (pylock.toml).
-    pub fn for_lockfile(
+    pub(crate) fn for_lockfile(
         format: crate::lockfile::FileFormat,
         path: &Path,
         selection: &crate::lockfile::GroupSelection,
@@ -575,7 +575,7 @@ impl FixTool {
 
     /// The same tool, recording into `into` (uv, Poetry, PDM, pipenv; the others have
     /// one place).
-    pub fn into(self, into: Destination) -> Self {
+    pub(crate) fn into(self, into: Destination) -> Self {
         match self {
             Self::Uv { .. } => Self::Uv { into },
             Self::Poetry { .. } => Self::Poetry { into },
@@ -586,7 +586,7 @@ impl FixTool {
     }
 
     /// Whether the fix is a command to run (else it is an edit, said in words).
-    pub fn is_command(&self) -> bool {
+    pub(crate) fn is_command(&self) -> bool {
         match self {
             Self::Hatch { .. }
             | Self::PipTools { .. }
@@ -598,7 +598,7 @@ impl FixTool {
     }
 
     /// The command installing `requirements`, or `None` when there are none.
-    pub fn install_command(&self, requirements: &[&str]) -> Option<String> {
+    pub(crate) fn install_command(&self, requirements: &[&str]) -> Option<String> {
         let program = match self {
             Self::Uv { into } => match into {
                 Destination::Main => "uv add".to_owned(),
@@ -662,7 +662,7 @@ impl FixTool {
     }
 
     /// The command removing `names`, or `None` when there are none.
-    pub fn remove_command(&self, names: &[&str]) -> Option<String> {
+    pub(crate) fn remove_command(&self, names: &[&str]) -> Option<String> {
         let program = match self {
             Self::Uv { into } => match into {
                 Destination::Main => "uv remove".to_owned(),
@@ -774,7 +774,7 @@ fn command(program: &str, arguments: &[&str]) -> Option<String> {
 }
 
 /// The problem lines for stdout (text mode).
-pub fn problem_lines(report: &CheckReport) -> String {
+pub(crate) fn problem_lines(report: &CheckReport) -> String {
     let mut text = String::new();
     for problem in &report.problems {
         let line = match (&problem.kind, &problem.requirement) {
@@ -794,7 +794,7 @@ pub fn problem_lines(report: &CheckReport) -> String {
 }
 
 /// The summary and fix commands for stderr (text mode).
-pub fn summary(report: &CheckReport, installer: &FixTool, subject: Subject) -> String {
+pub(crate) fn summary(report: &CheckReport, installer: &FixTool, subject: Subject) -> String {
     let kept: String = report
         .kept
         .iter()
@@ -857,21 +857,21 @@ fn verdict(report: &CheckReport, installer: &FixTool, subject: Subject) -> Strin
 
 /// The `--format json` document.
 #[derive(Debug, Serialize)]
-pub struct CheckDocument<'a> {
-    pub version: u32,
-    pub tool: &'static str,
-    pub subject: Subject,
-    pub passed: bool,
+pub(crate) struct CheckDocument<'a> {
+    pub(crate) version: u32,
+    pub(crate) tool: &'static str,
+    pub(crate) subject: Subject,
+    pub(crate) passed: bool,
     #[serde(flatten)]
-    pub report: &'a CheckReport,
+    pub(crate) report: &'a CheckReport,
     /// The commands that fix the problems, in order.
-    pub fix: Vec<String>,
-    pub warnings: &'a [Warning],
+    pub(crate) fix: Vec<String>,
+    pub(crate) warnings: &'a [Warning],
 }
 
 /// Writes the check's output and says whether it passed (the job exits 1 when not). A closed
 /// stdout still ends with the check's verdict.
-pub fn report(
+pub(crate) fn report(
     report: &CheckReport,
     installer: &FixTool,
     subject: Subject,

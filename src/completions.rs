@@ -12,10 +12,10 @@ use crate::cli::Cli;
 use clap_complete::Shell;
 
 /// The program name the scripts complete (the name of the installed executable).
-pub const BIN_NAME: &str = "otel-bootstrap";
+pub(crate) const BIN_NAME: &str = "otel-bootstrap";
 
 /// The completion script for `shell`.
-pub fn completion_script(shell: Shell) -> Vec<u8> {
+pub(crate) fn completion_script(shell: Shell) -> Vec<u8> {
     let mut command = Cli::command();
     let mut script = Vec::new();
     clap_complete::generate(shell, &mut command, BIN_NAME, &mut script);
@@ -44,7 +44,7 @@ fn fix_bash_state_names(script: &mut Vec<u8>) {
 
 /// The man page (roff, section 1). The examples keep their layout (`.nf`), which clap's
 /// generic `EXTRA` section would refill into one paragraph.
-pub fn man_page() -> std::io::Result<Vec<u8>> {
+pub(crate) fn man_page() -> std::io::Result<Vec<u8>> {
     let command = Cli::command()
         .name(BIN_NAME)
         .version(env!("CARGO_PKG_VERSION"));

@@ -43,7 +43,7 @@ pub struct Warning {
 }
 
 impl Warning {
-    pub fn new(kind: WarningKind, message: impl Into<String>) -> Self {
+    pub(crate) fn new(kind: WarningKind, message: impl Into<String>) -> Self {
         Self {
             kind,
             message: message.into(),

@@ -30,7 +30,7 @@ const INTERPRETER_TIMEOUT: Duration = Duration::from_secs(30);
 /// Where the environment came from, in the order the sources are tried.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum Source {
+pub(crate) enum Source {
     /// `--site-packages DIR` (one or more).
     SitePackagesFlag,
     /// `--python PATH` (an interpreter or an environment directory).
@@ -53,7 +53,7 @@ pub enum Source {
 
 impl Source {
     /// The flag or variable as a user would write it, e.g. `--python` or `VIRTUAL_ENV`.
-    pub fn label(self) -> &'static str {
+    pub(crate) fn label(self) -> &'static str {
         match self {
             Source::SitePackagesFlag => "--site-packages",
             Source::PythonFlag => "--python",
@@ -76,37 +76,40 @@ impl fmt::Display for Source {
 /// Inputs to discovery. The process environment is passed in explicitly so that
 /// discovery is testable without touching global state.
 #[derive(Debug, Clone, Default)]
-pub struct DiscoveryOptions {
+pub(crate) struct DiscoveryOptions {
     /// `--site-packages` directories, in the order given.
-    pub site_packages: Vec<PathBuf>,
+    pub(crate) site_packages: Vec<PathBuf>,
     /// `--python`.
-    pub python: Option<PathBuf>,
+    pub(crate) python: Option<PathBuf>,
     /// The current directory (start of the `.venv` search; relative paths are
     /// resolved against it).
-    pub current_dir: PathBuf,
+    pub(crate) current_dir: PathBuf,
     /// `VIRTUAL_ENV`, if set and non-empty.
-    pub virtual_env: Option<PathBuf>,
+    pub(crate) virtual_env: Option<PathBuf>,
     /// `CONDA_PREFIX`, if set and non-empty.
-    pub conda_prefix: Option<PathBuf>,
+    pub(crate) conda_prefix: Option<PathBuf>,
     /// `PATH`, if set.
-    pub path: Option<OsString>,
+    pub(crate) path: Option<OsString>,
     /// The running executable (`std::env::current_exe`), for [`Source::InstalledVenv`].
-    pub current_exe: Option<PathBuf>,
+    pub(crate) current_exe: Option<PathBuf>,
     /// `UV_PROJECT_ENVIRONMENT`, if set and non-empty: a uv project's environment lives
     /// there rather than in `.venv`.
-    pub uv_project_environment: Option<PathBuf>,
+    pub(crate) uv_project_environment: Option<PathBuf>,
     /// The project around the current directory (or `--project`) and where its tool keeps
     /// its environment.
-    pub project: Option<(Project, Location)>,
+    pub(crate) project: Option<(Project, Location)>,
     /// Whether the run needs the environment's interpreter (`-a install`): its errors then
     /// offer no `--site-packages`, which such a run refuses.
-    pub needs_interpreter: bool,
+    pub(crate) needs_interpreter: bool,
 }
 
 impl DiscoveryOptions {
     /// Options from the command-line values plus this process's current directory,
     /// `VIRTUAL_ENV`, `CONDA_PREFIX`, `PATH` (empty values count as unset) and executable.
-    pub fn from_process(site_packages: Vec<PathBuf>, python: Option<PathBuf>) -> io::Result<Self> {
+    pub(crate) fn from_process(
+        site_packages: Vec<PathBuf>,
+        python: Option<PathBuf>,
+    ) -> io::Result<Self> {
         let non_empty = |name: &str| std::env::var_os(name).filter(|value| !value.is_empty());
         let current_dir = match std::env::current_dir() {
             Ok(directory) => directory,
@@ -140,7 +143,7 @@ impl DiscoveryOptions {
 
     /// Marks a run that needs the environment's interpreter (`-a install`), so that no
     /// hint offers `--site-packages`.
-    pub fn needing_interpreter(mut self, needed: bool) -> Self {
+    pub(crate) fn needing_interpreter(mut self, needed: bool) -> Self {
         self.needs_interpreter = needed;
         self
     }
@@ -148,7 +151,7 @@ impl DiscoveryOptions {
     /// Detects the project from `directory` (the current directory unless `--project`)
     /// and where its environment is. The tool is asked (`poetry env info -p`, ...) only
     /// when no flag or variable names the environment already.
-    pub fn with_project(mut self, directory: Option<&Path>) -> Self {
+    pub(crate) fn with_project(mut self, directory: Option<&Path>) -> Self {
         let start = match directory {
             Some(directory) => self.absolute(directory),
             None => self.current_dir.clone(),
@@ -182,26 +185,26 @@ impl DiscoveryOptions {
 
 /// A found environment.
 #[derive(Debug, Clone, serde::Serialize)]
-pub struct Environment {
-    pub source: Source,
+pub(crate) struct Environment {
+    pub(crate) source: Source,
     /// The environment's prefix (venv or conda directory), when there is one.
-    pub prefix: Option<PathBuf>,
+    pub(crate) prefix: Option<PathBuf>,
     /// The interpreter, when known (not for `--site-packages`).
-    pub interpreter: Option<PathBuf>,
+    pub(crate) interpreter: Option<PathBuf>,
     /// `major.minor`, when known.
-    pub python_version: Option<String>,
+    pub(crate) python_version: Option<String>,
     /// Whether the environment was created by uv (`uv = ...` in `pyvenv.cfg`).
-    pub created_by_uv: bool,
+    pub(crate) created_by_uv: bool,
     /// Directories to scan, in `sys.path` order (the first occurrence of a project wins).
-    pub site_packages: Vec<PathBuf>,
+    pub(crate) site_packages: Vec<PathBuf>,
     /// The project this environment belongs to (its tool found it), when it does.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub project: Option<Project>,
+    pub(crate) project: Option<Project>,
 }
 
 /// Why no environment could be used. Every variant names the path involved.
 #[derive(Debug, thiserror::Error)]
-pub enum EnvironmentError {
+pub(crate) enum EnvironmentError {
     /// The current directory is in a uv project that has no environment yet.
     #[error(
         "`{}` is a uv project without its environment (no `.venv` yet)",
@@ -288,7 +291,7 @@ pub enum EnvironmentError {
 impl EnvironmentError {
     /// A suggestion for the user, shown after the error message. Every command in it runs
     /// as printed from the directory the run started in.
-    pub fn hint(&self) -> Option<String> {
+    pub(crate) fn hint(&self) -> Option<String> {
         Some(self.hint_where(true))
     }
 
@@ -405,7 +408,7 @@ impl EnvironmentError {
 
 /// Finds the environment to scan, trying the sources in order, and says which project it
 /// belongs to.
-pub fn find(options: &DiscoveryOptions) -> Result<Environment, EnvironmentError> {
+pub(crate) fn find(options: &DiscoveryOptions) -> Result<Environment, EnvironmentError> {
     let mut environment = find_source(options).map_err(|error| {
         if options.needs_interpreter {
             EnvironmentError::NeedsInterpreter(Box::new(error))
@@ -708,17 +711,20 @@ fn located_or_asked(
 
 /// A uv project: a `pyproject.toml` with a `uv.lock` beside it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UvProject {
+pub(crate) struct UvProject {
     /// The directory holding `pyproject.toml` and `uv.lock`.
-    pub root: PathBuf,
+    pub(crate) root: PathBuf,
     /// The project's environment: `$UV_PROJECT_ENVIRONMENT` (relative to `root`) or
     /// `<root>/.venv`.
-    pub environment: PathBuf,
+    pub(crate) environment: PathBuf,
 }
 
 /// The nearest uv project from `start` upward. `project_environment` is the value of
 /// `UV_PROJECT_ENVIRONMENT`, if set.
-pub fn find_uv_project(start: &Path, project_environment: Option<&OsStr>) -> Option<UvProject> {
+pub(crate) fn find_uv_project(
+    start: &Path,
+    project_environment: Option<&OsStr>,
+) -> Option<UvProject> {
     let root = start
         .ancestors()
         .find(|directory| {
@@ -768,7 +774,7 @@ fn installed_environment(exe: &Path) -> Option<&Path> {
 ///   as `uvx` / `uv tool run` environments do (`$UV_CACHE_DIR/archive-v0/<id>`, the
 ///   cache root is tagged) and `pipx run` ones (`$PIPX_HOME/.cache/<id>`). The prefix's
 ///   own tag does not count: uv tags every venv it creates.
-pub fn is_tool_environment(prefix: &Path) -> bool {
+pub(crate) fn is_tool_environment(prefix: &Path) -> bool {
     prefix.join("uv-receipt.toml").is_file()
         || prefix.join("pipx_metadata.json").is_file()
         || prefix
@@ -1012,9 +1018,9 @@ const SCRIPT_OUTPUT_CAP: usize = 1024 * 1024;
 /// What an interpreter printed, and how it ended.
 #[derive(Debug)]
 pub(crate) struct ScriptOutput {
-    pub status: ExitStatus,
-    pub stdout: String,
-    pub stderr: String,
+    pub(crate) status: ExitStatus,
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
 }
 
 /// Runs `interpreter` with `arguments` (never through a shell), in a process group of its

@@ -19,44 +19,45 @@ use crate::scan::{self, Installed};
 
 /// One installed distribution.
 #[derive(Debug, Clone)]
-pub struct Node {
-    pub name: PackageName,
-    pub raw_version: String,
-    pub version: Option<Version>,
-    pub path: PathBuf,
+pub(crate) struct Node {
+    pub(crate) name: PackageName,
+    pub(crate) raw_version: String,
+    pub(crate) version: Option<Version>,
+    pub(crate) path: PathBuf,
     /// Installed from a URL or a local path (an editable project): no installer can move
     /// it by name.
-    pub direct_reference: bool,
+    pub(crate) direct_reference: bool,
     /// Every parsed `Requires-Dist`, applicable or not.
     requires: Vec<Dependency>,
     /// The indexes into `requires` that apply (markers and active extras).
     applicable: Vec<usize>,
     /// Why its metadata could not be read, if it could not.
-    pub unreadable: Option<String>,
+    pub(crate) unreadable: Option<String>,
 }
 
 impl Node {
     /// The requirements that apply in this environment.
-    pub fn requirements(&self) -> impl Iterator<Item = &Dependency> {
+    pub(crate) fn requirements(&self) -> impl Iterator<Item = &Dependency> {
         self.applicable.iter().map(|&index| &self.requires[index])
     }
 }
 
 /// What a node is built from: a distribution and its raw `Requires-Dist` lines.
 #[derive(Debug, Clone)]
-pub struct NodeInput {
-    pub name: PackageName,
-    pub raw_version: String,
-    pub version: Option<Version>,
-    pub path: PathBuf,
-    pub direct_reference: bool,
-    pub requires_dist: Result<Vec<String>, String>,
+pub(crate) struct NodeInput {
+    pub(crate) name: PackageName,
+    pub(crate) raw_version: String,
+    pub(crate) version: Option<Version>,
+    pub(crate) path: PathBuf,
+    pub(crate) direct_reference: bool,
+    pub(crate) requires_dist: Result<Vec<String>, String>,
 }
 
 impl NodeInput {
     /// A distribution with these `Requires-Dist` lines, installed from an index at a
     /// made-up path: for tests and examples.
-    pub fn example(name: &str, version: &str, requires: &[&str]) -> Option<Self> {
+    #[cfg(test)]
+    pub(crate) fn example(name: &str, version: &str, requires: &[&str]) -> Option<Self> {
         Some(Self {
             name: crate::requirement::parse_name(name)?,
             raw_version: version.to_owned(),
@@ -70,7 +71,7 @@ impl NodeInput {
 
 /// The graph.
 #[derive(Debug, Clone, Default)]
-pub struct Graph {
+pub(crate) struct Graph {
     nodes: Vec<Node>,
     by_name: HashMap<PackageName, usize>,
     /// For each node, the (dependent node, requirement index) pairs that name it.
@@ -79,15 +80,15 @@ pub struct Graph {
 
 /// One broken requirement: what `pip check` reports, naming both sides.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
-pub struct Conflict {
+pub(crate) struct Conflict {
     /// The distribution whose requirement is not met.
-    pub package: String,
-    pub version: String,
+    pub(crate) package: String,
+    pub(crate) version: String,
     /// Its requirement, without the marker.
-    pub requirement: String,
+    pub(crate) requirement: String,
     /// The project required, and its installed version (`None`: not installed).
-    pub required: String,
-    pub installed: Option<String>,
+    pub(crate) required: String,
+    pub(crate) installed: Option<String>,
 }
 
 impl fmt::Display for Conflict {
@@ -108,7 +109,7 @@ impl fmt::Display for Conflict {
 }
 
 /// Reads every distribution's `Requires-Dist` (the I/O half of [`Graph::build`]).
-pub fn inputs(installed: &Installed) -> Vec<NodeInput> {
+pub(crate) fn inputs(installed: &Installed) -> Vec<NodeInput> {
     installed
         .iter_sorted()
         .into_iter()
@@ -126,7 +127,7 @@ pub fn inputs(installed: &Installed) -> Vec<NodeInput> {
 impl Graph {
     /// Builds the graph; `markers` is the target interpreter's marker environment (without
     /// one, markers that depend on it count as true).
-    pub fn build(inputs: Vec<NodeInput>, markers: Option<&MarkerEnvironment>) -> Self {
+    pub(crate) fn build(inputs: Vec<NodeInput>, markers: Option<&MarkerEnvironment>) -> Self {
         let mut graph = Graph::default();
         for input in inputs {
             if graph.by_name.contains_key(&input.name) {
@@ -201,12 +202,12 @@ impl Graph {
         }
     }
 
-    pub fn get(&self, name: &PackageName) -> Option<&Node> {
+    pub(crate) fn get(&self, name: &PackageName) -> Option<&Node> {
         self.by_name.get(name).map(|&index| &self.nodes[index])
     }
 
     /// [`Graph::get`] by a name as written.
-    pub fn get_str(&self, name: &str) -> Option<&Node> {
+    pub(crate) fn get_str(&self, name: &str) -> Option<&Node> {
         self.get(&crate::requirement::parse_name(name)?)
     }
 
@@ -215,7 +216,7 @@ impl Graph {
     /// train (`0.x` packages to the release, `1.x` ones to the stable version upstream
     /// released with it); a required package that is missing is installed at the release
     /// when the requirement allows it, else as the requirement says.
-    pub fn repair(&self, conflict: &Conflict, release: &Version) -> Vec<String> {
+    pub(crate) fn repair(&self, conflict: &Conflict, release: &Version) -> Vec<String> {
         let stable = stable_pair(release);
         let train_of = |version: &Version| {
             if version.release().first() == Some(&0) {
@@ -251,12 +252,12 @@ impl Graph {
         repairs
     }
 
-    pub fn nodes(&self) -> impl Iterator<Item = &Node> {
+    pub(crate) fn nodes(&self) -> impl Iterator<Item = &Node> {
         self.nodes.iter()
     }
 
     /// Who requires `name`, with the requirement, in name order.
-    pub fn requirers(&self, name: &PackageName) -> Vec<(&Node, &Dependency)> {
+    pub(crate) fn requirers(&self, name: &PackageName) -> Vec<(&Node, &Dependency)> {
         let Some(&index) = self.by_name.get(name) else {
             return Vec::new();
         };
@@ -272,7 +273,7 @@ impl Graph {
     }
 
     /// Every requirement that is not met: a native, complete `pip check`, sorted.
-    pub fn conflicts(&self) -> Vec<Conflict> {
+    pub(crate) fn conflicts(&self) -> Vec<Conflict> {
         let mut conflicts = Vec::new();
         for node in &self.nodes {
             for requirement in node.requirements() {
@@ -302,7 +303,7 @@ impl Graph {
 
     /// The distributions that must move with `request` (what the installer is asked for)
     /// so that the environment stays consistent. See [`StackMoves`].
-    pub fn stack_moves(&self, request: &[PlainRequirement]) -> StackMoves {
+    pub(crate) fn stack_moves(&self, request: &[PlainRequirement]) -> StackMoves {
         StackWalk::new(self, request).run()
     }
 }
@@ -310,7 +311,7 @@ impl Graph {
 /// Where a distribution moves.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
-pub enum Target {
+pub(crate) enum Target {
     /// To a version known now: the requirement asked of the installer.
     Known { requirement: String },
     /// Asked of the installer by name: its resolver picks the version that fits, newer
@@ -321,18 +322,18 @@ pub enum Target {
 
 /// A distribution that moves in the same transaction, and why.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct StackMove {
-    pub name: String,
-    pub installed: String,
-    pub target: Target,
+pub(crate) struct StackMove {
+    pub(crate) name: String,
+    pub(crate) installed: String,
+    pub(crate) target: Target,
     /// What makes it move (`opentelemetry-sdk 1.45.2 requires
     /// opentelemetry-semantic-conventions==0.66b2`), empty for what the request names.
-    pub because: String,
+    pub(crate) because: String,
 }
 
 impl StackMove {
     /// The requirement given to the installer for it.
-    pub fn requirement(&self) -> String {
+    pub(crate) fn requirement(&self) -> String {
         match &self.target {
             Target::Known { requirement } => requirement.clone(),
             Target::Resolver { .. } => self.name.clone(),
@@ -341,7 +342,7 @@ impl StackMove {
 
     /// `opentelemetry-sdk 1.45.2 -> 1.45.1`, or `opentelemetry-foo 0.5 -> newer (…)` when
     /// the installer's resolver picks the version.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         match &self.target {
             Target::Known { requirement } => {
                 let range = PlainRequirement::parse(requirement)
@@ -363,12 +364,12 @@ impl StackMove {
 /// An installed distribution that the moves would break and that no installer can move:
 /// it was installed from a URL or a local path (the project itself, editable).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct Blocker {
-    pub package: String,
-    pub version: String,
-    pub requirement: String,
+pub(crate) struct Blocker {
+    pub(crate) package: String,
+    pub(crate) version: String,
+    pub(crate) requirement: String,
     /// The moving distribution it requires.
-    pub moving: String,
+    pub(crate) moving: String,
 }
 
 impl fmt::Display for Blocker {
@@ -383,10 +384,10 @@ impl fmt::Display for Blocker {
 
 /// The result of [`Graph::stack_moves`].
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
-pub struct StackMoves {
+pub(crate) struct StackMoves {
     /// Installed distributions outside the request that move with it, in the order found.
-    pub moves: Vec<StackMove>,
-    pub blockers: Vec<Blocker>,
+    pub(crate) moves: Vec<StackMove>,
+    pub(crate) blockers: Vec<Blocker>,
 }
 
 /// The walk behind [`Graph::stack_moves`].

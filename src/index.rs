@@ -59,25 +59,25 @@ fn request_timeout() -> Duration {
 }
 /// The largest project page read. The client reads only OpenTelemetry projects, whose
 /// pages are tens of KB (`opentelemetry-instrumentation`'s, the largest, about 150 KB).
-pub const MAXIMUM_PAGE_BYTES: u64 = 8 * 1024 * 1024;
+pub(crate) const MAXIMUM_PAGE_BYTES: u64 = 8 * 1024 * 1024;
 /// The most links (files) one project page may list; each counts, kept or not.
 pub const MAXIMUM_PAGE_ENTRIES: usize = 20_000;
 /// The largest distribution or metadata file read (instrumentation wheels are tens of KB).
-pub const MAXIMUM_FILE_BYTES: u64 = crate::untrusted::CACHE_CAP;
+pub(crate) const MAXIMUM_FILE_BYTES: u64 = crate::untrusted::CACHE_CAP;
 /// The largest file read out of a wheel, uncompressed (a `METADATA` is a few KB).
-pub const MAXIMUM_ENTRY_BYTES: u64 = 4 * 1024 * 1024;
+pub(crate) const MAXIMUM_ENTRY_BYTES: u64 = 4 * 1024 * 1024;
 /// What one run may read from the index in all: bytes of bodies, and page links.
-pub const MAXIMUM_RUN_BYTES: u64 = 1024 * 1024 * 1024;
+pub(crate) const MAXIMUM_RUN_BYTES: u64 = 1024 * 1024 * 1024;
 /// See [`MAXIMUM_RUN_BYTES`].
-pub const MAXIMUM_RUN_ENTRIES: u64 = 1_000_000;
+pub(crate) const MAXIMUM_RUN_ENTRIES: u64 = 1_000_000;
 /// The most requests one client has in flight at once (each holds at most one body of
 /// [`MAXIMUM_FILE_BYTES`] or [`MAXIMUM_PAGE_BYTES`]): with the parsed entries and a wheel's
 /// `METADATA`, peak memory stays under the documented 256 MiB.
-pub const MAXIMUM_IN_FLIGHT: usize = 8;
+pub(crate) const MAXIMUM_IN_FLIGHT: usize = 8;
 /// The size of one read of a body.
 const CHUNK_BYTES: usize = 64 * 1024;
 /// The highest compression ratio accepted for a wheel entry above 64 KiB.
-pub const MAXIMUM_COMPRESSION_RATIO: u64 = 100;
+pub(crate) const MAXIMUM_COMPRESSION_RATIO: u64 = 100;
 
 /// Tries per request, the first included.
 const ATTEMPTS: u32 = 3;
@@ -85,7 +85,7 @@ const FIRST_BACKOFF: Duration = Duration::from_millis(250);
 
 /// An error talking to the index. URLs are redacted.
 #[derive(Debug, thiserror::Error)]
-pub enum IndexError {
+pub(crate) enum IndexError {
     #[error("invalid index URL `{url}`: {reason}")]
     InvalidUrl { url: String, reason: String },
     #[error("could not set up the HTTP client: {0}")]
@@ -196,12 +196,12 @@ pub struct IndexFile {
 
 impl IndexFile {
     /// Whether the file is a wheel.
-    pub fn is_wheel(&self) -> bool {
+    pub(crate) fn is_wheel(&self) -> bool {
         self.filename.ends_with(".whl")
     }
 
     /// The version part of a wheel or sdist file name (unparsed), if it has one.
-    pub fn version_text(&self) -> Option<&str> {
+    pub(crate) fn version_text(&self) -> Option<&str> {
         if let Some(stem) = self.filename.strip_suffix(".whl") {
             return stem.split('-').nth(1);
         }
@@ -215,7 +215,7 @@ impl IndexFile {
 
 /// A blocking client for one index.
 #[derive(Debug, Clone)]
-pub struct IndexClient {
+pub(crate) struct IndexClient {
     http: reqwest::blocking::Client,
     index_url: Url,
     cache_dir: Option<PathBuf>,
@@ -225,7 +225,7 @@ pub struct IndexClient {
 impl IndexClient {
     /// A client for the simple index at `index_url` (e.g. `https://pypi.org/simple/`),
     /// without a cache.
-    pub fn new(index_url: &str) -> Result<Self, IndexError> {
+    pub(crate) fn new(index_url: &str) -> Result<Self, IndexError> {
         let invalid = |reason: String| IndexError::InvalidUrl {
             url: redact_url(index_url),
             reason,
@@ -257,20 +257,20 @@ impl IndexClient {
     }
 
     /// Caches downloaded files under `cache_dir` (see [`default_cache_dir`]).
-    pub fn with_cache_dir(mut self, cache_dir: Option<PathBuf>) -> Self {
+    pub(crate) fn with_cache_dir(mut self, cache_dir: Option<PathBuf>) -> Self {
         self.cache_dir = cache_dir;
         self
     }
 
     /// The index URL (always ending in `/`), redacted.
-    pub fn index_url(&self) -> String {
+    pub(crate) fn index_url(&self) -> String {
         redact_url(self.index_url.as_str())
     }
 
     /// The files of `project` (any spelling; normalized per PEP 503), in index order.
     ///
     /// A project the index does not have (`404`) has no files: `Ok(vec![])`.
-    pub fn project_files(&self, project: &str) -> Result<Vec<IndexFile>, IndexError> {
+    pub(crate) fn project_files(&self, project: &str) -> Result<Vec<IndexFile>, IndexError> {
         let page_url = self
             .index_url
             .join(&format!("{}/", normalize_name(project)))
@@ -302,20 +302,9 @@ impl IndexClient {
         Ok(files.files)
     }
 
-    /// The bytes at `url` (a distribution file; cached). `404` is an error here. A wheel
-    /// must be a zip; nothing else is checked (see [`Self::download_file`]).
-    pub fn download(&self, url: &str) -> Result<Vec<u8>, IndexError> {
-        let kind = if url.ends_with(".whl") {
-            Expected::Wheel
-        } else {
-            Expected::Any
-        };
-        self.download_checked(url, None, kind)
-    }
-
     /// The bytes of `file` (cached), checked against its sha256 when the index gave one,
     /// and as a zip when it is a wheel.
-    pub fn download_file(&self, file: &IndexFile) -> Result<Vec<u8>, IndexError> {
+    pub(crate) fn download_file(&self, file: &IndexFile) -> Result<Vec<u8>, IndexError> {
         let kind = if file.is_wheel() {
             Expected::Wheel
         } else {
@@ -351,7 +340,7 @@ impl IndexClient {
     /// The `METADATA` of a wheel: `<url>.metadata` when the index advertises it (PEP
     /// 658), otherwise read from the downloaded wheel. Only the `METADATA` is cached,
     /// not the wheel.
-    pub fn wheel_metadata(&self, file: &IndexFile) -> Result<String, IndexError> {
+    pub(crate) fn wheel_metadata(&self, file: &IndexFile) -> Result<String, IndexError> {
         if file.core_metadata {
             let metadata = self.download_checked(
                 &format!("{}.metadata", file.url),
@@ -614,7 +603,7 @@ fn check(contents: &[u8], sha256: Option<&str>, kind: Expected) -> Result<(), St
 }
 
 /// The sha256 of `bytes`, lowercase hex.
-pub fn sha256_hex(bytes: &[u8]) -> String {
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
     let digest = ring::digest::digest(&ring::digest::SHA256, bytes);
     digest
         .as_ref()
@@ -717,7 +706,7 @@ impl Future for LookupFuture {
 
 /// The default cache directory: `$XDG_CACHE_HOME/otel-bootstrap`, else
 /// `~/.cache/otel-bootstrap`; `None` when neither variable is set.
-pub fn default_cache_dir() -> Option<PathBuf> {
+pub(crate) fn default_cache_dir() -> Option<PathBuf> {
     let non_empty = |name: &str| std::env::var_os(name).filter(|value| !value.is_empty());
     if let Some(cache_home) = non_empty("XDG_CACHE_HOME") {
         return Some(PathBuf::from(cache_home).join("otel-bootstrap"));
@@ -727,7 +716,7 @@ pub fn default_cache_dir() -> Option<PathBuf> {
 
 /// The PEP 503 normalized form of a project name: runs of `-`, `_` and `.` become a
 /// single `-`, and the name is lowercased.
-pub fn normalize_name(name: &str) -> String {
+pub(crate) fn normalize_name(name: &str) -> String {
     crate::requirement::normalize(name.trim())
 }
 
@@ -735,12 +724,12 @@ pub fn normalize_name(name: &str) -> String {
 /// `https://user:token@host/simple/` → `https://user:****@host/simple/` (the one redactor,
 /// [`crate::redact::redact`]). Text that is not a
 /// URL is returned unchanged.
-pub fn redact_url(url: &str) -> String {
+pub(crate) fn redact_url(url: &str) -> String {
     crate::redact::redact(url).into_owned()
 }
 
 /// Reads `*.dist-info/METADATA` from a wheel's bytes.
-pub fn read_wheel_metadata(wheel: &[u8]) -> Result<Vec<u8>, String> {
+pub(crate) fn read_wheel_metadata(wheel: &[u8]) -> Result<Vec<u8>, String> {
     let mut archive =
         zip::ZipArchive::new(std::io::Cursor::new(wheel)).map_err(|error| error.to_string())?;
     let name = archive
@@ -757,7 +746,7 @@ pub fn read_wheel_metadata(wheel: &[u8]) -> Result<Vec<u8>, String> {
 }
 
 /// Reads one file from an opened wheel.
-pub fn read_wheel_file<R: std::io::Read + std::io::Seek>(
+pub(crate) fn read_wheel_file<R: std::io::Read + std::io::Seek>(
     archive: &mut zip::ZipArchive<R>,
     name: &str,
 ) -> Result<Vec<u8>, String> {

@@ -66,27 +66,27 @@ const CACHE_LAYOUT: &str = "interpreters-v1";
 
 /// What an interpreter says about itself.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
-pub struct Probe {
+pub(crate) struct Probe {
     /// `major.minor`, e.g. `3.12`.
-    pub version: String,
+    pub(crate) version: String,
     /// `sys.prefix`.
-    pub prefix: PathBuf,
+    pub(crate) prefix: PathBuf,
     /// `sys.base_prefix` (equal to `prefix` outside a venv).
-    pub base_prefix: PathBuf,
+    pub(crate) base_prefix: PathBuf,
     /// `sys.executable`.
     #[serde(default)]
-    pub executable: PathBuf,
+    pub(crate) executable: PathBuf,
     /// The `site-packages` / `dist-packages` directories on `sys.path`, in order.
-    pub site_packages: Vec<PathBuf>,
+    pub(crate) site_packages: Vec<PathBuf>,
     /// The PEP 508 marker values (`None` from an interpreter that did not report them,
     /// which only a stand-in does).
     #[serde(default)]
-    pub markers: Option<MarkerValues>,
+    pub(crate) markers: Option<MarkerValues>,
 }
 
 /// Why an interpreter could not be probed.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ProbeError {
+pub(crate) enum ProbeError {
     /// It could not be run, timed out, printed too much or exited with an error.
     Failed(String),
     /// It ran but its answer was not what the script prints.
@@ -167,7 +167,7 @@ fn cache_directory() -> Option<PathBuf> {
 
 /// What `interpreter` says about itself: from this run's memory, the cache, or by running
 /// it once (never through a shell, with the one runner's deadline and output cap).
-pub fn probe(interpreter: &Path) -> Result<Probe, ProbeError> {
+pub(crate) fn probe(interpreter: &Path) -> Result<Probe, ProbeError> {
     let key = Key::of(interpreter);
     if let Some(key) = &key {
         if let Some(found) = memory().lock().ok().and_then(|map| map.get(key).cloned()) {

@@ -19,35 +19,35 @@ pub enum Format {
 }
 
 /// The JSON document's schema version; bump it on incompatible changes.
-pub const JSON_VERSION: u32 = 1;
+pub(crate) const JSON_VERSION: u32 = 1;
 
 /// The `tool` field of every JSON document.
-pub const TOOL: &str = concat!("otel-bootstrap ", env!("CARGO_PKG_VERSION"));
+pub(crate) const TOOL: &str = concat!("otel-bootstrap ", env!("CARGO_PKG_VERSION"));
 
 /// The `--format json` document.
 #[derive(Debug, Serialize)]
-pub struct Report<'a> {
-    pub version: u32,
-    pub tool: &'static str,
-    pub environment: &'a Environment,
-    pub registry: RegistryReport<'a>,
-    pub recommendations: Vec<RecommendationEntry<'a>>,
-    pub skipped: &'a [crate::plan::Skipped],
-    pub warnings: &'a [Warning],
+pub(crate) struct Report<'a> {
+    pub(crate) version: u32,
+    pub(crate) tool: &'static str,
+    pub(crate) environment: &'a Environment,
+    pub(crate) registry: RegistryReport<'a>,
+    pub(crate) recommendations: Vec<RecommendationEntry<'a>>,
+    pub(crate) skipped: &'a [crate::plan::Skipped],
+    pub(crate) warnings: &'a [Warning],
 }
 
 /// One recommendation in the JSON document, with its relevance (from the dependency
 /// graph and the covers table) when it was computed.
 #[derive(Debug, Serialize)]
-pub struct RecommendationEntry<'a> {
+pub(crate) struct RecommendationEntry<'a> {
     #[serde(flatten)]
-    pub recommendation: &'a crate::plan::Recommendation,
+    pub(crate) recommendation: &'a crate::plan::Recommendation,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub relevance: Option<&'a crate::explain::relevance::Relevance>,
+    pub(crate) relevance: Option<&'a crate::explain::relevance::Relevance>,
 }
 
 /// Pairs each recommendation with its relevance (`relevance` is empty or parallel).
-pub fn with_relevance<'a>(
+pub(crate) fn with_relevance<'a>(
     recommendations: &'a [crate::plan::Recommendation],
     relevance: &'a [crate::explain::relevance::Relevance],
 ) -> Vec<RecommendationEntry<'a>> {
@@ -63,16 +63,16 @@ pub fn with_relevance<'a>(
 
 /// Which registry and release the plan used.
 #[derive(Debug, Serialize)]
-pub struct RegistryReport<'a> {
+pub(crate) struct RegistryReport<'a> {
     /// `bundled`, or the path given with `--registry`.
-    pub source: String,
-    pub release: &'a str,
-    pub choice: &'a crate::plan::ReleaseChoice,
-    pub alignment: &'a Option<crate::plan::Alignment>,
+    pub(crate) source: String,
+    pub(crate) release: &'a str,
+    pub(crate) choice: &'a crate::plan::ReleaseChoice,
+    pub(crate) alignment: &'a Option<crate::plan::Alignment>,
 }
 
 /// Writes the requirement lines.
-pub fn write_requirements(plan: &Plan, writer: &mut impl Write) -> io::Result<()> {
+pub(crate) fn write_requirements(plan: &Plan, writer: &mut impl Write) -> io::Result<()> {
     for recommendation in &plan.recommendations {
         writeln!(writer, "{}", recommendation.requirement)?;
     }
@@ -80,7 +80,7 @@ pub fn write_requirements(plan: &Plan, writer: &mut impl Write) -> io::Result<()
 }
 
 /// Writes the JSON document (pretty, with a trailing newline).
-pub fn write_json(report: &Report<'_>, writer: &mut impl Write) -> io::Result<()> {
+pub(crate) fn write_json(report: &Report<'_>, writer: &mut impl Write) -> io::Result<()> {
     serde_json::to_writer_pretty(&mut *writer, report)?;
     writeln!(writer)?;
     writer.flush()

@@ -18,11 +18,11 @@ use crate::registry::{Registry, RegistrySource, Release};
 use crate::requirement::normalize;
 
 /// The overlay schema version this build reads.
-pub const OVERLAY_SCHEMA: u64 = 1;
+pub(crate) const OVERLAY_SCHEMA: u64 = 1;
 
 /// An overlay that cannot be used.
 #[derive(Debug, thiserror::Error)]
-pub enum OverlayError {
+pub(crate) enum OverlayError {
     #[error("overlay `{path}` is not valid: {message}")]
     Invalid { path: PathBuf, message: String },
     #[error("overlay `{path}`: {message}")]
@@ -34,16 +34,16 @@ pub enum OverlayError {
 /// An instrumentation entry, in the release schema (`data/README.md`).
 #[derive(Debug, Clone, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
-pub struct Entry {
-    pub name: String,
-    pub requirement: String,
-    pub kind: crate::registry::Kind,
+pub(crate) struct Entry {
+    pub(crate) name: String,
+    pub(crate) requirement: String,
+    pub(crate) kind: crate::registry::Kind,
     #[serde(default = "yes")]
-    pub published: bool,
+    pub(crate) published: bool,
     #[serde(default)]
-    pub instruments: Vec<String>,
+    pub(crate) instruments: Vec<String>,
     #[serde(default)]
-    pub instruments_any: Vec<String>,
+    pub(crate) instruments_any: Vec<String>,
 }
 
 fn yes() -> bool {
@@ -53,38 +53,41 @@ fn yes() -> bool {
 /// One replacement: the entry named `name` becomes `with`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Replacement {
-    pub name: String,
-    pub with: Entry,
+pub(crate) struct Replacement {
+    pub(crate) name: String,
+    pub(crate) with: Entry,
 }
 
 /// The overlay document.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Overlay {
-    pub overlay: u64,
-    /// Who the overlay is for, shown nowhere but useful in the file.
-    pub name: String,
+pub(crate) struct Overlay {
+    pub(crate) overlay: u64,
+    /// Who the overlay is for, shown nowhere but useful in the file (read so that the
+    /// document is whole: unknown keys are refused).
+    #[allow(dead_code)]
+    pub(crate) name: String,
     #[serde(default)]
-    pub description: Option<String>,
+    #[allow(dead_code)]
+    pub(crate) description: Option<String>,
     /// A PEP 440 range of releases to apply to (`>=0.49b0`); all when absent.
     #[serde(default)]
-    pub releases: Option<String>,
+    pub(crate) releases: Option<String>,
     #[serde(default)]
-    pub remove: Vec<String>,
+    pub(crate) remove: Vec<String>,
     #[serde(default)]
-    pub replace: Vec<Replacement>,
+    pub(crate) replace: Vec<Replacement>,
     #[serde(default)]
-    pub add: Vec<Entry>,
+    pub(crate) add: Vec<Entry>,
     /// The overlay names packages outside the OpenTelemetry project on purpose (a vendor's
     /// own instrumentation); without it such entries are dropped with a warning, with it
     /// they are kept and reported (see [`crate::registry::names`]).
     #[serde(default)]
-    pub allow_other_names: bool,
+    pub(crate) allow_other_names: bool,
 }
 
 /// Whether `text` is an overlay document (a JSON object with an `overlay` key).
-pub fn is_overlay(text: &str) -> bool {
+pub(crate) fn is_overlay(text: &str) -> bool {
     serde_json::from_str::<serde_json::Value>(text)
         .ok()
         .is_some_and(|value| value.get("overlay").is_some())
@@ -92,7 +95,7 @@ pub fn is_overlay(text: &str) -> bool {
 
 /// `--registry PATH`: the bundled registry with the overlay applied when `path` is an
 /// overlay file; `None` for anything else (a release file or a directory).
-pub fn load_if_overlay(path: &Path) -> Result<Option<Registry>, OverlayError> {
+pub(crate) fn load_if_overlay(path: &Path) -> Result<Option<Registry>, OverlayError> {
     if std::fs::metadata(path).is_ok_and(|status| status.is_dir()) {
         return Ok(None);
     }
@@ -109,7 +112,11 @@ pub fn load_if_overlay(path: &Path) -> Result<Option<Registry>, OverlayError> {
 }
 
 /// Parses `text` (from `path`, for messages) and applies it to `base`.
-pub fn apply_text(base: &Registry, text: &str, path: &Path) -> Result<Registry, OverlayError> {
+pub(crate) fn apply_text(
+    base: &Registry,
+    text: &str,
+    path: &Path,
+) -> Result<Registry, OverlayError> {
     let invalid = |message: String| OverlayError::Invalid {
         path: path.to_path_buf(),
         message,
@@ -120,7 +127,11 @@ pub fn apply_text(base: &Registry, text: &str, path: &Path) -> Result<Registry, 
 }
 
 /// Applies `overlay` to every release of `base` it selects.
-pub fn apply(base: &Registry, overlay: &Overlay, path: &Path) -> Result<Registry, OverlayError> {
+pub(crate) fn apply(
+    base: &Registry,
+    overlay: &Overlay,
+    path: &Path,
+) -> Result<Registry, OverlayError> {
     let invalid = |message: String| OverlayError::Invalid {
         path: path.to_path_buf(),
         message,

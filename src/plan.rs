@@ -21,45 +21,45 @@ use crate::requirement::PlainRequirement;
 use crate::scan::Installed;
 
 /// The project whose installed version picks the registry release.
-pub use crate::registry::INSTRUMENTATION_PROJECT;
+pub(crate) use crate::registry::INSTRUMENTATION_PROJECT;
 
 /// Without this project (which `opentelemetry-distro` brings), instrumentations record
 /// into the API's no-op provider: nothing is ever exported.
-pub const SDK_PROJECT: &str = "opentelemetry-sdk";
+pub(crate) const SDK_PROJECT: &str = "opentelemetry-sdk";
 
 /// What the user asked for, beyond the environment.
 #[derive(Debug, Clone, Default)]
-pub struct PlanOptions {
+pub(crate) struct PlanOptions {
     /// `--otel-version`: use this release instead of the installed one.
-    pub release: Option<Version>,
+    pub(crate) release: Option<Version>,
     /// `--exclude`: names (`flask` or the full project name) never to recommend.
-    pub exclude: Vec<String>,
+    pub(crate) exclude: Vec<String>,
     /// `--include`: opt-in instrumentations to recommend.
-    pub include: Vec<String>,
+    pub(crate) include: Vec<String>,
     /// The GenAI family ([`crate::registry::genai`]); without it the plan is the release's
     /// alone.
-    pub genai: Option<std::sync::Arc<GenAi>>,
+    pub(crate) genai: Option<std::sync::Arc<GenAi>>,
     /// The target's Python (`3.9`, or `3.9.18`), when known: a release whose packages it
     /// cannot install is never chosen where the choice is free, and never accepted from
     /// `--otel-version`; the GenAI packages' `Requires-Python` is checked against it too.
-    pub python: Option<Version>,
+    pub(crate) python: Option<Version>,
 }
 
 /// A library that satisfied a requirement of an instrumentation.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct SatisfiedBy {
+pub(crate) struct SatisfiedBy {
     /// The requirement from the registry (`flask>=1.0`).
-    pub requirement: String,
-    pub name: String,
-    pub version: String,
+    pub(crate) requirement: String,
+    pub(crate) name: String,
+    pub(crate) version: String,
     /// Where it is installed (or which lockfile entry).
-    pub location: String,
+    pub(crate) location: String,
 }
 
 /// Why an instrumentation is recommended.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
-pub enum Reason {
+pub(crate) enum Reason {
     /// A default instrumentation: always recommended.
     Default,
     /// Its libraries are installed within range.
@@ -70,34 +70,34 @@ pub enum Reason {
 
 /// One recommended instrumentation.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct Recommendation {
-    pub name: String,
+pub(crate) struct Recommendation {
+    pub(crate) name: String,
     /// The requirement line, exactly as printed.
-    pub requirement: String,
+    pub(crate) requirement: String,
     /// The same requirement, parsed (from the registry).
     #[serde(skip)]
-    pub parsed: PlainRequirement,
-    pub reason: Reason,
+    pub(crate) parsed: PlainRequirement,
+    pub(crate) reason: Reason,
     /// For a GenAI family package: which version and why.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub genai: Option<GenAiChoice>,
+    pub(crate) genai: Option<GenAiChoice>,
 }
 
 /// Why a GenAI family package is recommended at its version.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct GenAiChoice {
-    pub version: String,
+pub(crate) struct GenAiChoice {
+    pub(crate) version: String,
     /// `the newest version whose core requirements admit release 0.66b1, …`.
-    pub why: String,
+    pub(crate) why: String,
     /// The contrib instrumentation it replaces, when it does.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub replaces: Option<String>,
+    pub(crate) replaces: Option<String>,
 }
 
 /// Why an instrumentation whose library is present is not recommended.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
-pub enum SkipReason {
+pub(crate) enum SkipReason {
     /// The library is installed, but not at a version the instrumentation supports.
     OutOfRange {
         library: String,
@@ -133,7 +133,7 @@ pub enum SkipReason {
 
 impl Reason {
     /// Why, in a few words, for `--check`: `flask 3.0.0 is installed`.
-    pub fn summary(&self, verb: &str) -> String {
+    pub(crate) fn summary(&self, verb: &str) -> String {
         match self {
             Reason::Default => "a default instrumentation".to_owned(),
             Reason::Libraries { satisfied_by } | Reason::Included { satisfied_by } => {
@@ -152,7 +152,7 @@ impl Reason {
 
     /// Why, in one line, for `-v`: `flask 3.0.0 satisfies `flask>=1.0``; with
     /// `locations`, where each library was found (a lockfile's `requirements.txt:11`).
-    pub fn explain(&self, locations: bool) -> String {
+    pub(crate) fn explain(&self, locations: bool) -> String {
         match self {
             Reason::Default => "a default instrumentation".to_owned(),
             Reason::Libraries { satisfied_by } | Reason::Included { satisfied_by } => {
@@ -182,7 +182,7 @@ impl Reason {
 impl SkipReason {
     /// The one wording of each reason (`-v`, `--check`, the report); `verb` is
     /// `installed` or `locked`.
-    pub fn describe(&self, verb: &str) -> String {
+    pub(crate) fn describe(&self, verb: &str) -> String {
         match self {
             SkipReason::OutOfRange {
                 library,
@@ -213,16 +213,16 @@ impl SkipReason {
 
 /// An instrumentation left out, with every reason.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct Skipped {
-    pub name: String,
-    pub requirement: String,
-    pub reasons: Vec<SkipReason>,
+pub(crate) struct Skipped {
+    pub(crate) name: String,
+    pub(crate) requirement: String,
+    pub(crate) reasons: Vec<SkipReason>,
 }
 
 /// How the release was chosen.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
-pub enum ReleaseChoice {
+pub(crate) enum ReleaseChoice {
     /// `--otel-version`.
     Requested,
     /// The installed `opentelemetry-instrumentation`.
@@ -246,7 +246,7 @@ pub enum ReleaseChoice {
 impl ReleaseChoice {
     /// Why the release was chosen, in words (`-v`, `explain`): `0.62b1` and this give
     /// `0.62b1: the newest release for Python 3.9` style lines.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         match self {
             ReleaseChoice::Requested => "from --otel-version".to_owned(),
             ReleaseChoice::Installed => "the installed opentelemetry-instrumentation".to_owned(),
@@ -272,29 +272,29 @@ impl ReleaseChoice {
 
 /// A core package that has to move to the chosen release.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct CoreMove {
-    pub name: String,
-    pub installed: String,
+pub(crate) struct CoreMove {
+    pub(crate) name: String,
+    pub(crate) installed: String,
     /// The version it moves to (the release's pin).
-    pub version: String,
+    pub(crate) version: String,
     /// `name==version`, as the installer is asked.
-    pub requirement: String,
+    pub(crate) requirement: String,
 }
 
 /// When the release asked for is partial, the release used instead.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct Alignment {
+pub(crate) struct Alignment {
     /// The partial release the plan would have used.
-    pub from_release: String,
+    pub(crate) from_release: String,
     /// Recommended packages with no version published at `from_release`.
-    pub unpublished: Vec<String>,
+    pub(crate) unpublished: Vec<String>,
     /// Installed core packages that must move to the release used.
-    pub core_moves: Vec<CoreMove>,
+    pub(crate) core_moves: Vec<CoreMove>,
 }
 
 impl Alignment {
     /// `opentelemetry-instrumentation 0.66b2 -> opentelemetry-instrumentation==0.66b1, …`.
-    pub fn describe_core_moves(&self) -> String {
+    pub(crate) fn describe_core_moves(&self) -> String {
         let moves: Vec<String> = self
             .core_moves
             .iter()
@@ -306,21 +306,21 @@ impl Alignment {
 
 /// The plan.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct Plan {
+pub(crate) struct Plan {
     /// The registry release used (`0.66b1`), as written.
-    pub release: String,
+    pub(crate) release: String,
     /// The same release, parsed.
     #[serde(skip)]
-    pub version: Version,
-    pub release_choice: ReleaseChoice,
+    pub(crate) version: Version,
+    pub(crate) release_choice: ReleaseChoice,
     /// Set when a partial release was replaced by an older, complete one.
-    pub alignment: Option<Alignment>,
-    pub recommendations: Vec<Recommendation>,
-    pub skipped: Vec<Skipped>,
-    pub warnings: Vec<Warning>,
+    pub(crate) alignment: Option<Alignment>,
+    pub(crate) recommendations: Vec<Recommendation>,
+    pub(crate) skipped: Vec<Skipped>,
+    pub(crate) warnings: Vec<Warning>,
     /// The target's Python the plan was made for (from [`PlanOptions::python`]).
     #[serde(skip)]
-    pub python: Option<Version>,
+    pub(crate) python: Option<Version>,
 }
 
 impl Plan {
@@ -328,18 +328,18 @@ impl Plan {
     /// (`opentelemetry-instrumentation==0.66b1`, …), none unless a partial release was
     /// aligned.
     /// The core packages that move to the release used.
-    pub fn core_moves(&self) -> impl Iterator<Item = &CoreMove> {
+    pub(crate) fn core_moves(&self) -> impl Iterator<Item = &CoreMove> {
         self.alignment
             .iter()
             .flat_map(|alignment| alignment.core_moves.iter())
     }
 
     /// Whether `name` (normalized) is a core package that moves.
-    pub fn is_core_move(&self, name: &str) -> bool {
+    pub(crate) fn is_core_move(&self, name: &str) -> bool {
         self.core_moves().any(|core| core.name == name)
     }
 
-    pub fn core_move_requirements(&self) -> impl Iterator<Item = &str> {
+    pub(crate) fn core_move_requirements(&self) -> impl Iterator<Item = &str> {
         self.alignment
             .iter()
             .flat_map(|alignment| alignment.core_moves.iter())
@@ -347,14 +347,14 @@ impl Plan {
     }
 
     /// The release used, as a version.
-    pub fn release_version(&self) -> &Version {
+    pub(crate) fn release_version(&self) -> &Version {
         &self.version
     }
 }
 
 /// Errors in what the user asked for.
 #[derive(Debug, thiserror::Error)]
-pub enum PlanError {
+pub(crate) enum PlanError {
     #[error(transparent)]
     Registry(#[from] RegistryError),
     #[error("`--include {name}`: release `{release}` has no such instrumentation")]
@@ -391,7 +391,7 @@ fn newest_for_python_text(python: &str, newest: Option<&str>) -> String {
 
 /// The newest release with every default and library instrumentation published whose
 /// packages `python` can install (any release when `python` is `None`).
-pub fn newest_complete_for<'r>(
+pub(crate) fn newest_complete_for<'r>(
     registry: &'r Registry,
     python: Option<&Version>,
 ) -> Result<Option<&'r Release>, RegistryError> {
@@ -406,7 +406,7 @@ pub fn newest_complete_for<'r>(
 
 /// A warning for each `--exclude` value that names no instrumentation of `release` (the
 /// release the plan used).
-pub fn unused_excludes(release: &Release, exclude: &[String]) -> Vec<Warning> {
+pub(crate) fn unused_excludes(release: &Release, exclude: &[String]) -> Vec<Warning> {
     let family = crate::registry::genai::family_names();
     exclude
         .iter()
@@ -432,7 +432,7 @@ pub fn unused_excludes(release: &Release, exclude: &[String]) -> Vec<Warning> {
 
 /// Adds the names `release` looks at to `wanted`: its libraries, its instrumentation
 /// packages and its core packages (the scan reads nothing else).
-pub fn extend_wanted(wanted: &mut HashSet<String>, release: &Release) {
+pub(crate) fn extend_wanted(wanted: &mut HashSet<String>, release: &Release) {
     for name in release.library_names() {
         wanted.insert(name.to_string());
     }
@@ -447,7 +447,7 @@ pub fn extend_wanted(wanted: &mut HashSet<String>, release: &Release) {
 
 /// Chooses the release and plans it, replacing a partial release with the newest one
 /// below it in which every recommended package was published.
-pub fn plan(
+pub(crate) fn plan(
     registry: &Registry,
     installed: &Installed,
     options: &PlanOptions,
@@ -532,7 +532,7 @@ pub fn plan(
 /// Pure, like the rest of the plan: an installed release newer than every source (or an
 /// unknown `--otel-version` learned with `--refresh`) was made by the resolve step
 /// (`registry::resolve`) before planning, and is in `registry` already.
-pub fn choose_release(
+pub(crate) fn choose_release(
     registry: &Registry,
     installed: &Installed,
     options: &PlanOptions,
@@ -916,7 +916,7 @@ fn alignment_warning(alignment: &Alignment, used: &str) -> Warning {
 impl Alignment {
     /// The details of a partial release for `-v`: what was never published, and the core
     /// packages that move to the release used.
-    pub fn details(&self) -> Vec<String> {
+    pub(crate) fn details(&self) -> Vec<String> {
         let mut lines = vec![format!(
             "never published at `{}`: {}",
             self.from_release,
@@ -1134,7 +1134,7 @@ fn add_genai(
 /// out-of-range library matters only when it is all that keeps it out: `pydantic` alone
 /// never makes tortoiseorm a candidate). `found(library, version)` says where the library
 /// is: `` `pydantic` 1.6.2 is installed`` or `` `pydantic` is locked at 1.6.2 (…)``.
-pub fn out_of_range_warnings(
+pub(crate) fn out_of_range_warnings(
     skipped: &Skipped,
     found: impl Fn(&str, &str) -> String,
 ) -> Vec<Warning> {

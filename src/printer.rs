@@ -38,57 +38,48 @@ pub enum Verbosity {
 /// the document under `--format json`, which carries them; details only with `-v`. Every
 /// message is redacted ([`crate::redact`]) on its way out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Printer {
+pub(crate) struct Printer {
     verbosity: Verbosity,
     json: bool,
 }
 
 impl Printer {
     /// `json`: the run writes a JSON document (which carries the warnings itself).
-    pub fn new(verbosity: Verbosity, json: bool) -> Self {
+    pub(crate) fn new(verbosity: Verbosity, json: bool) -> Self {
         Self { verbosity, json }
     }
 
-    pub fn verbosity(self) -> Verbosity {
+    pub(crate) fn verbosity(self) -> Verbosity {
         self.verbosity
     }
 
-    pub fn is_verbose(self) -> bool {
+    pub(crate) fn is_verbose(self) -> bool {
         self.verbosity == Verbosity::Verbose
     }
 
     /// Whether warnings and notes are printed (not `-q`, not JSON).
-    pub fn shows_warnings(self) -> bool {
+    pub(crate) fn shows_warnings(self) -> bool {
         self.verbosity >= Verbosity::Normal && !self.json
     }
 
     /// A step or a result: `Installing …`, `Done in …`.
-    pub fn say(self, message: &str) {
+    pub(crate) fn say(self, message: &str) {
         if self.verbosity >= Verbosity::Normal {
             crate::eprint_line!("{}", crate::redact::redact(message));
         }
     }
 
     /// `warning: …`.
-    pub fn warn(self, message: impl fmt::Display) {
+    pub(crate) fn warn(self, message: impl fmt::Display) {
         if self.shows_warnings() {
             eprint_labelled(Label::Warning, crate::redact::redact(&message.to_string()));
         }
     }
 
     /// A detail, shown with `-v` only.
-    pub fn detail(self, message: &str) {
+    pub(crate) fn detail(self, message: &str) {
         if self.is_verbose() {
             crate::eprint_line!("{}", crate::redact::redact(message));
-        }
-    }
-
-    /// A problem the run reports before it exits 1 (`error: …` then `hint: …`): shown
-    /// whatever the verbosity, as errors are.
-    pub fn problem(self, error: &str, hint: Option<&str>) {
-        eprint_labelled(Label::Error, crate::redact::redact(error));
-        if let Some(hint) = hint {
-            eprint_labelled(Label::Hint, crate::redact::redact(hint));
         }
     }
 }
@@ -149,7 +140,7 @@ pub fn write_stdout(bytes: &[u8]) -> anyhow::Result<()> {
 }
 
 /// The end of a write to stdout: a broken pipe is success.
-pub fn finish_stdout(result: io::Result<()>) -> anyhow::Result<()> {
+pub(crate) fn finish_stdout(result: io::Result<()>) -> anyhow::Result<()> {
     match result {
         Err(error) if error.kind() == io::ErrorKind::BrokenPipe => Ok(()),
         other => Ok(anyhow::Context::context(other, "cannot write to stdout")?),

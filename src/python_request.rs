@@ -14,7 +14,7 @@ use crate::requirement::{parse_specifiers, parse_version, Version, VersionSpecif
 
 /// What `--python` asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PythonRequest {
+pub(crate) enum PythonRequest {
     /// A path to an interpreter or an environment (or a bare executable name that is
     /// not a request, looked up on `PATH`).
     Path(String),
@@ -29,7 +29,7 @@ pub enum PythonRequest {
 
 /// Which Python implementation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Implementation {
+pub(crate) enum Implementation {
     /// `python`, or no prefix: any implementation.
     Any,
     CPython,
@@ -48,7 +48,7 @@ impl Implementation {
 
     /// Whether `name` (`platform.python_implementation()`: `CPython`, `PyPy`, ...) is
     /// this implementation.
-    pub fn matches(self, name: &str) -> bool {
+    pub(crate) fn matches(self, name: &str) -> bool {
         match self {
             Self::Any => true,
             Self::CPython => name.eq_ignore_ascii_case("cpython"),
@@ -69,7 +69,7 @@ impl Implementation {
 
 /// Which versions.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum VersionRequest {
+pub(crate) enum VersionRequest {
     Any,
     /// `3`: any 3.x.
     Major(u64),
@@ -84,7 +84,7 @@ pub enum VersionRequest {
 impl PythonRequest {
     /// Reads `--python`'s value. Anything with a path separator, starting with `.` or
     /// `~`, or not shaped like a request is a [`PythonRequest::Path`].
-    pub fn parse(text: &str) -> Self {
+    pub(crate) fn parse(text: &str) -> Self {
         let path = || Self::Path(text.to_owned());
         let trimmed = text.trim();
         if trimmed.is_empty() || trimmed.contains(['/', '\\']) || trimmed.starts_with(['.', '~']) {
@@ -118,7 +118,7 @@ impl PythonRequest {
 
     /// Whether an interpreter of `implementation` at `version` (its full version, e.g.
     /// `3.12.1`) satisfies the request; a path request matches nothing.
-    pub fn matches(&self, implementation: &str, version: &str) -> bool {
+    pub(crate) fn matches(&self, implementation: &str, version: &str) -> bool {
         match self {
             Self::Path(_) => false,
             Self::Interpreter {
@@ -132,7 +132,7 @@ impl PythonRequest {
     /// The executables to try in one `PATH` directory, in order, given the names the
     /// directory holds: the exact `python3.12` first, then every `python3.N` that might
     /// match (newest first), then `python3` and `python` (uv's order).
-    pub fn executable_names(&self, present: &[String]) -> Vec<String> {
+    pub(crate) fn executable_names(&self, present: &[String]) -> Vec<String> {
         let Self::Interpreter {
             implementation,
             version,
@@ -201,7 +201,7 @@ impl VersionRequest {
     }
 
     /// Whether the full version `version` (`3.12.1`, `3.13.0rc2`) satisfies the request.
-    pub fn matches(&self, version: &str) -> bool {
+    pub(crate) fn matches(&self, version: &str) -> bool {
         let Some(parsed) = parse_version(version) else {
             return false;
         };

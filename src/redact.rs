@@ -5,7 +5,7 @@ use std::borrow::Cow;
 
 /// Replaces the password of every `scheme://user:password@host` in `text` with `****`
 /// (and a lone user name, often a token: `scheme://token@host`, entirely).
-pub fn redact(text: &str) -> Cow<'_, str> {
+pub(crate) fn redact(text: &str) -> Cow<'_, str> {
     if !text.contains("://") {
         return Cow::Borrowed(text);
     }
@@ -43,7 +43,7 @@ pub fn redact(text: &str) -> Cow<'_, str> {
 
 /// `argument` as a POSIX shell would need it written to read it back as one word. For
 /// display only: commands never go through a shell.
-pub fn quote(argument: &str) -> Cow<'_, str> {
+pub(crate) fn quote(argument: &str) -> Cow<'_, str> {
     let plain = !argument.is_empty()
         && argument
             .chars()

@@ -29,7 +29,7 @@ fn hostile(character: char) -> bool {
 
 /// `text` with every control and formatting character escaped (see the module
 /// documentation); borrowed when there is none, which is the common case.
-pub fn sanitize(text: &str) -> Cow<'_, str> {
+pub(crate) fn sanitize(text: &str) -> Cow<'_, str> {
     if !text.chars().any(hostile) {
         return Cow::Borrowed(text);
     }
@@ -56,7 +56,7 @@ pub fn sanitize(text: &str) -> Cow<'_, str> {
 
 /// [`sanitize`] for text that may span lines on purpose (a message whose own line breaks
 /// are kept): only `\n` is left as it is.
-pub fn sanitize_lines(text: &str) -> Cow<'_, str> {
+pub(crate) fn sanitize_lines(text: &str) -> Cow<'_, str> {
     if !text
         .chars()
         .any(|character| character != '\n' && hostile(character))
@@ -72,14 +72,8 @@ pub fn sanitize_lines(text: &str) -> Cow<'_, str> {
 }
 
 /// The columns `text` takes on a terminal once sanitized: what a table pads and wraps by.
-pub fn width(text: &str) -> usize {
+pub(crate) fn width(text: &str) -> usize {
     unicode_width::UnicodeWidthStr::width(sanitize(text).as_ref())
-}
-
-/// The columns one character takes (control characters are never passed here: the text
-/// is sanitized first).
-pub fn char_width(character: char) -> usize {
-    unicode_width::UnicodeWidthChar::width(character).unwrap_or(0)
 }
 
 /// For the fuzz target: sanitizing any text leaves no control character, and keeps the

@@ -24,23 +24,23 @@ use std::path::{Path, PathBuf};
 
 /// A requirements file (`-r`/`-c` includes too): 16 MiB. `pip-compile --generate-hashes`
 /// output for a 1,000-package project is about 1 MiB.
-pub const REQUIREMENTS_CAP: u64 = 16 * 1024 * 1024;
+pub(crate) const REQUIREMENTS_CAP: u64 = 16 * 1024 * 1024;
 /// A lock file (`uv.lock`, `poetry.lock`, `pylock.toml`): 64 MiB. A real 400-package
 /// `uv.lock` with every wheel listed is about 1 MiB.
-pub const LOCKFILE_CAP: u64 = 64 * 1024 * 1024;
+pub(crate) const LOCKFILE_CAP: u64 = 64 * 1024 * 1024;
 /// A `pyproject.toml` beside a lock file: 4 MiB.
-pub const PYPROJECT_CAP: u64 = 4 * 1024 * 1024;
+pub(crate) const PYPROJECT_CAP: u64 = 4 * 1024 * 1024;
 /// A registry file (`--registry`, an overlay, a user registry file): 4 MiB. The bundled
 /// release files are about 15 KB.
-pub const REGISTRY_CAP: u64 = 4 * 1024 * 1024;
+pub(crate) const REGISTRY_CAP: u64 = 4 * 1024 * 1024;
 /// A file of the download cache: 64 MiB, the most the index client downloads.
-pub const CACHE_CAP: u64 = 64 * 1024 * 1024;
+pub(crate) const CACHE_CAP: u64 = 64 * 1024 * 1024;
 /// The target's `opentelemetry/instrumentation/bootstrap_gen.py`: 1 MiB.
-pub const BOOTSTRAP_GEN_CAP: u64 = 1024 * 1024;
+pub(crate) const BOOTSTRAP_GEN_CAP: u64 = 1024 * 1024;
 
 /// What a file is read as; decides its size cap.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FileKind {
+pub(crate) enum FileKind {
     Requirements,
     Lockfile,
     Pyproject,
@@ -51,7 +51,7 @@ pub enum FileKind {
 
 impl FileKind {
     /// The largest file of this kind that is read.
-    pub fn cap(self) -> u64 {
+    pub(crate) fn cap(self) -> u64 {
         match self {
             Self::Requirements => REQUIREMENTS_CAP,
             Self::Lockfile => LOCKFILE_CAP,
@@ -76,7 +76,7 @@ impl FileKind {
 
 /// Why a file was not read. Every variant names the file; none holds its content.
 #[derive(Debug)]
-pub enum ReadError {
+pub(crate) enum ReadError {
     /// The open or the read failed.
     Io(std::io::Error),
     /// Not a regular file: what it is instead.
@@ -119,13 +119,13 @@ impl fmt::Display for ReadError {
 impl std::error::Error for ReadError {}
 
 /// Reads `path` as text under the policy above.
-pub fn read_text(path: &Path, kind: FileKind) -> Result<String, ReadError> {
+pub(crate) fn read_text(path: &Path, kind: FileKind) -> Result<String, ReadError> {
     decode(read_bytes(path, kind)?)
 }
 
 /// Reads `path` as bytes under the policy above (regular file, not a system path, at
 /// most the kind's cap; the size the file claims is checked before reading too).
-pub fn read_bytes(path: &Path, kind: FileKind) -> Result<Vec<u8>, ReadError> {
+pub(crate) fn read_bytes(path: &Path, kind: FileKind) -> Result<Vec<u8>, ReadError> {
     refuse_system_path(path)?;
     let file = open_regular(path)?;
     let claimed = file.metadata().map_err(ReadError::Io)?.len();
@@ -147,7 +147,7 @@ pub fn read_bytes(path: &Path, kind: FileKind) -> Result<Vec<u8>, ReadError> {
 /// follows a symbolic link planted there), written, and renamed over `path` (the rename
 /// replaces a link at `path` itself, never its target). The directory is created when
 /// missing and must then be a directory. A failure leaves no temporary file behind.
-pub fn write_atomically(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+pub(crate) fn write_atomically(path: &Path, contents: &[u8]) -> std::io::Result<()> {
     use std::io::Write as _;
     let directory = path
         .parent()
@@ -177,7 +177,7 @@ pub fn write_atomically(path: &Path, contents: &[u8]) -> std::io::Result<()> {
 }
 
 /// UTF-8 text from `bytes`, a leading byte-order mark dropped.
-pub fn decode(mut bytes: Vec<u8>) -> Result<String, ReadError> {
+pub(crate) fn decode(mut bytes: Vec<u8>) -> Result<String, ReadError> {
     if bytes.starts_with(b"\xef\xbb\xbf") {
         bytes.drain(..3);
     }
@@ -194,7 +194,7 @@ pub fn decode(mut bytes: Vec<u8>) -> Result<String, ReadError> {
 /// `/proc`, `/sys` and `/dev` hold no project files; several of their regular-looking
 /// files (`/proc/self/environ`) are secrets. Checked on the path as written and as
 /// resolved, so a symbolic link into them is refused too.
-pub fn refuse_system_path(path: &Path) -> Result<(), ReadError> {
+pub(crate) fn refuse_system_path(path: &Path) -> Result<(), ReadError> {
     let is_system = |path: &Path| {
         ["/proc", "/sys", "/dev"]
             .iter()
@@ -249,7 +249,7 @@ fn describe_type(metadata: &std::fs::Metadata) -> &'static str {
 
 /// Where an include may point: inside `root` (resolved), else an error naming both.
 /// `root` is the project directory a `--from` file belongs to (see [`project_root`]).
-pub fn inside(root: &Path, path: &Path) -> bool {
+pub(crate) fn inside(root: &Path, path: &Path) -> bool {
     match std::fs::canonicalize(path) {
         Ok(resolved) => resolved.starts_with(root),
         // Missing files are reported by the read, not here.
@@ -260,7 +260,7 @@ pub fn inside(root: &Path, path: &Path) -> bool {
 /// The directory the includes of `top_level` (a file named by `--from`) must stay in:
 /// the current directory when the file is inside it, else the file's own directory.
 /// Both resolved (symbolic links followed).
-pub fn project_root(top_level: &Path, current_dir: Option<&Path>) -> PathBuf {
+pub(crate) fn project_root(top_level: &Path, current_dir: Option<&Path>) -> PathBuf {
     let parent = top_level
         .parent()
         .filter(|parent| !parent.as_os_str().is_empty())
@@ -276,7 +276,7 @@ pub fn project_root(top_level: &Path, current_dir: Option<&Path>) -> PathBuf {
 
 /// `text` with the credentials of every URL in it replaced by `****`: the project's one
 /// redactor ([`crate::redact::redact`]), for lockfile diagnostics.
-pub fn redact(text: &str) -> String {
+pub(crate) fn redact(text: &str) -> String {
     crate::redact::redact(text).into_owned()
 }
 

@@ -15,7 +15,7 @@ use crate::scan::Installed;
 /// Which way the stack would move.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum Direction {
+pub(crate) enum Direction {
     /// A newer release than the plan's.
     Upgrade,
     /// An older release than the plan's.
@@ -24,28 +24,28 @@ pub enum Direction {
 
 /// The release that would support an out-of-range library.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Supported {
-    pub release: String,
+pub(crate) struct Supported {
+    pub(crate) release: String,
     /// The instrumentation's requirement on the library at that release.
-    pub requirement: String,
+    pub(crate) requirement: String,
     /// `false` when that requirement names no version range (releases before 0.49b1
     /// listed `sqlalchemy` bare): it accepts any version, which says nothing about support.
-    pub declared_range: bool,
-    pub direction: Direction,
+    pub(crate) declared_range: bool,
+    pub(crate) direction: Direction,
     /// Recommendations the plan at that release adds (this one among them) and drops.
-    pub adds: Vec<String>,
-    pub drops: Vec<String>,
+    pub(crate) adds: Vec<String>,
+    pub(crate) drops: Vec<String>,
     /// The command that moves the stack there.
-    pub command: String,
+    pub(crate) command: String,
 }
 
 /// Advice for one out-of-range library.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Advice {
+pub(crate) struct Advice {
     /// `None`: no bundled release supports the installed version yet.
-    pub supported_by: Option<Supported>,
+    pub(crate) supported_by: Option<Supported>,
     /// In words.
-    pub message: String,
+    pub(crate) message: String,
 }
 
 /// The newest release (other than the plan's) in which `instrumentation` was published
@@ -94,16 +94,16 @@ fn supporting_release<'r>(
 
 /// An installed library that an instrumentation of the plan's release does not support.
 #[derive(Debug, Clone, Copy)]
-pub struct OutOfRange<'a> {
-    pub instrumentation: &'a str,
-    pub library: &'a str,
-    pub installed: &'a str,
+pub(crate) struct OutOfRange<'a> {
+    pub(crate) instrumentation: &'a str,
+    pub(crate) library: &'a str,
+    pub(crate) installed: &'a str,
 }
 
 /// The advice for `library` (installed at `installed`), which `instrumentation` of
 /// `plan`'s release does not support. The plan at the supporting release is made with the
 /// same options, so the adds and drops are what `--otel-version` there would print.
-pub fn out_of_range(
+pub(crate) fn out_of_range(
     registry: &Registry,
     plan: &Plan,
     installed_set: &Installed,
@@ -214,12 +214,12 @@ fn diff(before: &Plan, after: &Plan) -> (Vec<String>, Vec<String>) {
 
 /// An installed instrumentation older than the newest complete release's.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Outdated {
-    pub name: String,
-    pub installed: String,
+pub(crate) struct Outdated {
+    pub(crate) name: String,
+    pub(crate) installed: String,
     /// Its requirement in the newest complete release.
-    pub newest: String,
-    pub release: String,
+    pub(crate) newest: String,
+    pub(crate) release: String,
 }
 
 impl std::fmt::Display for Outdated {
@@ -236,7 +236,7 @@ impl std::fmt::Display for Outdated {
 /// newest complete release `python` can install (any release when it is `None`):
 /// information for `--check` and `explain`, never a failure. `installed` must hold the
 /// instrumentation names (the plan's scan does).
-pub fn outdated(
+pub(crate) fn outdated(
     registry: &Registry,
     installed: &Installed,
     python: Option<&crate::requirement::Version>,
@@ -290,7 +290,7 @@ pub fn outdated(
 /// The `note:` for `--check` (text mode, on stderr): one line counting the outdated
 /// packages, naming the newest complete release and the command that moves the stack; with
 /// `verbose`, one line per package first. Empty when nothing is outdated.
-pub fn outdated_notes(outdated: &[Outdated], verbose: bool, rerun: &str) -> String {
+pub(crate) fn outdated_notes(outdated: &[Outdated], verbose: bool, rerun: &str) -> String {
     let Some(first) = outdated.first() else {
         return String::new();
     };
@@ -314,7 +314,7 @@ pub fn outdated_notes(outdated: &[Outdated], verbose: bool, rerun: &str) -> Stri
 /// The `note:` lines `--check` prints on stderr (text mode) after its verdict: the
 /// installed instrumentations older than the newest complete release, leaving out those
 /// the check already reports. Never changes the exit status.
-pub fn check_notes(
+pub(crate) fn check_notes(
     registry: &Registry,
     installed: &Installed,
     report: &crate::check::CheckReport,

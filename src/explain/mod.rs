@@ -6,9 +6,9 @@
 //! plus the environment's dependency graph ([`relevance`]) and every bundled release
 //! ([`advice`]). [`table`] renders the text.
 
-pub mod advice;
-pub mod relevance;
-pub mod table;
+pub(crate) mod advice;
+pub(crate) mod relevance;
+pub(crate) mod table;
 
 use std::io::{self, Write};
 
@@ -22,12 +22,12 @@ use crate::registry::{Registry, Release};
 use crate::requirement::PlainRequirement;
 use crate::scan::Installed;
 
-pub use relevance::{Covers, Need, Relevance};
+pub(crate) use relevance::{Covers, Need, Relevance};
 
 /// What a row says about its instrumentation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
-pub enum Status {
+pub(crate) enum Status {
     /// Recommended and not installed yet.
     Recommended,
     /// Recommended and installed at the recommended version.
@@ -77,7 +77,7 @@ pub enum Status {
 
 impl Status {
     /// The status in a few words, for the table.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         match self {
             Self::Recommended => "recommended, not installed".to_owned(),
             Self::Installed => "installed".to_owned(),
@@ -116,7 +116,7 @@ impl Status {
     }
 
     /// Whether the row is something to act on, for color.
-    pub fn tone(&self) -> Tone {
+    pub(crate) fn tone(&self) -> Tone {
         match self {
             Self::Installed => Tone::Good,
             Self::Recommended | Self::WrongVersion { .. } | Self::Stale { .. } => Tone::Act,
@@ -130,7 +130,7 @@ impl Status {
 
 /// How a status is colored on a terminal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Tone {
+pub(crate) enum Tone {
     Good,
     Act,
     Problem,
@@ -138,7 +138,7 @@ pub enum Tone {
 }
 
 /// `flask` for `opentelemetry-instrumentation-flask`.
-pub fn short(name: &str) -> &str {
+pub(crate) fn short(name: &str) -> &str {
     name.strip_prefix("opentelemetry-instrumentation-")
         .unwrap_or(name)
 }
@@ -146,57 +146,57 @@ pub fn short(name: &str) -> &str {
 /// One row: a library (absent for the default instrumentations, which instrument the
 /// standard library) and one instrumentation of it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Row {
-    pub library: Option<String>,
+pub(crate) struct Row {
+    pub(crate) library: Option<String>,
     /// The library's installed version.
-    pub version: Option<String>,
-    pub instrumentation: String,
+    pub(crate) version: Option<String>,
+    pub(crate) instrumentation: String,
     /// The requirement the release lists for the instrumentation.
-    pub requirement: String,
+    pub(crate) requirement: String,
     /// The instrumentation's installed version, if installed.
-    pub installed: Option<String>,
-    pub status: Status,
+    pub(crate) installed: Option<String>,
+    pub(crate) status: Status,
     /// For recommendations: what the graph and the covers table say.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub relevance: Option<Relevance>,
+    pub(crate) relevance: Option<Relevance>,
     /// For a GenAI family package: why this version.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub why: Option<String>,
+    pub(crate) why: Option<String>,
 }
 
 /// The whole report.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Explanation {
-    pub release: String,
-    pub rows: Vec<Row>,
+pub(crate) struct Explanation {
+    pub(crate) release: String,
+    pub(crate) rows: Vec<Row>,
     /// The command that installs what is missing (and moves what must move with it).
-    pub install: Option<String>,
+    pub(crate) install: Option<String>,
     /// The command that removes stale instrumentations.
-    pub remove: Option<String>,
+    pub(crate) remove: Option<String>,
     /// Instrumentations older than the newest complete release (information only).
-    pub outdated: Vec<advice::Outdated>,
+    pub(crate) outdated: Vec<advice::Outdated>,
     /// Whether the rows and commands leave out covered and telemetry-only ones.
-    pub only_needed: bool,
+    pub(crate) only_needed: bool,
 }
 
 /// Everything [`explain`] reads.
-pub struct Inputs<'a> {
-    pub registry: &'a Registry,
-    pub release: &'a Release,
-    pub plan: &'a Plan,
-    pub installed: &'a Installed,
-    pub graph: &'a Graph,
-    pub options: &'a PlanOptions,
-    pub covers: &'a Covers,
-    pub installer: FixTool,
-    pub only_needed: bool,
+pub(crate) struct Inputs<'a> {
+    pub(crate) registry: &'a Registry,
+    pub(crate) release: &'a Release,
+    pub(crate) plan: &'a Plan,
+    pub(crate) installed: &'a Installed,
+    pub(crate) graph: &'a Graph,
+    pub(crate) options: &'a PlanOptions,
+    pub(crate) covers: &'a Covers,
+    pub(crate) installer: FixTool,
+    pub(crate) only_needed: bool,
     /// The flags a suggested command repeats so that it plans the same environment the
     /// same way (` --python '/x/venv' --exclude flask`).
-    pub rerun: &'a str,
+    pub(crate) rerun: &'a str,
 }
 
 /// Builds the report.
-pub fn explain(inputs: &Inputs<'_>) -> Explanation {
+pub(crate) fn explain(inputs: &Inputs<'_>) -> Explanation {
     let plan = inputs.plan;
     let relevances = relevance::relevance(plan, inputs.graph, inputs.covers);
     let mut report = check::check(
@@ -501,18 +501,18 @@ pub fn explain(inputs: &Inputs<'_>) -> Explanation {
 
 /// The `explain --format json` document.
 #[derive(Debug, Serialize)]
-pub struct Document<'a> {
-    pub version: u32,
-    pub tool: &'static str,
-    pub environment: &'a crate::environment::Environment,
-    pub registry: crate::output::RegistryReport<'a>,
+pub(crate) struct Document<'a> {
+    pub(crate) version: u32,
+    pub(crate) tool: &'static str,
+    pub(crate) environment: &'a crate::environment::Environment,
+    pub(crate) registry: crate::output::RegistryReport<'a>,
     #[serde(flatten)]
-    pub explanation: &'a Explanation,
-    pub warnings: &'a [Warning],
+    pub(crate) explanation: &'a Explanation,
+    pub(crate) warnings: &'a [Warning],
 }
 
 /// Writes the JSON document.
-pub fn write_json(document: &Document<'_>, writer: &mut impl Write) -> io::Result<()> {
+pub(crate) fn write_json(document: &Document<'_>, writer: &mut impl Write) -> io::Result<()> {
     serde_json::to_writer_pretty(&mut *writer, document)?;
     writeln!(writer)?;
     writer.flush()
@@ -521,7 +521,7 @@ pub fn write_json(document: &Document<'_>, writer: &mut impl Write) -> io::Resul
 /// `--only-needed`: removes from `plan` (and from the parallel `relevance`) the
 /// recommendations that are covered or serve only the telemetry stack; with `verbose`,
 /// says which on stderr.
-pub fn leave_out_unneeded(plan: &mut Plan, relevance: &mut Vec<Relevance>, verbose: bool) {
+pub(crate) fn leave_out_unneeded(plan: &mut Plan, relevance: &mut Vec<Relevance>, verbose: bool) {
     let mut kept_plan = Vec::with_capacity(plan.recommendations.len());
     let mut kept_relevance = Vec::with_capacity(relevance.len());
     for (recommendation, found) in plan.recommendations.drain(..).zip(relevance.drain(..)) {

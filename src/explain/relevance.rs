@@ -22,16 +22,16 @@ use crate::requirement::{normalize, parse_name};
 const BUNDLED_COVERS: &str = include_str!("../../data/covers.json");
 
 /// The schema version of `data/covers.json` this build reads.
-pub const COVERS_SCHEMA: u64 = 1;
+pub(crate) const COVERS_SCHEMA: u64 = 1;
 
 /// One entry of the covers table: `instrumentation` adds nothing when one of `covered_by`
 /// is recommended too, for `reason`.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-pub struct Cover {
-    pub instrumentation: String,
-    pub covered_by: Vec<String>,
-    pub reason: String,
+pub(crate) struct Cover {
+    pub(crate) instrumentation: String,
+    pub(crate) covered_by: Vec<String>,
+    pub(crate) reason: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -43,19 +43,19 @@ struct CoversFile {
 
 /// The covers table.
 #[derive(Debug, Clone, Default)]
-pub struct Covers {
+pub(crate) struct Covers {
     entries: Vec<Cover>,
 }
 
 impl Covers {
     /// The bundled table (`data/covers.json`; a unit test keeps it valid).
-    pub fn bundled() -> Self {
+    pub(crate) fn bundled() -> Self {
         Self::parse(BUNDLED_COVERS).unwrap_or_default()
     }
 
     /// Parses and validates a covers document: names are normalized project names, no
     /// entry covers itself, and no two entries cover each other (directly or in a loop).
-    pub fn parse(text: &str) -> Result<Self, String> {
+    pub(crate) fn parse(text: &str) -> Result<Self, String> {
         let file: CoversFile = serde_json::from_str(text).map_err(|error| error.to_string())?;
         if file.schema != COVERS_SCHEMA {
             return Err(format!(
@@ -99,7 +99,8 @@ impl Covers {
         Ok(covers)
     }
 
-    pub fn entries(&self) -> &[Cover] {
+    #[cfg(test)]
+    pub(crate) fn entries(&self) -> &[Cover] {
         &self.entries
     }
 
@@ -137,7 +138,7 @@ impl Covers {
 /// Why a library (or a recommendation) is there.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum Need {
+pub(crate) enum Need {
     /// Only OpenTelemetry packages require it (directly or through packages that serve
     /// only them).
     TelemetryStack,
@@ -153,44 +154,39 @@ pub enum Need {
     Included,
 }
 
-impl Need {
-    /// A direct need of the application.
-    pub fn is_direct(self) -> bool {
-        matches!(self, Self::TopLevel | Self::Application)
-    }
-}
+impl Need {}
 
 /// One library of a recommendation, and who requires it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct LibraryNeed {
-    pub name: String,
-    pub need: Need,
+pub(crate) struct LibraryNeed {
+    pub(crate) name: String,
+    pub(crate) need: Need,
     /// The installed distributions that require it, in name order.
-    pub required_by: Vec<String>,
+    pub(crate) required_by: Vec<String>,
     /// For `telemetry-stack`: the OpenTelemetry packages it serves in the end.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub telemetry: Vec<String>,
+    pub(crate) telemetry: Vec<String>,
 }
 
 /// The recommendation that covers another one.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct CoveredBy {
-    pub instrumentation: String,
-    pub reason: String,
+pub(crate) struct CoveredBy {
+    pub(crate) instrumentation: String,
+    pub(crate) reason: String,
 }
 
 /// What the graph and the covers table say about one recommendation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Relevance {
+pub(crate) struct Relevance {
     /// `false` when another recommendation covers it or its libraries serve only the
     /// telemetry stack: what `--only-needed` leaves out.
-    pub needed: bool,
+    pub(crate) needed: bool,
     /// The strongest need among its libraries (`default` / `included` without libraries).
-    pub need: Need,
+    pub(crate) need: Need,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub libraries: Vec<LibraryNeed>,
+    pub(crate) libraries: Vec<LibraryNeed>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub covered_by: Option<CoveredBy>,
+    pub(crate) covered_by: Option<CoveredBy>,
 }
 
 /// Whether `node` is part of the telemetry stack: an OpenTelemetry package
@@ -319,7 +315,7 @@ impl<'a> TelemetryWalk<'a> {
 }
 
 /// The relevance of each recommendation of `plan`, in the same order.
-pub fn relevance(plan: &Plan, graph: &Graph, covers: &Covers) -> Vec<Relevance> {
+pub(crate) fn relevance(plan: &Plan, graph: &Graph, covers: &Covers) -> Vec<Relevance> {
     let mut walk = TelemetryWalk::new(graph);
     let mut found: Vec<Relevance> = plan
         .recommendations
@@ -395,7 +391,7 @@ fn plain(need: Need) -> Relevance {
 }
 
 /// `only required by opentelemetry-exporter-otlp-proto-http (through requests)`.
-pub fn describe_telemetry(relevance: &Relevance) -> Option<String> {
+pub(crate) fn describe_telemetry(relevance: &Relevance) -> Option<String> {
     if relevance.need != Need::TelemetryStack {
         return None;
     }

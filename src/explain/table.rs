@@ -9,13 +9,13 @@ use std::fmt::Write as _;
 use super::{short, Explanation, Row, Status, Tone};
 
 /// The width used when nothing says otherwise.
-pub const DEFAULT_WIDTH: usize = 80;
+pub(crate) const DEFAULT_WIDTH: usize = 80;
 
 /// The narrowest table we lay out; narrower requests get this.
 const MIN_WIDTH: usize = 40;
 
 /// The width to render at: `COLUMNS` when it is a number (clamped to 40..=250), else 80.
-pub fn width_from_env() -> usize {
+pub(crate) fn width_from_env() -> usize {
     std::env::var("COLUMNS")
         .ok()
         .and_then(|text| text.trim().parse::<usize>().ok())
@@ -38,7 +38,7 @@ struct Line {
 
 /// Renders the report. Styles are ANSI sequences; writing through `anstream` removes
 /// them when color is off.
-pub fn render(explanation: &Explanation, heading: &str, width: usize) -> String {
+pub(crate) fn render(explanation: &Explanation, heading: &str, width: usize) -> String {
     let width = width.max(MIN_WIDTH);
     let rows = grouped(&explanation.rows);
     let natural = |column: usize| {
@@ -271,7 +271,7 @@ fn push_row(
 
 /// Wraps `text` into lines of at most `width` characters: at spaces, else after `-`, `,`
 /// or `/`, else anywhere.
-pub fn wrap(text: &str, width: usize) -> Vec<String> {
+pub(crate) fn wrap(text: &str, width: usize) -> Vec<String> {
     let width = width.max(1);
     let mut lines = Vec::new();
     let mut current = String::new();

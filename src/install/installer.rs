@@ -27,7 +27,7 @@ pub enum InstallerChoice {
 
 /// How the requirements are installed.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Installer {
+pub(crate) enum Installer {
     /// `uv pip install --python <interpreter>`.
     Uv,
     /// `<interpreter> -m pip install -U --upgrade-strategy only-if-needed`.
@@ -45,11 +45,11 @@ pub enum Installer {
     },
 }
 
-pub use crate::project::manifest::Place;
+pub(crate) use crate::project::manifest::Place;
 
 impl Installer {
     /// How the installer is named in messages (`uv pip install`).
-    pub fn label(&self) -> &'static str {
+    pub(crate) fn label(&self) -> &'static str {
         match self {
             Self::Uv => "uv pip install",
             Self::Pip => "pip install",
@@ -66,12 +66,12 @@ impl Installer {
     }
 
     /// Whether the packages are recorded in the project (and its lock), not only installed.
-    pub fn records(&self) -> bool {
+    pub(crate) fn records(&self) -> bool {
         matches!(self, Self::UvAdd { .. } | Self::Record { .. })
     }
 
     /// The project directory a recording installer writes to.
-    pub fn project_root(&self) -> Option<&Path> {
+    pub(crate) fn project_root(&self) -> Option<&Path> {
         match self {
             Self::UvAdd { project } => Some(project),
             Self::Record { root, .. } => Some(root),
@@ -80,42 +80,43 @@ impl Installer {
     }
 
     /// Whether the program that runs is uv.
-    pub fn is_uv(&self) -> bool {
+    pub(crate) fn is_uv(&self) -> bool {
         matches!(self, Self::Uv | Self::UvAdd { .. })
     }
 }
 
-pub use crate::environment::{find_uv_project, UvProject};
+pub(crate) use crate::environment::{find_uv_project, UvProject};
 use crate::project::Tool;
 
 /// What the choice depends on.
 #[derive(Debug, Clone)]
-pub struct SelectionInputs<'a> {
-    pub choice: InstallerChoice,
+pub(crate) struct SelectionInputs<'a> {
+    pub(crate) choice: InstallerChoice,
     /// `--no-project`.
-    pub no_project: bool,
+    pub(crate) no_project: bool,
     /// The target environment's prefix (a venv or conda directory), if any.
-    pub prefix: Option<&'a Path>,
+    pub(crate) prefix: Option<&'a Path>,
     /// Whether `pyvenv.cfg` says uv created the environment.
-    pub created_by_uv: bool,
+    pub(crate) created_by_uv: bool,
     /// Whether pip is installed in the environment.
-    pub has_pip: bool,
+    pub(crate) has_pip: bool,
     /// The uv executable, when found.
-    pub uv: Option<&'a Path>,
+    pub(crate) uv: Option<&'a Path>,
     /// The uv project around the current directory, if any.
-    pub project: Option<&'a UvProject>,
+    pub(crate) project: Option<&'a UvProject>,
 }
 
 /// The installer chosen, with why (for `-v`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Selection {
-    pub installer: Installer,
-    pub reason: String,
+pub(crate) struct Selection {
+    pub(crate) installer: Installer,
+    pub(crate) reason: String,
 }
 
 /// The installer that is needed is not there.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum SelectionError {
+#[allow(clippy::enum_variant_names)] // each names what is missing: uv, pip, the tool
+pub(crate) enum SelectionError {
     #[error("uv is needed ({why}), but it is not on PATH")]
     UvMissing { why: String },
     #[error("pip is not installed in the environment{}", prefix_text(.prefix))]
@@ -137,7 +138,7 @@ fn prefix_text(prefix: &Option<PathBuf>) -> String {
 
 impl SelectionError {
     /// What to do about it.
-    pub fn hint(&self) -> String {
+    pub(crate) fn hint(&self) -> String {
         match self {
             Self::UvMissing { .. } => {
                 let standalone = if cfg!(windows) {
@@ -175,7 +176,7 @@ fn interpreter_of(prefix: &Path) -> PathBuf {
 }
 
 /// Chooses the installer (see the module documentation of [`super`] for the rules).
-pub fn select(inputs: &SelectionInputs<'_>) -> Result<Selection, SelectionError> {
+pub(crate) fn select(inputs: &SelectionInputs<'_>) -> Result<Selection, SelectionError> {
     let project = inputs
         .project
         .filter(|project| is_project_environment(project, inputs.prefix));
@@ -257,11 +258,11 @@ fn is_project_environment(project: &UvProject, prefix: Option<&Path>) -> bool {
 
 /// Index settings, from the flags and from the other installer's variables.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct IndexSettings {
-    pub index_url: Option<String>,
-    pub extra_index_urls: Vec<String>,
-    pub find_links: Vec<String>,
-    pub no_index: bool,
+pub(crate) struct IndexSettings {
+    pub(crate) index_url: Option<String>,
+    pub(crate) extra_index_urls: Vec<String>,
+    pub(crate) find_links: Vec<String>,
+    pub(crate) no_index: bool,
 }
 
 impl IndexSettings {
@@ -271,7 +272,7 @@ impl IndexSettings {
     /// uv gets the flags only: it ignores `PIP_*` variables itself, and a user's pip
     /// settings must not change what uv resolves or what `uv add` writes into a lock
     /// ([`Self::ignored_by_uv`] names them for a note).
-    pub fn resolve(
+    pub(crate) fn resolve(
         flags: IndexSettings,
         installer: &Installer,
         variable: impl Fn(&str) -> Option<String>,
@@ -331,7 +332,7 @@ impl IndexSettings {
     /// The `PIP_*` index variables that are set while uv runs without uv's own
     /// counterpart: uv does not read them and they are not passed on (for a warning naming
     /// each and the variable uv reads instead).
-    pub fn ignored_by_uv(
+    pub(crate) fn ignored_by_uv(
         installer: &Installer,
         variable: impl Fn(&str) -> Option<String>,
     ) -> Vec<(&'static str, &'static str)> {
@@ -376,19 +377,19 @@ fn truthy(value: &str) -> bool {
 
 /// One installer run: a program and its arguments, never a shell line.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct InstallCommand {
-    pub program: PathBuf,
-    pub args: Vec<OsString>,
+pub(crate) struct InstallCommand {
+    pub(crate) program: PathBuf,
+    pub(crate) args: Vec<OsString>,
     /// Variables set for it (pipenv's `PIPENV_PIPFILE`).
-    pub envs: Vec<(OsString, OsString)>,
+    pub(crate) envs: Vec<(OsString, OsString)>,
     /// The directory it runs in, when it matters.
-    pub current_dir: Option<PathBuf>,
+    pub(crate) current_dir: Option<PathBuf>,
 }
 
 impl InstallCommand {
     /// The command for `installer`: `interpreter` is the environment's Python, `uv` the uv
     /// executable (required for the uv installers), `passthrough` what followed `--`.
-    pub fn build(
+    pub(crate) fn build(
         installer: &Installer,
         interpreter: &Path,
         uv: Option<&Path>,
@@ -442,7 +443,7 @@ impl InstallCommand {
     /// (`uv add`, `poetry add`, `pdm add`, `pipenv install`): the index is the project's
     /// own (its sources), so no index option is passed except to uv. `None` for pip and
     /// `uv pip`, or uv when it was not found.
-    pub fn record(
+    pub(crate) fn record(
         installer: &Installer,
         uv: Option<&Path>,
         index: &IndexSettings,
@@ -550,7 +551,12 @@ impl InstallCommand {
     /// `uv sync --project=<member>` after a workspace member's `uv add --no-sync`: every
     /// member (`--all-packages`) when the environment held them all, else without removing
     /// anything (`--inexact`).
-    pub fn uv_sync(uv: &Path, index: &IndexSettings, member: &Path, all_members: bool) -> Self {
+    pub(crate) fn uv_sync(
+        uv: &Path,
+        index: &IndexSettings,
+        member: &Path,
+        all_members: bool,
+    ) -> Self {
         let mut args: Vec<OsString> =
             vec!["sync".into(), prefixed("--project=", member.as_os_str())];
         args.push(
@@ -571,7 +577,7 @@ impl InstallCommand {
     }
 
     /// The command as a shell would read it (quoted), with credentials redacted.
-    pub fn display(&self) -> String {
+    pub(crate) fn display(&self) -> String {
         let mut words = vec![quote(&self.program.to_string_lossy()).into_owned()];
         words.extend(
             self.args
@@ -582,7 +588,7 @@ impl InstallCommand {
     }
 
     /// The [`std::process::Command`] to spawn (the caller sets up the streams).
-    pub fn command(&self) -> std::process::Command {
+    pub(crate) fn command(&self) -> std::process::Command {
         let mut command = std::process::Command::new(&self.program);
         command.args(&self.args);
         command.envs(self.envs.iter().map(|(name, value)| (name, value)));
@@ -607,12 +613,12 @@ fn prefixed(prefix: &str, value: &OsStr) -> OsString {
 
 /// The first executable `name` in the directories of `path` (the one PATH lookup,
 /// [`crate::environment::find_on_path`]).
-pub fn find_executable(name: &str, path: Option<&OsStr>) -> Option<PathBuf> {
+pub(crate) fn find_executable(name: &str, path: Option<&OsStr>) -> Option<PathBuf> {
     crate::environment::find_on_path(&path?.to_os_string(), &[name])
 }
 
 /// uv: on `PATH`, else installed in the environment itself (`pip install uv`).
-pub fn find_uv(path: Option<&OsStr>, prefix: Option<&Path>) -> Option<PathBuf> {
+pub(crate) fn find_uv(path: Option<&OsStr>, prefix: Option<&Path>) -> Option<PathBuf> {
     find_executable("uv", path).or_else(|| {
         let prefix = prefix?;
         [

@@ -48,23 +48,23 @@ real_stdout.flush()
 
 /// One entry point that did not load.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
-pub struct LoadFailure {
+pub(crate) struct LoadFailure {
     /// The distribution's name as its metadata spells it.
-    pub distribution: String,
-    pub version: String,
+    pub(crate) distribution: String,
+    pub(crate) version: String,
     /// The entry point's name and value (`openai = opentelemetry.instrumentation…`).
-    pub entry_point: String,
-    pub value: String,
+    pub(crate) entry_point: String,
+    pub(crate) value: String,
     /// `ModuleNotFoundError: No module named 'httpx'`.
-    pub error: String,
+    pub(crate) error: String,
 }
 
 /// What the run found.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
-pub struct LoadReport {
+pub(crate) struct LoadReport {
     /// How many entry points loaded.
-    pub loaded: usize,
-    pub failures: Vec<LoadFailure>,
+    pub(crate) loaded: usize,
+    pub(crate) failures: Vec<LoadFailure>,
 }
 
 #[derive(Deserialize)]
@@ -83,7 +83,7 @@ struct RawResult {
 
 /// Loads every installed instrumentor with `interpreter`; `Err` says why the run itself
 /// failed (no answer within the bound, no document).
-pub fn load_instrumentors(interpreter: &Path) -> Result<LoadReport, String> {
+pub(crate) fn load_instrumentors(interpreter: &Path) -> Result<LoadReport, String> {
     let output = crate::environment::run_script(interpreter, &["-I", "-c", LOAD_SCRIPT])?;
     if !output.status.success() {
         let last = crate::interpreter::last_line(&output.stderr).unwrap_or_default();

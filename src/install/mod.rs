@@ -24,7 +24,7 @@
 //! Stdout stays empty except with `--dry-run`, where the command is the data.
 
 pub mod installer;
-pub mod load_check;
-pub mod process;
-pub mod snapshot;
-pub mod verify;
+pub(crate) mod load_check;
+pub(crate) mod process;
+pub(crate) mod snapshot;
+pub(crate) mod verify;

@@ -15,7 +15,7 @@ use crate::redact::redact;
 
 /// How the installer's output is shown while it runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Display {
+pub(crate) enum Display {
     /// Nothing (captured; shown on failure).
     Silent,
     /// A spinner on stderr (a terminal), the output captured.
@@ -26,7 +26,7 @@ pub enum Display {
 
 impl Display {
     /// `Spinner` when stderr is a terminal and nothing more or less was asked.
-    pub fn choose(quiet: bool, verbose: bool) -> Self {
+    pub(crate) fn choose(quiet: bool, verbose: bool) -> Self {
         if verbose {
             Self::Stream
         } else if quiet || !io::stderr().is_terminal() {
@@ -39,11 +39,11 @@ impl Display {
 
 /// What the installer did.
 #[derive(Debug)]
-pub struct Outcome {
-    pub status: ExitStatus,
+pub(crate) struct Outcome {
+    pub(crate) status: ExitStatus,
     /// Its stdout and stderr lines, interleaved as they arrived.
-    pub lines: Vec<String>,
-    pub elapsed: Duration,
+    pub(crate) lines: Vec<String>,
+    pub(crate) elapsed: Duration,
 }
 
 /// The installer running now (its process id), for the signal handler; 0 when none.
@@ -58,7 +58,7 @@ static FORCED: AtomicBool = AtomicBool::new(false);
 /// After the first interrupt, how long a SIGTERM or SIGHUP waits before it may force the
 /// installer: a job runner that sends SIGTERM twice in a row still gets a clean stop.
 /// A second SIGINT (Ctrl-C again) forces at once.
-pub const FORCE_GRACE_SECONDS: i64 = 5;
+pub(crate) const FORCE_GRACE_SECONDS: i64 = 5;
 
 /// `CLOCK_MONOTONIC` in whole seconds (async-signal-safe), never 0.
 #[cfg(unix)]
@@ -143,7 +143,7 @@ fn forward_interrupts() {
 }
 
 /// The signal that interrupted the last installer run, if one did.
-pub fn interrupted() -> Option<i32> {
+pub(crate) fn interrupted() -> Option<i32> {
     match INTERRUPTED.load(Ordering::SeqCst) {
         0 => None,
         signal => Some(signal),
@@ -151,12 +151,16 @@ pub fn interrupted() -> Option<i32> {
 }
 
 /// Whether a second interrupt killed the installer's process group.
-pub fn forced() -> bool {
+pub(crate) fn forced() -> bool {
     FORCED.load(Ordering::SeqCst)
 }
 
 /// Runs `command`; `Err` only when it cannot be started.
-pub fn run(command: &InstallCommand, display: Display, packages: usize) -> io::Result<Outcome> {
+pub(crate) fn run(
+    command: &InstallCommand,
+    display: Display,
+    packages: usize,
+) -> io::Result<Outcome> {
     let started = Instant::now();
     let spinner = (display == Display::Spinner).then(|| {
         let spinner = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
@@ -306,7 +310,7 @@ fn phase(line: &str) -> Option<String> {
 
 /// Why the installer failed, from what it printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FailureKind {
+pub(crate) enum FailureKind {
     /// PEP 668: the interpreter is externally managed.
     ExternallyManaged,
     /// The index could not be reached.
@@ -321,7 +325,7 @@ pub enum FailureKind {
 }
 
 /// Classifies a failure and picks the one line that says why.
-pub fn diagnose(lines: &[String]) -> (FailureKind, Option<String>) {
+pub(crate) fn diagnose(lines: &[String]) -> (FailureKind, Option<String>) {
     let find = |needles: &[&str]| -> Option<String> {
         lines
             .iter()
@@ -427,7 +431,7 @@ fn clean(line: &str) -> String {
 /// What the installer itself said about conflicts it left (pip's "dependency resolver does
 /// not currently take into account all the packages that are installed" block, uv's
 /// `warning: The package … requires …`), redacted: shown at normal verbosity.
-pub fn resolver_warnings(lines: &[String]) -> Vec<String> {
+pub(crate) fn resolver_warnings(lines: &[String]) -> Vec<String> {
     let mut found = Vec::new();
     let mut in_pip_block = false;
     for line in lines {
@@ -450,7 +454,8 @@ pub fn resolver_warnings(lines: &[String]) -> Vec<String> {
 }
 
 /// The packages the installer reports having installed (`pkg==1.0`), in its words.
-pub fn installed_packages(lines: &[String]) -> Vec<String> {
+#[cfg(test)]
+pub(crate) fn installed_packages(lines: &[String]) -> Vec<String> {
     let mut packages = Vec::new();
     for line in lines {
         let trimmed = line.trim();

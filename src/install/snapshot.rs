@@ -5,12 +5,12 @@ use std::path::{Path, PathBuf};
 
 /// Each file's bytes, or that it did not exist.
 #[derive(Debug, Default)]
-pub struct Snapshot {
+pub(crate) struct Snapshot {
     files: Vec<(PathBuf, Option<Vec<u8>>)>,
 }
 
 /// The files a recording tool may write in `directory`.
-pub const PROJECT_FILES: &[&str] = &[
+pub(crate) const PROJECT_FILES: &[&str] = &[
     "pyproject.toml",
     "uv.lock",
     "poetry.lock",
@@ -24,7 +24,7 @@ pub const PROJECT_FILES: &[&str] = &[
 impl Snapshot {
     /// Reads the [`PROJECT_FILES`] of every directory given (a workspace root and its
     /// member).
-    pub fn take<'a>(directories: impl IntoIterator<Item = &'a Path>) -> Self {
+    pub(crate) fn take<'a>(directories: impl IntoIterator<Item = &'a Path>) -> Self {
         let mut files = Vec::new();
         for directory in directories {
             for name in PROJECT_FILES {
@@ -40,7 +40,8 @@ impl Snapshot {
     }
 
     /// The files whose bytes differ now.
-    pub fn changed(&self) -> Vec<&Path> {
+    #[cfg(test)]
+    pub(crate) fn changed(&self) -> Vec<&Path> {
         self.files
             .iter()
             .filter(|(path, bytes)| std::fs::read(path).ok() != *bytes)
@@ -50,7 +51,7 @@ impl Snapshot {
 
     /// Writes every changed file back (removing those that did not exist); the paths that
     /// could not be restored.
-    pub fn restore(&self) -> Vec<PathBuf> {
+    pub(crate) fn restore(&self) -> Vec<PathBuf> {
         let mut failed = Vec::new();
         for (path, bytes) in &self.files {
             if std::fs::read(path).ok() == *bytes {

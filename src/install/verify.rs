@@ -20,7 +20,7 @@ use crate::requirement::PlainRequirement;
 /// One problem found, always naming the package (normalized) apart from the requirement
 /// text, so nothing has to be parsed back out of it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Conflict {
+pub(crate) enum Conflict {
     /// A planned package is not installed.
     Missing {
         package: String,
@@ -38,7 +38,7 @@ pub enum Conflict {
 
 impl Conflict {
     /// The project the conflict is about (the planned package).
-    pub fn package(&self) -> &str {
+    pub(crate) fn package(&self) -> &str {
         match self {
             Self::Missing { package, .. }
             | Self::WrongVersion { package, .. }
@@ -74,7 +74,7 @@ impl fmt::Display for Conflict {
 /// Checks that each of `targets` (the planned requirements) is installed in `graph` at a
 /// version it allows. The requirements of everything installed are the graph's to check
 /// ([`crate::graph::Graph::conflicts`]).
-pub fn unmet(targets: &[PlainRequirement], graph: &Graph) -> Vec<Conflict> {
+pub(crate) fn unmet(targets: &[PlainRequirement], graph: &Graph) -> Vec<Conflict> {
     let mut conflicts = Vec::new();
     for target in targets {
         let Some(node) = graph.get(&target.name) else {
@@ -107,7 +107,10 @@ pub fn unmet(targets: &[PlainRequirement], graph: &Graph) -> Vec<Conflict> {
 
 /// The requirement-level conflicts of `after` that `before` did not have (compared by
 /// package, requirement and project required, not by versions).
-pub fn newly_broken(before: &[GraphConflict], after: &[GraphConflict]) -> Vec<GraphConflict> {
+pub(crate) fn newly_broken(
+    before: &[GraphConflict],
+    after: &[GraphConflict],
+) -> Vec<GraphConflict> {
     let key = |conflict: &GraphConflict| {
         (
             conflict.package.clone(),
@@ -125,18 +128,21 @@ pub fn newly_broken(before: &[GraphConflict], after: &[GraphConflict]) -> Vec<Gr
 
 /// The dependency graph of every distribution in `site_packages`, listed afresh (after
 /// an install).
-pub fn graph(site_packages: &[PathBuf], markers: Option<&MarkerEnvironment>) -> Graph {
+pub(crate) fn graph(site_packages: &[PathBuf], markers: Option<&MarkerEnvironment>) -> Graph {
     graph_of(&crate::scan::list(site_packages), markers)
 }
 
 /// The dependency graph of every distribution of a listing already made (the plan's).
-pub fn graph_of(listing: &crate::scan::Listing, markers: Option<&MarkerEnvironment>) -> Graph {
+pub(crate) fn graph_of(
+    listing: &crate::scan::Listing,
+    markers: Option<&MarkerEnvironment>,
+) -> Graph {
     Graph::build(crate::graph::inputs(&listing.read_all()), markers)
 }
 
 /// [`graph_of`] for a discovered environment, its markers asked of its interpreter (when
 /// it has one; otherwise markers that depend on it count as true).
-pub fn environment_graph(
+pub(crate) fn environment_graph(
     environment: &crate::environment::Environment,
     listing: &crate::scan::Listing,
 ) -> Graph {
@@ -149,7 +155,7 @@ pub fn environment_graph(
 
 /// Asks `interpreter` for its marker environment (once, never through a shell, with a
 /// timeout); `Err` says why it could not.
-pub fn marker_environment(interpreter: &Path) -> Result<MarkerEnvironment, String> {
+pub(crate) fn marker_environment(interpreter: &Path) -> Result<MarkerEnvironment, String> {
     crate::lockfile::marker::query_interpreter(interpreter)
         .map_err(|reason| format!("`{}`: {reason}", interpreter.display()))?
         .to_environment()

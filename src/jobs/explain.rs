@@ -6,7 +6,7 @@ use crate::explain::*;
 use crate::registry::Registry;
 
 /// Runs `otel-bootstrap explain`.
-pub fn run(
+pub(crate) fn run(
     args: &crate::settings::Explain,
     printer: crate::printer::Printer,
 ) -> Result<crate::error::ExitStatus, crate::error::Failure> {

@@ -24,52 +24,52 @@ use crate::settings::Settings;
 /// The `--format json` document of a `--from` run: the environment's document with
 /// `sources` (the files and the marker target) and an optional `environment`.
 #[derive(Debug, Serialize)]
-pub struct LockfileReport<'a> {
-    pub version: u32,
-    pub tool: &'static str,
-    pub sources: Sources<'a>,
+pub(crate) struct LockfileReport<'a> {
+    pub(crate) version: u32,
+    pub(crate) tool: &'static str,
+    pub(crate) sources: Sources<'a>,
     /// The discovered environment whose interpreter gave the markers, if any.
-    pub environment: Option<&'a Environment>,
-    pub registry: RegistryReport<'a>,
-    pub recommendations: &'a [plan::Recommendation],
-    pub skipped: &'a [plan::Skipped],
-    pub warnings: &'a [Warning],
+    pub(crate) environment: Option<&'a Environment>,
+    pub(crate) registry: RegistryReport<'a>,
+    pub(crate) recommendations: &'a [plan::Recommendation],
+    pub(crate) skipped: &'a [plan::Skipped],
+    pub(crate) warnings: &'a [Warning],
 }
 
 /// The files read and what their markers were evaluated against.
 #[derive(Debug, Serialize)]
-pub struct Sources<'a> {
-    pub files: Vec<SourceFile>,
-    pub target: &'a TargetSource,
-    pub markers: Option<&'a MarkerValues>,
+pub(crate) struct Sources<'a> {
+    pub(crate) files: Vec<SourceFile>,
+    pub(crate) target: &'a TargetSource,
+    pub(crate) markers: Option<&'a MarkerValues>,
 }
 
 #[derive(Debug, Serialize)]
-pub struct SourceFile {
-    pub path: PathBuf,
-    pub format: FileFormat,
+pub(crate) struct SourceFile {
+    pub(crate) path: PathBuf,
+    pub(crate) format: FileFormat,
 }
 
 /// Everything a `--from` run decided, before output: what `-a install` needs too (the
 /// plan, and the environment to install into when one was discovered).
 #[derive(Debug)]
-pub struct LockfileInputs {
-    pub environment: Option<Environment>,
-    pub target: MarkerTarget,
-    pub loaded: Loaded,
-    pub installed: crate::scan::Installed,
-    pub plan: Plan,
+pub(crate) struct LockfileInputs {
+    pub(crate) environment: Option<Environment>,
+    pub(crate) target: MarkerTarget,
+    pub(crate) loaded: Loaded,
+    pub(crate) installed: crate::scan::Installed,
+    pub(crate) plan: Plan,
     /// The files' notes, the plan's warnings and unused `--exclude` values.
-    pub warnings: Vec<Warning>,
+    pub(crate) warnings: Vec<Warning>,
     /// The project's tool for the fix commands: from the lock read (`uv add`,
     /// `poetry add`, `pdm add`, `pipenv install`, requirements-file edits), else `uv add`
     /// in a uv project, else `pip install`.
-    pub installer: FixTool,
+    pub(crate) installer: FixTool,
 }
 
 /// Finds the optional environment and the marker target, reads the files and plans.
 /// Notes about the target go to stderr when `show_warnings`.
-pub fn prepare(
+pub(crate) fn prepare(
     args: &Settings,
     registry: &mut Registry,
     plan_options: &mut PlanOptions,
@@ -244,7 +244,7 @@ fn no_sdk_in_the_lock(installer: &FixTool) -> Warning {
 }
 
 /// Runs the main job from `args.from`: requirements, JSON or `--check`.
-pub fn run(
+pub(crate) fn run(
     args: &Settings,
     registry: &mut Registry,
     plan_options: &mut PlanOptions,

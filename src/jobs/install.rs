@@ -29,7 +29,7 @@ use crate::redact::redact;
 
 /// Runs `-a install` (its conflicts with other flags were refused by
 /// [`crate::settings`]).
-pub fn run(args: &Settings, printer: Printer) -> Result<ExitStatus, Failure> {
+pub(crate) fn run(args: &Settings, printer: Printer) -> Result<ExitStatus, Failure> {
     install_pass(args, printer, &[], 0)
 }
 
@@ -1036,15 +1036,15 @@ fn version_changes(before: &Graph, after: &Graph) -> Vec<String> {
 
 /// A requirement of the uv project that forbids the move, and what replaces it.
 #[derive(Debug, Clone)]
-pub struct ProjectRewrite {
+pub(crate) struct ProjectRewrite {
     /// The normalized project name.
-    pub name: String,
+    pub(crate) name: String,
     /// The requirement as the project has it.
-    pub was: String,
+    pub(crate) was: String,
     /// `name>=<new version>`.
-    pub requirement: String,
+    pub(crate) requirement: String,
     /// Where the project keeps it.
-    pub place: Place,
+    pub(crate) place: Place,
 }
 
 /// The version a moving package goes to, when known: a core move or a pinned stack move.

@@ -9,12 +9,12 @@
 //! - [`registry`]: `otel-bootstrap registry list|show|update`;
 //! - [`pipeline`]: the discovery → scan → plan pipeline they share.
 
-pub mod explain;
-pub mod from_lockfile;
-pub mod install;
-pub mod pipeline;
-pub mod recommend;
-pub mod registry;
+pub(crate) mod explain;
+pub(crate) mod from_lockfile;
+pub(crate) mod install;
+pub(crate) mod pipeline;
+pub(crate) mod recommend;
+pub(crate) mod registry;
 
 use anyhow::Context as _;
 

@@ -109,14 +109,14 @@ pub(crate) fn resolve(
 
 /// What a job decides about a discovered environment.
 pub(crate) struct EnvironmentPlan {
-    pub discovery: DiscoveryOptions,
-    pub environment: Environment,
-    pub installed: scan::Installed,
-    pub plan: Plan,
+    pub(crate) discovery: DiscoveryOptions,
+    pub(crate) environment: Environment,
+    pub(crate) installed: scan::Installed,
+    pub(crate) plan: Plan,
     /// The scan's warnings, then the plan's, then those about the options.
-    pub warnings: Vec<Warning>,
+    pub(crate) warnings: Vec<Warning>,
     /// The one listing of the site-packages directories, for the graph when a job needs it.
-    pub listing: scan::Listing,
+    pub(crate) listing: scan::Listing,
 }
 
 /// Finds the environment, scans it, resolves and plans: the one pipeline behind

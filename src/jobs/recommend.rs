@@ -14,7 +14,7 @@ use crate::settings::{Action, Settings};
 
 use super::pipeline::{plan_environment, plan_inputs, registry_source_text, EnvironmentPlan};
 
-pub fn run(args: &Settings, printer: Printer) -> Result<ExitStatus, Failure> {
+pub(crate) fn run(args: &Settings, printer: Printer) -> Result<ExitStatus, Failure> {
     if args.action == Action::Install {
         return super::install::run(args, printer);
     }

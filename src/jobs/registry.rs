@@ -9,7 +9,7 @@ use crate::settings::Registry as RegistryCommand;
 
 use super::pipeline::load_registry;
 
-pub fn run(command: RegistryCommand, printer: Printer) -> Result<ExitStatus, Failure> {
+pub(crate) fn run(command: RegistryCommand, printer: Printer) -> Result<ExitStatus, Failure> {
     let verbosity = printer.verbosity();
     match command {
         RegistryCommand::List { registry } => {

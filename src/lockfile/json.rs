@@ -12,8 +12,8 @@ pub(crate) const MAX_DEPTH: usize = 64;
 /// A value and the line it starts on.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Node {
-    pub line: usize,
-    pub value: Value,
+    pub(crate) line: usize,
+    pub(crate) value: Value,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -64,8 +64,8 @@ impl Node {
 /// A syntax error: the line and what was wrong.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct SyntaxError {
-    pub line: usize,
-    pub message: String,
+    pub(crate) line: usize,
+    pub(crate) message: String,
 }
 
 /// Parses `text` as one JSON document (surrounding whitespace allowed).

@@ -59,23 +59,23 @@ impl Platform {
 
 /// The marker values, as an interpreter reports them.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
-pub struct MarkerValues {
-    pub implementation_name: String,
-    pub implementation_version: String,
-    pub os_name: String,
-    pub platform_machine: String,
-    pub platform_python_implementation: String,
-    pub platform_release: String,
-    pub platform_system: String,
-    pub platform_version: String,
-    pub python_full_version: String,
-    pub python_version: String,
-    pub sys_platform: String,
+pub(crate) struct MarkerValues {
+    pub(crate) implementation_name: String,
+    pub(crate) implementation_version: String,
+    pub(crate) os_name: String,
+    pub(crate) platform_machine: String,
+    pub(crate) platform_python_implementation: String,
+    pub(crate) platform_release: String,
+    pub(crate) platform_system: String,
+    pub(crate) platform_version: String,
+    pub(crate) python_full_version: String,
+    pub(crate) python_version: String,
+    pub(crate) sys_platform: String,
 }
 
 impl MarkerValues {
     /// Values for a CPython of `python_version` (`3.12` or `3.12.4`) on `platform`.
-    pub fn synthetic(python_version: &str, platform: Platform) -> Result<Self, String> {
+    pub(crate) fn synthetic(python_version: &str, platform: Platform) -> Result<Self, String> {
         let mut values = Self {
             implementation_name: "cpython".to_owned(),
             implementation_version: String::new(),
@@ -95,7 +95,7 @@ impl MarkerValues {
     }
 
     /// Overrides the Python version (`3.12` means `3.12.0` for `python_full_version`).
-    pub fn set_python_version(&mut self, text: &str) -> Result<(), String> {
+    pub(crate) fn set_python_version(&mut self, text: &str) -> Result<(), String> {
         let text = text.trim();
         let parts: Vec<&str> = text.split('.').collect();
         let numeric = |part: &&str| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit());
@@ -115,7 +115,7 @@ impl MarkerValues {
     }
 
     /// Overrides the operating system and machine.
-    pub fn set_platform(&mut self, platform: Platform) {
+    pub(crate) fn set_platform(&mut self, platform: Platform) {
         let (sys_platform, platform_system, os_name, machine) = platform.values();
         self.sys_platform = sys_platform.to_owned();
         self.platform_system = platform_system.to_owned();
@@ -126,7 +126,7 @@ impl MarkerValues {
     }
 
     /// The `pep508_rs` environment.
-    pub fn to_environment(&self) -> Result<MarkerEnvironment, String> {
+    pub(crate) fn to_environment(&self) -> Result<MarkerEnvironment, String> {
         let builder = MarkerEnvironmentBuilder {
             implementation_name: &self.implementation_name,
             implementation_version: &self.implementation_version,
@@ -149,7 +149,7 @@ impl MarkerValues {
 /// Where the marker values came from, for notes and `-v`.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
-pub enum TargetSource {
+pub(crate) enum TargetSource {
     /// Asked the interpreter of the discovered environment (or the one on `PATH`).
     Interpreter { path: PathBuf },
     /// `--python-version` / `--platform`, over an interpreter's values when there was one.
@@ -161,15 +161,15 @@ pub enum TargetSource {
 /// What markers are evaluated against: an environment, or nothing (every environment
 /// marker true). Extras and dependency groups are always evaluated.
 #[derive(Debug, Clone)]
-pub struct MarkerTarget {
+pub(crate) struct MarkerTarget {
     environment: Option<MarkerEnvironment>,
-    pub values: Option<MarkerValues>,
-    pub source: TargetSource,
+    pub(crate) values: Option<MarkerValues>,
+    pub(crate) source: TargetSource,
 }
 
 impl MarkerTarget {
     /// Every environment marker is true.
-    pub fn everything() -> Self {
+    pub(crate) fn everything() -> Self {
         Self {
             environment: None,
             values: None,
@@ -178,7 +178,7 @@ impl MarkerTarget {
     }
 
     /// Markers evaluated against `values`.
-    pub fn from_values(values: MarkerValues, source: TargetSource) -> Result<Self, String> {
+    pub(crate) fn from_values(values: MarkerValues, source: TargetSource) -> Result<Self, String> {
         Ok(Self {
             environment: Some(values.to_environment()?),
             values: Some(values),
@@ -187,7 +187,7 @@ impl MarkerTarget {
     }
 
     /// Whether `marker` holds, with `extras` active.
-    pub fn evaluate(&self, marker: &MarkerTree, extras: &[ExtraName]) -> bool {
+    pub(crate) fn evaluate(&self, marker: &MarkerTree, extras: &[ExtraName]) -> bool {
         catch_unwind(AssertUnwindSafe(|| {
             marker.evaluate_optional_environment(self.environment.as_ref(), extras)
         }))
@@ -195,7 +195,7 @@ impl MarkerTarget {
     }
 
     /// A short description for notes (`Python 3.12 on linux`, `every environment marker`).
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         match &self.values {
             Some(values) => format!(
                 "Python {} on {} ({})",
@@ -207,11 +207,11 @@ impl MarkerTarget {
 }
 
 /// Parses a PEP 508 marker expression without ever panicking (through the one door).
-pub use crate::requirement::parse_marker;
+pub(crate) use crate::requirement::parse_marker;
 
 /// Chooses the target: the interpreter's values (if any) with the flags applied over them.
 /// `interpreter` is asked only when given; its failure is a note, not an error.
-pub fn choose_target(
+pub(crate) fn choose_target(
     interpreter: Option<&Path>,
     python_version: Option<&str>,
     platform: Option<Platform>,
@@ -266,7 +266,7 @@ pub fn choose_target(
 /// `--python-version` chose it;
 /// with no Python at all, the oldest `3.x` a lock's `requires-python` admits (the pins must
 /// install on every Python the project supports); else none.
-pub fn plan_python(target: &MarkerTarget, requires_python: Option<&str>) -> Option<String> {
+pub(crate) fn plan_python(target: &MarkerTarget, requires_python: Option<&str>) -> Option<String> {
     if let Some(values) = &target.values {
         return Some(values.python_version.clone());
     }
@@ -276,7 +276,7 @@ pub fn plan_python(target: &MarkerTarget, requires_python: Option<&str>) -> Opti
 /// The oldest `3.x` (`x` up to 30) a `requires-python` range admits: `>=3.9` gives `3.9`,
 /// `>=3.8.1,<4` gives `3.8` (a late 3.8 is admitted). `None` when it admits none or is not
 /// a range.
-pub fn lowest_python(requires_python: &str) -> Option<String> {
+pub(crate) fn lowest_python(requires_python: &str) -> Option<String> {
     let range = crate::registry::PythonRange::parse(requires_python)?;
     (0..=30)
         .map(|minor| format!("3.{minor}"))
@@ -286,14 +286,14 @@ pub fn lowest_python(requires_python: &str) -> Option<String> {
 }
 
 /// `python3`, else `python`, on `PATH`.
-pub fn python_on_path() -> Option<PathBuf> {
+pub(crate) fn python_on_path() -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
     crate::environment::find_on_path(&path, &["python3", "python"])
 }
 
 /// The marker values `python` reports, through the one probe
 /// ([`crate::interpreter::probe`]: at most once per run, remembered across runs).
-pub fn query_interpreter(python: &Path) -> Result<MarkerValues, String> {
+pub(crate) fn query_interpreter(python: &Path) -> Result<MarkerValues, String> {
     let probe = crate::interpreter::probe(python).map_err(|error| match error {
         crate::interpreter::ProbeError::Failed(reason) => reason,
         crate::interpreter::ProbeError::Output(reason) => format!("unexpected output: {reason}"),

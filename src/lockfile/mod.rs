@@ -11,13 +11,13 @@
 
 mod json;
 pub mod marker;
-pub mod pdm;
-pub mod pipfile;
-pub mod poetry;
-pub mod pylock;
-pub mod requirements;
+pub(crate) mod pdm;
+pub(crate) mod pipfile;
+pub(crate) mod poetry;
+pub(crate) mod pylock;
+pub(crate) mod requirements;
 mod tables;
-pub mod uv;
+pub(crate) mod uv;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -31,15 +31,15 @@ use marker::MarkerTarget;
 
 /// One package a file says is installed.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LockedPackage {
+pub(crate) struct LockedPackage {
     /// The normalized name.
-    pub name: PackageName,
+    pub(crate) name: PackageName,
     /// The version as written (empty when the file gives none, e.g. a local project).
-    pub raw_version: String,
+    pub(crate) raw_version: String,
     /// The parsed version; `None` when absent or not PEP 440.
-    pub version: Option<Version>,
+    pub(crate) version: Option<Version>,
     /// Where the entry is.
-    pub location: Location,
+    pub(crate) location: Location,
 }
 
 impl LockedPackage {
@@ -68,9 +68,9 @@ impl LockedPackage {
 
 /// A file and a 1-based line.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Location {
-    pub file: PathBuf,
-    pub line: usize,
+pub(crate) struct Location {
+    pub(crate) file: PathBuf,
+    pub(crate) line: usize,
 }
 
 impl fmt::Display for Location {
@@ -84,7 +84,7 @@ impl fmt::Display for Location {
 /// constructors, which redact the credentials of any URL in them, and never hold the text
 /// of a line that is not a requirement.
 #[derive(Debug, thiserror::Error)]
-pub enum LockfileError {
+pub(crate) enum LockfileError {
     #[error("cannot read `{}`: {error}", path.display())]
     Unreadable {
         path: PathBuf,
@@ -159,7 +159,7 @@ impl LockfileError {
     }
 
     /// What to do about it, for the `hint:` line.
-    pub fn hint(&self) -> Option<String> {
+    pub(crate) fn hint(&self) -> Option<String> {
         match self {
             Self::Unreadable { error, .. } if error.kind() == std::io::ErrorKind::NotFound => {
                 Some("check the path; a relative `--from` path is relative to the current directory, an include's to the including file".to_owned())
@@ -248,7 +248,7 @@ pub(crate) fn redact(text: &str) -> String {
 /// The formats `--from` reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum FileFormat {
+pub(crate) enum FileFormat {
     Requirements,
     UvLock,
     Pylock,
@@ -263,7 +263,7 @@ impl FileFormat {
     /// `[metadata] lock_version` a pdm.lock, with `[metadata]` a poetry.lock, with
     /// `[[package]]` a uv.lock. Other JSON or TOML is refused (never read as requirements,
     /// whatever its name); anything else is a requirements file.
-    pub fn detect(path: &Path, text: &str) -> Result<Self, LockfileError> {
+    pub(crate) fn detect(path: &Path, text: &str) -> Result<Self, LockfileError> {
         let named = Self::from_name(path);
         if let Some(format) = named.filter(|format| *format != Self::Requirements) {
             return Ok(format);
@@ -302,7 +302,7 @@ impl FileFormat {
     }
 
     /// From the file name alone, when it says.
-    pub fn from_name(path: &Path) -> Option<Self> {
+    pub(crate) fn from_name(path: &Path) -> Option<Self> {
         let name = path
             .file_name()
             .map(|name| name.to_string_lossy().to_lowercase())
@@ -328,7 +328,7 @@ impl FileFormat {
         None
     }
 
-    pub fn label(self) -> &'static str {
+    pub(crate) fn label(self) -> &'static str {
         match self {
             Self::Requirements => "requirements",
             Self::UvLock => "uv.lock",
@@ -354,16 +354,16 @@ fn unknown_document(path: &Path, language: &str) -> LockfileError {
 /// What a lock says it can serve: `requires-python` and its environments (uv.lock's
 /// `supported-markers`, pylock.toml's `environments`).
 #[derive(Debug, Clone, Default)]
-pub struct Supported {
-    pub requires_python: Option<String>,
+pub(crate) struct Supported {
+    pub(crate) requires_python: Option<String>,
     /// Each environment as written, and parsed.
-    pub environments: Vec<(String, crate::requirement::MarkerTree)>,
+    pub(crate) environments: Vec<(String, crate::requirement::MarkerTree)>,
 }
 
 impl Supported {
     /// An error (exit 2, with a hint) when `--python-version` / `--platform` ask for a
     /// target outside what the lock supports. Only a target the flags chose is checked.
-    pub fn check(&self, path: &Path, target: &MarkerTarget) -> Result<(), LockfileError> {
+    pub(crate) fn check(&self, path: &Path, target: &MarkerTarget) -> Result<(), LockfileError> {
         if target.source != marker::TargetSource::Flags {
             return Ok(());
         }
@@ -420,7 +420,7 @@ impl Supported {
 }
 
 /// The lock files `--from DIR` and `--from pyproject.toml` look for, in this order.
-pub const PROJECT_LOCKFILES: [&str; 5] = [
+pub(crate) const PROJECT_LOCKFILES: [&str; 5] = [
     "uv.lock",
     "poetry.lock",
     "pdm.lock",
@@ -430,7 +430,7 @@ pub const PROJECT_LOCKFILES: [&str; 5] = [
 
 /// What one `--from` value names: the file to read, and whether it was found in a project
 /// directory (`--from DIR`, `--from DIR/pyproject.toml`) rather than named.
-pub fn resolve_from(path: &Path) -> Result<(PathBuf, bool), LockfileError> {
+pub(crate) fn resolve_from(path: &Path) -> Result<(PathBuf, bool), LockfileError> {
     let is_pyproject = path
         .file_name()
         .is_some_and(|name| name.eq_ignore_ascii_case("pyproject.toml"));
@@ -487,7 +487,7 @@ pub struct GroupSelection {
 
 impl GroupSelection {
     /// The selected groups (normalized) given the file's default groups.
-    pub fn resolve(&self, defaults: &[String]) -> Vec<String> {
+    pub(crate) fn resolve(&self, defaults: &[String]) -> Vec<String> {
         let mut selected: Vec<String> = defaults
             .iter()
             .map(|group| crate::requirement::normalize(group))
@@ -506,14 +506,14 @@ impl GroupSelection {
 
 /// A note about a file: a line skipped, an assumption made.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Note {
-    pub location: Location,
-    pub message: String,
+pub(crate) struct Note {
+    pub(crate) location: Location,
+    pub(crate) message: String,
 }
 
 impl Note {
     /// A note whose message has the credentials of its URLs redacted.
-    pub fn new(location: Location, message: impl Into<String>) -> Self {
+    pub(crate) fn new(location: Location, message: impl Into<String>) -> Self {
         Self {
             location,
             message: redact(&message.into()),
@@ -529,22 +529,22 @@ impl fmt::Display for Note {
 
 /// What the files say is installed.
 #[derive(Debug, Default)]
-pub struct Loaded {
+pub(crate) struct Loaded {
     /// In file order; the first entry of a name wins.
-    pub packages: Vec<LockedPackage>,
+    pub(crate) packages: Vec<LockedPackage>,
     /// The files read, with their formats (includes too).
-    pub files: Vec<(PathBuf, FileFormat)>,
-    pub notes: Vec<Note>,
+    pub(crate) files: Vec<(PathBuf, FileFormat)>,
+    pub(crate) notes: Vec<Note>,
     /// The first lock's `requires-python` (uv.lock, pylock.toml), as written.
-    pub requires_python: Option<String>,
+    pub(crate) requires_python: Option<String>,
     /// Requirements files given on the command line that may list only direct
     /// dependencies (see [`requirements::looks_complete`]).
-    pub maybe_partial: Vec<PathBuf>,
+    pub(crate) maybe_partial: Vec<PathBuf>,
 }
 
 impl Loaded {
     /// The index the plan reads; a package's location is `file:line`.
-    pub fn installed(&self) -> Installed {
+    pub(crate) fn installed(&self) -> Installed {
         Installed::from_distributions(self.packages.iter().map(|package| InstalledDistribution {
             name: package.name.clone(),
             raw_version: package.raw_version.clone(),
@@ -556,7 +556,10 @@ impl Loaded {
 
 /// Reads the file at `path` as text under the policy for untrusted files
 /// ([`crate::untrusted`]): a regular file, at most the cap of `kind`, UTF-8.
-pub fn read_text(path: &Path, kind: crate::untrusted::FileKind) -> Result<String, LockfileError> {
+pub(crate) fn read_text(
+    path: &Path,
+    kind: crate::untrusted::FileKind,
+) -> Result<String, LockfileError> {
     use crate::untrusted::ReadError;
     crate::untrusted::read_text(path, kind).map_err(|error| match error {
         ReadError::Io(error) => LockfileError::Unreadable {
@@ -574,7 +577,7 @@ pub fn read_text(path: &Path, kind: crate::untrusted::FileKind) -> Result<String
 }
 
 /// Decodes UTF-8, naming the line of the first invalid byte.
-pub fn decode(bytes: &[u8], path: &Path) -> Result<String, LockfileError> {
+pub(crate) fn decode(bytes: &[u8], path: &Path) -> Result<String, LockfileError> {
     crate::untrusted::decode(bytes.to_vec()).map_err(|error| match error {
         crate::untrusted::ReadError::NotUtf8 { line, byte } => {
             LockfileError::malformed(path, line, format!("not UTF-8 (invalid byte 0x{byte:02x})"))
@@ -683,7 +686,7 @@ fn refuse_poetry_flags(path: &Path, selection: &GroupSelection) -> Result<(), Lo
 }
 
 /// Reads every file in order and collects their packages (the first entry of a name wins).
-pub fn load(
+pub(crate) fn load(
     paths: &[PathBuf],
     selection: &GroupSelection,
     target: &MarkerTarget,

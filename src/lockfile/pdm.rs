@@ -25,13 +25,13 @@ use super::{package_name, GroupSelection, LineIndex, LockedPackage, LockfileErro
 
 /// A parsed `pdm.lock`.
 #[derive(Debug, Clone)]
-pub struct PdmLock {
+pub(crate) struct PdmLock {
     path: PathBuf,
     /// `metadata.groups`, normalized.
-    pub groups: Vec<String>,
+    pub(crate) groups: Vec<String>,
     packages: Vec<Package>,
     /// Whether packages carry `groups` (the `inherit_metadata` strategy).
-    pub groups_recorded: bool,
+    pub(crate) groups_recorded: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -77,7 +77,7 @@ struct RawPackage {
 
 /// Whether a TOML document is a `pdm.lock`: `[metadata]` with PDM's `lock_version`
 /// (Poetry writes `lock-version`).
-pub fn looks_like(table: &toml::Table) -> bool {
+pub(crate) fn looks_like(table: &toml::Table) -> bool {
     table
         .get("metadata")
         .and_then(toml::Value::as_table)
@@ -85,7 +85,7 @@ pub fn looks_like(table: &toml::Table) -> bool {
 }
 
 /// Parses a `pdm.lock`. Pure; errors name the line.
-pub fn parse(text: &str, origin: &Path) -> Result<PdmLock, LockfileError> {
+pub(crate) fn parse(text: &str, origin: &Path) -> Result<PdmLock, LockfileError> {
     let lines = LineIndex::new(text);
     let (raw, raw_packages): (RawLock, _) =
         super::tables::parse(text, origin, &lines, "package", raw_packages)?;
@@ -151,7 +151,7 @@ impl PdmLock {
     /// group with `--all-extras`, or with `--without` alone, as PDM's `:all`), every
     /// development group unless `--no-dev` or a development group was named, minus
     /// `--without`. `--only` is exactly the groups it names.
-    pub fn selected_groups(
+    pub(crate) fn selected_groups(
         &self,
         selection: &GroupSelection,
         project: &PdmProject,
@@ -261,7 +261,7 @@ impl PdmLock {
     }
 
     /// The packages `pdm sync` installs on `target` for `selection`, in file order.
-    pub fn select(
+    pub(crate) fn select(
         &self,
         selection: &GroupSelection,
         project: &PdmProject,
@@ -289,7 +289,7 @@ impl PdmLock {
 
 /// What the `pyproject.toml` beside a `pdm.lock` says about its groups.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PdmProject {
+pub(crate) enum PdmProject {
     /// Read: the optional groups (`[project.optional-dependencies]`) and the development
     /// groups (`[dependency-groups]`, `[tool.pdm.dev-dependencies]`), normalized.
     Known {
@@ -302,7 +302,7 @@ pub enum PdmProject {
 
 impl PdmProject {
     /// Reads the `pyproject.toml` beside `lock_path`.
-    pub fn beside(lock_path: &Path) -> Result<Self, String> {
+    pub(crate) fn beside(lock_path: &Path) -> Result<Self, String> {
         let pyproject = lock_path
             .parent()
             .unwrap_or_else(|| Path::new(""))
@@ -323,7 +323,7 @@ impl PdmProject {
     }
 
     /// The groups a `pyproject.toml`'s text defines.
-    pub fn parse(text: &str) -> Result<Self, String> {
+    pub(crate) fn parse(text: &str) -> Result<Self, String> {
         let table: toml::Table = text.parse().map_err(|_| "not valid TOML".to_owned())?;
         let keys = |value: Option<&toml::Value>| -> Vec<String> {
             value

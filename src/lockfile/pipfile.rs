@@ -20,7 +20,7 @@ use super::{GroupSelection, LockedPackage, LockfileError};
 
 /// A parsed `Pipfile.lock`.
 #[derive(Debug, Clone)]
-pub struct PipfileLock {
+pub(crate) struct PipfileLock {
     path: PathBuf,
     /// The categories in file order, each with its packages in file order.
     categories: Vec<Category>,
@@ -51,7 +51,7 @@ pub(crate) fn looks_like(document: &Node) -> bool {
 }
 
 /// Parses a `Pipfile.lock`. Pure; errors name the line.
-pub fn parse(text: &str, origin: &Path) -> Result<PipfileLock, LockfileError> {
+pub(crate) fn parse(text: &str, origin: &Path) -> Result<PipfileLock, LockfileError> {
     let document = json::parse(text)
         .map_err(|error| LockfileError::malformed(origin, error.line, error.message))?;
     from_document(&document, origin)
@@ -250,7 +250,7 @@ impl PipfileLock {
 
     /// The packages `pipenv sync` installs on `target` for `selection`, in category order
     /// then file order.
-    pub fn select(
+    pub(crate) fn select(
         &self,
         selection: &GroupSelection,
         target: &MarkerTarget,

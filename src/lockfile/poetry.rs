@@ -22,13 +22,13 @@ use super::{package_name, GroupSelection, LineIndex, Location, LockedPackage, Lo
 
 /// A parsed `poetry.lock`.
 #[derive(Debug, Clone)]
-pub struct PoetryLock {
+pub(crate) struct PoetryLock {
     path: PathBuf,
     packages: Vec<Package>,
     /// `[extras]`: extra (normalized) → the optional packages it installs.
     extras: BTreeMap<String, Vec<PackageName>>,
     /// Whether packages carry `markers` (lock-version 2.1 and later).
-    pub markers_recorded: bool,
+    pub(crate) markers_recorded: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -84,7 +84,7 @@ enum RawMarkers {
 }
 
 /// Parses a `poetry.lock`. Pure; errors name the line.
-pub fn parse(text: &str, origin: &Path) -> Result<PoetryLock, LockfileError> {
+pub(crate) fn parse(text: &str, origin: &Path) -> Result<PoetryLock, LockfileError> {
     let lines = LineIndex::new(text);
     let (raw, raw_packages): (RawLock, _) =
         super::tables::parse(text, origin, &lines, "package", raw_packages)?;
@@ -193,7 +193,7 @@ impl PoetryLock {
     /// `--group`), minus `--without` (and `dev` with `--no-dev`), or only `--only`; an
     /// optional package only for a selected extra (`--extra`, `--all-extras`) that lists
     /// it.
-    pub fn select(
+    pub(crate) fn select(
         &self,
         selection: &GroupSelection,
         project: &PoetryProject,
@@ -296,18 +296,18 @@ impl PoetryLock {
 
 /// What the `pyproject.toml` beside a `poetry.lock` says about its groups.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct PoetryProject {
+pub(crate) struct PoetryProject {
     /// Every group defined (`[tool.poetry.group.NAME]`, and `dev` for the legacy
     /// `[tool.poetry.dev-dependencies]`), normalized.
-    pub groups: Vec<String>,
+    pub(crate) groups: Vec<String>,
     /// Those with `optional = true`.
-    pub optional: Vec<String>,
+    pub(crate) optional: Vec<String>,
 }
 
 impl PoetryProject {
     /// Reads the `pyproject.toml` beside `lock_path`; without one (or unreadable), no group
     /// is optional, and a note says so.
-    pub fn beside(lock_path: &Path) -> Result<Self, String> {
+    pub(crate) fn beside(lock_path: &Path) -> Result<Self, String> {
         let pyproject = lock_path
             .parent()
             .unwrap_or_else(|| Path::new(""))
@@ -328,7 +328,7 @@ impl PoetryProject {
     }
 
     /// The groups a `pyproject.toml`'s text defines.
-    pub fn parse(text: &str) -> Result<Self, String> {
+    pub(crate) fn parse(text: &str) -> Result<Self, String> {
         let table: toml::Table = text.parse().map_err(|_| "not valid TOML".to_owned())?;
         let poetry = table.get("tool").and_then(|tool| tool.get("poetry"));
         let mut project = Self::default();

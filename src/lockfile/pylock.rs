@@ -22,7 +22,7 @@ const GROUP_PREFIX: &str = "pylock-group-";
 
 /// A parsed `pylock.toml`.
 #[derive(Debug, Clone)]
-pub struct Pylock {
+pub(crate) struct Pylock {
     path: PathBuf,
     /// The lock's `extras` (normalized).
     extras: Vec<String>,
@@ -70,7 +70,7 @@ struct RawPackage {
 }
 
 /// Parses a `pylock.toml`. Pure; errors name the line.
-pub fn parse(text: &str, origin: &Path) -> Result<Pylock, LockfileError> {
+pub(crate) fn parse(text: &str, origin: &Path) -> Result<Pylock, LockfileError> {
     let lines = LineIndex::new(text);
     let (raw, raw_packages): (RawLock, _) =
         super::tables::parse(text, origin, &lines, "packages", raw_packages)?;
@@ -143,12 +143,12 @@ pub fn parse(text: &str, origin: &Path) -> Result<Pylock, LockfileError> {
 
 impl Pylock {
     /// The Python versions and environments the lock was made for.
-    pub fn supported(&self) -> &super::Supported {
+    pub(crate) fn supported(&self) -> &super::Supported {
         &self.supported
     }
 
     /// The packages whose marker holds on `target` for the selected groups.
-    pub fn select(
+    pub(crate) fn select(
         &self,
         selection: &GroupSelection,
         target: &MarkerTarget,

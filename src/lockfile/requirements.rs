@@ -30,19 +30,19 @@ use super::{FileFormat, Location, LockedPackage, LockfileError, Note};
 
 /// One requirement line.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Entry {
-    pub name: PackageName,
-    pub pin: Pin,
-    pub marker: MarkerTree,
+pub(crate) struct Entry {
+    pub(crate) name: PackageName,
+    pub(crate) pin: Pin,
+    pub(crate) marker: MarkerTree,
     /// The (first) line of the requirement.
-    pub line: usize,
+    pub(crate) line: usize,
     /// The requirement as written, without its options.
-    pub text: String,
+    pub(crate) text: String,
 }
 
 /// Whether a requirement names one version.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Pin {
+pub(crate) enum Pin {
     /// `==version` or `===version`.
     Exact(String),
     /// Anything else, with why it is not one version.
@@ -51,27 +51,27 @@ pub enum Pin {
 
 /// `-r` or `-c`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum IncludeKind {
+pub(crate) enum IncludeKind {
     Requirements,
     Constraints,
 }
 
 /// An include line.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Include {
-    pub kind: IncludeKind,
+pub(crate) struct Include {
+    pub(crate) kind: IncludeKind,
     /// The path as written (relative to the including file).
-    pub target: String,
-    pub line: usize,
+    pub(crate) target: String,
+    pub(crate) line: usize,
 }
 
 /// One parsed file.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RequirementsFile {
-    pub entries: Vec<Entry>,
-    pub includes: Vec<Include>,
+pub(crate) struct RequirementsFile {
+    pub(crate) entries: Vec<Entry>,
+    pub(crate) includes: Vec<Include>,
     /// Lines skipped or options ignored, with why.
-    pub notes: Vec<(usize, String)>,
+    pub(crate) notes: Vec<(usize, String)>,
 }
 
 /// Options that take a value and do not matter for what is installed.
@@ -101,7 +101,7 @@ const IGNORED_FLAGS: &[&str] = &[
 ];
 
 /// Parses one requirements file. Pure: includes are returned, not followed.
-pub fn parse(text: &str, origin: &Path) -> Result<RequirementsFile, LockfileError> {
+pub(crate) fn parse(text: &str, origin: &Path) -> Result<RequirementsFile, LockfileError> {
     let mut file = RequirementsFile::default();
     for (line, logical) in logical_lines(text) {
         let content = strip_comment(&logical).trim();
@@ -393,7 +393,7 @@ fn strip_comment(line: &str) -> &str {
 /// sorted by name, no comments, at least [`FREEZE_MINIMUM`] of them). A hand-written
 /// file of pins is not told apart from `pip freeze` below that size, so a short sorted
 /// file counts as hand-written.
-pub fn looks_complete(text: &str) -> bool {
+pub(crate) fn looks_complete(text: &str) -> bool {
     let mut names: Vec<String> = Vec::new();
     let mut freeze_shape = true;
     for line in text.lines() {
@@ -436,7 +436,7 @@ const FREEZE_MINIMUM: usize = 12;
 /// Reads `path` (already read as `text`) and its includes, evaluating markers against
 /// `target`. Cycles, missing includes, URL includes and includes outside the project
 /// directory are errors naming the including line.
-pub fn load(
+pub(crate) fn load(
     path: &Path,
     text: &str,
     target: &MarkerTarget,

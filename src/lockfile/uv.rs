@@ -22,7 +22,7 @@ use super::{package_name, LineIndex, Location, LockedPackage, LockfileError};
 
 /// A parsed `uv.lock`.
 #[derive(Debug, Clone)]
-pub struct UvLock {
+pub(crate) struct UvLock {
     path: PathBuf,
     supported: super::Supported,
     packages: Vec<Package>,
@@ -114,7 +114,7 @@ struct RawDependency {
 }
 
 /// Parses a `uv.lock`. Pure; errors name the line.
-pub fn parse(text: &str, origin: &Path) -> Result<UvLock, LockfileError> {
+pub(crate) fn parse(text: &str, origin: &Path) -> Result<UvLock, LockfileError> {
     let lines = LineIndex::new(text);
     let (raw, raw_package): (RawLock, _) =
         super::tables::parse(text, origin, &lines, "package", raw_packages)?;
@@ -254,13 +254,13 @@ pub fn parse(text: &str, origin: &Path) -> Result<UvLock, LockfileError> {
 
 impl UvLock {
     /// The Python versions and environments the lock was made for.
-    pub fn supported(&self) -> &super::Supported {
+    pub(crate) fn supported(&self) -> &super::Supported {
         &self.supported
     }
 
     /// The packages installed for the selected (normalized) `groups` on `target`, in lock
     /// order.
-    pub fn select(
+    pub(crate) fn select(
         &self,
         groups: &[String],
         target: &MarkerTarget,
@@ -273,7 +273,7 @@ impl UvLock {
     }
 
     /// The packages `uv sync` installs with `selection` on `target`, in lock order.
-    pub fn select_with(
+    pub(crate) fn select_with(
         &self,
         selection: &UvSelection<'_>,
         target: &MarkerTarget,
@@ -469,23 +469,23 @@ impl UvLock {
 
 /// What `uv sync` is asked to install from a uv.lock.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct UvSelection<'a> {
+pub(crate) struct UvSelection<'a> {
     /// The selected groups (normalized).
-    pub groups: &'a [String],
+    pub(crate) groups: &'a [String],
     /// `--extra` (normalized).
-    pub extras: &'a [String],
+    pub(crate) extras: &'a [String],
     /// `--all-extras`.
-    pub all_extras: bool,
+    pub(crate) all_extras: bool,
     /// `--package NAME`: one workspace member instead of the project.
-    pub package: Option<&'a str>,
+    pub(crate) package: Option<&'a str>,
     /// `--all-packages`: every workspace member.
-    pub all_packages: bool,
+    pub(crate) all_packages: bool,
 }
 
 /// `[tool.uv] default-groups` of the `pyproject.toml` beside `lock_path` (`"all"` is
 /// every group the project defines, which the caller cannot know here: it is read as
 /// `dev`), else `["dev"]`.
-pub fn default_groups(lock_path: &Path) -> Vec<String> {
+pub(crate) fn default_groups(lock_path: &Path) -> Vec<String> {
     let pyproject = lock_path
         .parent()
         .unwrap_or_else(|| Path::new(""))
@@ -499,7 +499,7 @@ pub fn default_groups(lock_path: &Path) -> Vec<String> {
 }
 
 /// `[tool.uv] default-groups` of a `pyproject.toml`'s text, else `["dev"]`.
-pub fn default_groups_of(text: &str) -> Vec<String> {
+pub(crate) fn default_groups_of(text: &str) -> Vec<String> {
     let fallback = vec!["dev".to_owned()];
     let Ok(table) = text.parse::<toml::Table>() else {
         return fallback;

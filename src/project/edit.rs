@@ -9,7 +9,7 @@ use crate::requirement::{leading_name, normalize};
 /// The dependency arrays a Hatch project installs from, in the order they are searched:
 /// `[project].dependencies`, each extra, each dependency group, then each Hatch
 /// environment's `dependencies` and `extra-dependencies`. Each is a key path.
-pub fn dependency_arrays(text: &str) -> Vec<(Vec<String>, Vec<String>)> {
+pub(crate) fn dependency_arrays(text: &str) -> Vec<(Vec<String>, Vec<String>)> {
     let Ok(document) = text.parse::<DocumentMut>() else {
         return Vec::new();
     };
@@ -53,7 +53,7 @@ pub fn dependency_arrays(text: &str) -> Vec<(Vec<String>, Vec<String>)> {
 /// lists nothing of the kind: its own `dependencies` when it skips installing the project
 /// (`skip-install = true`, so `[project].dependencies` are not installed), else
 /// `[project].dependencies`.
-pub fn hatch_default_array(text: &str, environment: &str) -> Vec<String> {
+pub(crate) fn hatch_default_array(text: &str, environment: &str) -> Vec<String> {
     let skips = text.parse::<DocumentMut>().ok().is_some_and(|document| {
         document
             .get("tool")
@@ -75,7 +75,11 @@ pub fn hatch_default_array(text: &str, environment: &str) -> Vec<String> {
 /// [`dependency_arrays`] is replaced in place, any other is appended to the array at
 /// `target` (created when its table exists but the array does not). `Err` names what
 /// stands in the way (the file does not parse, the target is not an array).
-pub fn record(text: &str, target: &[String], requirements: &[String]) -> Result<String, String> {
+pub(crate) fn record(
+    text: &str,
+    target: &[String],
+    requirements: &[String],
+) -> Result<String, String> {
     let mut document: DocumentMut = text
         .parse()
         .map_err(|error| format!("pyproject.toml does not parse: {error}"))?;
@@ -197,7 +201,7 @@ fn array_or_new<'a>(
 
 /// The requirements of a pip-tools input file (`requirements.in`), one per line, without
 /// their comments; option lines (`-c`, `-r`, `--index-url`) are skipped.
-pub fn requirement_lines(text: &str) -> Vec<String> {
+pub(crate) fn requirement_lines(text: &str) -> Vec<String> {
     text.lines()
         .map(|line| line.split(" #").next().unwrap_or_default().trim())
         .filter(|line| !line.is_empty() && !line.starts_with(['#', '-']))
@@ -207,7 +211,7 @@ pub fn requirement_lines(text: &str) -> Vec<String> {
 
 /// `text` (a `requirements.in`) with each of `requirements` recorded: a line of the same
 /// name is replaced (its comment kept), any other appended; every other line is kept.
-pub fn record_lines(text: &str, requirements: &[String]) -> String {
+pub(crate) fn record_lines(text: &str, requirements: &[String]) -> String {
     let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
     for requirement in requirements {
         let name = normalize(leading_name(requirement));

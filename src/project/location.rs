@@ -32,7 +32,7 @@ use super::{Project, Tool};
 
 /// Where the project's environment is.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Location {
+pub(crate) enum Location {
     /// It exists here.
     Found {
         prefix: PathBuf,
@@ -46,10 +46,10 @@ pub enum Location {
 }
 
 /// The process's variables (a function so that tests pass their own).
-pub type Variables<'a> = &'a dyn Fn(&str) -> Option<OsString>;
+pub(crate) type Variables<'a> = &'a dyn Fn(&str) -> Option<OsString>;
 
 /// The location computed from files and variables alone (no tool is run).
-pub fn locate(project: &Project, variable: Variables<'_>) -> Location {
+pub(crate) fn locate(project: &Project, variable: Variables<'_>) -> Location {
     let set = |name: &str| variable(name).filter(|value| !value.is_empty());
     let in_project = project.root.join(".venv");
     match project.tool {
@@ -90,7 +90,10 @@ pub fn locate(project: &Project, variable: Variables<'_>) -> Location {
 
 /// The location the tool itself reports, when it is on `PATH` and answers with a path.
 /// `None` when the tool is absent, fails, or has no such command.
-pub fn ask_tool(project: &Project, path: Option<&std::ffi::OsStr>) -> Option<(PathBuf, String)> {
+pub(crate) fn ask_tool(
+    project: &Project,
+    path: Option<&std::ffi::OsStr>,
+) -> Option<(PathBuf, String)> {
     let (program, args): (&str, &[&str]) = match project.tool {
         Tool::Poetry => ("poetry", &["env", "info", "--path", "--no-interaction"]),
         Tool::Pipenv => ("pipenv", &["--venv"]),
@@ -118,7 +121,7 @@ pub fn ask_tool(project: &Project, path: Option<&std::ffi::OsStr>) -> Option<(Pa
 /// The computed location, corrected by the tool's own answer when it gives one: an
 /// existing environment it names wins; a path it names for an environment not created yet
 /// becomes the expected one.
-pub fn locate_and_confirm(
+pub(crate) fn locate_and_confirm(
     project: &Project,
     variable: Variables<'_>,
     path: Option<&std::ffi::OsStr>,
@@ -344,7 +347,7 @@ fn poetry(project: &Project, variable: Variables<'_>) -> Location {
 
 /// `<sanitized name>-<hash>`: the name lowercased, its unsafe characters replaced by `_`,
 /// cut at 42 characters; the hash of the project directory's real path.
-pub fn poetry_env_name(project: &Project) -> String {
+pub(crate) fn poetry_env_name(project: &Project) -> String {
     let name = project
         .name
         .as_deref()
@@ -391,7 +394,7 @@ fn pipenv(project: &Project, set: &dyn Fn(&str) -> Option<OsString>) -> Location
 }
 
 /// `<directory name, sanitized>-<hash of the Pipfile's path>`.
-pub fn pipenv_env_name(root: &Path) -> String {
+pub(crate) fn pipenv_env_name(root: &Path) -> String {
     let directory = root
         .file_name()
         .map(|name| name.to_string_lossy().into_owned())

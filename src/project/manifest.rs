@@ -12,7 +12,7 @@ use crate::requirement::{normalize, PlainRequirement};
 
 /// Where in a project a requirement is recorded.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Place {
+pub(crate) enum Place {
     /// The main dependencies (`[project].dependencies`, Pipfile `[packages]`).
     Main,
     /// A dependency group (`[dependency-groups]`, `[tool.poetry.group.<name>]`, a Pipfile
@@ -34,20 +34,20 @@ impl fmt::Display for Place {
 
 /// What a recording installer is measured against: the project's `pyproject.toml` (or
 /// pipenv's `Pipfile`), read once.
-pub struct Manifest {
+pub(crate) struct Manifest {
     /// The normalized `[project].name`.
-    pub name: Option<String>,
+    pub(crate) name: Option<String>,
     /// Every requirement the project lists, as written (PEP 508), with where it is kept.
-    pub entries: Vec<(Place, String)>,
+    pub(crate) entries: Vec<(Place, String)>,
 }
 
 /// Marks a Poetry `^` / `~` constraint (not PEP 440) in [`Manifest::entries`].
-pub const POETRY_BOUND: &str = " @ poetry:";
+pub(crate) const POETRY_BOUND: &str = " @ poetry:";
 
 impl Manifest {
     /// Reads `<root>/pyproject.toml` (`<root>/Pipfile` for pipenv); an unreadable file has
     /// no name and no requirements.
-    pub fn read(root: &Path, pipfile: bool) -> Self {
+    pub(crate) fn read(root: &Path, pipfile: bool) -> Self {
         let file = if pipfile { "Pipfile" } else { "pyproject.toml" };
         let document =
             crate::untrusted::read_text(&root.join(file), crate::untrusted::FileKind::Pyproject)
@@ -115,7 +115,7 @@ impl Manifest {
     }
 
     /// Where the project keeps `name` (its first listing).
-    pub fn place_of(&self, name: &str) -> Option<Place> {
+    pub(crate) fn place_of(&self, name: &str) -> Option<Place> {
         self.entries
             .iter()
             .find(|(_, requirement)| entry_name(requirement) == name)
@@ -123,7 +123,10 @@ impl Manifest {
     }
 
     /// Whether the project lists every target, anywhere.
-    pub fn lists<'a>(&self, targets: impl IntoIterator<Item = &'a PlainRequirement>) -> bool {
+    pub(crate) fn lists<'a>(
+        &self,
+        targets: impl IntoIterator<Item = &'a PlainRequirement>,
+    ) -> bool {
         let listed: HashSet<String> = self
             .entries
             .iter()
@@ -136,7 +139,7 @@ impl Manifest {
 }
 
 /// The normalized name an entry of [`Manifest::entries`] starts with.
-pub fn entry_name(requirement: &str) -> String {
+pub(crate) fn entry_name(requirement: &str) -> String {
     normalize(crate::requirement::leading_name(requirement))
 }
 

@@ -10,16 +10,16 @@
 //! the way up and remembered as the member. Where each tool keeps its environment is
 //! [`location`].
 
-pub mod edit;
-pub mod location;
-pub mod manifest;
+pub(crate) mod edit;
+pub(crate) mod location;
+pub(crate) mod manifest;
 
 use std::path::{Path, PathBuf};
 
 /// The tool that manages a project.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum Tool {
+pub(crate) enum Tool {
     Uv,
     Poetry,
     Pdm,
@@ -30,7 +30,7 @@ pub enum Tool {
 
 impl Tool {
     /// The tool as people write it: `uv`, `Poetry`, `PDM`, `pipenv`, `Hatch`, `pip-tools`.
-    pub fn label(self) -> &'static str {
+    pub(crate) fn label(self) -> &'static str {
         match self {
             Self::Uv => "uv",
             Self::Poetry => "Poetry",
@@ -42,7 +42,7 @@ impl Tool {
     }
 
     /// The lock file the tool writes, when it has one.
-    pub fn lock_file(self) -> Option<&'static str> {
+    pub(crate) fn lock_file(self) -> Option<&'static str> {
         match self {
             Self::Uv => Some("uv.lock"),
             Self::Poetry => Some("poetry.lock"),
@@ -55,7 +55,7 @@ impl Tool {
 
     /// The command that creates (or completes) the project's environment, run in the
     /// project's root ([`Project::create_command_from`] says it from elsewhere).
-    pub fn create_command(self) -> &'static str {
+    pub(crate) fn create_command(self) -> &'static str {
         match self {
             Self::Uv => "uv sync",
             Self::Poetry => "poetry install",
@@ -71,7 +71,7 @@ impl Tool {
     /// The command that writes the project's lock from its manifest, run in the project's
     /// root: `uv lock`, `poetry lock`, ..., `pip-compile requirements.in` (which writes
     /// `requirements.txt`). Hatch has none.
-    pub fn lock_command(self) -> Option<&'static str> {
+    pub(crate) fn lock_command(self) -> Option<&'static str> {
         match self {
             Self::Uv => Some("uv lock"),
             Self::Poetry => Some("poetry lock"),
@@ -86,7 +86,7 @@ impl Tool {
 /// `command` as it runs from `current_dir`: as it is when `root` is the current
 /// directory, else after `cd '<root>' && ` (the tools find their project from the
 /// directory they run in, and pip-tools' paths are relative to it).
-pub fn in_directory(command: &str, root: &Path, current_dir: &Path) -> String {
+pub(crate) fn in_directory(command: &str, root: &Path, current_dir: &Path) -> String {
     if root == current_dir || root.as_os_str().is_empty() || root == Path::new(".") {
         return command.to_owned();
     }
@@ -99,7 +99,7 @@ pub fn in_directory(command: &str, root: &Path, current_dir: &Path) -> String {
 /// `path` as a shell argument that names it from `current_dir`: relative when the two
 /// share a directory other than the file system's root (`uv.lock`, `../uv.lock`,
 /// `../app/uv.lock`), else as it is; quoted when needed.
-pub fn path_from(path: &Path, current_dir: &Path) -> String {
+pub(crate) fn path_from(path: &Path, current_dir: &Path) -> String {
     let shown = relative_path(path, current_dir).unwrap_or_else(|| path.to_path_buf());
     crate::redact::quote(&shown.display().to_string()).into_owned()
 }
@@ -140,24 +140,24 @@ impl std::fmt::Display for Tool {
 
 /// A project and what showed its tool.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct Project {
-    pub tool: Tool,
+pub(crate) struct Project {
+    pub(crate) tool: Tool,
     /// The directory holding the lock or manifest.
-    pub root: PathBuf,
+    pub(crate) root: PathBuf,
     /// What showed the tool: a file name (`poetry.lock`) or a table (`[tool.poetry] in
     /// pyproject.toml`).
-    pub found_by: String,
+    pub(crate) found_by: String,
     /// The project's name (`[project].name`, else `[tool.poetry].name`), when it has one.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
+    pub(crate) name: Option<String>,
     /// A uv workspace member between the start directory and the root (its directory).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub member: Option<PathBuf>,
+    pub(crate) member: Option<PathBuf>,
 }
 
 impl Project {
     /// `Poetry (poetry.lock in /app)`, for `-v`.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         format!(
             "{} ({} in `{}`)",
             self.tool,
@@ -168,18 +168,18 @@ impl Project {
 
     /// The command that creates the project's environment, as it runs from `current_dir`
     /// (prefixed with `cd '<root>' && ` unless that is the root).
-    pub fn create_command_from(&self, current_dir: &Path) -> String {
+    pub(crate) fn create_command_from(&self, current_dir: &Path) -> String {
         in_directory(self.tool.create_command(), &self.root, current_dir)
     }
 
     /// `<root>/pyproject.toml`.
-    pub fn pyproject(&self) -> PathBuf {
+    pub(crate) fn pyproject(&self) -> PathBuf {
         self.root.join("pyproject.toml")
     }
 }
 
 /// The nearest project from `start` upward, or `None` when no directory has evidence.
-pub fn detect(start: &Path) -> Option<Project> {
+pub(crate) fn detect(start: &Path) -> Option<Project> {
     let mut member: Option<PathBuf> = None;
     for directory in start.ancestors() {
         let pyproject = read_pyproject(directory);
@@ -206,7 +206,7 @@ pub fn detect(start: &Path) -> Option<Project> {
 
 /// The normalized names of a uv workspace's members (`[tool.uv.workspace].members`, a
 /// trailing `*` expanded), each read from its `pyproject.toml`.
-pub fn workspace_members(root: &Path) -> Vec<String> {
+pub(crate) fn workspace_members(root: &Path) -> Vec<String> {
     let Some(document) = read_pyproject(root) else {
         return Vec::new();
     };

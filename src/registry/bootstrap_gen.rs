@@ -11,18 +11,18 @@
 //! panic.
 
 /// The largest `bootstrap_gen.py` read (upstream's is about 6 KB).
-pub const MAXIMUM_BYTES: usize = 1024 * 1024;
+pub(crate) const MAXIMUM_BYTES: usize = 1024 * 1024;
 /// The deepest nesting of brackets accepted (upstream's files need 3).
-pub const MAXIMUM_DEPTH: usize = 8;
+pub(crate) const MAXIMUM_DEPTH: usize = 8;
 /// The most strings, lists and dicts one literal may hold (upstream's: about 250).
-pub const MAXIMUM_ITEMS: usize = 100_000;
+pub(crate) const MAXIMUM_ITEMS: usize = 100_000;
 
 /// The two lists of `bootstrap_gen.py`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Bootstrap {
+pub(crate) struct Bootstrap {
     /// `(library, instrumentation)` in upstream order.
-    pub libraries: Vec<(String, String)>,
-    pub default_instrumentations: Vec<String>,
+    pub(crate) libraries: Vec<(String, String)>,
+    pub(crate) default_instrumentations: Vec<String>,
 }
 
 /// A Python literal as found in `bootstrap_gen.py`.
@@ -34,7 +34,7 @@ enum Literal {
 }
 
 /// Parses `libraries = …` and `default_instrumentations = […]` from `bootstrap_gen.py`.
-pub fn parse_bootstrap_gen(source: &str) -> Result<Bootstrap, String> {
+pub(crate) fn parse_bootstrap_gen(source: &str) -> Result<Bootstrap, String> {
     if source.len() > MAXIMUM_BYTES {
         return Err(format!(
             "{} bytes, more than the {MAXIMUM_BYTES} bytes such a file may have",

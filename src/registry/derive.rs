@@ -40,7 +40,7 @@ use crate::requirement::{normalize, PlainRequirement};
 
 /// Why no release could be derived from the target.
 #[derive(Debug)]
-pub enum DeriveError {
+pub(crate) enum DeriveError {
     /// No `bootstrap_gen.py` next to the distribution (a lockfile, an odd layout).
     NotFound,
     /// The file is there but cannot be used.
@@ -49,7 +49,7 @@ pub enum DeriveError {
 
 /// The release document derived from the `bootstrap_gen.py` installed next to
 /// `distribution_path` (the `opentelemetry-instrumentation` `*.dist-info`), and that file.
-pub fn derive_from_target(
+pub(crate) fn derive_from_target(
     base: &Release,
     installed: &Version,
     raw_installed: &str,
@@ -146,7 +146,7 @@ fn installed_instruments(
 /// The release document for `raw_installed` from its `bootstrap`, with `base` (the
 /// newest known release) for what the list does not say; see the module documentation.
 /// `installed_metadata(name, requirement)` gives an installed instrumentation's lists.
-pub fn derive(
+pub(crate) fn derive(
     base: &Release,
     installed: &Version,
     raw_installed: &str,
@@ -241,7 +241,7 @@ fn split(
 }
 
 /// The newest known release, re-pinned to `raw_installed` (see the module documentation).
-pub fn project(base: &Release, installed: &Version, raw_installed: &str) -> String {
+pub(crate) fn project(base: &Release, installed: &Version, raw_installed: &str) -> String {
     let _ = installed;
     let entries = base
         .instrumentations
@@ -297,7 +297,7 @@ fn document(base: &Release, raw_installed: &str, entries: Vec<serde_json::Value>
 }
 
 /// The fuzz target: the reader, then a derivation against the newest bundled release.
-pub fn fuzz(bytes: &[u8]) {
+pub(crate) fn fuzz(bytes: &[u8]) {
     let text = String::from_utf8_lossy(bytes);
     let Ok(bootstrap) = parse_bootstrap_gen(&text) else {
         return;

@@ -29,11 +29,11 @@ use crate::requirement::{
 };
 
 /// The schema version of both documents.
-pub const GENAI_SCHEMA: u64 = 1;
+pub(crate) const GENAI_SCHEMA: u64 = 1;
 /// The shared library every family package requires.
-pub const UTIL_PROJECT: &str = "opentelemetry-util-genai";
+pub(crate) const UTIL_PROJECT: &str = "opentelemetry-util-genai";
 /// The API package whose version goes with a contrib release.
-pub const API_PROJECT: &str = "opentelemetry-api";
+pub(crate) const API_PROJECT: &str = "opentelemetry-api";
 /// Core packages versioned like the contrib release (`0.66b1`).
 const RELEASE_PROJECTS: &[&str] = &[
     "opentelemetry-instrumentation",
@@ -86,30 +86,30 @@ struct ChoicesFile {
 /// One row of the "one instrumentation per library" table.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
-pub struct Replacement {
+pub(crate) struct Replacement {
     /// The contrib instrumentation that steps aside (`opentelemetry-instrumentation-openai-v2`).
-    pub instrumentation: String,
+    pub(crate) instrumentation: String,
     /// The family package that wins when it has a version for the environment.
-    pub replaced_by: String,
-    pub reason: String,
+    pub(crate) replaced_by: String,
+    pub(crate) reason: String,
 }
 
 /// One version of a family package.
 #[derive(Debug, Clone)]
-pub struct PackageVersion {
-    pub version: Version,
-    pub raw_version: String,
-    pub requires_python: Option<VersionSpecifiers>,
-    pub requires_python_raw: Option<String>,
-    pub requires: Vec<PlainRequirement>,
-    pub instruments: Vec<PlainRequirement>,
+pub(crate) struct PackageVersion {
+    pub(crate) version: Version,
+    pub(crate) raw_version: String,
+    pub(crate) requires_python: Option<VersionSpecifiers>,
+    pub(crate) requires_python_raw: Option<String>,
+    pub(crate) requires: Vec<PlainRequirement>,
+    pub(crate) instruments: Vec<PlainRequirement>,
 }
 
 /// A family package and its versions, newest first.
 #[derive(Debug, Clone)]
-pub struct Package {
-    pub name: PackageName,
-    pub versions: Vec<PackageVersion>,
+pub(crate) struct Package {
+    pub(crate) name: PackageName,
+    pub(crate) versions: Vec<PackageVersion>,
 }
 
 impl Package {
@@ -135,52 +135,48 @@ impl Package {
         }
     }
 
-    /// `genai-openai` for `opentelemetry-instrumentation-genai-openai`.
-    pub fn short_name(&self) -> &str {
-        super::short_name(&self.name)
-    }
-
     /// Whether `name` (as `--exclude` / `--include` take it) names this package.
-    pub fn is_named(&self, name: &str) -> bool {
+    pub(crate) fn is_named(&self, name: &str) -> bool {
         super::is_named_normalized(&self.name, &normalize(name))
     }
 }
 
 /// What a family package's core requirements are compared with.
 #[derive(Debug, Clone)]
-pub struct Core {
+pub(crate) struct Core {
     /// The contrib release the plan uses (`0.66b1`).
-    pub release: Version,
+    pub(crate) release: Version,
     /// The `opentelemetry-api` installed, else the one the release goes with; `None` when
     /// neither is known (then API ranges are not checked).
-    pub api: Option<Version>,
+    pub(crate) api: Option<Version>,
     /// The environment's Python (`3.11`), when known.
-    pub python: Option<Version>,
+    pub(crate) python: Option<Version>,
 }
 
 /// The family, parsed.
 #[derive(Debug, Clone)]
-pub struct GenAi {
-    pub util: Package,
-    pub packages: Vec<Package>,
+pub(crate) struct GenAi {
+    pub(crate) util: Package,
+    pub(crate) packages: Vec<Package>,
     api_versions: Vec<(Version, Version)>,
-    pub replaces: Vec<Replacement>,
+    pub(crate) replaces: Vec<Replacement>,
     /// `bundled` or the user file's path.
-    pub source: String,
+    pub(crate) source: String,
 }
 
 /// The result of [`GenAi::newest_admitted`].
 #[derive(Debug, Clone)]
-pub enum Admitted<'a> {
+pub(crate) enum Admitted<'a> {
     Version(&'a PackageVersion),
-    /// No version admits the core: why the newest one does not.
-    None(String),
+    /// No version admits the core: why the newest one does not (read by the tests; the
+    /// plan says why in its own words).
+    None(#[allow(dead_code)] String),
 }
 
 impl GenAi {
     /// The bundled documents (validated by a unit test, so this cannot fail in a build
     /// that passed its tests; an error is reported as an empty family).
-    pub fn bundled() -> Self {
+    pub(crate) fn bundled() -> Self {
         Self::parse(BUNDLED_PACKAGES, BUNDLED_CHOICES, "bundled").unwrap_or_else(|_| Self {
             util: Package {
                 name: parse_name(UTIL_PROJECT).expect("a valid name"),
@@ -195,7 +191,7 @@ impl GenAi {
 
     /// The user registry's `genai/packages.json` over the bundled data when there is a
     /// valid one (see [`Self::over`]), else the bundled data; a bad user file is a warning.
-    pub fn standard(user_dir: Option<&Path>) -> (Self, Vec<Warning>) {
+    pub(crate) fn standard(user_dir: Option<&Path>) -> (Self, Vec<Warning>) {
         let Some(path) = user_dir.map(user_packages_path) else {
             return (Self::bundled(), Vec::new());
         };
@@ -214,7 +210,7 @@ impl GenAi {
     /// bundled data) knows and it does not: versions of a package, a package, the API of
     /// a release. A user file written before this binary was built never hides the newer
     /// versions bundled with it; where both know a version, this data's entry is used.
-    pub fn over(mut self, under: GenAi) -> Self {
+    pub(crate) fn over(mut self, under: GenAi) -> Self {
         fn add(package: &mut Package, under: Package) {
             for version in under.versions {
                 if !package
@@ -251,7 +247,7 @@ impl GenAi {
     }
 
     /// Parses and validates the two documents.
-    pub fn parse(packages: &str, choices: &str, origin: &str) -> Result<Self, String> {
+    pub(crate) fn parse(packages: &str, choices: &str, origin: &str) -> Result<Self, String> {
         let file: PackagesFile = serde_json::from_str(packages)
             .map_err(|error| format!("{origin}: not a GenAI packages document: {error}"))?;
         if file.schema != GENAI_SCHEMA {
@@ -288,12 +284,12 @@ impl GenAi {
     }
 
     /// The package `name` (a project name or `genai-openai`).
-    pub fn find(&self, name: &str) -> Option<&Package> {
+    pub(crate) fn find(&self, name: &str) -> Option<&Package> {
         self.packages.iter().find(|package| package.is_named(name))
     }
 
     /// Whether the data knows `version` of `name` (a family package or the util library).
-    pub fn knows(&self, name: &str, version: &Version) -> bool {
+    pub(crate) fn knows(&self, name: &str, version: &Version) -> bool {
         let package = if normalize(name) == UTIL_PROJECT {
             Some(&self.util)
         } else {
@@ -309,7 +305,7 @@ impl GenAi {
 
     /// The names of the family packages and of the util library: what an environment may
     /// hold of the family.
-    pub fn package_names(&self) -> impl Iterator<Item = &PackageName> {
+    pub(crate) fn package_names(&self) -> impl Iterator<Item = &PackageName> {
         self.packages
             .iter()
             .map(|package| &package.name)
@@ -317,7 +313,7 @@ impl GenAi {
     }
 
     /// The contrib releases whose `opentelemetry-api` is known, oldest first.
-    pub fn api_releases(&self) -> impl Iterator<Item = &Version> {
+    pub(crate) fn api_releases(&self) -> impl Iterator<Item = &Version> {
         self.api_versions.iter().map(|(release, _)| release)
     }
 
@@ -336,7 +332,7 @@ impl GenAi {
     }
 
     /// The `opentelemetry-api` version `release` goes with.
-    pub fn api_for_release(&self, release: &Version) -> Option<&Version> {
+    pub(crate) fn api_for_release(&self, release: &Version) -> Option<&Version> {
         self.api_versions
             .iter()
             .find(|(known, _)| known == release)
@@ -345,7 +341,7 @@ impl GenAi {
 
     /// Every name the plan looks at for the family: libraries, packages, the util library
     /// and the API.
-    pub fn wanted_names(&self) -> impl Iterator<Item = String> + '_ {
+    pub(crate) fn wanted_names(&self) -> impl Iterator<Item = String> + '_ {
         self.packages
             .iter()
             .flat_map(|package| {
@@ -359,17 +355,10 @@ impl GenAi {
             .chain([UTIL_PROJECT.to_owned(), API_PROJECT.to_owned()])
     }
 
-    /// The replacement rule where `instrumentation` steps aside, if any.
-    pub fn replacement_of(&self, instrumentation: &str) -> Option<&Replacement> {
-        self.replaces
-            .iter()
-            .find(|rule| normalize(&rule.instrumentation) == normalize(instrumentation))
-    }
-
     /// Why `version` (of a family package, or of the util library) cannot go with `core`,
     /// or `None` when it can: Requires-Python, then each core requirement, then (for a
     /// package) whether some util version in its range can.
-    pub fn refusal(&self, version: &PackageVersion, core: &Core) -> Option<String> {
+    pub(crate) fn refusal(&self, version: &PackageVersion, core: &Core) -> Option<String> {
         if let (Some(python), Some(range)) = (&core.python, &version.requires_python) {
             if !range.contains(python) {
                 return Some(format!(
@@ -413,7 +402,7 @@ impl GenAi {
 
     /// The newest version of `package` that goes with `core` (never one that would move
     /// the core), or why the newest one does not.
-    pub fn newest_admitted<'a>(&self, package: &'a Package, core: &Core) -> Admitted<'a> {
+    pub(crate) fn newest_admitted<'a>(&self, package: &'a Package, core: &Core) -> Admitted<'a> {
         let mut newest_refusal = None;
         for version in &package.versions {
             match self.refusal(version, core) {
@@ -429,7 +418,7 @@ impl GenAi {
 }
 
 /// `<user registry>/genai/packages.json`.
-pub fn user_packages_path(user_dir: &Path) -> PathBuf {
+pub(crate) fn user_packages_path(user_dir: &Path) -> PathBuf {
     user_dir.join("genai").join("packages.json")
 }
 
@@ -486,12 +475,12 @@ fn parse_package(file: &PackageFile, origin: &str) -> Result<Package, String> {
 }
 
 /// The bundled `choices.json`.
-pub fn bundled_choices() -> &'static str {
+pub(crate) fn bundled_choices() -> &'static str {
     BUNDLED_CHOICES
 }
 
 /// The family's package names, from `choices.json` (the generator's input).
-pub fn family_names() -> Vec<String> {
+pub(crate) fn family_names() -> Vec<String> {
     serde_json::from_str::<ChoicesFile>(BUNDLED_CHOICES)
         .map(|choices| choices.family)
         .unwrap_or_default()

@@ -32,7 +32,7 @@ const SEMANTIC_CONVENTIONS: &str = "opentelemetry-semantic-conventions";
 /// releases newer than every release whose API `known` has are looked up, and a package
 /// the index does not have keeps its known versions (a company index may mirror only
 /// some of the family).
-pub fn generate_genai(
+pub(crate) fn generate_genai(
     client: &IndexClient,
     family: &[String],
     releases: &[String],
@@ -94,7 +94,7 @@ fn render(
 /// validated, and written to `path` when one is given (atomically, through
 /// [`write_document`]); `None` when the index adds nothing to `known` (then nothing is
 /// written). `releases` are the registry's (the one just learned included).
-pub fn learn_genai(
+pub(crate) fn learn_genai(
     settings: &RefreshSettings,
     known: &GenAi,
     releases: &[String],
@@ -130,7 +130,7 @@ pub fn learn_genai(
 
 /// Writes `text` to `path` atomically (a new file with a random name beside it, then a
 /// rename: never half a file, never through a planted link).
-pub fn write_document(path: &Path, text: &str) -> anyhow::Result<()> {
+pub(crate) fn write_document(path: &Path, text: &str) -> anyhow::Result<()> {
     super::refresh::write_atomically(path, text)
 }
 

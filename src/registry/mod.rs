@@ -22,14 +22,14 @@
 //! needs it. Everything loaded is validated; errors name the file, the entry and the
 //! field. A bad user registry file is a warning and is skipped, never an error.
 
-pub mod bootstrap_gen;
-pub mod derive;
-pub mod genai;
-pub mod genai_generate;
+pub(crate) mod bootstrap_gen;
+pub(crate) mod derive;
+pub(crate) mod genai;
+pub(crate) mod genai_generate;
 pub mod generate;
-pub mod names;
+pub(crate) mod names;
 pub mod refresh;
-pub mod resolve;
+pub(crate) mod resolve;
 pub mod user;
 
 use std::borrow::Cow;
@@ -48,7 +48,7 @@ use crate::requirement::{parse_name, parse_version, PlainRequirement};
 include!(concat!(env!("OUT_DIR"), "/bundled_releases.rs"));
 
 /// The schema version this build reads and writes.
-pub const SCHEMA_VERSION: u64 = 1;
+pub(crate) const SCHEMA_VERSION: u64 = 1;
 
 /// How a release file lists an instrumentation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
@@ -81,14 +81,9 @@ pub struct Instrumentation {
 }
 
 impl Instrumentation {
-    /// The short name users type (`flask` for `opentelemetry-instrumentation-flask`).
-    pub fn short_name(&self) -> &str {
-        short_name(&self.name)
-    }
-
     /// Whether `name`, as `--exclude` / `--include` take it (`flask`, or the project name
     /// in any spelling), names this instrumentation.
-    pub fn is_named(&self, name: &str) -> bool {
+    pub(crate) fn is_named(&self, name: &str) -> bool {
         is_named_normalized(&self.name, &crate::requirement::normalize(name))
     }
 }
@@ -117,7 +112,7 @@ pub struct PythonRange {
 
 impl PythonRange {
     /// `None` when `raw` is not a version range.
-    pub fn parse(raw: &str) -> Option<Self> {
+    pub(crate) fn parse(raw: &str) -> Option<Self> {
         let raw = raw.trim();
         Some(Self {
             specifiers: crate::requirement::parse_specifiers(raw)?,
@@ -129,7 +124,7 @@ impl PythonRange {
     /// `major.minor` (`3.9`, what `pyvenv.cfg` and `--python-version 3.9` say) stands for
     /// any `3.9.x`: it is admitted when `3.9.0` or a late `3.9.999` is (`>=3.8.1` admits
     /// `3.8`); a full `3.9.18` is compared as it is.
-    pub fn admits(&self, python: &Version) -> bool {
+    pub(crate) fn admits(&self, python: &Version) -> bool {
         if python.release().len() >= 3 {
             return self.specifiers.contains(python);
         }
@@ -144,13 +139,13 @@ impl PythonRange {
 }
 
 /// The Python a target runs (`3.9` or `3.9.18`), as a version.
-pub fn python_version(text: &str) -> Option<Version> {
+pub(crate) fn python_version(text: &str) -> Option<Version> {
     let version = parse_version(text.trim())?;
     (version.release().len() >= 2 && version.release()[0] >= 2).then_some(version)
 }
 
 /// `3.9` for any `3.9.x`: how messages name a Python.
-pub fn python_label(python: &Version) -> String {
+pub(crate) fn python_label(python: &Version) -> String {
     let release = python.release();
     match release {
         [major, minor, ..] => format!("{major}.{minor}"),
@@ -159,7 +154,7 @@ pub fn python_label(python: &Version) -> String {
 }
 
 /// The project whose version names a release (`opentelemetry-instrumentation`).
-pub const INSTRUMENTATION_PROJECT: &str = "opentelemetry-instrumentation";
+pub(crate) const INSTRUMENTATION_PROJECT: &str = "opentelemetry-instrumentation";
 
 /// A core package released in lock-step with the instrumentations.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -189,23 +184,11 @@ pub struct Release {
 impl Release {
     /// Whether a target running `python` can install this release's core package
     /// (`None`: the target's Python is not known, which admits every release).
-    pub fn supports_python(&self, python: Option<&Version>) -> bool {
+    pub(crate) fn supports_python(&self, python: Option<&Version>) -> bool {
         match (&self.requires_python, python) {
             (Some(range), Some(python)) => range.admits(python),
             _ => true,
         }
-    }
-
-    /// The `Requires-Python` of `instrumentation` in this release: its own, else the
-    /// release's.
-    pub fn requires_python_of<'a>(
-        &'a self,
-        instrumentation: &'a Instrumentation,
-    ) -> Option<&'a PythonRange> {
-        instrumentation
-            .requires_python
-            .as_ref()
-            .or(self.requires_python.as_ref())
     }
 
     /// A release is partial when an instrumentation bootstrap would recommend was never
@@ -225,7 +208,7 @@ impl Release {
     }
 
     /// Every library name the release looks at.
-    pub fn library_names(&self) -> impl Iterator<Item = &PackageName> {
+    pub(crate) fn library_names(&self) -> impl Iterator<Item = &PackageName> {
         self.instrumentations.iter().flat_map(|instrumentation| {
             instrumentation
                 .instruments
@@ -240,7 +223,7 @@ impl Release {
 /// knows newer releases), or `--registry PATH`. For the source of one release, see
 /// [`Registry::release_source`].
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum RegistrySource {
+pub(crate) enum RegistrySource {
     Bundled,
     Path(PathBuf),
 }
@@ -300,7 +283,7 @@ pub enum RegistryError {
 
 impl RegistryError {
     /// What to do about it, when there is something to do.
-    pub fn hint(&self) -> Option<String> {
+    pub(crate) fn hint(&self) -> Option<String> {
         match self {
             Self::UnknownRelease { requested, .. } => Some(format!(
                 "`otel-bootstrap registry list` shows the known releases; a release published since this binary was built: `otel-bootstrap registry update --release {requested}`"
@@ -414,14 +397,14 @@ impl ReleaseText {
 /// index, derived from the target or re-pinned; and the warnings of making it (or of
 /// failing to).
 #[derive(Debug, Clone, Default)]
-pub struct Made {
+pub(crate) struct Made {
     release: Option<ReleaseText>,
     warnings: Vec<Warning>,
 }
 
 impl Made {
     /// The version of the release made, if one was.
-    pub fn version(&self) -> Option<&Version> {
+    pub(crate) fn version(&self) -> Option<&Version> {
         self.release.as_ref().map(|release| &release.version)
     }
 }
@@ -444,7 +427,7 @@ pub struct Registry {
 
 impl Registry {
     /// The registry embedded in the binary.
-    pub fn bundled() -> Self {
+    pub(crate) fn bundled() -> Self {
         let mut releases: Vec<ReleaseText> = BUNDLED_RELEASES
             .iter()
             .filter_map(|(stem, text)| {
@@ -519,17 +502,17 @@ impl Registry {
     }
 
     /// Where learned releases are cached, if anywhere.
-    pub fn user_dir(&self) -> Option<&Path> {
+    pub(crate) fn user_dir(&self) -> Option<&Path> {
         self.user_dir.as_deref()
     }
 
     /// Sets where learned releases are cached.
-    pub fn set_user_dir(&mut self, user_dir: Option<PathBuf>) {
+    pub(crate) fn set_user_dir(&mut self, user_dir: Option<PathBuf>) {
         self.user_dir = user_dir;
     }
 
     /// Adds warnings met while loading something beside the releases (the GenAI family).
-    pub fn add_warnings(&mut self, warnings: Vec<Warning>) {
+    pub(crate) fn add_warnings(&mut self, warnings: Vec<Warning>) {
         self.warnings.extend(warnings);
     }
 
@@ -555,44 +538,44 @@ impl Registry {
     }
 
     /// Adds problems found while building this registry (an overlay's refused names).
-    pub fn with_warnings(mut self, warnings: Vec<Warning>) -> Self {
+    pub(crate) fn with_warnings(mut self, warnings: Vec<Warning>) -> Self {
         self.warnings.extend(warnings);
         self
     }
 
     /// Where `version` came from, if the registry has it.
-    pub fn release_source(&self, version: &Version) -> Option<&ReleaseSource> {
+    pub(crate) fn release_source(&self, version: &Version) -> Option<&ReleaseSource> {
         self.entry(version).map(ReleaseText::used_source)
     }
 
     /// [`Self::release_source`] as the JSON document and `-v` say it (`bundled` when unknown).
-    pub fn source_text(&self, version: &Version) -> String {
+    pub(crate) fn source_text(&self, version: &Version) -> String {
         self.release_source(version)
             .map_or_else(|| "bundled".to_owned(), ToString::to_string)
     }
 
     /// Whether a source holds `version` (a release made for a newer installed version is
     /// not known).
-    pub fn knows(&self, version: &Version) -> bool {
+    pub(crate) fn knows(&self, version: &Version) -> bool {
         self.releases
             .iter()
             .any(|release| &release.version == version)
     }
 
     /// The newest release the sources themselves hold (never a synthesized one).
-    pub fn newest_known(&self) -> Option<&Version> {
+    pub(crate) fn newest_known(&self) -> Option<&Version> {
         self.releases.last().map(|release| &release.version)
     }
 
     /// Records what the resolve step made ([`resolve`]): its release (if any) joins the
     /// others, after every source's, and its warnings follow the loading ones.
-    pub fn set_made(&mut self, made: Made) {
+    pub(crate) fn set_made(&mut self, made: Made) {
         self.made = made;
     }
 
     /// The release the resolve step made for `version` (an installed or requested one no
     /// source holds), if it made one.
-    pub fn made_for(&self, version: &Version) -> Option<&Version> {
+    pub(crate) fn made_for(&self, version: &Version) -> Option<&Version> {
         self.made.version().filter(|made| *made == version)
     }
 
@@ -613,7 +596,7 @@ impl Registry {
     /// of at most [`crate::untrusted::REGISTRY_CAP`]). Packages outside the OpenTelemetry
     /// project are dropped with a warning unless the file sets `allow_other_names`
     /// ([`names`]).
-    pub fn from_path(path: &Path) -> Result<Self, RegistryError> {
+    pub(crate) fn from_path(path: &Path) -> Result<Self, RegistryError> {
         let read_error = |source| RegistryError::Read {
             path: path.to_path_buf(),
             source,
@@ -686,7 +669,7 @@ impl Registry {
     }
 
     /// A registry from release documents already in memory (`(origin, text)` pairs).
-    pub fn from_texts(texts: &[(&str, &str)]) -> Result<Self, RegistryError> {
+    pub(crate) fn from_texts(texts: &[(&str, &str)]) -> Result<Self, RegistryError> {
         let mut releases = Vec::with_capacity(texts.len());
         for (origin, text) in texts {
             let release = parse_release(text, origin)?;
@@ -704,19 +687,19 @@ impl Registry {
         ))
     }
 
-    pub fn source(&self) -> &RegistrySource {
+    pub(crate) fn source(&self) -> &RegistrySource {
         &self.source
     }
 
     /// The same registry, reported as coming from `source` (an overlay file).
-    pub fn with_source(mut self, source: RegistrySource) -> Self {
+    pub(crate) fn with_source(mut self, source: RegistrySource) -> Self {
         self.source = source;
         self
     }
 
     /// The versions of every release, oldest first (with the release the resolve step
     /// made last, when it made one).
-    pub fn versions(&self) -> impl DoubleEndedIterator<Item = &Version> + ExactSizeIterator {
+    pub(crate) fn versions(&self) -> impl DoubleEndedIterator<Item = &Version> + ExactSizeIterator {
         self.releases
             .iter()
             .chain(self.made.release.as_ref())
@@ -734,7 +717,7 @@ impl Registry {
     }
 
     /// The error for a release that is not here, listing what is.
-    pub fn unknown_release(&self, requested: &str) -> RegistryError {
+    pub(crate) fn unknown_release(&self, requested: &str) -> RegistryError {
         RegistryError::UnknownRelease {
             requested: requested.to_owned(),
             available: self.describe_range(),
@@ -742,7 +725,7 @@ impl Registry {
     }
 
     /// `0.41b0 to 0.66b2 (27 releases)`, or the single release.
-    pub fn describe_range(&self) -> String {
+    pub(crate) fn describe_range(&self) -> String {
         match (self.releases.first(), self.releases.last()) {
             (Some(first), Some(last)) if self.releases.len() > 1 => format!(
                 "`{}` to `{}`, {} releases",
@@ -918,7 +901,7 @@ pub(crate) fn parse_release(text: &str, origin: &str) -> Result<Release, Registr
 
 impl Instrumentation {
     /// The entry as the registry file writes it (schema 1), raw strings kept.
-    pub fn to_json(&self) -> serde_json::Value {
+    pub(crate) fn to_json(&self) -> serde_json::Value {
         let raw = |requirements: &[PlainRequirement]| -> Vec<String> {
             requirements
                 .iter()

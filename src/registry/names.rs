@@ -19,7 +19,7 @@ use crate::diagnostics::{Warning, WarningKind};
 use crate::requirement::normalize;
 
 /// The prefix of every instrumentation package of the OpenTelemetry project.
-pub const INSTRUMENTATION_PREFIX: &str = "opentelemetry-instrumentation-";
+pub(crate) const INSTRUMENTATION_PREFIX: &str = "opentelemetry-instrumentation-";
 
 /// OpenTelemetry packages a source may name that the bundled registry may not know yet.
 const EXTRA_NAMES: &[&str] = &["opentelemetry-util-genai"];
@@ -29,7 +29,7 @@ const LISTED: usize = 5;
 
 /// Whether a registry source other than the bundled one may name `name` (any spelling):
 /// see the module documentation. The one rule; call it wherever such a name enters.
-pub fn allowed_name(name: &str) -> bool {
+pub(crate) fn allowed_name(name: &str) -> bool {
     let name = normalize(name);
     name.starts_with(INSTRUMENTATION_PREFIX)
         || EXTRA_NAMES.contains(&name.as_str())
@@ -68,7 +68,7 @@ fn bundled_names() -> &'static HashSet<String> {
 }
 
 /// The names of `names` that [`allowed_name`] refuses, in order, without repeats.
-pub fn refused<'a>(names: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+pub(crate) fn refused<'a>(names: impl IntoIterator<Item = &'a str>) -> Vec<String> {
     let mut refused: Vec<String> = Vec::new();
     for name in names {
         if !allowed_name(name) && !refused.iter().any(|seen| seen == name) {
@@ -82,7 +82,7 @@ pub fn refused<'a>(names: impl IntoIterator<Item = &'a str>) -> Vec<String> {
 /// package [`allowed_name`] refuses dropped, and the warning saying so. When `honour_field`
 /// and the release sets `allow_other_names`, nothing is dropped and the warning reports
 /// the other packages instead.
-pub fn screen(
+pub(crate) fn screen(
     mut release: Release,
     source: &str,
     honour_field: bool,
@@ -114,7 +114,7 @@ pub fn screen(
 }
 
 /// The warning for names dropped from `source`.
-pub fn refused_warning(source: &str, names: &[String]) -> Warning {
+pub(crate) fn refused_warning(source: &str, names: &[String]) -> Warning {
     Warning::new(
         WarningKind::Release,
         format!(
@@ -128,7 +128,7 @@ pub fn refused_warning(source: &str, names: &[String]) -> Warning {
 }
 
 /// The report for a source that adds other names on purpose.
-pub fn allowed_warning(source: &str, names: &[String]) -> Warning {
+pub(crate) fn allowed_warning(source: &str, names: &[String]) -> Warning {
     Warning::new(
         WarningKind::Release,
         format!(

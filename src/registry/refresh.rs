@@ -30,12 +30,12 @@ pub struct RefreshSettings {
 impl RefreshSettings {
     /// `--index-url` when given, else `$UV_INDEX_URL`, `$UV_DEFAULT_INDEX`,
     /// `$PIP_INDEX_URL`, else PyPI: the index the installer would use.
-    pub fn from_flag(index_url: Option<&str>) -> Self {
+    pub(crate) fn from_flag(index_url: Option<&str>) -> Self {
         Self::from_flag_and(index_url, |name| std::env::var(name).ok())
     }
 
     /// [`Self::from_flag`] with the environment given.
-    pub fn from_flag_and(
+    pub(crate) fn from_flag_and(
         index_url: Option<&str>,
         variable: impl Fn(&str) -> Option<String>,
     ) -> Self {
@@ -57,7 +57,7 @@ impl RefreshSettings {
     /// [`Self::from_flag`], or `None` when the installer is told to use no index
     /// (`--no-index` after `--`, `PIP_NO_INDEX`, `UV_NO_INDEX`): then nothing is learned
     /// from the network either.
-    pub fn for_install(
+    pub(crate) fn for_install(
         index_url: Option<&str>,
         installer_args: &[std::ffi::OsString],
     ) -> Option<Self> {
@@ -65,7 +65,7 @@ impl RefreshSettings {
     }
 
     /// [`Self::for_install`] with the environment given.
-    pub fn for_install_and(
+    pub(crate) fn for_install_and(
         index_url: Option<&str>,
         installer_args: &[std::ffi::OsString],
         variable: impl Fn(&str) -> Option<String>,
@@ -84,7 +84,7 @@ impl RefreshSettings {
     }
 
     /// The index URL with any credentials replaced.
-    pub fn index_url_redacted(&self) -> String {
+    pub(crate) fn index_url_redacted(&self) -> String {
         redact_url(&self.index_url)
     }
 }

@@ -37,31 +37,31 @@ use crate::scan::Installed;
 
 /// The installed (or locked) `opentelemetry-instrumentation`.
 #[derive(Debug, Clone, Copy)]
-pub struct InstalledCore<'a> {
-    pub version: &'a Version,
+pub(crate) struct InstalledCore<'a> {
+    pub(crate) version: &'a Version,
     /// The version as written in its metadata.
-    pub raw_version: &'a str,
+    pub(crate) raw_version: &'a str,
     /// Its `*.dist-info` (or the lock file's entry), beside which `bootstrap_gen.py` is
     /// looked for.
-    pub path: &'a Path,
+    pub(crate) path: &'a Path,
 }
 
 /// What the resolve step looks at.
 #[derive(Debug, Clone, Default)]
-pub struct Request<'a> {
+pub(crate) struct Request<'a> {
     /// `--otel-version`.
-    pub requested: Option<&'a Version>,
-    pub core: Option<InstalledCore<'a>>,
+    pub(crate) requested: Option<&'a Version>,
+    pub(crate) core: Option<InstalledCore<'a>>,
     /// The installed (or locked) family packages and util library: name and version.
-    pub genai_installed: Vec<(String, Version)>,
+    pub(crate) genai_installed: Vec<(String, Version)>,
     /// Where to learn from; `None`: no network for this run.
-    pub refresh: Option<&'a RefreshSettings>,
+    pub(crate) refresh: Option<&'a RefreshSettings>,
 }
 
 impl<'a> Request<'a> {
     /// The request for what `installed` holds (it must hold the names
     /// `opentelemetry-instrumentation` and, with `genai`, the family's).
-    pub fn new(
+    pub(crate) fn new(
         installed: &'a Installed,
         requested: Option<&'a Version>,
         genai: Option<&GenAi>,
@@ -98,7 +98,7 @@ impl<'a> Request<'a> {
 
 /// What must be made for the release the plan will use.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ReleaseStep {
+pub(crate) enum ReleaseStep {
     /// A source holds it (or nothing can be done about it here).
     Nothing,
     /// `--otel-version` names a release no source holds, and refreshing is allowed.
@@ -108,7 +108,7 @@ pub enum ReleaseStep {
 }
 
 /// Which release must be made, if any (pure).
-pub fn release_step(registry: &Registry, request: &Request<'_>) -> ReleaseStep {
+pub(crate) fn release_step(registry: &Registry, request: &Request<'_>) -> ReleaseStep {
     if let Some(requested) = request.requested {
         let known = registry.versions().any(|version| version == requested);
         return if known || request.refresh.is_none() {
@@ -127,7 +127,7 @@ pub fn release_step(registry: &Registry, request: &Request<'_>) -> ReleaseStep {
 
 /// Why the GenAI data cannot be trusted for this environment.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum GenAiTrigger {
+pub(crate) enum GenAiTrigger {
     /// This release was just learned from the index.
     ReleaseLearned(String),
     /// This family package is installed at a version the data does not know.
@@ -137,7 +137,7 @@ pub enum GenAiTrigger {
 /// Whether the GenAI family must be learned (pure; whether it may be is the caller's
 /// [`Request::refresh`]): the release just learned, if one was, else the first installed
 /// family package at a version `genai` does not know.
-pub fn genai_trigger(
+pub(crate) fn genai_trigger(
     genai: &GenAi,
     learned_release: Option<&str>,
     installed: &[(String, Version)],
@@ -157,7 +157,11 @@ pub fn genai_trigger(
 /// Runs the resolve step: makes the release `request` needs (its warnings join the
 /// registry's) and, when a trigger fires and refreshing is allowed, learns the GenAI family
 /// (replacing `genai`). Call it once, before planning.
-pub fn resolve(registry: &mut Registry, genai: &mut Option<Arc<GenAi>>, request: &Request<'_>) {
+pub(crate) fn resolve(
+    registry: &mut Registry,
+    genai: &mut Option<Arc<GenAi>>,
+    request: &Request<'_>,
+) {
     let mut warnings = Vec::new();
     let (release, learned) = match release_step(registry, request) {
         ReleaseStep::Nothing => (None, false),

@@ -21,19 +21,17 @@ use super::{parse_release, ReleaseSource, ReleaseText, SCHEMA_VERSION};
 use crate::diagnostics::{Warning, WarningKind};
 
 /// Overrides the user registry directory.
-pub const DIRECTORY_ENV: &str = "OTEL_BOOTSTRAP_REGISTRY_DIR";
-/// The largest release file read (the bundled ones are about 15 KB).
-pub const MAXIMUM_FILE_BYTES: u64 = crate::untrusted::REGISTRY_CAP;
+pub(crate) const DIRECTORY_ENV: &str = "OTEL_BOOTSTRAP_REGISTRY_DIR";
 /// The most files read from the directory.
-pub const MAXIMUM_FILES: usize = 1000;
+pub(crate) const MAXIMUM_FILES: usize = 1000;
 
 /// The user registry directory (see the module documentation), if one can be named.
-pub fn user_registry_dir() -> Option<PathBuf> {
+pub(crate) fn user_registry_dir() -> Option<PathBuf> {
     user_registry_dir_from(|name| std::env::var_os(name))
 }
 
 /// [`user_registry_dir`] with the environment given.
-pub fn user_registry_dir_from(
+pub(crate) fn user_registry_dir_from(
     variable: impl Fn(&str) -> Option<std::ffi::OsString>,
 ) -> Option<PathBuf> {
     let non_empty = |name: &str| variable(name).filter(|value| !value.is_empty());

@@ -47,7 +47,7 @@ pub fn read_core_metadata(reader: impl Read) -> std::io::Result<CoreMetadata> {
 /// folded continuation lines joined (by a space) and both sides trimmed, until the block
 /// ends (a blank line, end of file, or [`MAXIMUM_HEADER_BYTES`]) or `visit` returns
 /// `false`. Lines without a `:` are skipped.
-pub fn read_headers(
+pub(crate) fn read_headers(
     reader: impl Read,
     mut visit: impl FnMut(&str, &str) -> bool,
 ) -> std::io::Result<()> {

@@ -46,12 +46,12 @@ pub struct Installed {
 
 impl Installed {
     /// The distribution installed under `name`, if any.
-    pub fn get(&self, name: &PackageName) -> Option<&InstalledDistribution> {
+    pub(crate) fn get(&self, name: &PackageName) -> Option<&InstalledDistribution> {
         self.distributions.get(name)
     }
 
     /// [`Installed::get`] by a name as written (`opentelemetry-sdk`).
-    pub fn get_str(&self, name: &str) -> Option<&InstalledDistribution> {
+    pub(crate) fn get_str(&self, name: &str) -> Option<&InstalledDistribution> {
         self.get(&parse_name(name)?)
     }
 
@@ -65,7 +65,7 @@ impl Installed {
     }
 
     /// Builds an index from already-known distributions (lockfiles, tests).
-    pub fn from_distributions(
+    pub(crate) fn from_distributions(
         distributions: impl IntoIterator<Item = InstalledDistribution>,
     ) -> Self {
         let mut installed = Self::default();
@@ -88,7 +88,7 @@ impl Installed {
 
 /// The `Requires-Dist` values of an installed `*.dist-info` (its `METADATA`). Other forms
 /// (`.egg-info`) keep requirements elsewhere and yield none.
-pub fn requires_dist(path: &Path) -> Result<Vec<String>, String> {
+pub(crate) fn requires_dist(path: &Path) -> Result<Vec<String>, String> {
     let is_dist_info = path
         .extension()
         .is_some_and(|extension| extension == "dist-info");
@@ -104,7 +104,7 @@ pub fn requires_dist(path: &Path) -> Result<Vec<String>, String> {
 
 /// The `Requires-Dist` values in the header block of a core-metadata file. Folded lines,
 /// CRLF and bytes that are not UTF-8 are tolerated.
-pub fn read_requires_dist(reader: impl Read) -> std::io::Result<Vec<String>> {
+pub(crate) fn read_requires_dist(reader: impl Read) -> std::io::Result<Vec<String>> {
     let mut values = Vec::new();
     metadata::read_headers(reader, |key, value| {
         if key.eq_ignore_ascii_case("requires-dist") {
@@ -170,7 +170,7 @@ fn environment_interpreter(directory: &Path) -> Option<PathBuf> {
 /// Whether the distribution was installed from a URL or a local path (PEP 610's
 /// `direct_url.json`: an editable project, a local directory, a VCS checkout, a wheel
 /// file) rather than by name from an index, so that no installer can move it by name.
-pub fn is_direct_reference(path: &Path) -> bool {
+pub(crate) fn is_direct_reference(path: &Path) -> bool {
     path.join("direct_url.json").is_file()
 }
 
@@ -185,7 +185,7 @@ pub fn scan(directories: &[PathBuf], wanted: &HashSet<String>) -> Installed {
 /// directories again (a site-packages of thousands of projects costs more to list than
 /// everything else together).
 #[derive(Debug, Default)]
-pub struct Listing {
+pub(crate) struct Listing {
     directories: Vec<DirectoryListing>,
     warnings: Vec<Warning>,
 }
@@ -198,7 +198,7 @@ struct DirectoryListing {
 }
 
 /// Lists `directories`, in order.
-pub fn list(directories: &[PathBuf]) -> Listing {
+pub(crate) fn list(directories: &[PathBuf]) -> Listing {
     let mut listing = Listing::default();
     for directory in directories {
         let entries = match std::fs::read_dir(directory) {
@@ -245,7 +245,7 @@ pub fn list(directories: &[PathBuf]) -> Listing {
 
 impl Listing {
     /// Reads the distributions named in `wanted` (normalized names).
-    pub fn read(&self, wanted: &HashSet<String>) -> Installed {
+    pub(crate) fn read(&self, wanted: &HashSet<String>) -> Installed {
         // Every entry is looked up here: a cheap hash beats SipHash's protection, which
         // file names chosen by an attacker could not exploit anyway (the set is small).
         let wanted: HashSet<&str, BuildHasherDefault<FastHasher>> =
@@ -263,7 +263,7 @@ impl Listing {
     }
 
     /// Reads every distribution: what the dependency graph ([`crate::graph`]) needs.
-    pub fn read_all(&self) -> Installed {
+    pub(crate) fn read_all(&self) -> Installed {
         self.read_where(|_| true)
     }
 
@@ -381,7 +381,7 @@ impl Hasher for FastHasher {
 /// The entry-name filter of [`Listing::read`] applied to one name, for the fuzz targets
 /// (`crate::fuzzing`): the kind and stem, and every name candidate tried, in order.
 #[doc(hidden)]
-pub fn fuzz_folder_name(file_name: &[u8]) -> Option<(String, Vec<String>)> {
+pub(crate) fn fuzz_folder_name(file_name: &[u8]) -> Option<(String, Vec<String>)> {
     if !folder::may_hold_metadata(file_name) {
         return None;
     }
