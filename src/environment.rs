@@ -11,21 +11,20 @@
 
 use std::ffi::{OsStr, OsString};
 use std::fmt;
-use std::io::{self, Read};
+use std::io;
 use std::path::{Component, Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
-use std::time::{Duration, Instant};
 
-use crate::interpreter::major_minor;
 use crate::project::location::Location;
 use crate::project::{Project, Tool};
 
+mod pyvenv;
 mod requested;
 
-/// How long an interpreter may take to answer before it is killed.
-const INTERPRETER_TIMEOUT: Duration = Duration::from_secs(30);
+pub(crate) use pyvenv::venv_interpreter;
+use pyvenv::{
+    base_interpreter, conda_python_version, locate_site_packages, unique_directories,
+    version_of_site_packages, SystemSitePackages, VenvConfig,
+};
 
 /// Where the environment came from, in the order the sources are tried.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -783,180 +782,6 @@ pub(crate) fn is_tool_environment(prefix: &Path) -> bool {
             .any(|directory| directory.join("CACHEDIR.TAG").is_file())
 }
 
-/// Whether a venv sees the base interpreter's site-packages.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-enum SystemSitePackages {
-    #[default]
-    Excluded,
-    Included,
-}
-
-/// The parts of `pyvenv.cfg` that discovery uses.
-#[derive(Debug, Default)]
-struct VenvConfig {
-    /// Directory of the base interpreter.
-    home: Option<PathBuf>,
-    /// `major.minor`, from `version_info` (uv, virtualenv) or `version` (venv).
-    version: Option<String>,
-    implementation: Option<String>,
-    system_site_packages: SystemSitePackages,
-    created_by_uv: bool,
-}
-
-impl VenvConfig {
-    fn read(path: &Path) -> Result<Self, EnvironmentError> {
-        let bytes = std::fs::read(path).map_err(|error| EnvironmentError::Unreadable {
-            path: path.to_owned(),
-            error,
-        })?;
-        Ok(Self::parse(&String::from_utf8_lossy(&bytes)))
-    }
-
-    /// `key = value` lines; keys are case-insensitive, as in CPython's `site.py`.
-    fn parse(text: &str) -> Self {
-        let mut config = Self::default();
-        for (key, value) in text.lines().filter_map(|line| line.split_once('=')) {
-            let value = value.trim();
-            match key.trim().to_ascii_lowercase().as_str() {
-                "home" if !value.is_empty() => config.home = Some(PathBuf::from(value)),
-                "version_info" | "version" => {
-                    config.version = config.version.or_else(|| major_minor(value))
-                }
-                "implementation" => config.implementation = Some(value.to_owned()),
-                "include-system-site-packages" if value.eq_ignore_ascii_case("true") => {
-                    config.system_site_packages = SystemSitePackages::Included;
-                }
-                "uv" => config.created_by_uv = true,
-                _ => {}
-            }
-        }
-        config
-    }
-}
-
-/// `…/lib/python3.11/site-packages` → `3.11`.
-fn version_of_site_packages(directory: &Path) -> Option<String> {
-    let name = directory.parent()?.file_name()?.to_str()?;
-    let version = name
-        .strip_prefix("python")
-        .or_else(|| name.strip_prefix("pypy"))?;
-    major_minor(version)
-}
-
-/// Site-packages from the directory layout alone, with the version they imply.
-/// With a known version the usual places are checked; otherwise (or if none
-/// exists) `lib*/python*/site-packages` and `Lib/site-packages` are globbed and a
-/// single match is accepted.
-fn locate_site_packages(
-    prefix: &Path,
-    version: Option<&str>,
-    prefer_pypy: bool,
-) -> Option<(Vec<PathBuf>, Option<String>)> {
-    if let Some(version) = version {
-        let mut names = vec![format!("python{version}"), format!("python{version}t")];
-        let pypy = format!("pypy{version}");
-        if prefer_pypy {
-            names.insert(0, pypy);
-        } else {
-            names.push(pypy);
-        }
-        let mut candidates: Vec<PathBuf> = ["lib", "lib64"]
-            .iter()
-            .flat_map(|lib| {
-                names
-                    .iter()
-                    .map(move |name| prefix.join(lib).join(name).join("site-packages"))
-            })
-            .collect();
-        candidates.push(prefix.join("Lib").join("site-packages"));
-        let found = unique_directories(candidates);
-        if !found.is_empty() {
-            return Some((found, Some(version.to_owned())));
-        }
-    }
-    let mut candidates: Vec<PathBuf> = ["lib", "lib64"]
-        .iter()
-        .filter_map(|lib| std::fs::read_dir(prefix.join(lib)).ok())
-        .flatten()
-        .filter_map(Result::ok)
-        .filter(|entry| {
-            let name = entry.file_name();
-            let name = name.to_string_lossy();
-            name.starts_with("python") || name.starts_with("pypy")
-        })
-        .map(|entry| entry.path().join("site-packages"))
-        .collect();
-    candidates.sort();
-    candidates.push(prefix.join("Lib").join("site-packages"));
-    match unique_directories(candidates).as_slice() {
-        [single] => {
-            let version = version
-                .map(str::to_owned)
-                .or_else(|| version_of_site_packages(single));
-            Some((vec![single.clone()], version))
-        }
-        _ => None,
-    }
-}
-
-/// The Python version recorded in `conda-meta/python-X.Y.Z-<build>.json`.
-fn conda_python_version(prefix: &Path) -> Option<String> {
-    std::fs::read_dir(prefix.join("conda-meta"))
-        .ok()?
-        .filter_map(Result::ok)
-        .find_map(|entry| {
-            let name = entry.file_name();
-            let rest = name.to_str()?.strip_prefix("python-")?;
-            if !rest.starts_with(|character: char| character.is_ascii_digit()) {
-                return None; // e.g. `python-dateutil-…`
-            }
-            major_minor(rest.split('-').next()?)
-        })
-}
-
-/// The venv's own interpreter, if present.
-pub(crate) fn venv_interpreter(prefix: &Path) -> Option<PathBuf> {
-    [
-        prefix.join("bin").join("python"),
-        prefix.join("bin").join("python3"),
-        prefix.join("Scripts").join("python.exe"),
-    ]
-    .into_iter()
-    .find(|candidate| candidate.is_file())
-}
-
-/// The base interpreter named by `home` in `pyvenv.cfg`.
-fn base_interpreter(config: &VenvConfig, version: Option<&str>) -> Option<PathBuf> {
-    let home = config.home.as_ref()?;
-    let mut names = vec!["python3".to_owned()];
-    names.extend(version.map(|version| format!("python{version}")));
-    names.extend(["python".to_owned(), "python.exe".to_owned()]);
-    names
-        .iter()
-        .map(|name| home.join(name))
-        .find(|candidate| is_executable_file(candidate))
-}
-
-/// Directories that exist, in order, without duplicates (compared canonically, so
-/// `lib64` symlinked to `lib` counts once; the first spelling is kept).
-fn unique_directories(candidates: impl IntoIterator<Item = PathBuf>) -> Vec<PathBuf> {
-    let mut seen = Vec::new();
-    let mut unique = Vec::new();
-    for candidate in candidates {
-        if !candidate.is_dir() {
-            continue;
-        }
-        let canonical = candidate
-            .canonicalize()
-            .unwrap_or_else(|_| candidate.clone());
-        if !seen.contains(&canonical) {
-            seen.push(canonical);
-            unique.push(candidate);
-        }
-    }
-    unique
-}
-
 /// The first executable named one of `names` on `search_path`, trying each name
 /// across the whole path before the next (`python3` anywhere beats `python`).
 pub(crate) fn find_on_path(search_path: &OsString, names: &[&str]) -> Option<PathBuf> {
@@ -1012,144 +837,13 @@ fn query_interpreter(interpreter: &Path) -> Result<crate::interpreter::Probe, En
     })
 }
 
-/// The most an interpreter query may print (stdout and stderr each); more is an error.
-const SCRIPT_OUTPUT_CAP: usize = 1024 * 1024;
-
-/// What an interpreter printed, and how it ended.
-#[derive(Debug)]
-pub(crate) struct ScriptOutput {
-    pub(crate) status: ExitStatus,
-    pub(crate) stdout: String,
-    pub(crate) stderr: String,
-}
-
-/// Runs `interpreter` with `arguments` (never through a shell), in a process group of its
-/// own, reading each stream up to [`SCRIPT_OUTPUT_CAP`]. One deadline,
-/// [`INTERPRETER_TIMEOUT`], covers the run and the reading; on it, or when the output
-/// passes the cap, the whole group is killed (a background child holding the pipe open
-/// included) and the error says which. The one way this tool runs an interpreter.
-pub(crate) fn run_script(interpreter: &Path, arguments: &[&str]) -> Result<ScriptOutput, String> {
-    let mut child = spawn_query(interpreter, arguments)
-        .map_err(|error| format!("could not start it: {error}"))?;
-    let group = child.id();
-    let too_much = Arc::new(AtomicBool::new(false));
-    let stdout = read_capped(child.stdout.take(), Arc::clone(&too_much));
-    let stderr = read_capped(child.stderr.take(), Arc::clone(&too_much));
-    let deadline = Instant::now() + INTERPRETER_TIMEOUT;
-    let mut pause = Duration::from_millis(1);
-    let status = loop {
-        if too_much.load(Ordering::SeqCst) {
-            kill_group(&mut child, group);
-            return Err(format!(
-                "it printed more than {} MiB",
-                SCRIPT_OUTPUT_CAP / (1024 * 1024)
-            ));
-        }
-        if let Some(status) = child.try_wait().map_err(|error| error.to_string())? {
-            break status;
-        }
-        if Instant::now() >= deadline {
-            kill_group(&mut child, group);
-            return Err(format!(
-                "no answer within {} s",
-                INTERPRETER_TIMEOUT.as_secs()
-            ));
-        }
-        std::thread::sleep(pause);
-        pause = (pause * 2).min(Duration::from_millis(20));
-    };
-    // The interpreter is done; whatever it left behind holding the pipes is not waited
-    // for past a moment.
-    let settle = Instant::now() + Duration::from_millis(200);
-    while !(stdout.is_finished() && stderr.is_finished()) && Instant::now() < settle {
-        std::thread::sleep(Duration::from_millis(2));
-    }
-    if !(stdout.is_finished() && stderr.is_finished()) {
-        kill_group(&mut child, group);
-    }
-    // It may have ended because a reader stopped at the cap (a broken pipe), or just
-    // before a reader got there.
-    if too_much.load(Ordering::SeqCst) {
-        return Err(format!(
-            "it printed more than {} MiB",
-            SCRIPT_OUTPUT_CAP / (1024 * 1024)
-        ));
-    }
-    let text = |reader: std::thread::JoinHandle<Vec<u8>>| {
-        String::from_utf8_lossy(&reader.join().unwrap_or_default()).into_owned()
-    };
-    Ok(ScriptOutput {
-        status,
-        stdout: text(stdout),
-        stderr: text(stderr),
-    })
-}
-
-/// Kills the process group `group` (the child and anything it started) and reaps the
-/// child.
-fn kill_group(child: &mut Child, group: u32) {
-    #[cfg(unix)]
-    if let Ok(group) = libc::pid_t::try_from(group) {
-        // SAFETY: kill(2) on the process group we created for the child.
-        unsafe {
-            libc::kill(-group, libc::SIGKILL);
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = group;
-    let _ = child.kill();
-    let _ = child.wait();
-}
-
-fn spawn_query(interpreter: &Path, arguments: &[&str]) -> io::Result<Child> {
-    let spawn = || {
-        let mut command = Command::new(interpreter);
-        command
-            .args(arguments)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        #[cfg(unix)]
-        std::os::unix::process::CommandExt::process_group(&mut command, 0);
-        command.spawn()
-    };
-    // A just-written interpreter can be briefly "busy" while another thread forks.
-    let mut attempts = 1;
-    loop {
-        match spawn() {
-            Err(error) if error.kind() == io::ErrorKind::ExecutableFileBusy && attempts < 50 => {
-                attempts += 1;
-                std::thread::sleep(Duration::from_millis(20));
-            }
-            result => return result,
-        }
-    }
-}
-
-/// Reads `pipe` to its end on a thread, keeping at most [`SCRIPT_OUTPUT_CAP`] bytes; past
-/// that it sets `too_much` and stops.
-fn read_capped(
-    pipe: Option<impl Read + Send + 'static>,
-    too_much: Arc<AtomicBool>,
-) -> std::thread::JoinHandle<Vec<u8>> {
-    std::thread::spawn(move || {
-        let mut buffer = Vec::new();
-        if let Some(pipe) = pipe {
-            let limit = u64::try_from(SCRIPT_OUTPUT_CAP).unwrap_or(u64::MAX) + 1;
-            let _ = pipe.take(limit).read_to_end(&mut buffer);
-            if buffer.len() > SCRIPT_OUTPUT_CAP {
-                too_much.store(true, Ordering::SeqCst);
-                buffer.truncate(SCRIPT_OUTPUT_CAP);
-            }
-        }
-        buffer
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::interpreter::major_minor;
+    use crate::interpreter::run::run_script;
     use std::fs;
+    use std::process::Command;
 
     fn options(current_dir: &Path) -> DiscoveryOptions {
         DiscoveryOptions {

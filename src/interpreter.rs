@@ -12,6 +12,8 @@
 //! too large or does not parse is ignored and replaced; a cache that cannot be written is
 //! no error.
 
+pub(crate) mod run;
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
@@ -196,8 +198,8 @@ fn remember(key: &Key, probe: &Probe) {
 
 /// Runs the script and parses its last line (a `sitecustomize` may print before it).
 fn run_probe(interpreter: &Path) -> Result<Probe, ProbeError> {
-    let output = crate::environment::run_script(interpreter, &["-I", "-c", PROBE_SCRIPT])
-        .map_err(ProbeError::Failed)?;
+    let output =
+        run::run_script(interpreter, &["-I", "-c", PROBE_SCRIPT]).map_err(ProbeError::Failed)?;
     if !output.status.success() {
         let reason = match last_line(&output.stderr) {
             Some(line) => format!("{}: {line}", output.status),

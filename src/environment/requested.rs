@@ -18,8 +18,8 @@ use std::path::{Path, PathBuf};
 
 use super::{
     enclosing_venv, find_uv_project, from_environment_directory, from_interpreter,
-    is_executable_file, is_tool_environment, nearest_dot_venv, run_script, venv_interpreter,
-    DiscoveryOptions, Environment, EnvironmentError, Source,
+    is_executable_file, is_tool_environment, nearest_dot_venv, venv_interpreter, DiscoveryOptions,
+    Environment, EnvironmentError, Source,
 };
 use crate::python_request::PythonRequest;
 
@@ -209,7 +209,7 @@ fn uv_managed(options: &DiscoveryOptions, request: &str) -> Option<PathBuf> {
         .path
         .as_ref()
         .and_then(|path| super::find_on_path(path, &["uv"]))?;
-    let output = run_script(
+    let output = crate::interpreter::run::run_script(
         &uv,
         &[
             "python",

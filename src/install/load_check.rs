@@ -1,6 +1,6 @@
 //! The load check: every installed `opentelemetry_instrumentor` entry point loaded in the
 //! environment's interpreter, in one bounded run (the one interpreter runner,
-//! [`crate::environment::run_script`]). Loading imports the instrumentation's module (and
+//! [`crate::interpreter::run::run_script`]). Loading imports the instrumentation's module (and
 //! whatever it imports: often the instrumented library) as `opentelemetry-instrument`
 //! does at start-up; nothing is instrumented (`instrument()` is never called). A failure
 //! here is an instrumentation `opentelemetry-instrument` would skip silently.
@@ -84,7 +84,7 @@ struct RawResult {
 /// Loads every installed instrumentor with `interpreter`; `Err` says why the run itself
 /// failed (no answer within the bound, no document).
 pub(crate) fn load_instrumentors(interpreter: &Path) -> Result<LoadReport, String> {
-    let output = crate::environment::run_script(interpreter, &["-I", "-c", LOAD_SCRIPT])?;
+    let output = crate::interpreter::run::run_script(interpreter, &["-I", "-c", LOAD_SCRIPT])?;
     if !output.status.success() {
         let last = crate::interpreter::last_line(&output.stderr).unwrap_or_default();
         return Err(format!("{}: {last}", output.status));
