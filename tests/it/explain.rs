@@ -545,7 +545,7 @@ fn refused(site: &Site, file: &str, text: &str) -> String {
     let message = stderr(&out);
     assert!(message.contains(file), "names the file: {message}");
     assert!(
-        message.contains("hint: see data/README.md for the overlay format"),
+        message.contains("hint: an overlay is a JSON document with `\"overlay\": 1`"),
         "{message}"
     );
     assert!(!message.contains("panicked"), "{message}");
