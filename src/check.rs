@@ -557,12 +557,11 @@ impl FixTool {
         let directory = path
             .parent()
             .filter(|parent| !parent.as_os_str().is_empty());
+        let current = std::env::current_dir().ok();
         let elsewhere = directory.is_some_and(|directory| {
-            let current = std::env::current_dir().ok();
-            let same = current
+            current
                 .as_deref()
-                .zip(std::fs::canonicalize(directory).ok());
-            same.is_none_or(|(current, directory)| current != directory)
+                .is_none_or(|current| !crate::environment::same_path(current, directory))
         });
         Some(match directory {
             Some(directory) if elsewhere && tool.is_command() => Self::In {

@@ -20,11 +20,11 @@ use crate::project::{Project, Tool};
 mod pyvenv;
 mod requested;
 
-pub(crate) use pyvenv::venv_interpreter;
 use pyvenv::{
     base_interpreter, conda_python_version, locate_site_packages, unique_directories,
     version_of_site_packages, SystemSitePackages, VenvConfig,
 };
+pub(crate) use pyvenv::{site_packages_owner, venv_interpreter};
 
 /// Where the environment came from, in the order the sources are tried.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -427,7 +427,8 @@ pub(crate) fn find(options: &DiscoveryOptions) -> Result<Environment, Environmen
     Ok(environment)
 }
 
-fn same_path(left: &Path, right: &Path) -> bool {
+/// Whether two paths name the same file or directory (as given, or once resolved).
+pub(crate) fn same_path(left: &Path, right: &Path) -> bool {
     left == right
         || matches!(
             (std::fs::canonicalize(left), std::fs::canonicalize(right)),

@@ -62,12 +62,7 @@ impl Target {
     pub fn repeated(&self, install: bool) -> String {
         let mut flags: Vec<(&str, String)> = Vec::new();
         let venv = |directory: &Path| {
-            let prefix = directory.parent()?.parent()?.parent()?;
-            prefix
-                .join("bin")
-                .join("python")
-                .is_file()
-                .then(|| prefix.to_path_buf())
+            crate::environment::site_packages_owner(directory).map(|(prefix, _)| prefix)
         };
         for directory in &self.site_packages {
             match venv(directory).filter(|_| install && self.site_packages.len() == 1) {

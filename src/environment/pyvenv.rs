@@ -179,3 +179,31 @@ pub(super) fn unique_directories(candidates: impl IntoIterator<Item = PathBuf>) 
     }
     unique
 }
+
+/// The environment a site-packages directory belongs to, from its layout: `<prefix>/lib/
+/// pythonX.Y/site-packages` (`<prefix>/Lib/site-packages` on Windows) where `<prefix>` is
+/// a venv (`pyvenv.cfg`) or a conda environment (`conda-meta/`) with its interpreter in
+/// place. The prefix and that interpreter; `None` for any other directory.
+pub(crate) fn site_packages_owner(directory: &Path) -> Option<(PathBuf, PathBuf)> {
+    let is_environment =
+        |prefix: &Path| prefix.join("pyvenv.cfg").is_file() || prefix.join("conda-meta").is_dir();
+    let posix = directory
+        .ancestors()
+        .nth(3)
+        .filter(|prefix| is_environment(prefix))
+        .map(|prefix| (prefix.to_path_buf(), prefix.join("bin").join("python")));
+    let windows = directory
+        .ancestors()
+        .nth(2)
+        .filter(|prefix| is_environment(prefix))
+        .map(|prefix| {
+            (
+                prefix.to_path_buf(),
+                prefix.join("Scripts").join("python.exe"),
+            )
+        });
+    posix
+        .into_iter()
+        .chain(windows)
+        .find(|(_, interpreter)| interpreter.is_file())
+}

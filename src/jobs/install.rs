@@ -1333,13 +1333,7 @@ fn targets(plan: &Plan, args: &Settings) -> Result<Vec<PlainRequirement>, Failur
 const DISTRO_PROJECT: &str = "opentelemetry-distro";
 
 fn same_directory(left: Option<&Path>, right: &Path) -> bool {
-    let Some(left) = left else {
-        return false;
-    };
-    matches!(
-        (std::fs::canonicalize(left), std::fs::canonicalize(right)),
-        (Ok(left), Ok(right)) if left == right
-    )
+    left.is_some_and(|left| crate::environment::same_path(left, right))
 }
 
 /// The installer exited non-zero: say what failed and why, in one line.

@@ -234,9 +234,7 @@ pub(super) fn fix_tool(
         let [directory] = target.site_packages.as_slice() else {
             return None;
         };
-        let prefix = directory.parent()?.parent()?.parent()?;
-        let python = prefix.join("bin").join("python");
-        python.is_file().then_some(python)
+        crate::environment::site_packages_owner(directory).map(|(_, interpreter)| interpreter)
     });
     let tool = FixTool::for_environment(
         environment.project.as_ref(),

@@ -131,7 +131,7 @@ fn repair_hint(path: &Path, file_name: &str, kind: FolderKind) -> String {
     }
     let requirement = format!("{name}=={version}");
     let requirement = crate::redact::quote(&requirement);
-    match path.parent().and_then(environment_interpreter) {
+    match path.parent().and_then(|directory| crate::environment::site_packages_owner(directory).map(|(_, interpreter)| interpreter)) {
         Some(interpreter) => {
             let interpreter = interpreter.display().to_string();
             let interpreter = crate::redact::quote(&interpreter);
@@ -143,28 +143,6 @@ fn repair_hint(path: &Path, file_name: &str, kind: FolderKind) -> String {
             "; repair it: remove the folder, then reinstall `{requirement}` into the environment it belongs to, with that environment's Python: `python -m pip install --force-reinstall --no-deps {requirement}`"
         ),
     }
-}
-
-/// The interpreter of the virtual or conda environment whose site-packages `directory`
-/// is, from the layout alone (`<prefix>/lib/pythonX.Y/site-packages` with `bin/python`,
-/// `<prefix>\Lib\site-packages` with `Scripts\python.exe`), or `None`.
-fn environment_interpreter(directory: &Path) -> Option<PathBuf> {
-    let is_environment =
-        |prefix: &Path| prefix.join("pyvenv.cfg").is_file() || prefix.join("conda-meta").is_dir();
-    let posix = directory
-        .ancestors()
-        .nth(3)
-        .filter(|prefix| is_environment(prefix))
-        .map(|prefix| prefix.join("bin").join("python"));
-    let windows = directory
-        .ancestors()
-        .nth(2)
-        .filter(|prefix| is_environment(prefix))
-        .map(|prefix| prefix.join("Scripts").join("python.exe"));
-    posix
-        .into_iter()
-        .chain(windows)
-        .find(|interpreter| interpreter.is_file())
 }
 
 /// Whether the distribution was installed from a URL or a local path (PEP 610's
