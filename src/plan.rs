@@ -458,9 +458,8 @@ pub(crate) fn plan(
     let mut warnings = registry.warnings();
     let has_sdk = installed.get_str(SDK_PROJECT).is_some();
     if !has_sdk {
-        warnings.push(Warning::new(
-            WarningKind::NoTelemetry,
-            format!("there is no `{SDK_PROJECT}` here (nor `opentelemetry-distro`, which brings it): `opentelemetry-instrument` will load the instrumentations but export nothing; add `opentelemetry-distro` and an exporter, e.g. `otel-bootstrap -a install --with-distro`"),
+        warnings.push(no_telemetry(
+            "add `opentelemetry-distro` and an exporter, e.g. `otel-bootstrap -a install --with-distro`",
         ));
     }
     match &release_choice {
@@ -525,6 +524,15 @@ pub(crate) fn plan(
             .map(ToString::to_string)
             .unwrap_or_default(),
     })
+}
+
+/// "There is no SDK", with `fix` (what to add, in the words of where the run looked: the
+/// jobs replace the plan's generic one with their own, through this same sentence).
+pub(crate) fn no_telemetry(fix: &str) -> Warning {
+    Warning::new(
+        WarningKind::NoTelemetry,
+        format!("there is no `{SDK_PROJECT}` here (nor `opentelemetry-distro`, which brings it): `opentelemetry-instrument` will load the instrumentations but export nothing; {fix}"),
+    )
 }
 
 /// The release a plan starts from (before any partial-release alignment), and why.

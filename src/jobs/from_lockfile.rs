@@ -237,10 +237,7 @@ fn no_sdk_in_the_lock(installer: &FixTool) -> Warning {
             installer.install_command(&PACKAGES).unwrap_or_default()
         ),
     };
-    Warning::new(
-        WarningKind::NoTelemetry,
-        format!("there is no `opentelemetry-sdk` here (nor `opentelemetry-distro`, which brings it): `opentelemetry-instrument` will load the instrumentations but export nothing; {fix}"),
-    )
+    crate::plan::no_telemetry(&fix)
 }
 
 /// Runs the main job from `args.from`: requirements, JSON or `--check`.

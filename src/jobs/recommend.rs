@@ -276,9 +276,7 @@ pub(super) fn environment_warnings(
         } else {
             format!("add `opentelemetry-distro` and an exporter: `{command}`")
         };
-        warning.message = format!(
-            "there is no `opentelemetry-sdk` here (nor `opentelemetry-distro`, which brings it): `opentelemetry-instrument` will load the instrumentations but export nothing; {fix}"
-        );
+        *warning = crate::plan::no_telemetry(&fix);
     }
     warnings
 }
