@@ -30,23 +30,37 @@ use crate::redact::redact;
 /// Runs `-a install` (its conflicts with other flags were refused by
 /// [`crate::settings`]).
 pub(crate) fn run(args: &Settings, printer: Printer) -> Result<ExitStatus, Failure> {
-    install_pass(args, printer, &[], 0)
+    install_pass(args, printer, None)
 }
 
 /// At most this many follow-up transactions for libraries an install brought.
 const FOLLOW_UPS: usize = 2;
 
-/// One planning and installer transaction. `earlier` holds what the passes before this
-/// one (`pass` of them) installed: a follow-up pass installs only what is not yet in
-/// place, says nothing the first pass said, and answers for the loading of all of it.
+/// What a follow-up pass starts from: the plan made after the last pass, what the passes
+/// before it installed, and how many there were.
+struct FollowUp {
+    prepared: InstallInputs,
+    earlier: Vec<PlainRequirement>,
+    pass: usize,
+}
+
+/// One planning and installer transaction; `None` for the first. A follow-up pass installs
+/// only what is not yet in place, says nothing the first pass said, and answers for the
+/// loading of all that the passes installed.
 fn install_pass(
     args: &Settings,
     printer: Printer,
-    earlier: &[PlainRequirement],
-    pass: usize,
+    follow: Option<FollowUp>,
 ) -> Result<ExitStatus, Failure> {
-    let follow_up = pass > 0;
-    let prepared = prepare(args)?;
+    let follow_up = follow.is_some();
+    let (prepared, earlier, pass) = match follow {
+        Some(FollowUp {
+            prepared,
+            earlier,
+            pass,
+        }) => (prepared, earlier, pass),
+        None => (prepare(args)?, Vec::new(), 0),
+    };
     let InstallInputs {
         environment,
         listing,
@@ -822,7 +836,15 @@ fn install_pass(
                     brought.join(", "),
                 )
             });
-            return install_pass(args, printer, &installed, pass + 1);
+            return install_pass(
+                args,
+                printer,
+                Some(FollowUp {
+                    prepared: again,
+                    earlier: installed,
+                    pass: pass + 1,
+                }),
+            );
         }
     }
     if !args.no_load_check {
