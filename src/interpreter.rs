@@ -3,7 +3,7 @@
 //! runs.
 //!
 //! One script answers everything the jobs need ([`PROBE_SCRIPT`]). The answer is kept in
-//! memory for the rest of the run and on disk under `<cache>/interpreters/`, keyed by the
+//! memory for the rest of the run and on disk under `<cache>/interpreters-v2/`, keyed by the
 //! interpreter's path, the size and modification time of the file it resolves to, and the
 //! modification time of the `pyvenv.cfg` of the venv it sits in (as uv keys its
 //! interpreter cache). A second run against the same interpreter starts no Python. Entries
@@ -64,7 +64,7 @@ print(json.dumps({
 "#;
 
 /// The cache layout's version: bump it when [`Probe`] or the script changes.
-const CACHE_LAYOUT: &str = "interpreters-v1";
+const CACHE_LAYOUT: &str = "interpreters-v2";
 
 /// What an interpreter says about itself.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
@@ -95,9 +95,10 @@ pub(crate) enum ProbeError {
     Output(String),
 }
 
-/// The key a cached answer is valid for.
+/// The key a cached answer is valid for: the interpreter's path, the size and
+/// modification time of the file it resolves to, and those of its venv's `pyvenv.cfg`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Deserialize, serde::Serialize)]
-struct Key {
+pub(crate) struct Key {
     path: PathBuf,
     size: u64,
     modified_ns: u128,
@@ -106,15 +107,9 @@ struct Key {
 
 impl Key {
     /// `None` when the interpreter's file cannot be read (the run then reports why).
-    fn of(interpreter: &Path) -> Option<Self> {
+    pub(crate) fn of(interpreter: &Path) -> Option<Self> {
         let metadata = std::fs::metadata(interpreter).ok()?;
-        let modified = |metadata: &std::fs::Metadata| {
-            metadata
-                .modified()
-                .ok()
-                .and_then(|time| time.duration_since(UNIX_EPOCH).ok())
-                .map(|duration| duration.as_nanos())
-        };
+        let modified = modified_ns;
         let pyvenv_cfg_modified_ns = interpreter
             .parent()
             .and_then(Path::parent)
@@ -128,26 +123,38 @@ impl Key {
         })
     }
 
-    /// The entry's file name: the SHA-256 of the path, so any path maps to a plain name.
-    fn file_name(&self) -> String {
-        let digest = ring::digest::digest(
-            &ring::digest::SHA256,
-            self.path.as_os_str().as_encoded_bytes(),
-        );
-        let mut name = String::with_capacity(69);
-        for byte in &digest.as_ref()[..16] {
-            name.push_str(&format!("{byte:02x}"));
-        }
-        name.push_str(".json");
-        name
+    /// The entry's file name: see [`entry_name`].
+    pub(crate) fn file_name(&self) -> String {
+        entry_name(&self.path)
     }
+}
+
+/// A file's or directory's modification time in nanoseconds since the epoch.
+pub(crate) fn modified_ns(metadata: &std::fs::Metadata) -> Option<u128> {
+    metadata
+        .modified()
+        .ok()
+        .and_then(|time| time.duration_since(UNIX_EPOCH).ok())
+        .map(|duration| duration.as_nanos())
+}
+
+/// A cache entry's file name for `path`: the SHA-256 of the path, so any path maps to a
+/// plain name.
+pub(crate) fn entry_name(path: &Path) -> String {
+    let digest = ring::digest::digest(&ring::digest::SHA256, path.as_os_str().as_encoded_bytes());
+    let mut name = String::with_capacity(69);
+    for byte in &digest.as_ref()[..16] {
+        name.push_str(&format!("{byte:02x}"));
+    }
+    name.push_str(".json");
+    name
 }
 
 /// A cache entry as written: the key it is valid for and the answer.
 #[derive(serde::Deserialize, serde::Serialize)]
-struct Entry {
-    key: Key,
-    probe: Probe,
+struct Entry<K, V> {
+    key: K,
+    answer: V,
 }
 
 /// The answers of this run, by key.
@@ -156,15 +163,15 @@ fn memory() -> &'static Mutex<HashMap<Key, Probe>> {
     MEMORY.get_or_init(|| Mutex::new(HashMap::new()))
 }
 
-/// The directory cache entries live in, unless caching is off
-/// (`OTEL_BOOTSTRAP_NO_CACHE` set to anything but empty or `0`).
-fn cache_directory() -> Option<PathBuf> {
+/// The directory of the cache `layout` (a name with its version, `interpreters-v2`),
+/// unless caching is off (`OTEL_BOOTSTRAP_NO_CACHE` set to anything but empty or `0`).
+pub(crate) fn cache_directory(layout: &str) -> Option<PathBuf> {
     let off = std::env::var_os("OTEL_BOOTSTRAP_NO_CACHE")
         .is_some_and(|value| !value.is_empty() && value != "0");
     if off {
         return None;
     }
-    Some(crate::index::default_cache_dir()?.join(CACHE_LAYOUT))
+    Some(crate::index::default_cache_dir()?.join(layout))
 }
 
 /// What `interpreter` says about itself: from this run's memory, the cache, or by running
@@ -175,7 +182,9 @@ pub(crate) fn probe(interpreter: &Path) -> Result<Probe, ProbeError> {
         if let Some(found) = memory().lock().ok().and_then(|map| map.get(key).cloned()) {
             return Ok(found);
         }
-        if let Some(found) = cache_directory().and_then(|directory| read_entry(&directory, key)) {
+        if let Some(found) = cache_directory(CACHE_LAYOUT)
+            .and_then(|directory| read_entry(&directory, &key.file_name(), key))
+        {
             remember(key, &found);
             return Ok(found);
         }
@@ -183,8 +192,8 @@ pub(crate) fn probe(interpreter: &Path) -> Result<Probe, ProbeError> {
     let answer = run_probe(interpreter)?;
     if let Some(key) = &key {
         remember(key, &answer);
-        if let Some(directory) = cache_directory() {
-            write_entry(&directory, key, &answer);
+        if let Some(directory) = cache_directory(CACHE_LAYOUT) {
+            write_entry(&directory, &key.file_name(), key, &answer);
         }
     }
     Ok(answer)
@@ -232,27 +241,30 @@ pub(crate) fn last_line(text: &str) -> Option<&str> {
     text.lines().map(str::trim).rfind(|line| !line.is_empty())
 }
 
-/// The cached answer for `key`, when there is one that is valid (read through the one
-/// hardened reader: a regular file, bounded).
-fn read_entry(directory: &Path, key: &Key) -> Option<Probe> {
-    let text = crate::untrusted::read_text(
-        &directory.join(key.file_name()),
-        crate::untrusted::FileKind::Cache,
-    )
-    .ok()?;
-    let entry: Entry = serde_json::from_str(&text).ok()?;
-    (entry.key == *key).then_some(entry.probe)
+/// The answer cached in `directory/name`, when there is one and it is valid for `key`
+/// (read through the one hardened reader: a regular file, bounded). The interpreter
+/// probes and the load check's results are kept this way.
+pub(crate) fn read_entry<K, V>(directory: &Path, name: &str, key: &K) -> Option<V>
+where
+    K: serde::de::DeserializeOwned + PartialEq,
+    V: serde::de::DeserializeOwned,
+{
+    let text =
+        crate::untrusted::read_text(&directory.join(name), crate::untrusted::FileKind::Cache)
+            .ok()?;
+    let entry: Entry<K, V> = serde_json::from_str(&text).ok()?;
+    (entry.key == *key).then_some(entry.answer)
 }
 
-/// Writes the entry through the one atomic writer; any failure leaves the cache as it
+/// Writes an entry through the one atomic writer; any failure leaves the cache as it
 /// was.
-fn write_entry(directory: &Path, key: &Key, probe: &Probe) {
-    let entry = Entry {
-        key: key.clone(),
-        probe: probe.clone(),
-    };
-    if let Ok(text) = serde_json::to_vec(&entry) {
-        let _ = crate::untrusted::write_atomically(&directory.join(key.file_name()), &text);
+pub(crate) fn write_entry<K, V>(directory: &Path, name: &str, key: &K, answer: &V)
+where
+    K: serde::Serialize,
+    V: serde::Serialize,
+{
+    if let Ok(text) = serde_json::to_vec(&Entry { key, answer }) {
+        let _ = crate::untrusted::write_atomically(&directory.join(name), &text);
     }
 }
 
@@ -286,12 +298,15 @@ mod tests {
             ),
         };
         let cache = temp.path().join("cache");
-        write_entry(&cache, &key, &probe);
-        assert_eq!(read_entry(&cache, &key), Some(probe));
+        write_entry(&cache, &key.file_name(), &key, &probe);
+        assert_eq!(read_entry(&cache, &key.file_name(), &key), Some(probe));
         // The interpreter changed (another size): the entry no longer applies.
         std::fs::write(&interpreter, "another interpreter").unwrap();
         let changed = Key::of(&interpreter).unwrap();
-        assert_eq!(read_entry(&cache, &changed), None);
+        assert_eq!(
+            read_entry::<_, Probe>(&cache, &changed.file_name(), &changed),
+            None
+        );
         // A FIFO or an oversized (sparse) file planted at the entry's name is not read.
         let path = cache.join(changed.file_name());
         std::fs::remove_file(&path).ok();
@@ -299,12 +314,18 @@ mod tests {
         {
             let status = std::process::Command::new("mkfifo").arg(&path).status();
             if status.is_ok_and(|status| status.success()) {
-                assert_eq!(read_entry(&cache, &changed), None);
+                assert_eq!(
+                    read_entry::<_, Probe>(&cache, &changed.file_name(), &changed),
+                    None
+                );
                 std::fs::remove_file(&path).unwrap();
             }
         }
         let file = std::fs::File::create(&path).unwrap();
         file.set_len(crate::untrusted::CACHE_CAP + 1).unwrap();
-        assert_eq!(read_entry(&cache, &changed), None);
+        assert_eq!(
+            read_entry::<_, Probe>(&cache, &changed.file_name(), &changed),
+            None
+        );
     }
 }

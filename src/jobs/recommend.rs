@@ -57,7 +57,7 @@ pub(crate) fn run(args: &Settings, printer: Printer) -> Result<ExitStatus, Failu
         crate::check::check_graph(&mut report, &plan, &graph);
         let mut warnings = warnings;
         if !args.no_load_check {
-            if let Some(warning) = load_check(&environment, &plan, &mut report) {
+            if let Some(warning) = load_check(&environment, &plan, &mut report, printer) {
                 printer.warn(&warning);
                 warnings.push(warning);
             }
@@ -134,6 +134,7 @@ fn load_check(
     environment: &Environment,
     plan: &Plan,
     report: &mut crate::check::CheckReport,
+    printer: Printer,
 ) -> Option<crate::diagnostics::Warning> {
     let not_run = |reason: String| {
         crate::diagnostics::Warning::new(
@@ -146,6 +147,14 @@ fn load_check(
     let interpreter = environment.interpreter.as_ref()?;
     match crate::install::load_check::load_instrumentors(interpreter) {
         Ok(loads) => {
+            if loads.remembered {
+                printer.detail(&format!(
+                    "load check: {} instrumentor{} loaded, {} did not (remembered: the environment has not changed since they were loaded)",
+                    loads.loaded,
+                    if loads.loaded == 1 { "" } else { "s" },
+                    loads.failures.len()
+                ));
+            }
             crate::check::check_loads(report, plan, &loads);
             None
         }

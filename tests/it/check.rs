@@ -224,3 +224,89 @@ fn checks_a_lockfile() {
     let out = run();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
 }
+
+/// The load check's result is remembered while the environment is unchanged (`-v` says
+/// so), and forgotten as soon as a distribution or module is added: the fix shows at once.
+#[test]
+fn the_load_check_is_remembered_until_the_environment_changes() {
+    let temp = tempfile::tempdir().unwrap();
+    let Some(venv) = support::python::venv(&temp.path().join("venv")) else {
+        return;
+    };
+    support::python::fake_otel_instrumentation(&venv.site_packages, "0.66b1");
+    let broken = support::python::fake_dist(
+        &venv.site_packages,
+        "opentelemetry-instrumentation-broken",
+        "1.0",
+    );
+    fs::write(
+        broken.join("entry_points.txt"),
+        "[opentelemetry_instrumentor]\nbroken = broken_module:Instrumentor\n",
+    )
+    .unwrap();
+    // Settled: a directory changed within the last two seconds is never trusted.
+    let settle = |directory: &Path| {
+        let past = std::time::SystemTime::now() - std::time::Duration::from_secs(60);
+        fs::File::open(directory)
+            .unwrap()
+            .set_modified(past)
+            .unwrap();
+    };
+    settle(&venv.site_packages);
+    let home = tempfile::tempdir().unwrap();
+    let check = |extra: &[&str]| {
+        let mut cmd = command(temp.path());
+        cmd.env("HOME", home.path())
+            .args(["--check", "--format", "json", "--python"])
+            .arg(&venv.python)
+            .args(extra);
+        output(&mut cmd)
+    };
+    let does_not_load = |out: &Output| -> usize {
+        let document: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|error| panic!("{error}: {}", stderr(out)));
+        document["problems"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|problem| problem["kind"] == "does-not-load")
+            .count()
+    };
+
+    let first = check(&[]);
+    assert_eq!(does_not_load(&first), 1, "{}", stderr(&first));
+    assert!(!stderr(&first).contains("remembered"), "{}", stderr(&first));
+    let second = check(&["-v"]);
+    assert_eq!(does_not_load(&second), 1, "{}", stderr(&second));
+    assert!(
+        stderr(&second).contains("load check: 0 instrumentors loaded, 1 did not (remembered"),
+        "{}",
+        stderr(&second)
+    );
+
+    // The fix: the missing module is installed. The next check sees it at once.
+    fs::write(
+        venv.site_packages.join("broken_module.py"),
+        "class Instrumentor:\n    pass\n",
+    )
+    .unwrap();
+    let fixed = check(&["-v"]);
+    assert_eq!(does_not_load(&fixed), 0, "{}", stderr(&fixed));
+    assert!(!stderr(&fixed).contains("remembered"), "{}", stderr(&fixed));
+
+    // `OTEL_BOOTSTRAP_NO_CACHE` turns it off.
+    settle(&venv.site_packages);
+    let _ = check(&[]);
+    let uncached = output(
+        command(temp.path())
+            .env("HOME", home.path())
+            .env("OTEL_BOOTSTRAP_NO_CACHE", "1")
+            .args(["--check", "-v", "--python"])
+            .arg(&venv.python),
+    );
+    assert!(
+        !stderr(&uncached).contains("remembered"),
+        "{}",
+        stderr(&uncached)
+    );
+}
