@@ -323,30 +323,9 @@ fn apply_to(
     Ok(())
 }
 
-/// A parsed release back in the release schema.
+/// A parsed release back in the release schema (every field, `requires_python` too).
 fn release_document(release: &Release) -> serde_json::Value {
-    let core: Vec<serde_json::Value> = release
-        .core
-        .iter()
-        .map(|package| {
-            serde_json::json!({
-                "name": package.name.to_string(),
-                "version": package.raw_version,
-                "published": package.published,
-            })
-        })
-        .collect();
-    let instrumentations: Vec<serde_json::Value> = release
-        .instrumentations
-        .iter()
-        .map(crate::registry::Instrumentation::to_json)
-        .collect();
-    serde_json::json!({
-        "schema": crate::registry::SCHEMA_VERSION,
-        "release": release.raw_version,
-        "core": core,
-        "instrumentations": instrumentations,
-    })
+    serde_json::to_value(release.to_document()).unwrap_or(serde_json::Value::Null)
 }
 
 #[cfg(test)]
@@ -412,5 +391,27 @@ mod tests {
         assert!(applied.warnings()[0]
             .message
             .starts_with("ignoring 2 packages from `vendor.json`"));
+    }
+
+    /// Every release passes through the overlay whole: its `Requires-Python` (what keeps
+    /// an older Python's pins installable) is kept, selected or not.
+    #[test]
+    fn the_releases_keep_their_requires_python() {
+        let text = release("1.1b0").replacen(
+            r#""release": "1.1b0","#,
+            r#""release": "1.1b0", "requires_python": ">=3.9","#,
+            1,
+        );
+        let base = Registry::from_texts(&[("1.1b0.json", &text)]).unwrap();
+        let overlay = r#"{"overlay": 1, "name": "vendor", "remove": ["opentelemetry-instrumentation-flask"]}"#;
+        let applied = apply_text(&base, overlay, Path::new("vendor.json")).unwrap();
+        let release = applied.load(&"1.1b0".parse().unwrap()).unwrap();
+        assert_eq!(
+            release
+                .requires_python
+                .as_ref()
+                .map(|range| range.raw.as_str()),
+            Some(">=3.9")
+        );
     }
 }

@@ -252,8 +252,8 @@ fn show_json(release: &crate::registry::Release) -> anyhow::Result<String> {
     let entries: Vec<serde_json::Value> = release
         .instrumentations
         .iter()
-        .map(crate::registry::Instrumentation::to_json)
-        .collect();
+        .map(|entry| serde_json::to_value(entry.to_document()))
+        .collect::<Result<_, _>>()?;
     let document = serde_json::json!({
         "release": release.raw_version,
         "partial": release.is_partial(),

@@ -34,6 +34,7 @@ use std::path::{Path, PathBuf};
 use crate::requirement::Version;
 
 use super::bootstrap_gen::{parse_bootstrap_gen, Bootstrap};
+use super::document::{CoreDocument, InstrumentationDocument, ReleaseDocument};
 use super::generate::{parse_metadata, plan_instrumentations, BOOTSTRAP_GEN_PATH, CORE_PACKAGES};
 use super::{Instrumentation, Kind, Release};
 use crate::requirement::{normalize, PlainRequirement};
@@ -83,7 +84,7 @@ pub(crate) fn derive_from_target(
         .map(|entry| entry.name)
         .collect();
     let found = crate::scan::scan(&[site_packages.to_path_buf()], &wanted);
-    let json = derive(
+    let mut document = derive(
         base,
         installed,
         raw_installed,
@@ -91,15 +92,16 @@ pub(crate) fn derive_from_target(
         |_, requirement| installed_instruments(&found, requirement),
     )
     .map_err(invalid)?;
-    Ok((with_requires_python(json, distribution_path), path))
+    if let Some(range) = requires_python(distribution_path) {
+        document.requires_python = Some(range);
+    }
+    Ok((document.to_json(), path))
 }
 
-/// The document with the installed `opentelemetry-instrumentation`'s own
-/// `Requires-Python` (from its `METADATA`) as the release's, when it declares one.
-fn with_requires_python(json: String, distribution_path: &Path) -> String {
-    let Ok(file) = std::fs::File::open(distribution_path.join("METADATA")) else {
-        return json;
-    };
+/// The installed `opentelemetry-instrumentation`'s own `Requires-Python` (from its
+/// `METADATA`), when it declares a valid one: the derived release's.
+fn requires_python(distribution_path: &Path) -> Option<String> {
+    let file = std::fs::File::open(distribution_path.join("METADATA")).ok()?;
     let mut requires_python = None;
     let _ = crate::scan::metadata::read_headers(file, |key, value| {
         if key.eq_ignore_ascii_case("requires-python") {
@@ -107,18 +109,7 @@ fn with_requires_python(json: String, distribution_path: &Path) -> String {
         }
         true
     });
-    let Some(range) = requires_python else {
-        return json;
-    };
-    match serde_json::from_str::<serde_json::Value>(&json) {
-        Ok(mut document) => {
-            if let Some(object) = document.as_object_mut() {
-                object.insert("requires_python".to_owned(), range.raw.into());
-            }
-            document.to_string()
-        }
-        Err(_) => json,
-    }
+    requires_python.map(|range| range.raw)
 }
 
 /// `(instruments, instruments_any)` from the installed `METADATA` of an instrumentation,
@@ -152,7 +143,7 @@ pub(crate) fn derive(
     raw_installed: &str,
     bootstrap: &Bootstrap,
     installed_metadata: impl Fn(&str, &PlainRequirement) -> Option<(Vec<String>, Vec<String>)>,
-) -> Result<String, String> {
+) -> Result<ReleaseDocument, String> {
     let _ = installed;
     let planned = plan_instrumentations(bootstrap).map_err(|error| format!("{error:#}"))?;
     if planned.is_empty() {
@@ -176,21 +167,22 @@ pub(crate) fn derive(
                 libraries.push((parsed, library.as_str()));
             }
         }
-        let (instruments, instruments_any) = if entry.kind == "default" {
+        let (instruments, instruments_any) = if entry.kind == Kind::Default {
             (Vec::new(), Vec::new())
         } else if let Some(lists) = installed_metadata(&entry.name, &requirement) {
             lists
         } else {
             split(known.get(entry.name.as_str()).copied(), &libraries)
         };
-        entries.push(serde_json::json!({
-            "name": entry.name,
-            "requirement": entry.requirement,
-            "kind": entry.kind,
-            "published": true,
-            "instruments": instruments,
-            "instruments_any": instruments_any,
-        }));
+        entries.push(InstrumentationDocument {
+            name: entry.name.clone(),
+            requirement: entry.requirement.clone(),
+            kind: entry.kind,
+            published: true,
+            requires_python: None,
+            instruments,
+            instruments_any,
+        });
     }
     let listed: HashSet<&str> = planned.iter().map(|entry| entry.name.as_str()).collect();
     for opt_in in base
@@ -198,7 +190,7 @@ pub(crate) fn derive(
         .iter()
         .filter(|entry| entry.kind == Kind::OptIn && !listed.contains(entry.name.as_ref()))
     {
-        entries.push(entry_json(opt_in, &base.raw_version, raw_installed));
+        entries.push(re_pinned(opt_in, &base.raw_version, raw_installed));
     }
     Ok(document(base, raw_installed, entries))
 }
@@ -246,33 +238,30 @@ pub(crate) fn project(base: &Release, installed: &Version, raw_installed: &str) 
     let entries = base
         .instrumentations
         .iter()
-        .map(|entry| entry_json(entry, &base.raw_version, raw_installed))
+        .map(|entry| re_pinned(entry, &base.raw_version, raw_installed))
         .collect();
-    document(base, raw_installed, entries)
+    document(base, raw_installed, entries).to_json()
 }
 
 /// A known entry, with a `==<from>` pin moved to `==<to>`, marked published.
-fn entry_json(entry: &Instrumentation, from: &str, to: &str) -> serde_json::Value {
-    let requirement = match entry.requirement.raw.strip_suffix(&format!("=={from}")) {
-        Some(name) if normalize(name.trim()) == entry.name.as_ref() => format!("{name}=={to}"),
-        _ => entry.requirement.raw.clone(),
-    };
-    let raw = |list: &[PlainRequirement]| -> Vec<String> {
-        list.iter()
-            .map(|requirement| requirement.raw.clone())
-            .collect()
-    };
-    serde_json::json!({
-        "name": entry.name.to_string(),
-        "requirement": requirement,
-        "kind": entry.kind,
-        "published": true,
-        "instruments": raw(&entry.instruments),
-        "instruments_any": raw(&entry.instruments_any),
-    })
+fn re_pinned(entry: &Instrumentation, from: &str, to: &str) -> InstrumentationDocument {
+    let mut document = entry.to_document();
+    if let Some(name) = entry.requirement.raw.strip_suffix(&format!("=={from}")) {
+        if normalize(name.trim()) == entry.name.as_ref() {
+            document.requirement = format!("{name}=={to}");
+        }
+    }
+    document.published = true;
+    document
 }
 
-fn document(base: &Release, raw_installed: &str, entries: Vec<serde_json::Value>) -> String {
+/// The release `raw_installed`: the core of `base` (or the known core packages) at that
+/// version, and `entries`.
+fn document(
+    base: &Release,
+    raw_installed: &str,
+    entries: Vec<InstrumentationDocument>,
+) -> ReleaseDocument {
     let mut core: Vec<&str> = base
         .core
         .iter()
@@ -281,19 +270,21 @@ fn document(base: &Release, raw_installed: &str, entries: Vec<serde_json::Value>
     if core.is_empty() {
         core = CORE_PACKAGES.to_vec();
     }
-    let core: Vec<serde_json::Value> = core
-        .into_iter()
-        .map(
-            |name| serde_json::json!({ "name": name, "version": raw_installed, "published": true }),
-        )
-        .collect();
-    let document = serde_json::json!({
-        "schema": super::SCHEMA_VERSION,
-        "release": raw_installed,
-        "core": core,
-        "instrumentations": entries,
-    });
-    document.to_string()
+    ReleaseDocument {
+        schema: super::SCHEMA_VERSION,
+        release: raw_installed.to_owned(),
+        requires_python: None,
+        core: core
+            .into_iter()
+            .map(|name| CoreDocument {
+                name: name.to_owned(),
+                version: raw_installed.to_owned(),
+                published: true,
+            })
+            .collect(),
+        instrumentations: entries,
+        allow_other_names: false,
+    }
 }
 
 /// The fuzz target: the reader, then a derivation against the newest bundled release.
@@ -313,8 +304,8 @@ pub(crate) fn fuzz(bytes: &[u8]) {
         return;
     };
     let installed: Version = "99.0".parse().expect("a valid version");
-    if let Ok(json) = derive(base, &installed, "99.0", &bootstrap, |_, _| None) {
-        let _ = super::parse_release(&json, "fuzz");
+    if let Ok(document) = derive(base, &installed, "99.0", &bootstrap, |_, _| None) {
+        let _ = super::parse_release(&document.to_json(), "fuzz");
     }
 }
 
@@ -352,7 +343,9 @@ default_instrumentations = ["opentelemetry-instrumentation-asyncio==0.67b0"]
     ) -> Release {
         let bootstrap = parse_bootstrap_gen(NEW_LIST).expect("parses");
         let version: Version = "0.67b0".parse().expect("version");
-        let json = derive(&base(), &version, "0.67b0", &bootstrap, installed).expect("derives");
+        let json = derive(&base(), &version, "0.67b0", &bootstrap, installed)
+            .expect("derives")
+            .to_json();
         super::super::parse_release(&json, "derived").expect("valid")
     }
 

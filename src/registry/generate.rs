@@ -23,7 +23,6 @@
 
 use crate::requirement::parse_version;
 use std::collections::{HashMap, HashSet};
-use std::fmt::Write as _;
 use std::io::IsTerminal as _;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -35,6 +34,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 
 use super::bootstrap_gen::{parse_bootstrap_gen, Bootstrap};
+use super::document::{CoreDocument, InstrumentationDocument, ReleaseDocument};
+use super::Kind;
 use crate::index::{default_cache_dir, normalize_name, IndexClient, IndexFile};
 
 /// The index used when none is given.
@@ -286,7 +287,7 @@ fn wheel_rank(file: &IndexFile) -> u8 {
 pub(crate) struct BootstrapEntry {
     pub(crate) name: String,
     pub(crate) requirement: String,
-    pub(crate) kind: &'static str,
+    pub(crate) kind: Kind,
     /// Upstream's `library` strings for it (a fallback when no wheel can be read).
     pub(crate) libraries: Vec<String>,
 }
@@ -456,7 +457,7 @@ fn build_releases(
                         opt_ins.push(BootstrapEntry {
                             name: (*name).to_owned(),
                             requirement,
-                            kind: "opt-in",
+                            kind: Kind::OptIn,
                             libraries: Vec::new(),
                         });
                     }
@@ -483,7 +484,7 @@ fn build_releases(
                 json: render_release(&release_text, requires_python.as_deref(), &core, &resolved),
                 partial: resolved
                     .iter()
-                    .any(|entry| !entry.published && entry.planned.kind != "opt-in"),
+                    .any(|entry| !entry.published && entry.planned.kind != Kind::OptIn),
                 release: release_text,
             })
         })
@@ -658,7 +659,7 @@ pub(crate) fn plan_instrumentations(bootstrap: &Bootstrap) -> anyhow::Result<Vec
             planned.push(BootstrapEntry {
                 name,
                 requirement: requirement.clone(),
-                kind: "default",
+                kind: Kind::Default,
                 libraries: Vec::new(),
             });
         }
@@ -668,7 +669,7 @@ pub(crate) fn plan_instrumentations(bootstrap: &Bootstrap) -> anyhow::Result<Vec
         match positions.get(&name) {
             Some(&position) => {
                 let entry = &mut planned[position];
-                if entry.kind == "library" {
+                if entry.kind == Kind::Library {
                     entry.libraries.push(library.clone());
                 }
             }
@@ -677,7 +678,7 @@ pub(crate) fn plan_instrumentations(bootstrap: &Bootstrap) -> anyhow::Result<Vec
                 planned.push(BootstrapEntry {
                     name,
                     requirement: requirement.clone(),
-                    kind: "library",
+                    kind: Kind::Library,
                     libraries: vec![library.clone()],
                 });
             }
@@ -774,7 +775,7 @@ fn quoted_prefix(text: &str) -> Option<String> {
     inner.find(quote).map(|end| inner[..end].to_owned())
 }
 
-/// Renders a release file in the documented layout (see `data/README.md`).
+/// The release file of a release, in the documented layout (see `data/README.md`).
 /// `requires_python` is the release's (its `opentelemetry-instrumentation` wheel's); an
 /// instrumentation's own is written only where it differs.
 fn render_release(
@@ -783,52 +784,36 @@ fn render_release(
     core: &[(&str, bool)],
     instrumentations: &[Resolved],
 ) -> String {
-    let quote = |text: &str| serde_json::Value::String(text.to_owned()).to_string();
-    let list = |items: &[String]| {
-        let quoted: Vec<String> = items.iter().map(|item| quote(item)).collect();
-        format!("[{}]", quoted.join(", "))
+    let document = ReleaseDocument {
+        schema: super::SCHEMA_VERSION,
+        release: release.to_owned(),
+        requires_python: requires_python.map(str::to_owned),
+        core: core
+            .iter()
+            .map(|(name, published)| CoreDocument {
+                name: (*name).to_owned(),
+                version: release.to_owned(),
+                published: *published,
+            })
+            .collect(),
+        instrumentations: instrumentations
+            .iter()
+            .map(|entry| InstrumentationDocument {
+                name: entry.planned.name.clone(),
+                requirement: entry.planned.requirement.clone(),
+                kind: entry.planned.kind,
+                published: entry.published,
+                requires_python: match (&entry.requires_python, requires_python) {
+                    (Some(own), Some(release)) if same_range(own, release) => None,
+                    (own, _) => own.clone(),
+                },
+                instruments: entry.instruments.clone(),
+                instruments_any: entry.instruments_any.clone(),
+            })
+            .collect(),
+        allow_other_names: false,
     };
-    let mut json = String::new();
-    json.push_str("{\n  \"schema\": 1,\n");
-    let _ = writeln!(json, "  \"release\": {},", quote(release));
-    if let Some(range) = requires_python {
-        let _ = writeln!(json, "  \"requires_python\": {},", quote(range));
-    }
-    json.push_str("  \"core\": [\n");
-    for (index, (name, published)) in core.iter().enumerate() {
-        let separator = if index + 1 < core.len() { "," } else { "" };
-        let _ = writeln!(
-            json,
-            "    {{ \"name\": {}, \"version\": {}, \"published\": {published} }}{separator}",
-            quote(name),
-            quote(release)
-        );
-    }
-    json.push_str("  ],\n  \"instrumentations\": [\n");
-    for (index, entry) in instrumentations.iter().enumerate() {
-        let separator = if index + 1 < instrumentations.len() {
-            ","
-        } else {
-            ""
-        };
-        let own_python = match (&entry.requires_python, requires_python) {
-            (Some(own), Some(release)) if same_range(own, release) => String::new(),
-            (Some(own), _) => format!("      \"requires_python\": {},\n", quote(own)),
-            (None, _) => String::new(),
-        };
-        let _ = write!(
-            json,
-            "    {{\n      \"name\": {},\n      \"requirement\": {},\n      \"kind\": {},\n      \"published\": {},\n{own_python}      \"instruments\": {},\n      \"instruments_any\": {}\n    }}{separator}\n",
-            quote(&entry.planned.name),
-            quote(&entry.planned.requirement),
-            quote(entry.planned.kind),
-            entry.published,
-            list(&entry.instruments),
-            list(&entry.instruments_any),
-        );
-    }
-    json.push_str("  ]\n}\n");
-    json
+    document.to_json()
 }
 
 /// Whether two `Requires-Python` ranges say the same (`>=3.9` and `>= 3.9`).
@@ -1024,7 +1009,7 @@ default_instrumentations = [
         assert_eq!(bootstrap.libraries[4].0, "tortoise-orm >= 0.17.0");
 
         let planned = plan_instrumentations(&bootstrap).expect("valid requirements");
-        let summary: Vec<(&str, &str, &str)> = planned
+        let summary: Vec<(&str, &str, Kind)> = planned
             .iter()
             .map(|entry| (entry.name.as_str(), entry.requirement.as_str(), entry.kind))
             .collect();
@@ -1034,32 +1019,32 @@ default_instrumentations = [
                 (
                     "opentelemetry-instrumentation-asyncio",
                     "opentelemetry-instrumentation-asyncio==0.66b1",
-                    "default"
+                    Kind::Default
                 ),
                 (
                     "opentelemetry-instrumentation-dbapi",
                     "opentelemetry-instrumentation-dbapi==0.66b1",
-                    "default"
+                    Kind::Default
                 ),
                 (
                     "opentelemetry-instrumentation-aio-pika",
                     "opentelemetry-instrumentation-aio-pika==0.66b1",
-                    "library"
+                    Kind::Library
                 ),
                 (
                     "opentelemetry-instrumentation-openai-v2",
                     "opentelemetry-instrumentation-openai-v2",
-                    "library"
+                    Kind::Library
                 ),
                 (
                     "opentelemetry-instrumentation-vertexai",
                     "opentelemetry-instrumentation-vertexai>=2.0b0",
-                    "library"
+                    Kind::Library
                 ),
                 (
                     "opentelemetry-instrumentation-tortoiseorm",
                     "opentelemetry-instrumentation-tortoiseorm==0.66b1",
-                    "library"
+                    Kind::Library
                 ),
             ]
         );
@@ -1105,7 +1090,7 @@ default_instrumentations = [
         };
         let planned = plan_instrumentations(&bootstrap).expect("valid requirements");
         assert_eq!(planned.len(), 1);
-        assert_eq!(planned[0].kind, "default");
+        assert_eq!(planned[0].kind, Kind::Default);
     }
 
     #[test]
@@ -1177,7 +1162,7 @@ default_instrumentations = [
             planned: BootstrapEntry {
                 name: "opentelemetry-instrumentation-tortoiseorm".to_owned(),
                 requirement: "opentelemetry-instrumentation-tortoiseorm==0.66b1".to_owned(),
-                kind: "library",
+                kind: Kind::Library,
                 libraries: Vec::new(),
             },
             published: true,
@@ -1192,7 +1177,7 @@ default_instrumentations = [
             planned: BootstrapEntry {
                 name: "opentelemetry-instrumentation-asyncio".to_owned(),
                 requirement: "opentelemetry-instrumentation-asyncio==0.66b1".to_owned(),
-                kind: "default",
+                kind: Kind::Default,
                 libraries: Vec::new(),
             },
             published: true,

@@ -24,6 +24,7 @@
 
 pub(crate) mod bootstrap_gen;
 pub(crate) mod derive;
+pub(crate) mod document;
 pub(crate) mod genai;
 pub(crate) mod genai_generate;
 pub mod generate;
@@ -739,49 +740,6 @@ impl Registry {
     }
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ReleaseFile {
-    schema: u64,
-    release: String,
-    #[serde(default)]
-    requires_python: Option<String>,
-    #[serde(default)]
-    core: Vec<CoreFile>,
-    instrumentations: Vec<InstrumentationFile>,
-    #[serde(default)]
-    allow_other_names: bool,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct CoreFile {
-    name: String,
-    version: String,
-    #[serde(default = "yes")]
-    published: bool,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct InstrumentationFile {
-    name: String,
-    requirement: String,
-    kind: Kind,
-    #[serde(default = "yes")]
-    published: bool,
-    #[serde(default)]
-    requires_python: Option<String>,
-    #[serde(default)]
-    instruments: Vec<String>,
-    #[serde(default)]
-    instruments_any: Vec<String>,
-}
-
-fn yes() -> bool {
-    true
-}
-
 /// Parses and validates one release file.
 pub(crate) fn parse_release(text: &str, origin: &str) -> Result<Release, RegistryError> {
     // Messages quote the file: escaped before they can reach a terminal.
@@ -789,8 +747,8 @@ pub(crate) fn parse_release(text: &str, origin: &str) -> Result<Release, Registr
         origin: crate::sanitize::sanitize(origin).into_owned(),
         message: crate::sanitize::sanitize(&message).into_owned(),
     };
-    let file: ReleaseFile =
-        serde_json::from_str(text).map_err(|error| invalid(error.to_string()))?;
+    let file =
+        document::ReleaseDocument::from_json(text).map_err(|error| invalid(error.to_string()))?;
     if file.schema != SCHEMA_VERSION {
         return Err(invalid(format!(
             "`schema` is {}, this build reads {SCHEMA_VERSION}",
@@ -900,27 +858,52 @@ pub(crate) fn parse_release(text: &str, origin: &str) -> Result<Release, Registr
 }
 
 impl Instrumentation {
-    /// The entry as the registry file writes it (schema 1), raw strings kept.
-    pub(crate) fn to_json(&self) -> serde_json::Value {
-        let raw = |requirements: &[PlainRequirement]| -> Vec<String> {
-            requirements
-                .iter()
-                .map(|requirement| requirement.raw.clone())
-                .collect()
-        };
-        let mut json = serde_json::json!({
-            "name": self.name.to_string(),
-            "requirement": self.requirement.raw,
-            "kind": self.kind,
-            "published": self.published,
-            "instruments": raw(&self.instruments),
-            "instruments_any": raw(&self.instruments_any),
-        });
-        if let (Some(range), Some(object)) = (&self.requires_python, json.as_object_mut()) {
-            object.insert("requires_python".to_owned(), range.raw.clone().into());
+    /// The entry as a release file holds it (raw strings kept).
+    pub(crate) fn to_document(&self) -> document::InstrumentationDocument {
+        document::InstrumentationDocument {
+            name: self.name.to_string(),
+            requirement: self.requirement.raw.clone(),
+            kind: self.kind,
+            published: self.published,
+            requires_python: self.requires_python.as_ref().map(|range| range.raw.clone()),
+            instruments: raw_requirements(&self.instruments),
+            instruments_any: raw_requirements(&self.instruments_any),
         }
-        json
     }
+}
+
+impl Release {
+    /// The release as a release file holds it (raw strings kept).
+    pub(crate) fn to_document(&self) -> document::ReleaseDocument {
+        document::ReleaseDocument {
+            schema: SCHEMA_VERSION,
+            release: self.raw_version.clone(),
+            requires_python: self.requires_python.as_ref().map(|range| range.raw.clone()),
+            core: self
+                .core
+                .iter()
+                .map(|package| document::CoreDocument {
+                    name: package.name.to_string(),
+                    version: package.raw_version.clone(),
+                    published: package.published,
+                })
+                .collect(),
+            instrumentations: self
+                .instrumentations
+                .iter()
+                .map(Instrumentation::to_document)
+                .collect(),
+            allow_other_names: self.allow_other_names,
+        }
+    }
+}
+
+/// The requirements as written.
+fn raw_requirements(requirements: &[PlainRequirement]) -> Vec<String> {
+    requirements
+        .iter()
+        .map(|requirement| requirement.raw.clone())
+        .collect()
 }
 
 #[cfg(test)]
