@@ -35,7 +35,7 @@ use crate::requirement::Version;
 
 use super::bootstrap_gen::{parse_bootstrap_gen, Bootstrap};
 use super::document::{CoreDocument, InstrumentationDocument, ReleaseDocument};
-use super::generate::{parse_metadata, plan_instrumentations, BOOTSTRAP_GEN_PATH, CORE_PACKAGES};
+use super::wheel::{parse_metadata, plan_instrumentations, BOOTSTRAP_GEN_PATH, CORE_PACKAGES};
 use super::{Instrumentation, Kind, Release};
 use crate::requirement::{normalize, PlainRequirement};
 

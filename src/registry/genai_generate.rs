@@ -206,7 +206,7 @@ pub(crate) fn version_entry(version: &str, metadata: &str) -> VersionFile {
                 Some((requirement, marker)) => (requirement.trim(), marker),
                 None => (value.trim(), ""),
             };
-            let extras = super::generate::marker_extras(marker);
+            let extras = super::wheel::marker_extras(marker);
             // Only what the registry's schema can hold: a plain name and range.
             if PlainRequirement::parse(requirement).is_err() {
                 return true;

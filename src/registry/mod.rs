@@ -25,6 +25,7 @@
 pub(crate) mod bootstrap_gen;
 pub(crate) mod derive;
 pub(crate) mod document;
+pub(crate) mod fetch;
 pub(crate) mod genai;
 pub(crate) mod genai_generate;
 pub mod generate;
@@ -32,6 +33,7 @@ pub(crate) mod names;
 pub mod refresh;
 pub(crate) mod resolve;
 pub mod user;
+pub(crate) mod wheel;
 
 use std::borrow::Cow;
 use std::collections::HashSet;

@@ -14,7 +14,8 @@ use std::path::{Path, PathBuf};
 use crate::requirement::Version;
 use anyhow::Context as _;
 
-use super::generate::{render_one, DEFAULT_INDEX_URL};
+use super::fetch::render_one;
+use super::generate::DEFAULT_INDEX_URL;
 use super::ReleaseSource;
 use crate::index::{default_cache_dir, redact_url, IndexClient};
 
