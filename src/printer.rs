@@ -76,6 +76,27 @@ impl Printer {
         }
     }
 
+    /// `error:`, `warning:` or `hint:` said whatever the verbosity: what went wrong while
+    /// a job goes on to its own exit status (a refused install's reasons, a failed
+    /// restore), and what to do about it.
+    pub(crate) fn always(self, label: Label, message: impl fmt::Display) {
+        eprint_labelled(label, crate::redact::redact(&message.to_string()));
+    }
+
+    /// A line said as it is, whatever the verbosity: an installer's output after it
+    /// failed, a conflict a failed install left, a note the job decided to give.
+    pub(crate) fn line(self, message: &str) {
+        crate::eprint_line!("{}", crate::redact::redact(message));
+    }
+
+    /// `note: …` unless `-q`. Notes are not part of a JSON document, so they are said
+    /// with one too.
+    pub(crate) fn note(self, message: &str) {
+        if self.verbosity >= Verbosity::Normal {
+            crate::eprint_line!("note: {}", crate::redact::redact(message));
+        }
+    }
+
     /// A detail, shown with `-v` only.
     pub(crate) fn detail(self, message: &str) {
         if self.is_verbose() {

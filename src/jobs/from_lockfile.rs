@@ -18,6 +18,7 @@ use crate::lockfile::marker::{self, MarkerTarget, MarkerValues, TargetSource};
 use crate::lockfile::{FileFormat, Loaded};
 use crate::output::{self, Format, RegistryReport};
 use crate::plan::{self, Plan, PlanOptions};
+use crate::printer::Printer;
 use crate::registry::Registry;
 use crate::settings::Settings;
 
@@ -68,12 +69,12 @@ pub(crate) struct LockfileInputs {
 }
 
 /// Finds the optional environment and the marker target, reads the files and plans.
-/// Notes about the target go to stderr when `show_warnings`.
+/// Notes about the target go to stderr unless `-q`.
 pub(crate) fn prepare(
     args: &Settings,
     registry: &mut Registry,
     plan_options: &mut PlanOptions,
-    show_warnings: bool,
+    printer: Printer,
 ) -> anyhow::Result<LockfileInputs> {
     let named_by_flag = args.target.python.is_some() || !args.target.site_packages.is_empty();
     // A deleted working directory stops only what needs it: absolute `--from` paths with
@@ -123,10 +124,8 @@ pub(crate) fn prepare(
                 .to_owned(),
         );
     }
-    if show_warnings {
-        for note in &notes {
-            crate::eprint_line!("note: {note}");
-        }
+    for note in &notes {
+        printer.note(note);
     }
 
     let mut paths = Vec::with_capacity(args.from.len());
@@ -245,7 +244,7 @@ pub(crate) fn run(
     args: &Settings,
     registry: &mut Registry,
     plan_options: &mut PlanOptions,
-    printer: crate::printer::Printer,
+    printer: Printer,
 ) -> anyhow::Result<ExitStatus> {
     let show_warnings = printer.verbosity() >= crate::printer::Verbosity::Normal;
     let LockfileInputs {
@@ -256,10 +255,10 @@ pub(crate) fn run(
         plan,
         warnings,
         installer,
-    } = prepare(args, registry, plan_options, show_warnings)?;
+    } = prepare(args, registry, plan_options, printer)?;
     let (registry, plan_options) = (&*registry, &*plan_options);
     if printer.is_verbose() {
-        explain(&loaded, &target, &plan);
+        explain(&loaded, &target, &plan, printer);
     }
     for warning in &warnings {
         printer.warn(warning);
@@ -326,36 +325,36 @@ pub(crate) fn run(
 }
 
 /// `-v`: the files, the marker target and why each instrumentation is in.
-fn explain(loaded: &Loaded, target: &MarkerTarget, plan: &Plan) {
+fn explain(loaded: &Loaded, target: &MarkerTarget, plan: &Plan, printer: Printer) {
     for (path, format) in &loaded.files {
-        crate::eprint_line!("from: {} ({})", path.display(), format.label());
+        printer.detail(&format!("from: {} ({})", path.display(), format.label()));
     }
-    crate::eprint_line!("  markers: {}", target.describe());
-    crate::eprint_line!(
+    printer.detail(&format!("  markers: {}", target.describe()));
+    printer.detail(&format!(
         "  {} package{} installed per the files",
         loaded.packages.len(),
         if loaded.packages.len() == 1 { "" } else { "s" }
-    );
+    ));
     match &plan.release_choice {
         // Why not the newest release: the target's Python (issue #24).
-        plan::ReleaseChoice::NewestForPython { .. } => crate::eprint_line!(
+        plan::ReleaseChoice::NewestForPython { .. } => printer.detail(&format!(
             "registry: release `{}` ({})",
             plan.release,
             plan.release_choice.describe()
-        ),
-        _ => crate::eprint_line!("registry: release `{}`", plan.release),
+        )),
+        _ => printer.detail(&format!("registry: release `{}`", plan.release)),
     }
     // What the one-line partial-release warning leaves to `-v`.
     if let Some(alignment) = &plan.alignment {
         for line in alignment.details() {
-            crate::eprint_line!("{line}");
+            printer.detail(&line);
         }
     }
     for recommendation in &plan.recommendations {
-        crate::eprint_line!(
+        printer.detail(&format!(
             "  + {}: {}",
             recommendation.requirement,
             recommendation.reason.explain(true)
-        );
+        ));
     }
 }

@@ -12,7 +12,7 @@ use crate::environment::Environment;
 use crate::error::{ExitStatus, Failure};
 use crate::graph::{self, Graph, StackMove, StackMoves, Target};
 use crate::plan::Plan;
-use crate::printer::{eprint_labelled, Label, Printer, Verbosity};
+use crate::printer::{Label, Printer, Verbosity};
 use crate::requirement::{normalize, Dependency, PlainRequirement};
 use crate::settings::Settings;
 
@@ -269,7 +269,7 @@ fn install_pass(
         .collect();
     if !blockers.is_empty() {
         for blocker in &blockers {
-            eprint_labelled(Label::Error, redact(&blocker.to_string()));
+            printer.always(Label::Error, redact(&blocker.to_string()));
         }
         let fixes: Vec<String> = blockers
             .iter()
@@ -301,7 +301,7 @@ fn install_pass(
         } else {
             ""
         };
-        eprint_labelled(
+        printer.always(
             Label::Hint,
             format!(
                 "nothing was changed: release `{}` needs those packages to move, and {} {} installed from a path and cannot move by name; relax {} requirement{fix} and reinstall {}{keep}{no_project}",
@@ -634,7 +634,7 @@ fn install_pass(
     let restore = || {
         if let Some(snapshot) = &snapshot {
             for path in snapshot.restore() {
-                eprint_labelled(
+                printer.always(
                     Label::Error,
                     format!("could not restore `{}` as it was", path.display()),
                 );
@@ -675,7 +675,7 @@ fn install_pass(
     // Interrupted, but the installer finished its work anyway: check it as usual.
     let finished_anyway = process::interrupted().is_some() && outcome.status.success();
     if finished_anyway {
-        eprint_labelled(
+        printer.always(
             Label::Warning,
             format!(
                 "interrupted, but `{}` finished (it ignored the request to stop); checking the environment",
@@ -692,11 +692,11 @@ fn install_pass(
                 outcome.status
             )
         };
-        eprint_labelled(
+        printer.always(
             Label::Error,
             format!("interrupted: `{}` {what}", command.program.display()),
         );
-        eprint_labelled(
+        printer.always(
             Label::Hint,
             "run the same command again to finish the installation",
         );
@@ -705,7 +705,7 @@ fn install_pass(
     if !outcome.status.success() {
         if display != Display::Stream {
             for line in &outcome.lines {
-                crate::eprint_line!("{}", redact(line));
+                printer.line(line);
             }
         }
         let failing = command
@@ -722,6 +722,7 @@ fn install_pass(
             &outcome,
             &stack,
             &project_rewrites,
+            printer,
         );
     }
     if display != Display::Stream {
@@ -737,10 +738,10 @@ fn install_pass(
     let broken = verify::newly_broken(&pre_existing, &after.conflicts());
     if !unmet.is_empty() || !broken.is_empty() {
         for conflict in &unmet {
-            crate::eprint_line!("conflict: {}", redact(&conflict.to_string()));
+            printer.line(&format!("conflict: {conflict}"));
         }
         for conflict in &broken {
-            crate::eprint_line!("conflict: {}", redact(&conflict.to_string()));
+            printer.line(&format!("conflict: {conflict}"));
         }
         let packages: HashSet<&str> = unmet
             .iter()
@@ -748,7 +749,7 @@ fn install_pass(
             .chain(broken.iter().map(|conflict| conflict.package.as_str()))
             .collect();
         let count = unmet.len() + broken.len();
-        eprint_labelled(
+        printer.always(
             Label::Error,
             format!(
                 "{} ran, but {count} conflict{} remain{} (in {} package{}); see above",
@@ -892,7 +893,7 @@ fn check_loads(
         );
         if installed_now {
             ours += 1;
-            eprint_labelled(Label::Error, redact(&message));
+            printer.always(Label::Error, redact(&message));
             let remove = fixer
                 .remove_command(&[name.as_str()])
                 .map(|command| {
@@ -903,7 +904,7 @@ fn check_loads(
                     }
                 })
                 .unwrap_or_default();
-            eprint_labelled(
+            printer.always(
                 Label::Hint,
                 format!(
                     "{remove}leave it out from now on with `--exclude {}`, or install a version of it that loads with this environment; `opentelemetry-instrument` skips it",
@@ -1365,6 +1366,7 @@ fn failed(
     outcome: &process::Outcome,
     stack: &StackMoves,
     rewrites: &[ProjectRewrite],
+    printer: Printer,
 ) -> Result<ExitStatus, Failure> {
     let (kind, reason) = process::diagnose(&outcome.lines);
     let code = outcome
@@ -1394,7 +1396,7 @@ fn failed(
             )),
         }),
         FailureKind::Unsatisfiable => {
-            eprint_labelled(
+            printer.always(
                 Label::Error,
                 format!("{label} found no way to install the plan (nothing was changed): {reason}"),
             );
@@ -1406,7 +1408,7 @@ fn failed(
             } else {
                 "check that the index has these versions (`--index-url`), or leave an instrumentation out with `--exclude`".to_owned()
             };
-            eprint_labelled(Label::Hint, hint);
+            printer.always(Label::Hint, hint);
             Ok(ExitStatus::ProblemFound)
         }
         FailureKind::Other => Err(Failure {

@@ -39,7 +39,7 @@ pub(crate) fn run(args: &Settings, printer: Printer) -> Result<ExitStatus, Failu
     let used = registry.load(plan.release_version())?;
 
     if printer.is_verbose() {
-        explain(&environment, &registry, &plan, installed.len());
+        explain(&environment, &registry, &plan, installed.len(), printer);
     }
     for warning in &warnings {
         printer.warn(warning);
@@ -84,7 +84,9 @@ pub(crate) fn run(args: &Settings, printer: Printer) -> Result<ExitStatus, Failu
             printer.verbosity() >= Verbosity::Normal,
         )?;
         // Information only: never changes the exit status.
-        crate::eprint_text!("{notes}");
+        for line in notes.lines() {
+            printer.line(line);
+        }
         return Ok(ExitStatus::from_passed(passed));
     }
 
@@ -163,40 +165,49 @@ fn load_check(
 }
 
 /// `-v`: where things were found and why each instrumentation is in or out.
-fn explain(environment: &Environment, registry: &Registry, plan: &Plan, found: usize) {
-    crate::eprint_line!("environment: from {}", environment.source);
+fn explain(
+    environment: &Environment,
+    registry: &Registry,
+    plan: &Plan,
+    found: usize,
+    printer: Printer,
+) {
+    printer.detail(&format!("environment: from {}", environment.source));
     if let Some(project) = &environment.project {
-        crate::eprint_line!("  project: {}", project.describe());
+        printer.detail(&format!("  project: {}", project.describe()));
     }
     if let Some(interpreter) = &environment.interpreter {
-        crate::eprint_line!("  interpreter: {}", interpreter.display());
+        printer.detail(&format!("  interpreter: {}", interpreter.display()));
     }
     for directory in &environment.site_packages {
-        crate::eprint_line!("  site-packages: {}", directory.display());
+        printer.detail(&format!("  site-packages: {}", directory.display()));
     }
-    crate::eprint_line!(
+    printer.detail(&format!(
         "  {found} distribution{} of interest found",
         if found == 1 { "" } else { "s" }
-    );
-    crate::eprint_line!(
+    ));
+    printer.detail(&format!(
         "registry: {} release `{}` ({})",
         registry_source_text(registry, plan),
         plan.release,
         plan.release_choice.describe()
-    );
+    ));
     if let Some(alignment) = &plan.alignment {
         for line in alignment.details() {
-            crate::eprint_line!("  {line}");
+            printer.detail(&format!("  {line}"));
         }
     }
     for recommendation in &plan.recommendations {
-        crate::eprint_line!(
+        printer.detail(&format!(
             "  + {}: {}",
             recommendation.requirement,
             recommendation.reason.explain(false)
-        );
+        ));
         if let Some(choice) = &recommendation.genai {
-            crate::eprint_line!("    GenAI family, {}: {}", choice.version, choice.why);
+            printer.detail(&format!(
+                "    GenAI family, {}: {}",
+                choice.version, choice.why
+            ));
         }
     }
     for skipped in &plan.skipped {
@@ -205,7 +216,11 @@ fn explain(environment: &Environment, registry: &Registry, plan: &Plan, found: u
             .iter()
             .map(|reason| reason.describe("installed"))
             .collect();
-        crate::eprint_line!("  - {}: {}", skipped.requirement, reasons.join("; "));
+        printer.detail(&format!(
+            "  - {}: {}",
+            skipped.requirement,
+            reasons.join("; ")
+        ));
     }
 }
 

@@ -214,3 +214,39 @@ fn jobs_take_settings_not_clap_types() {
         .collect();
     assert!(found.is_empty(), "jobs naming clap types: {found:#?}");
 }
+
+/// Jobs say things through the one `Printer` (issue #18): no file under `src/jobs/` writes
+/// to stderr or stdout itself, so what is said under `-q`, `-v` and JSON is decided in one
+/// place, and every message is redacted on its way out.
+#[test]
+fn jobs_print_only_through_the_printer() {
+    let mut files = Vec::new();
+    visit(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("src/jobs"),
+        &mut files,
+    );
+    let writers = [
+        "eprint_line!",
+        "eprint_text!",
+        "eprint_labelled",
+        "eprintln!",
+        "println!",
+        "eprint!(",
+        "print!(",
+    ];
+    let found: Vec<String> = files
+        .iter()
+        .flat_map(|file| {
+            let text = code(&fs::read_to_string(file).unwrap());
+            writers
+                .iter()
+                .filter(|writer| text.contains(*writer))
+                .map(|writer| format!("{}: {writer}", file.display()))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert!(
+        found.is_empty(),
+        "jobs printing around the printer: {found:#?}"
+    );
+}
