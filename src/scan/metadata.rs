@@ -16,6 +16,38 @@ pub struct CoreMetadata {
     pub version: Option<String>,
 }
 
+/// What a run needs of an installed distribution's metadata: the two fields, and its
+/// `Requires-Dist` values (for the dependency graph), read in one pass.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub(crate) struct Headers {
+    pub(crate) core: CoreMetadata,
+    pub(crate) requires_dist: Vec<String>,
+}
+
+/// Parses the whole header block of `reader` into [`Headers`].
+pub(crate) fn read_headers_of_interest(reader: impl Read) -> std::io::Result<Headers> {
+    let mut headers = Headers::default();
+    read_headers(reader, |key, value| {
+        if key.eq_ignore_ascii_case("requires-dist") {
+            headers.requires_dist.push(value.to_owned());
+            return true;
+        }
+        let slot = if key.eq_ignore_ascii_case("name") {
+            &mut headers.core.name
+        } else if key.eq_ignore_ascii_case("version") {
+            &mut headers.core.version
+        } else {
+            return true;
+        };
+        if slot.is_none() {
+            *slot = Some(value.to_owned());
+        }
+        true
+    })?;
+    forget_unknown(&mut headers.core);
+    Ok(headers)
+}
+
 /// Parses the header block of `reader`.
 pub fn read_core_metadata(reader: impl Read) -> std::io::Result<CoreMetadata> {
     let mut metadata = CoreMetadata::default();
@@ -32,6 +64,12 @@ pub fn read_core_metadata(reader: impl Read) -> std::io::Result<CoreMetadata> {
         }
         metadata.name.is_none() || metadata.version.is_none()
     })?;
+    forget_unknown(&mut metadata);
+    Ok(metadata)
+}
+
+/// An empty or `UNKNOWN` name or version (what old setuptools writes) is no value.
+fn forget_unknown(metadata: &mut CoreMetadata) {
     for value in [&mut metadata.name, &mut metadata.version] {
         if value
             .as_deref()
@@ -40,7 +78,6 @@ pub fn read_core_metadata(reader: impl Read) -> std::io::Result<CoreMetadata> {
             *value = None;
         }
     }
-    Ok(metadata)
 }
 
 /// Calls `visit(key, value)` for each header of the block at the start of `reader`, with

@@ -5,6 +5,10 @@
 //! `importlib.metadata` (and so every instrumentor at run time) finds a distribution. The
 //! metadata inside is the truth for `Name` and `Version`. Broken entries become warnings;
 //! nothing here fails the run.
+//!
+//! Each core-metadata file is read once per run ([`core_metadata`]): the scan, the
+//! dependency graph (`Requires-Dist`) and the verification after an install share what
+//! was read, for as long as the file is the same one (size, modification time, inode).
 
 mod folder;
 pub mod metadata;
@@ -13,8 +17,8 @@ use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::hash::{BuildHasherDefault, Hasher};
-use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::requirement::PackageName;
 use crate::requirement::Version;
@@ -96,23 +100,94 @@ pub(crate) fn requires_dist(path: &Path) -> Result<Vec<String>, String> {
         return Ok(Vec::new());
     }
     let metadata = path.join("METADATA");
-    // Opened as the scan opens it: a regular file only, never blocking on a FIFO.
-    let file =
-        open_metadata(&metadata).map_err(|error| format!("`{}`: {error}", metadata.display()))?;
-    read_requires_dist(file).map_err(|error| format!("`{}`: {error}", metadata.display()))
+    // Read as the scan reads it (once per run): a regular file only, never blocking on a
+    // FIFO.
+    core_metadata(&metadata)
+        .map(|headers| headers.requires_dist.clone())
+        .map_err(|error| format!("`{}`: {}", metadata.display(), error.error()))
 }
 
-/// The `Requires-Dist` values in the header block of a core-metadata file. Folded lines,
-/// CRLF and bytes that are not UTF-8 are tolerated.
-pub(crate) fn read_requires_dist(reader: impl Read) -> std::io::Result<Vec<String>> {
-    let mut values = Vec::new();
-    metadata::read_headers(reader, |key, value| {
-        if key.eq_ignore_ascii_case("requires-dist") {
-            values.push(value.to_owned());
+/// A core-metadata file as this run read it, and the state of the file it was read from.
+struct Remembered {
+    stamp: Stamp,
+    headers: Arc<metadata::Headers>,
+}
+
+/// What tells one file from another at the same path: an installer replacing it changes
+/// at least one of these.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Stamp {
+    length: u64,
+    modified: Option<std::time::SystemTime>,
+    inode: u64,
+}
+
+impl Stamp {
+    fn of(status: &std::fs::Metadata) -> Self {
+        #[cfg(unix)]
+        let inode = std::os::unix::fs::MetadataExt::ino(status);
+        #[cfg(not(unix))]
+        let inode = 0;
+        Self {
+            length: status.len(),
+            modified: status.modified().ok(),
+            inode,
         }
-        true
-    })?;
-    Ok(values)
+    }
+}
+
+/// The files read so far in this run, by path.
+fn remembered() -> &'static Mutex<HashMap<PathBuf, Remembered>> {
+    static FILES: OnceLock<Mutex<HashMap<PathBuf, Remembered>>> = OnceLock::new();
+    FILES.get_or_init(|| Mutex::new(HashMap::new()))
+}
+
+/// Why a core-metadata file could not be used.
+enum MetadataError {
+    /// It could not be opened, or is not a regular file.
+    Open(std::io::Error),
+    /// It was opened but could not be read.
+    Read(std::io::Error),
+}
+
+impl MetadataError {
+    fn error(&self) -> &std::io::Error {
+        match self {
+            MetadataError::Open(error) | MetadataError::Read(error) => error,
+        }
+    }
+}
+
+/// The headers of the core-metadata file at `path` (a regular file only, never blocking
+/// on a FIFO), read at most once per run while the file stays the same.
+fn core_metadata(path: &Path) -> Result<Arc<metadata::Headers>, MetadataError> {
+    if let Ok(status) = std::fs::metadata(path) {
+        if status.is_file() {
+            let stamp = Stamp::of(&status);
+            let found = remembered().lock().ok().and_then(|files| {
+                files
+                    .get(path)
+                    .filter(|known| known.stamp == stamp)
+                    .map(|known| Arc::clone(&known.headers))
+            });
+            if let Some(headers) = found {
+                return Ok(headers);
+            }
+        }
+    }
+    let file = open_metadata(path).map_err(MetadataError::Open)?;
+    let stamp = Stamp::of(&file.metadata().map_err(MetadataError::Open)?);
+    let headers = Arc::new(metadata::read_headers_of_interest(file).map_err(MetadataError::Read)?);
+    if let Ok(mut files) = remembered().lock() {
+        files.insert(
+            path.to_owned(),
+            Remembered {
+                stamp,
+                headers: Arc::clone(&headers),
+            },
+        );
+    }
+    Ok(headers)
 }
 
 /// `; repair it: …` for a `name-version.dist-info` folder: remove the folder (pip cannot
@@ -431,9 +506,20 @@ fn read_distribution(
             }
         },
     };
-    let file = match open_metadata(&metadata_path) {
-        Ok(file) => file,
-        Err(error) => {
+    let headers = match core_metadata(&metadata_path) {
+        Ok(headers) => headers,
+        Err(MetadataError::Read(error)) => {
+            warn(
+                WarningKind::BrokenDistribution,
+                format!(
+                    "skipping `{}`: cannot read `{}`: {error}",
+                    path.display(),
+                    metadata_path.display()
+                ),
+            );
+            return None;
+        }
+        Err(MetadataError::Open(error)) => {
             let reason = match std::fs::symlink_metadata(path) {
                 Err(_) => format!("{error}"),
                 Ok(status) if status.is_symlink() && std::fs::metadata(path).is_err() => {
@@ -459,21 +545,9 @@ fn read_distribution(
             return None;
         }
     };
-    let core = match metadata::read_core_metadata(file) {
-        Ok(core) => core,
-        Err(error) => {
-            warn(
-                WarningKind::BrokenDistribution,
-                format!(
-                    "skipping `{}`: cannot read `{}`: {error}",
-                    path.display(),
-                    metadata_path.display()
-                ),
-            );
-            return None;
-        }
-    };
-    let (Some(raw_name), Some(raw_version)) = (core.name, core.version) else {
+    let (Some(raw_name), Some(raw_version)) =
+        (headers.core.name.clone(), headers.core.version.clone())
+    else {
         warn(
             WarningKind::BrokenDistribution,
             format!(
@@ -523,4 +597,44 @@ fn read_distribution(
         version,
         path: path.to_path_buf(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A file is read once per run: the scan and the graph's `Requires-Dist` share the
+    /// read while the file is the same one, and a replaced file is read again.
+    #[test]
+    fn each_metadata_file_is_read_once_while_it_is_unchanged() {
+        let temp = tempfile::tempdir().unwrap();
+        let info = temp.path().join("demo-1.0.dist-info");
+        std::fs::create_dir(&info).unwrap();
+        let metadata = info.join("METADATA");
+        let text = "Metadata-Version: 2.1\nName: demo\nVersion: 1.0\nRequires-Dist: aaa\n\nbody\n";
+        std::fs::write(&metadata, text).unwrap();
+
+        let wanted: HashSet<String> = ["demo".to_owned()].into();
+        let installed = scan(&[temp.path().to_path_buf()], &wanted);
+        assert_eq!(installed.get_str("demo").unwrap().raw_version, "1.0");
+        assert_eq!(requires_dist(&info).unwrap(), ["aaa"]);
+
+        // Rewritten in place to the same length, its time put back: the same file as far
+        // as any installer can tell, so what was read is used (the proof that it is not
+        // read again).
+        let modified = std::fs::metadata(&metadata).unwrap().modified().unwrap();
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .open(&metadata)
+            .unwrap();
+        std::io::Write::write_all(&mut &file, text.replace("aaa", "bbb").as_bytes()).unwrap();
+        file.set_modified(modified).unwrap();
+        drop(file);
+        assert_eq!(requires_dist(&info).unwrap(), ["aaa"]);
+
+        // Replaced, as an installer replaces it: read again.
+        std::fs::remove_file(&metadata).unwrap();
+        std::fs::write(&metadata, text.replace("aaa", "cccc")).unwrap();
+        assert_eq!(requires_dist(&info).unwrap(), ["cccc"]);
+    }
 }
