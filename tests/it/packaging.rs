@@ -20,8 +20,8 @@
 //! manylinux2014` (zig links against glibc 2.17; the flags are Linux-only), `--profile dev`,
 //! into its own cargo target directory, `<target>/test-tools/wheel-target-manylinux2014`:
 //! the tests' own binaries in `<target>/debug` are never rebuilt under running tests, and
-//! cargo's incremental build makes later runs cheap (the first compiles the dependencies, a
-//! few minutes on two cores). Every test that needs the wheel (here, and the action and
+//! later runs rebuild only the crate (the first compiles the dependencies, unoptimised:
+//! under a minute on two cores). Every test that needs the wheel (here, and the action and
 //! pre-commit tests in `channels.rs`) uses that one build. Set
 //! `OTEL_BOOTSTRAP_TEST_WHEEL_PROFILE=release` to test the wheel exactly as published.
 //! maturin runs `cargo metadata`, which wants the crates of every platform in the lock
@@ -96,7 +96,8 @@ pub(crate) fn wheel_profile() -> String {
 
 /// What a maturin build of the wheel needs beyond `maturin build`: on Linux, zig as the
 /// linker against glibc 2.17 (`--zig --compatibility manylinux2014`, the README's command),
-/// then the profile; the environment: the target directory, zig on `PATH`, no debug info.
+/// then the profile; the environment: the target directory, zig on `PATH`, no debug info,
+/// no incremental state.
 pub(crate) fn wheel_build_args(tools: &DistTools) -> (Vec<String>, Vec<(String, OsString)>) {
     let mut args = Vec::new();
     if cfg!(target_os = "linux") {
@@ -114,6 +115,8 @@ pub(crate) fn wheel_build_args(tools: &DistTools) -> (Vec<String>, Vec<(String, 
             "CARGO_PROFILE_DEV_DEBUG".to_owned(),
             OsString::from("false"),
         ),
+        // Built once per target directory: incremental state only costs time and disk.
+        ("CARGO_INCREMENTAL".to_owned(), OsString::from("0")),
         ("PATH".to_owned(), tools.path_with_zig()),
     ];
     (args, env)
