@@ -868,39 +868,39 @@ pub(crate) struct CheckDocument<'a> {
     pub(crate) warnings: &'a [Warning],
 }
 
-/// Writes the check's output and says whether it passed (the job exits 1 when not). A closed
-/// stdout still ends with the check's verdict.
+/// Writes the check's output (the problem lines, or the JSON document) and, in text, says
+/// the summary through `printer`; returns whether the check passed (the job exits 1 when
+/// not). A closed stdout still ends with the check's verdict.
 pub(crate) fn report(
     report: &CheckReport,
     installer: &FixTool,
     subject: Subject,
     format: crate::output::Format,
     warnings: &[Warning],
-    show_summary: bool,
+    printer: crate::printer::Printer,
 ) -> anyhow::Result<bool> {
-    crate::printer::finish_stdout(
-        write(report, installer, subject, format, warnings, show_summary).map(drop),
-    )?;
+    crate::printer::finish_stdout(write(report, installer, subject, format, warnings).map(drop))?;
+    if format == crate::output::Format::Text {
+        for line in summary(report, installer, subject).lines() {
+            printer.say(line);
+        }
+    }
     Ok(report.passed())
 }
 
-/// Writes the check's output and says whether it passed.
+/// Writes the check's data to stdout and says whether it passed.
 fn write(
     report: &CheckReport,
     installer: &FixTool,
     subject: Subject,
     format: crate::output::Format,
     warnings: &[Warning],
-    show_summary: bool,
 ) -> io::Result<bool> {
     let mut stdout = io::stdout().lock();
     match format {
         crate::output::Format::Text => {
             stdout.write_all(problem_lines(report).as_bytes())?;
             stdout.flush()?;
-            if show_summary {
-                crate::eprint_text!("{}", summary(report, installer, subject));
-            }
         }
         crate::output::Format::Json => {
             let fix = installer

@@ -519,28 +519,28 @@ pub(crate) fn write_json(document: &Document<'_>, writer: &mut impl Write) -> io
 }
 
 /// `--only-needed`: removes from `plan` (and from the parallel `relevance`) the
-/// recommendations that are covered or serve only the telemetry stack; with `verbose`,
-/// says which on stderr.
-pub(crate) fn leave_out_unneeded(plan: &mut Plan, relevance: &mut Vec<Relevance>, verbose: bool) {
+/// recommendations that are covered or serve only the telemetry stack, and returns one line
+/// per recommendation left out, saying why (the job shows them with `-v`).
+pub(crate) fn leave_out_unneeded(plan: &mut Plan, relevance: &mut Vec<Relevance>) -> Vec<String> {
     let mut kept_plan = Vec::with_capacity(plan.recommendations.len());
     let mut kept_relevance = Vec::with_capacity(relevance.len());
+    let mut left_out = Vec::new();
     for (recommendation, found) in plan.recommendations.drain(..).zip(relevance.drain(..)) {
         if found.needed {
             kept_plan.push(recommendation);
             kept_relevance.push(found);
             continue;
         }
-        if verbose {
-            let why = match &found.covered_by {
-                Some(covered) => format!("covered by {}", covered.instrumentation),
-                None => relevance::describe_telemetry(&found).unwrap_or_default(),
-            };
-            crate::eprint_line!(
-                "  - {}: left out by --only-needed: {why}",
-                recommendation.requirement
-            );
-        }
+        let why = match &found.covered_by {
+            Some(covered) => format!("covered by {}", covered.instrumentation),
+            None => relevance::describe_telemetry(&found).unwrap_or_default(),
+        };
+        left_out.push(format!(
+            "  - {}: left out by --only-needed: {why}",
+            recommendation.requirement
+        ));
     }
     plan.recommendations = kept_plan;
     *relevance = kept_relevance;
+    left_out
 }

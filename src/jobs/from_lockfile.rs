@@ -246,7 +246,6 @@ pub(crate) fn run(
     plan_options: &mut PlanOptions,
     printer: Printer,
 ) -> anyhow::Result<ExitStatus> {
-    let show_warnings = printer.verbosity() >= crate::printer::Verbosity::Normal;
     let LockfileInputs {
         environment,
         target,
@@ -279,7 +278,7 @@ pub(crate) fn run(
             Subject::Lockfile,
             args.format,
             &warnings,
-            show_warnings,
+            printer,
         )
         .map(ExitStatus::from_passed);
     }

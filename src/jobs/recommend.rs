@@ -8,7 +8,7 @@ use crate::environment::Environment;
 use crate::error::{ExitStatus, Failure};
 use crate::output::{self, Format, RegistryReport, Report};
 use crate::plan::Plan;
-use crate::printer::{Printer, Verbosity};
+use crate::printer::Printer;
 use crate::registry::Registry;
 use crate::settings::{Action, Settings};
 
@@ -81,7 +81,7 @@ pub(crate) fn run(args: &Settings, printer: Printer) -> Result<ExitStatus, Failu
             crate::check::Subject::Environment,
             args.format,
             &warnings,
-            printer.verbosity() >= Verbosity::Normal,
+            printer,
         )?;
         // Information only: never changes the exit status.
         for line in notes.lines() {
@@ -102,7 +102,9 @@ pub(crate) fn run(args: &Settings, printer: Printer) -> Result<ExitStatus, Failu
         Vec::new()
     };
     if args.only_needed {
-        crate::explain::leave_out_unneeded(&mut plan, &mut relevance, printer.is_verbose());
+        for line in crate::explain::leave_out_unneeded(&mut plan, &mut relevance) {
+            printer.detail(&line);
+        }
     }
 
     let mut stdout = io::stdout().lock();
