@@ -21,7 +21,9 @@
 //!   all its dependencies (the only step that reaches PyPI for the upstream tool);
 //! * `upstream-<release>/`: `pip install --target` of that wheelhouse, offline, used to run
 //!   upstream against synthetic site-packages ([`Upstream::run`]);
-//! * `uv/bin/uv`: `pip install --target uv` when `uv` is not on `PATH`.
+//! * `uv/bin/uv`: `pip install --target uv` when `uv` is not on `PATH`;
+//! * the tool venvs (Poetry, PDM, pipenv, Hatch, pip-tools, the lock and distribution
+//!   tools): `python3 -m venv`, then [`install_tools`] (uv, from the index).
 //!
 //! Each entry is built in a private temporary directory and renamed into place, under a
 //! per-entry lock file (`.locks/<entry>.lock`, taken with `create_new`, stale locks of dead
@@ -689,6 +691,26 @@ pub fn uv_venv(dir: &Path) -> Option<Venv> {
             .arg(dir),
     );
     Some(Venv::at(dir))
+}
+
+/// Installs `requirements` from the package index (or the wheelhouse of [`WHEELHOUSE_ENV`])
+/// into the venv whose interpreter is `python`, with uv: how the test tools (Poetry, PDM,
+/// pipenv, Hatch, pip-tools, the lock tools, the distribution tools) are provisioned. uv
+/// resolves and downloads in parallel, several times faster than pip on a fresh clone;
+/// pip stays what the tests install *with* wherever pip is under test. The OS certificate
+/// store is trusted (the index may sit behind a TLS proxy).
+pub fn install_tools(python: &Path, requirements: &[String], what: &str) -> Result<(), String> {
+    uv_result()?;
+    let mut cmd = uv_command();
+    cmd.env("UV_NATIVE_TLS", "1")
+        .env("UV_HTTP_TIMEOUT", "60")
+        .args(["pip", "install", "--quiet", "--python"])
+        .arg(python);
+    if let Some(dir) = std::env::var_os(WHEELHOUSE_ENV).filter(|dir| !dir.is_empty()) {
+        cmd.arg("--no-index").arg("--find-links").arg(dir);
+    }
+    cmd.args(requirements);
+    run_for_provision(&mut cmd, what).map(drop)
 }
 
 // ---------------------------------------------------------------------------------------

@@ -7,8 +7,9 @@
 //! The venv is made in a private temporary directory and renamed into place under a lock, as
 //! in `python.rs`. A venv's console scripts name its path in their `#!` line, so after the
 //! rename the Python tools run as `<venv>/bin/python -m <module>` ([`DistTools::module`]);
-//! maturin and zizmor are executables of their own ([`DistTools::bin`]). With
-//! `OTEL_BOOTSTRAP_TEST_WHEELHOUSE` set, pip installs offline from that directory.
+//! maturin and zizmor are executables of their own ([`DistTools::bin`]). uv installs the
+//! venv ([`python::install_tools`]) and pip downloads the wheelhouse; with
+//! `OTEL_BOOTSTRAP_TEST_WHEELHOUSE` set, both work offline from that directory.
 //! **Bump [`ENTRY`]'s suffix whenever [`PINS`] or [`WHEELHOUSE`] changes.**
 //!
 //! actionlint is not among them: the package index has no build of it that installs here
@@ -181,15 +182,13 @@ fn build(python3: &Path, tmp: &Path) -> Result<(), String> {
             .arg(tmp),
         "python3 -m venv",
     )?;
-    let mut install = pip(python3);
-    // `--python` (pip 22.3+) goes before the subcommand.
-    install
-        .arg("--python")
-        .arg(tmp.join("bin").join("python"))
-        .args(["install", "--only-binary=:all:", "--no-compile"]);
-    index_args(&mut install);
-    install.args(PINS);
-    run(&mut install, "pip install (the distribution tools)")?;
+    let mut requirements = vec!["--only-binary".to_owned(), ":all:".to_owned()];
+    requirements.extend(PINS.iter().map(|pin| (*pin).to_owned()));
+    python::install_tools(
+        &tmp.join("bin").join("python"),
+        &requirements,
+        "uv pip install (the distribution tools)",
+    )?;
     let mut download = pip(python3);
     download
         .args(["download", "--only-binary=:all:", "--no-deps", "--dest"])

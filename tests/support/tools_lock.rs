@@ -89,7 +89,7 @@ pub fn pdm() -> Option<Tool> {
     })
 }
 
-/// The venv `<tools_dir>/<entry>` with `requirements` installed, made once (pip from the
+/// The venv `<tools_dir>/<entry>` with `requirements` installed, made once (uv from the
 /// package index, in a temporary directory renamed into place under the entry's lock).
 pub fn provision(entry: &str, requirements: &[&str]) -> Option<PathBuf> {
     let python3 = python::python3()?;
@@ -113,14 +113,12 @@ pub fn provision(entry: &str, requirements: &[&str]) -> Option<PathBuf> {
         if !venv.status.success() {
             return Err(String::from_utf8_lossy(&venv.stderr).into_owned());
         }
-        let install = Command::new(temporary.join("bin").join("python"))
-            .args(["-m", "pip", "install", "--quiet", "--timeout", "60"])
-            .args(requirements)
-            .output()
-            .map_err(|error| error.to_string())?;
-        if !install.status.success() {
-            return Err(String::from_utf8_lossy(&install.stderr).into_owned());
-        }
+        let requirements: Vec<String> = requirements.iter().map(|r| (*r).to_owned()).collect();
+        python::install_tools(
+            &temporary.join("bin").join("python"),
+            &requirements,
+            &format!("uv pip install {}", requirements.join(" ")),
+        )?;
         fs::rename(&temporary, &root).map_err(|error| error.to_string())
     };
     match attempt() {

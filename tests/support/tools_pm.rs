@@ -77,29 +77,11 @@ pub fn interpreter(manager: Manager) -> Option<PathBuf> {
         if !venv.status.success() {
             return Err(String::from_utf8_lossy(&venv.stderr).into_owned());
         }
-        let install = Command::new(directory.join("bin/python"))
-            .args([
-                "-m",
-                "pip",
-                "install",
-                "--quiet",
-                "--disable-pip-version-check",
-            ])
-            .args(["--timeout", "60"])
-            .args(&requirements)
-            .env_remove("PIP_TARGET")
-            .env_remove("PIP_PREFIX")
-            .env_remove("PIP_USER")
-            .output()
-            .map_err(|error| error.to_string())?;
-        if install.status.success() {
-            Ok(())
-        } else {
-            Err(format!(
-                "pip install {requirement}: {}",
-                String::from_utf8_lossy(&install.stderr)
-            ))
-        }
+        python::install_tools(
+            &directory.join("bin/python"),
+            &requirements,
+            &format!("uv pip install {requirement}"),
+        )
     });
     match built {
         Ok(directory) => Some(directory.join("bin/python")),
