@@ -412,8 +412,9 @@ pub(crate) enum FixTool {
     /// `pyproject.toml`; the next `hatch run` installs them.
     Hatch { file: String },
     /// A requirements file compiled by pip-tools from an input file: edit the input,
-    /// then `pip-compile` it.
-    PipTools { input: String },
+    /// then `pip-compile` it, and, for an environment (`sync`, its interpreter), `pip-sync`
+    /// it to the compiled file: recorded and compiled alone, nothing is installed.
+    PipTools { input: String, sync: Option<String> },
     /// A requirements file of its own: edit it.
     Requirements { file: String },
     /// `pip install` / `pip uninstall`, for site-packages named without their
@@ -435,6 +436,23 @@ pub(crate) enum FixTool {
         directory: String,
         tool: Box<FixTool>,
     },
+}
+
+/// pip-tools' steps after an edit of `input`: `pip-compile` it (next to it, as
+/// `requirements.txt`), then, for an environment, `pip-sync` that file into it.
+fn pip_tools_steps(input: &str, sync: Option<&str>) -> String {
+    let compile = format!("`pip-compile {}`", quote(input));
+    match sync {
+        Some(python) => {
+            let compiled = Path::new(input).with_extension("txt");
+            format!(
+                "{compile} and `pip-sync --python-executable {} {}`",
+                quote(python),
+                quote(&compiled.display().to_string())
+            )
+        }
+        None => compile,
+    }
 }
 
 /// Where in the project the fix records the packages.
@@ -475,6 +493,7 @@ impl FixTool {
             },
             Tool::PipTools => Self::PipTools {
                 input: project.root.join("requirements.in").display().to_string(),
+                sync: None,
             },
         }
     }
@@ -488,7 +507,13 @@ impl FixTool {
         has_pip: bool,
     ) -> Self {
         if project.is_some() {
-            return Self::for_project(project);
+            return match Self::for_project(project) {
+                Self::PipTools { input, .. } => Self::PipTools {
+                    input,
+                    sync: interpreter.map(|python| python.display().to_string()),
+                },
+                tool => tool,
+            };
         }
         match interpreter {
             Some(interpreter) => {
@@ -542,6 +567,7 @@ impl FixTool {
                 Some(if input.is_file() {
                     Self::PipTools {
                         input: input.display().to_string(),
+                        sync: None,
                     }
                 } else {
                     Self::Requirements {
@@ -615,11 +641,11 @@ impl FixTool {
                 Destination::Group(group) => format!("pdm add -dG {}", quote(group)),
             },
             Self::Pipenv { into } => pipenv("install", into),
-            Self::PipTools { input } => {
+            Self::PipTools { input, sync } => {
                 let lines = command("", requirements)?;
                 return Some(format!(
-                    "add{lines} to `{input}`, then `pip-compile {}`",
-                    quote(input)
+                    "add{lines} to `{input}`, then {}",
+                    pip_tools_steps(input, sync.as_deref())
                 ));
             }
             Self::Requirements { file } => {
@@ -678,11 +704,11 @@ impl FixTool {
                 Destination::Group(group) => format!("pdm remove -dG {}", quote(group)),
             },
             Self::Pipenv { into } => pipenv("uninstall", into),
-            Self::PipTools { input } => {
+            Self::PipTools { input, sync } => {
                 let lines = command("", names)?;
                 return Some(format!(
-                    "remove{lines} from `{input}`, then `pip-compile {}`",
-                    quote(input)
+                    "remove{lines} from `{input}`, then {}",
+                    pip_tools_steps(input, sync.as_deref())
                 ));
             }
             Self::Requirements { file } => {
@@ -1071,6 +1097,27 @@ fix: uv remove opentelemetry-instrumentation-redis opentelemetry-instrumentation
         };
         assert_eq!(fix("web"), "pdm add -G web a==1");
         assert_eq!(fix("lint"), "pdm add -dG lint a==1");
+    }
+
+    #[test]
+    fn a_pip_tools_fix_for_an_environment_compiles_and_syncs() {
+        let project = FixTool::PipTools {
+            input: "/app/requirements.in".to_owned(),
+            sync: None,
+        };
+        assert_eq!(
+            project.install_command(&["a==1"]).unwrap(),
+            "add a==1 to `/app/requirements.in`, then `pip-compile /app/requirements.in`"
+        );
+        let environment = FixTool::PipTools {
+            input: "/app/requirements.in".to_owned(),
+            sync: Some("/app/.venv/bin/python".to_owned()),
+        };
+        assert_eq!(
+            environment.remove_command(&["b"]).unwrap(),
+            "remove b from `/app/requirements.in`, then `pip-compile /app/requirements.in` and \
+             `pip-sync --python-executable /app/.venv/bin/python /app/requirements.txt`"
+        );
     }
 
     #[test]

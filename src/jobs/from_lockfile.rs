@@ -226,7 +226,7 @@ fn no_sdk_in_the_lock(installer: &FixTool) -> Warning {
     let named = "`opentelemetry-distro` and an exporter (`opentelemetry-exporter-otlp`)";
     // A command is shown as one; a requirements file is edited.
     let fix = match installer {
-        FixTool::PipTools { input } => {
+        FixTool::PipTools { input, .. } => {
             format!("add {named} to `{input}`, then `pip-compile {input}`")
         }
         FixTool::Requirements { file } => format!("add {named} to `{file}`"),

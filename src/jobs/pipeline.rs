@@ -186,7 +186,8 @@ pub(crate) fn plan_environment(
 }
 
 /// A warning when a project was found whose tool keeps its environment elsewhere than
-/// the environment looked at (an activated venv, `--python`): its tool would not see it.
+/// the environment looked at (an activated venv, `--python`): its tool would not see it;
+/// or when a pip-tools project has no `.venv` and the Python on `PATH` stands in for it.
 fn not_the_project_environment(
     discovery: &DiscoveryOptions,
     environment: &Environment,
@@ -197,20 +198,33 @@ fn not_the_project_environment(
     if environment.project.is_some() || project.tool == crate::project::Tool::Uv {
         return None;
     }
-    let theirs = match location {
-        Location::Found { prefix, .. } => format!("its environment is `{}`", prefix.display()),
-        Location::Missing { .. } => format!(
-            "its environment does not exist yet (`{}` creates it)",
-            project.create_command_from(&discovery.current_dir)
-        ),
-        Location::NotOwned => return None,
-    };
     let here = environment
         .prefix
         .as_deref()
         .or(environment.interpreter.as_deref())
         .map(|path| format!("`{}` (from {})", path.display(), environment.source))
         .unwrap_or_else(|| format!("the environment from {}", environment.source));
+    let theirs = match location {
+        Location::Found { prefix, .. } => format!("its environment is `{}`", prefix.display()),
+        Location::Missing { .. } => format!(
+            "its environment does not exist yet (`{}` creates it)",
+            project.create_command_from(&discovery.current_dir)
+        ),
+        // A pip-tools project without a `.venv`: the Python on PATH stands in for it.
+        Location::NotOwned
+            if project.tool == crate::project::Tool::PipTools
+                && environment.source == crate::environment::Source::PathInterpreter =>
+        {
+            return Some(Warning::new(
+                WarningKind::NotTheProjectEnvironment,
+                format!(
+                    "{here} is not an environment of the pip-tools project `{}`, which has no `.venv`: make one (`python3 -m venv .venv`), then `pip-sync` keeps it to `requirements.txt` and otel-bootstrap finds it",
+                    project.root.display(),
+                ),
+            ));
+        }
+        Location::NotOwned => return None,
+    };
     Some(Warning::new(
         WarningKind::NotTheProjectEnvironment,
         format!(

@@ -239,22 +239,6 @@ pub(super) fn fix_tool(
 ) -> crate::check::FixTool {
     use crate::check::FixTool;
     let named = target.python.is_some() || !target.site_packages.is_empty();
-    if environment.project.is_none() {
-        if let Some(project) = crate::project::detect(current_dir) {
-            // A named environment is the project's only when it lives in the project.
-            let root = std::fs::canonicalize(&project.root).unwrap_or(project.root.clone());
-            let inside = |path: &std::path::Path| {
-                std::fs::canonicalize(path).is_ok_and(|path| path.starts_with(&root))
-            };
-            let belongs = !named
-                || environment.prefix.as_deref().is_some_and(inside)
-                || (!environment.site_packages.is_empty()
-                    && environment.site_packages.iter().all(|path| inside(path)));
-            if belongs {
-                return FixTool::for_project(Some(&project));
-            }
-        }
-    }
     // Site-packages named alone: the interpreter of the venv they belong to, if any.
     let interpreter = environment.interpreter.clone().or_else(|| {
         let [directory] = target.site_packages.as_slice() else {
@@ -262,10 +246,31 @@ pub(super) fn fix_tool(
         };
         crate::environment::site_packages_owner(directory).map(|(_, interpreter)| interpreter)
     });
+    let has_pip = graph.get_str("pip").is_some();
+    if environment.project.is_none() {
+        if let Some(project) = crate::project::detect(current_dir) {
+            // A named environment is the project's only when it lives in the project; the
+            // Python on PATH is never a pip-tools project's (`pip-sync` would make it the
+            // project's alone).
+            let root = std::fs::canonicalize(&project.root).unwrap_or(project.root.clone());
+            let inside = |path: &std::path::Path| {
+                std::fs::canonicalize(path).is_ok_and(|path| path.starts_with(&root))
+            };
+            let stand_in = project.tool == crate::project::Tool::PipTools
+                && environment.source == crate::environment::Source::PathInterpreter;
+            let belongs = !(named || stand_in)
+                || environment.prefix.as_deref().is_some_and(inside)
+                || (!environment.site_packages.is_empty()
+                    && environment.site_packages.iter().all(|path| inside(path)));
+            if belongs {
+                return FixTool::for_environment(Some(&project), interpreter.as_deref(), has_pip);
+            }
+        }
+    }
     let tool = FixTool::for_environment(
         environment.project.as_ref(),
         interpreter.as_deref(),
-        graph.get_str("pip").is_some(),
+        has_pip,
     );
     // The instrumentations are where `-a install` records them: where the project keeps
     // `opentelemetry-distro`.

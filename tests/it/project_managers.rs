@@ -448,6 +448,104 @@ fn pip_tools_project_records_in_requirements_in_and_survives_pip_sync() {
     spans_and_pip_check(&stack, &venv);
 }
 
+/// `--check` in a pip-tools project: with no `.venv`, the Python on `PATH` is not the
+/// project's (a warning says so, and the fix is a plain pip install into it, as `-a install`
+/// would do); with one, the fix records in `requirements.in`, compiles and syncs, and
+/// following it word for word makes the check pass.
+#[test]
+fn pip_tools_check_fix_records_compiles_and_syncs() {
+    let Some(stack) = Stack::new() else { return };
+    let Some(managers) = Managers::new(&stack, &[Manager::PipTools]) else {
+        return;
+    };
+    let root = stack.path("app");
+    fs::create_dir_all(&root).unwrap();
+    let mut input = String::new();
+    for name in FLASK_FLOW {
+        input.push_str(name);
+        input.push('\n');
+    }
+    fs::write(root.join("requirements.in"), &input).unwrap();
+    managers.run(
+        &stack,
+        "pip-compile",
+        &root,
+        &[
+            "--quiet",
+            "--output-file=requirements.txt",
+            "requirements.in",
+        ],
+    );
+
+    let fix = |output: &std::process::Output| -> String {
+        let text = python::stderr(output);
+        assert_eq!(output.status.code(), Some(1), "{text}");
+        text.lines()
+            .find_map(|line| line.strip_prefix("fix: "))
+            .unwrap_or_else(|| panic!("no fix in:\n{text}"))
+            .to_owned()
+    };
+    let no_venv = managers.ours(&stack, &root, &["--check"]);
+    let text = python::stderr(&no_venv);
+    assert!(
+        text.contains("(from PATH) is not an environment of the pip-tools project")
+            && text.contains("which has no `.venv`"),
+        "{text}"
+    );
+    let plain = fix(&no_venv);
+    assert!(
+        plain.contains(" -m pip install ") && !plain.contains("requirements.in"),
+        "{plain}"
+    );
+
+    let Some(pip_wheel) = crate::support::tools_pm::pip_wheel_directory() else {
+        return;
+    };
+    let venv = stack.pip_venv("app/.venv", &[]);
+    venv.pip_install_from(&[&pip_wheel], &["pip==26.3"]);
+    let executable = format!("--python-executable={}", venv.python.display());
+    managers.run(
+        &stack,
+        "pip-sync",
+        &root,
+        &[&executable, "requirements.txt"],
+    );
+    let check = managers.ours(&stack, &root, &["--check"]);
+    assert!(
+        !python::stderr(&check).contains("is not an environment of"),
+        "{}",
+        python::stderr(&check)
+    );
+    // `add A B to `<in>`, then `pip-compile <in>` and `pip-sync --python-executable <py> <txt>``
+    let fix = fix(&check);
+    let parts: Vec<&str> = fix.split('`').collect();
+    assert_eq!(parts.len(), 7, "{fix}");
+    let requirements = parts[0]
+        .strip_prefix("add ")
+        .and_then(|rest| rest.strip_suffix(" to "))
+        .unwrap_or_else(|| panic!("{fix}"));
+    assert_eq!(parts[1], root.join("requirements.in").display().to_string());
+    let expected_sync = format!(
+        "pip-sync --python-executable {} {}",
+        venv.python.display(),
+        root.join("requirements.txt").display()
+    );
+    assert_eq!(parts[5], expected_sync, "{fix}");
+    for requirement in requirements.split(' ') {
+        input.push_str(requirement);
+        input.push('\n');
+    }
+    fs::write(root.join("requirements.in"), &input).unwrap();
+    for step in [parts[3], parts[5]] {
+        let mut words = step.split(' ');
+        let program = words.next().unwrap();
+        let args: Vec<&str> = words.collect();
+        managers.run(&stack, program, &root, &args);
+    }
+    let again = managers.ours(&stack, &root, &["--check"]);
+    assert_eq!(again.status.code(), Some(0), "{}", python::stderr(&again));
+}
+
 #[test]
 fn a_failed_pip_tools_recording_puts_both_files_back_byte_for_byte() {
     let Some(stack) = Stack::new() else { return };
