@@ -177,6 +177,10 @@ pub(crate) struct Explanation {
     pub(crate) outdated: Vec<advice::Outdated>,
     /// Whether the rows and commands leave out covered and telemetry-only ones.
     pub(crate) only_needed: bool,
+    /// Whether `install` and `remove` are shell commands (else sentences: edit a file, then
+    /// run its tool), as [`crate::check::FixTool::is_command`] says; for the table's layout.
+    #[serde(skip)]
+    pub(crate) fixes_are_commands: bool,
 }
 
 /// Everything [`explain`] reads.
@@ -496,6 +500,7 @@ pub(crate) fn explain(inputs: &Inputs<'_>) -> Explanation {
         remove: inputs.installer.remove_command(&report.to_remove()),
         outdated,
         only_needed: inputs.only_needed,
+        fixes_are_commands: inputs.installer.is_command(),
     }
 }
 

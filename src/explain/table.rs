@@ -125,13 +125,13 @@ pub(crate) fn render(explanation: &Explanation, heading: &str, width: usize) -> 
     match &explanation.install {
         Some(command) => {
             text.push_str("To install what is missing:\n");
-            text.push_str(&fix_lines(command, width));
+            text.push_str(&fix_lines(command, explanation.fixes_are_commands, width));
         }
         None => text.push_str("Nothing is missing.\n"),
     }
     if let Some(command) = &explanation.remove {
         text.push_str("To remove the stale instrumentations:\n");
-        text.push_str(&fix_lines(command, width));
+        text.push_str(&fix_lines(command, explanation.fixes_are_commands, width));
     }
     text
 }
@@ -307,8 +307,8 @@ pub(crate) fn wrap(text: &str, width: usize) -> Vec<String> {
 /// A fix, indented, each line within `width`: a shell command continued with ` \`, a
 /// sentence (edit a file, then run its tool) word-wrapped, as a backslash would be part of
 /// what is pasted.
-fn fix_lines(fix: &str, width: usize) -> String {
-    if is_command(fix) {
+fn fix_lines(fix: &str, is_command: bool, width: usize) -> String {
+    if is_command {
         return command_lines(fix, width);
     }
     let mut text = String::new();
@@ -318,24 +318,6 @@ fn fix_lines(fix: &str, width: usize) -> String {
         text.push('\n');
     }
     text
-}
-
-/// Whether `fix` is a shell command rather than a sentence: the sentences of
-/// [`crate::check::FixTool`] name their file and command in backticks, and a command
-/// holds a backtick only inside single quotes ([`crate::redact::quote`]).
-fn is_command(fix: &str) -> bool {
-    let mut quoted = false;
-    let mut escaped = false;
-    for character in fix.chars() {
-        match character {
-            _ if escaped => escaped = false,
-            '\\' if !quoted => escaped = true,
-            '\'' => quoted = !quoted,
-            '`' if !quoted => return false,
-            _ => {}
-        }
-    }
-    true
 }
 
 /// A shell command over several lines (` \` continuations), each within `width`.
@@ -379,12 +361,9 @@ mod tests {
 
     #[test]
     fn only_commands_continue_with_a_backslash() {
-        assert!(is_command("uv add 'a==1' 'b`c==2'"));
-        assert!(is_command(r"pip install 'it'\''s' x"));
         let prose =
             "add 'aaaa==1' 'bbbb==2' to `requirements.in`, then `pip-compile 'requirements.in'`";
-        assert!(!is_command(prose));
-        let text = fix_lines(prose, 30);
+        let text = fix_lines(prose, false, 30);
         assert!(!text.contains('\\'), "{text}");
         assert!(
             text.lines()
@@ -392,7 +371,7 @@ mod tests {
             "{text}"
         );
         assert_eq!(
-            fix_lines("pip install aaaa bbbb cccc", 20),
+            fix_lines("pip install aaaa bbbb cccc", true, 20),
             "  pip install aaaa \\\n      bbbb cccc\n"
         );
     }
