@@ -6,7 +6,7 @@
 //! no interpreter at all.
 
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::support::mirror::{installed, App, Stack, FLASK_FLOW};
 use crate::support::python::{self, Venv};
@@ -381,22 +381,23 @@ fn hatch_project_is_recorded_in_pyproject_and_survives_prune_and_recreate() {
     assert!(python::stderr(&again).contains("Nothing to install"));
 }
 
-#[test]
-fn pip_tools_project_records_in_requirements_in_and_survives_pip_sync() {
-    let Some(stack) = Stack::new() else { return };
-    let Some(managers) = Managers::new(&stack, &[Manager::PipTools]) else {
-        return;
-    };
+/// `<scratch>/app` with a `requirements.in` of `header` and the Flask flow, compiled by
+/// pip-tools into `requirements.txt`; returns the directory and the input's text.
+fn compiled_pip_tools_project(
+    stack: &Stack,
+    managers: &Managers,
+    header: &str,
+) -> (PathBuf, String) {
     let root = stack.path("app");
     fs::create_dir_all(&root).unwrap();
-    let mut input = String::from("# what the app runs with\n");
+    let mut input = String::from(header);
     for name in FLASK_FLOW {
         input.push_str(name);
         input.push('\n');
     }
     fs::write(root.join("requirements.in"), &input).unwrap();
     managers.run(
-        &stack,
+        stack,
         "pip-compile",
         &root,
         &[
@@ -405,19 +406,34 @@ fn pip_tools_project_records_in_requirements_in_and_survives_pip_sync() {
             "requirements.in",
         ],
     );
-    let Some(pip_wheel) = crate::support::tools_pm::pip_wheel_directory() else {
-        return;
-    };
+    (root, input)
+}
+
+/// The project's `.venv` (with the pip `pip-sync` needs), synced to `requirements.txt`;
+/// returns it and the `--python-executable=` argument that names it.
+fn synced_pip_tools_venv(
+    stack: &Stack,
+    managers: &Managers,
+    root: &Path,
+) -> Option<(Venv, String)> {
+    let pip_wheel = crate::support::tools_pm::pip_wheel_directory()?;
     let venv = stack.pip_venv("app/.venv", &[]);
     venv.pip_install_from(&[&pip_wheel], &["pip==26.3"]);
-    let python = venv.python.display().to_string();
-    let executable = format!("--python-executable={python}");
-    managers.run(
-        &stack,
-        "pip-sync",
-        &root,
-        &[&executable, "requirements.txt"],
-    );
+    let executable = format!("--python-executable={}", venv.python.display());
+    managers.run(stack, "pip-sync", root, &[&executable, "requirements.txt"]);
+    Some((venv, executable))
+}
+
+#[test]
+fn pip_tools_project_records_in_requirements_in_and_survives_pip_sync() {
+    let Some(stack) = Stack::new() else { return };
+    let Some(managers) = Managers::new(&stack, &[Manager::PipTools]) else {
+        return;
+    };
+    let (root, _) = compiled_pip_tools_project(&stack, &managers, "# what the app runs with\n");
+    let Some((venv, executable)) = synced_pip_tools_venv(&stack, &managers, &root) else {
+        return;
+    };
 
     let output = managers.ours(&stack, &root, &["-a", "install"]);
     let text = python::stderr(&output);
@@ -458,24 +474,7 @@ fn pip_tools_check_fix_records_compiles_and_syncs() {
     let Some(managers) = Managers::new(&stack, &[Manager::PipTools]) else {
         return;
     };
-    let root = stack.path("app");
-    fs::create_dir_all(&root).unwrap();
-    let mut input = String::new();
-    for name in FLASK_FLOW {
-        input.push_str(name);
-        input.push('\n');
-    }
-    fs::write(root.join("requirements.in"), &input).unwrap();
-    managers.run(
-        &stack,
-        "pip-compile",
-        &root,
-        &[
-            "--quiet",
-            "--output-file=requirements.txt",
-            "requirements.in",
-        ],
-    );
+    let (root, mut input) = compiled_pip_tools_project(&stack, &managers, "");
 
     let fix = |output: &std::process::Output| -> String {
         let text = python::stderr(output);
@@ -498,18 +497,9 @@ fn pip_tools_check_fix_records_compiles_and_syncs() {
         "{plain}"
     );
 
-    let Some(pip_wheel) = crate::support::tools_pm::pip_wheel_directory() else {
+    let Some((venv, _)) = synced_pip_tools_venv(&stack, &managers, &root) else {
         return;
     };
-    let venv = stack.pip_venv("app/.venv", &[]);
-    venv.pip_install_from(&[&pip_wheel], &["pip==26.3"]);
-    let executable = format!("--python-executable={}", venv.python.display());
-    managers.run(
-        &stack,
-        "pip-sync",
-        &root,
-        &[&executable, "requirements.txt"],
-    );
     let check = managers.ours(&stack, &root, &["--check"]);
     assert!(
         !python::stderr(&check).contains("is not an environment of"),
