@@ -702,7 +702,9 @@ pub fn uv_venv(dir: &Path) -> Option<Venv> {
 pub fn install_tools(python: &Path, requirements: &[String], what: &str) -> Result<(), String> {
     uv_result()?;
     let mut cmd = uv_command();
-    cmd.env("UV_NATIVE_TLS", "1")
+    // `UV_SYSTEM_CERTS` is today's name; `UV_NATIVE_TLS` the one older uv releases read.
+    cmd.env("UV_SYSTEM_CERTS", "1")
+        .env("UV_NATIVE_TLS", "1")
         .env("UV_HTTP_TIMEOUT", "60")
         .args(["pip", "install", "--quiet", "--python"])
         .arg(python);
